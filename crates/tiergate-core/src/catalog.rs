@@ -1,0 +1,196 @@
+//! The accelerator catalog: real parts with their datasheet throughput, from which TPP is computed.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use crate::units::{Area, Tpp};
+use crate::DataError;
+
+/// A numeric precision a datasheet quotes throughput for, with the bit length the TPP formula uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Precision {
+    Fp64,
+    Fp32,
+    Fp16,
+    Bf16,
+    Fp8,
+    Fp4,
+    Int16,
+    Int8,
+    Int4,
+}
+
+impl Precision {
+    const ALL: [Precision; 9] = [
+        Precision::Fp64,
+        Precision::Fp32,
+        Precision::Fp16,
+        Precision::Bf16,
+        Precision::Fp8,
+        Precision::Fp4,
+        Precision::Int16,
+        Precision::Int8,
+        Precision::Int4,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::Fp64 => "fp64",
+            Precision::Fp32 => "fp32",
+            Precision::Fp16 => "fp16",
+            Precision::Bf16 => "bf16",
+            Precision::Fp8 => "fp8",
+            Precision::Fp4 => "fp4",
+            Precision::Int16 => "int16",
+            Precision::Int8 => "int8",
+            Precision::Int4 => "int4",
+        }
+    }
+
+    pub fn bits(self) -> u64 {
+        match self {
+            Precision::Fp64 => 64,
+            Precision::Fp32 => 32,
+            Precision::Fp16 | Precision::Bf16 | Precision::Int16 => 16,
+            Precision::Fp8 | Precision::Int8 => 8,
+            Precision::Fp4 | Precision::Int4 => 4,
+        }
+    }
+
+    fn parse(s: &str) -> Option<Precision> {
+        Precision::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// One accelerator of the catalog.
+#[derive(Clone, Debug)]
+pub struct Accelerator {
+    pub id: String,
+    pub name: String,
+    pub manufacturer: String,
+    /// Designed or marketed for use in data centres (the Note to 3A090.a and .b).
+    pub datacenter: bool,
+    pub released: Option<String>,
+    pub die_area: Option<Area>,
+    pub die_area_source: Option<String>,
+    pub throughput_source: String,
+    /// Dense throughput per precision, in thousandths of a TOPS.
+    pub dense_tops: Vec<(Precision, u64)>,
+    /// TPP: the highest dense TOPS × bit length over the precisions given.
+    pub tpp: Tpp,
+    /// The precision that sets `tpp`.
+    pub tpp_precision: Precision,
+    /// Epoch AI's own TPP figure, where it gives one, for comparison.
+    pub epoch_tpp: Option<Tpp>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCatalog {
+    accelerator: Vec<RawAccelerator>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccelerator {
+    id: String,
+    name: String,
+    manufacturer: String,
+    datacenter: bool,
+    #[serde(default)]
+    released: Option<String>,
+    #[serde(default)]
+    die_area_mm2: Option<f64>,
+    #[serde(default)]
+    die_area_source: Option<String>,
+    #[serde(default)]
+    epoch_tpp: Option<f64>,
+    throughput_source: String,
+    dense_tops: std::collections::BTreeMap<String, f64>,
+}
+
+/// The catalog, looked up by id.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    items: Vec<Accelerator>,
+    by_id: HashMap<String, usize>,
+}
+
+impl Catalog {
+    /// Reads and validates a catalog (`data/accelerators.toml`).
+    pub fn from_toml(text: &str, source: &str) -> Result<Catalog, DataError> {
+        let raw: RawCatalog = toml::from_str(text).map_err(|e| DataError::new(source, "", e.message().to_owned()))?;
+        let mut items = Vec::with_capacity(raw.accelerator.len());
+        let mut by_id = HashMap::new();
+        for (i, a) in raw.accelerator.into_iter().enumerate() {
+            let key = format!("accelerator[{i}]");
+            let err = |k: &str, p: String| DataError::new(source, &format!("{key}.{k}"), p);
+            if a.id.is_empty() || !a.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+                return Err(err("id", format!("`{}` must use only lower-case letters, digits and `-`", a.id)));
+            }
+            if by_id.insert(a.id.clone(), i).is_some() {
+                return Err(err("id", format!("`{}` appears twice", a.id)));
+            }
+            let die_area = match a.die_area_mm2 {
+                Some(x) => Some(Area::from_mm2(x).ok_or_else(|| err("die_area_mm2", format!("{x} is not a positive area with at most three decimals")))?),
+                None => None,
+            };
+            if die_area.is_some() != a.die_area_source.is_some() {
+                return Err(err("die_area_source", "give a source exactly when die_area_mm2 is given".to_owned()));
+            }
+            let mut dense_tops = Vec::new();
+            let mut best: Option<(Precision, Tpp)> = None;
+            for (name, tops) in &a.dense_tops {
+                let p = Precision::parse(name).ok_or_else(|| {
+                    err("dense_tops", format!("`{name}` is not a precision (fp64, fp32, fp16, bf16, fp8, fp4, int16, int8, int4)"))
+                })?;
+                let milli = Tpp::from_decimal(*tops)
+                    .filter(|t| t.milli() > 0)
+                    .ok_or_else(|| err(&format!("dense_tops.{name}"), format!("{tops} is not a positive figure with at most three decimals")))?
+                    .milli();
+                let tpp = Tpp::from_milli(milli).checked_mul(p.bits()).ok_or_else(|| err(&format!("dense_tops.{name}"), "too large".to_owned()))?;
+                if best.is_none_or(|(_, b)| tpp > b) {
+                    best = Some((p, tpp));
+                }
+                dense_tops.push((p, milli));
+            }
+            let (tpp_precision, tpp) = best.ok_or_else(|| err("dense_tops", "must give at least one precision".to_owned()))?;
+            let epoch_tpp = match a.epoch_tpp {
+                Some(x) => Some(Tpp::from_decimal(x).ok_or_else(|| err("epoch_tpp", format!("{x} is not a TPP with at most three decimals")))?),
+                None => None,
+            };
+            items.push(Accelerator {
+                id: a.id,
+                name: a.name,
+                manufacturer: a.manufacturer,
+                datacenter: a.datacenter,
+                released: a.released,
+                die_area,
+                die_area_source: a.die_area_source,
+                throughput_source: a.throughput_source,
+                dense_tops,
+                tpp,
+                tpp_precision,
+                epoch_tpp,
+            });
+        }
+        Ok(Catalog { items, by_id })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Accelerator> {
+        self.by_id.get(id).and_then(|i| self.items.get(*i))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Accelerator> {
+        self.items.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}

@@ -1,0 +1,299 @@
+//! Classifying an item: an IC (3A090), a computer holding ICs (4A090), or model weights (4E091).
+
+use crate::catalog::Catalog;
+use crate::pack::{Pack, Thresholds};
+use crate::units::{density_2dp, Area, Tpp};
+use crate::Reason;
+
+/// What a request names as its item.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// A catalog accelerator; with `per_unit`, a computer or assembly holding that many of them (4A090).
+    Catalog { id: String, per_unit: Option<u64> },
+    /// An IC described by its spec sheet; with `per_unit`, a computer holding that many.
+    Spec { tpp: Tpp, die_area: Option<Area>, datacenter: bool, per_unit: Option<u64> },
+    /// The weights of a model.
+    ModelWeights(ModelWeights),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelWeights {
+    /// All training operations, the base model's included.
+    pub training_operations: f64,
+    pub published: bool,
+    pub derived_from: Option<BaseModel>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BaseModel {
+    pub training_operations: f64,
+    pub published: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Eccn {
+    E3A090a,
+    E3A090b,
+    E4A090a,
+    E4A090b,
+    E4E091,
+}
+
+impl Eccn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Eccn::E3A090a => "3A090.a",
+            Eccn::E3A090b => "3A090.b",
+            Eccn::E4A090a => "4A090.a",
+            Eccn::E4A090b => "4A090.b",
+            Eccn::E4E091 => "4E091",
+        }
+    }
+}
+
+/// The two levels of 3A090/4A090 control. `A` is the stricter; the derived order says so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ControlClass {
+    B,
+    A,
+}
+
+/// What the engine needs to know about the item's control.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Not controlled by this rule.
+    None,
+    /// 3A090/4A090 hardware of the given class.
+    Hardware { class: ControlClass, datacenter: bool },
+    /// 4E091 model weights.
+    ModelWeights,
+}
+
+/// The classification of an item and quantity, with the reasons for it.
+#[derive(Clone, Debug)]
+pub struct Classification<'p> {
+    pub eccn: Option<Eccn>,
+    pub control: Control,
+    pub tpp_per_unit: Option<Tpp>,
+    pub tpp_total: Option<Tpp>,
+    pub performance_density: Option<f64>,
+    pub h100_equivalents: Option<f64>,
+    pub training_operations: Option<f64>,
+    pub reasons: Vec<Reason<'p>>,
+}
+
+/// Why an item could not be classified.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ClassifyError {
+    #[error("`{id}` is not in the accelerator catalog (see `tiergate items`)")]
+    UnknownItem { id: String },
+    #[error("an IC with TPP {tpp} is classified by its performance density, so `die_area_mm2` is needed")]
+    MissingDieArea { tpp: Tpp },
+    #[error("`per_unit` must be at least 1")]
+    ZeroPerUnit,
+    #[error("the total TPP is too large to compute")]
+    Overflow,
+    #[error("training operations ({total:e}) are fewer than the base model's ({base:e}); they must include the base model's")]
+    OperationsBelowBase { total: f64, base: f64 },
+}
+
+impl ClassifyError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ClassifyError::UnknownItem { .. } => "unknown_item",
+            ClassifyError::MissingDieArea { .. } => "missing_field",
+            ClassifyError::ZeroPerUnit => "invalid_value",
+            ClassifyError::Overflow => "invalid_quantity",
+            ClassifyError::OperationsBelowBase { .. } => "invalid_value",
+        }
+    }
+
+    pub fn field(&self) -> &'static str {
+        match self {
+            ClassifyError::UnknownItem { .. } => "item",
+            ClassifyError::MissingDieArea { .. } => "item.die_area_mm2",
+            ClassifyError::ZeroPerUnit => "item.per_unit",
+            ClassifyError::Overflow => "quantity",
+            ClassifyError::OperationsBelowBase { .. } => "item.model_weights.training_operations",
+        }
+    }
+}
+
+/// Classifies one IC by its TPP, die area and data-centre flag (ECCN 3A090 and its Note).
+pub fn ic_class<'p>(
+    tpp: Tpp,
+    area: Option<Area>,
+    datacenter: bool,
+    th: &'p Thresholds,
+) -> Result<(Option<ControlClass>, Reason<'p>), ClassifyError> {
+    let cite = |c: &'p str, text: String| Reason { text, citation: c };
+    if !datacenter && tpp < th.non_datacenter_tpp.value {
+        return Ok((
+            None,
+            cite(
+                &th.non_datacenter_tpp.citation,
+                format!("not designed or marketed for data centres and TPP {tpp} is below {}: not 3A090", th.non_datacenter_tpp.value),
+            ),
+        ));
+    }
+    if tpp >= th.a_tpp.value {
+        return Ok((Some(ControlClass::A), cite(&th.a_tpp.citation, format!("TPP {tpp} is {} or more: 3A090.a", th.a_tpp.value))));
+    }
+    if tpp < th.lowest_tpp() {
+        return Ok((
+            None,
+            cite(&th.b2_tpp.citation, format!("TPP {tpp} is below {}, the lowest 3A090 threshold: not 3A090", th.lowest_tpp())),
+        ));
+    }
+    let area = area.ok_or(ClassifyError::MissingDieArea { tpp })?;
+    let pd = density_2dp(tpp, area);
+    if tpp >= th.a_pd_min_tpp.value && th.a_pd.value.is_met_by(tpp, area) {
+        return Ok((
+            Some(ControlClass::A),
+            cite(&th.a_pd.citation, format!("TPP {tpp} is {} or more and PD {pd} is {} or more: 3A090.a", th.a_pd_min_tpp.value, th.a_pd.value)),
+        ));
+    }
+    // Below here PD < a_pd (else the branch above applied) and TPP < a_tpp.
+    if tpp >= th.b1_tpp.value && th.b1_pd.value.is_met_by(tpp, area) {
+        return Ok((
+            Some(ControlClass::B),
+            cite(
+                &th.b1_tpp.citation,
+                format!("TPP {tpp} is at least {} and below {}, PD {pd} is at least {} and below {}: 3A090.b", th.b1_tpp.value, th.a_tpp.value, th.b1_pd.value, th.a_pd.value),
+            ),
+        ));
+    }
+    if tpp >= th.b2_tpp.value && th.b2_pd.value.is_met_by(tpp, area) {
+        return Ok((
+            Some(ControlClass::B),
+            cite(
+                &th.b2_tpp.citation,
+                format!("TPP {tpp} is {} or more and PD {pd} is at least {} and below {}: 3A090.b", th.b2_tpp.value, th.b2_pd.value, th.a_pd.value),
+            ),
+        ));
+    }
+    Ok((
+        None,
+        cite(&th.b2_pd.citation, format!("TPP {tpp} with PD {pd} meets neither 3A090.a nor 3A090.b: not 3A090")),
+    ))
+}
+
+/// Classifies `quantity` units of `item`.
+pub fn classify<'p>(item: &Item, quantity: u64, pack: &'p Pack, catalog: &Catalog) -> Result<Classification<'p>, ClassifyError> {
+    let th = &pack.thresholds;
+    let (ic_tpp, area, datacenter, per_unit, mut reasons) = match item {
+        Item::ModelWeights(m) => {
+            check_weights(m)?;
+            return Ok(classify_weights(m, pack));
+        }
+        Item::Catalog { id, per_unit } => {
+            let a = catalog.get(id).ok_or_else(|| ClassifyError::UnknownItem { id: id.clone() })?;
+            let best = a.dense_tops.iter().find(|(p, _)| *p == a.tpp_precision).map_or(0, |(_, m)| *m);
+            let reason = Reason {
+                text: format!(
+                    "{}: dense {} {} TOPS x {} bits = TPP {}{}",
+                    a.name,
+                    a.tpp_precision.as_str(),
+                    Tpp::from_milli(best),
+                    a.tpp_precision.bits(),
+                    a.tpp,
+                    a.die_area.map_or(String::new(), |d| format!(", die area {d} mm2")),
+                ),
+                citation: &th.tpp_definition_citation,
+            };
+            (a.tpp, a.die_area, a.datacenter, *per_unit, vec![reason])
+        }
+        Item::Spec { tpp, die_area, datacenter, per_unit } => (*tpp, *die_area, *datacenter, *per_unit, Vec::new()),
+    };
+    if per_unit == Some(0) {
+        return Err(ClassifyError::ZeroPerUnit);
+    }
+    let (class, why) = ic_class(ic_tpp, area, datacenter, th)?;
+    reasons.push(why);
+    let tpp_per_unit = ic_tpp.checked_mul(per_unit.unwrap_or(1)).ok_or(ClassifyError::Overflow)?;
+    let tpp_total = tpp_per_unit.checked_mul(quantity).ok_or(ClassifyError::Overflow)?;
+    let eccn = match (class, per_unit) {
+        (None, _) => None,
+        (Some(ControlClass::A), None) => Some(Eccn::E3A090a),
+        (Some(ControlClass::B), None) => Some(Eccn::E3A090b),
+        (Some(ControlClass::A), Some(_)) => Some(Eccn::E4A090a),
+        (Some(ControlClass::B), Some(_)) => Some(Eccn::E4A090b),
+    };
+    if let (Some(e), Some(n)) = (eccn, per_unit) {
+        reasons.push(Reason {
+            text: format!("a computer or assembly holding {n} such ICs, TPP {tpp_per_unit} per unit: {}", e.as_str()),
+            citation: &th.computer_citation,
+        });
+    }
+    Ok(Classification {
+        eccn,
+        control: class.map_or(Control::None, |class| Control::Hardware { class, datacenter }),
+        tpp_per_unit: Some(tpp_per_unit),
+        tpp_total: Some(tpp_total),
+        performance_density: area.map(|a| density_2dp(ic_tpp, a)),
+        h100_equivalents: Some(tpp_total.ratio_2dp(th.h100_tpp.value)),
+        training_operations: None,
+        reasons,
+    })
+}
+
+fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> {
+    let rules = &pack.model_weights;
+    let threshold = rules.threshold();
+    let ops = m.training_operations;
+    let mut reasons = Vec::new();
+    let controlled = if m.published {
+        reasons.push(Reason { text: "the weights are published: not 4E091".into(), citation: &rules.published_citation });
+        false
+    } else if ops < threshold.value {
+        reasons.push(Reason {
+            text: format!("trained with {ops:e} operations, fewer than {:e}: not 4E091", threshold.value),
+            citation: &threshold.citation,
+        });
+        false
+    } else if let Some(base) = m.derived_from.filter(|b| b.published) {
+        let additional = ops - base.training_operations;
+        #[allow(clippy::cast_precision_loss)]
+        let by_percent = base.training_operations * rules.derived_additional_percent.value as f64 / 100.0;
+        let bar = rules.derived_additional_operations.value.max(by_percent);
+        let controlled = additional > bar;
+        reasons.push(Reason {
+            text: format!(
+                "derived from a published model ({:e} operations) with {additional:e} additional operations, {} the higher of {:e} and {}% of the base model's ({by_percent:e}): {}",
+                base.training_operations,
+                if controlled { "more than" } else { "not more than" },
+                rules.derived_additional_operations.value,
+                rules.derived_additional_percent.value,
+                if controlled { "4E091" } else { "not 4E091" },
+            ),
+            citation: &rules.derived_additional_operations.citation,
+        });
+        controlled
+    } else {
+        reasons.push(Reason {
+            text: format!("unpublished weights of a model trained with {ops:e} operations, {:e} or more: 4E091", threshold.value),
+            citation: &threshold.citation,
+        });
+        true
+    };
+    Classification {
+        eccn: controlled.then_some(Eccn::E4E091),
+        control: if controlled { Control::ModelWeights } else { Control::None },
+        tpp_per_unit: None,
+        tpp_total: None,
+        performance_density: None,
+        h100_equivalents: None,
+        training_operations: Some(ops),
+        reasons,
+    }
+}
+
+/// Checks that the training operations include the base model's.
+pub fn check_weights(m: &ModelWeights) -> Result<(), ClassifyError> {
+    match m.derived_from {
+        Some(base) if base.training_operations > m.training_operations => {
+            Err(ClassifyError::OperationsBelowBase { total: m.training_operations, base: base.training_operations })
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,51 @@
+//! Tiergate's pure core: countries, rule packs, item classification and the determination engine.
+//!
+//! Nothing here does I/O, reads a clock or knows a wire format. The date of a determination is an input;
+//! balances from a ledger arrive in [`determine::Context`]. Packs and data are parsed from strings handed in
+//! by the caller ([`builtin`] holds the ones compiled into the binary).
+
+pub mod builtin;
+pub mod catalog;
+pub mod classify;
+pub mod country;
+pub mod determine;
+pub mod pack;
+pub mod units;
+
+pub use catalog::{Accelerator, Catalog};
+pub use classify::{classify, Classification, ClassifyError, Eccn, Item};
+pub use country::{Countries, Country};
+pub use determine::{determine, Authorization, Determination, DetermineError, Request, ReviewPolicy, Tier};
+pub use pack::Pack;
+pub use units::Tpp;
+
+/// A plain-language statement and the rule that supports it: what every reason, obligation and note is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason<'p> {
+    pub text: String,
+    pub citation: &'p str,
+}
+
+/// A data file (pack, country table, catalog) that failed validation: which file, which key, what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {}{problem}", if key.is_empty() { String::new() } else { format!("key `{key}`: ") })]
+pub struct DataError {
+    file: String,
+    key: String,
+    problem: String,
+}
+
+impl DataError {
+    pub fn new(source: &str, key: &str, problem: String) -> DataError {
+        DataError { file: source.to_owned(), key: key.to_owned(), problem }
+    }
+
+    /// The dotted key the problem is at; empty for a syntax error.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    pub fn problem(&self) -> &str {
+        &self.problem
+    }
+}

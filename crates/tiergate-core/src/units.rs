@@ -1,0 +1,199 @@
+//! Exact decimal amounts: TPP, die area and performance density in thousandths.
+//!
+//! Datasheet figures carry decimals (the RTX 4090's TPP is 5,284.8; the L40's 2,896.64), and thresholds such as
+//! PD 5.92 must compare exactly, so every such amount is an integer count of thousandths. Floats appear only
+//! when a value is shown to a person (PD, H100-equivalents), never in a comparison.
+
+use std::fmt;
+
+const SCALE: u64 = 1000;
+
+/// Converts a decimal written with at most three places into thousandths; `None` if negative, not finite,
+/// too large, or finer than a thousandth.
+pub fn thousandths(x: f64) -> Option<u64> {
+    if !x.is_finite() || x < 0.0 || x > 1e15 {
+        return None;
+    }
+    let scaled = (x * SCALE as f64).round();
+    let back = scaled / SCALE as f64;
+    if (back - x).abs() > 1e-9 * x.abs().max(1.0) {
+        return None;
+    }
+    // `scaled` is a non-negative integer below 2^53, so the conversion is exact.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Some(scaled as u64)
+}
+
+fn fmt_thousandths(milli: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let whole = milli / SCALE;
+    let frac = milli % SCALE;
+    write!(f, "{}", group_digits(whole))?;
+    if frac != 0 {
+        let s = format!("{frac:03}");
+        write!(f, ".{}", s.trim_end_matches('0'))?;
+    }
+    Ok(())
+}
+
+/// `1234567` → `1,234,567`: how the rule itself writes amounts.
+pub fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Total processing performance, in thousandths of a TPP unit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tpp(u64);
+
+impl Tpp {
+    pub const ZERO: Tpp = Tpp(0);
+
+    pub const fn from_milli(milli: u64) -> Tpp {
+        Tpp(milli)
+    }
+
+    /// A whole number of TPP; `None` on overflow.
+    pub fn from_whole(n: u64) -> Option<Tpp> {
+        n.checked_mul(SCALE).map(Tpp)
+    }
+
+    /// A decimal TPP with at most three places.
+    pub fn from_decimal(x: f64) -> Option<Tpp> {
+        thousandths(x).map(Tpp)
+    }
+
+    pub const fn milli(self) -> u64 {
+        self.0
+    }
+
+    pub fn is_whole(self) -> bool {
+        self.0 % SCALE == 0
+    }
+
+    /// The smallest whole TPP at or above this amount: what a ledger of whole units must hold for it.
+    pub fn whole_ceil(self) -> u64 {
+        self.0.div_ceil(SCALE)
+    }
+
+    pub fn checked_mul(self, n: u64) -> Option<Tpp> {
+        self.0.checked_mul(n).map(Tpp)
+    }
+
+    pub fn checked_add(self, other: Tpp) -> Option<Tpp> {
+        self.0.checked_add(other.0).map(Tpp)
+    }
+
+    /// The value as a float, for display only.
+    #[allow(clippy::cast_precision_loss)]
+    pub fn as_f64(self) -> f64 {
+        self.0 as f64 / SCALE as f64
+    }
+
+    /// `self / other` as a float rounded to two places, for display (H100-equivalents).
+    #[allow(clippy::cast_precision_loss)]
+    pub fn ratio_2dp(self, other: Tpp) -> f64 {
+        if other.0 == 0 {
+            return 0.0;
+        }
+        let hundredths = (u128::from(self.0) * 100 + u128::from(other.0) / 2) / u128::from(other.0);
+        hundredths as f64 / 100.0
+    }
+}
+
+impl fmt::Display for Tpp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_thousandths(self.0, f)
+    }
+}
+
+/// Applicable die area in thousandths of a square millimetre.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Area(u64);
+
+impl Area {
+    /// A positive decimal area with at most three places.
+    pub fn from_mm2(x: f64) -> Option<Area> {
+        thousandths(x).filter(|m| *m > 0).map(Area)
+    }
+
+    pub const fn milli(self) -> u64 {
+        self.0
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    pub fn as_f64(self) -> f64 {
+        self.0 as f64 / SCALE as f64
+    }
+}
+
+impl fmt::Display for Area {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_thousandths(self.0, f)
+    }
+}
+
+/// A performance-density threshold (TPP per mm²) in thousandths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Density(u64);
+
+impl Density {
+    pub fn from_decimal(x: f64) -> Option<Density> {
+        thousandths(x).map(Density)
+    }
+
+    /// Whether `tpp / area >= self`, exactly.
+    pub fn is_met_by(self, tpp: Tpp, area: Area) -> bool {
+        // tpp/area >= d  <=>  1000·T >= D·A with all three in thousandths.
+        u128::from(tpp.0) * u128::from(SCALE) >= u128::from(self.0) * u128::from(area.0)
+    }
+}
+
+impl fmt::Display for Density {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_thousandths(self.0, f)
+    }
+}
+
+/// Performance density rounded to two places, for display.
+#[allow(clippy::cast_precision_loss)]
+pub fn density_2dp(tpp: Tpp, area: Area) -> f64 {
+    let hundredths = (u128::from(tpp.0) * 100 + u128::from(area.0) / 2) / u128::from(area.0);
+    hundredths as f64 / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_exact() {
+        assert_eq!(Tpp::from_decimal(5284.8).map(Tpp::milli), Some(5_284_800));
+        assert_eq!(Tpp::from_decimal(2614.9).map(|t| t.milli() * 8), Some(20_919_200));
+        assert_eq!(Tpp::from_decimal(0.0001), None);
+        assert_eq!(Tpp::from_decimal(-1.0), None);
+        assert_eq!(Tpp::from_decimal(f64::NAN), None);
+    }
+
+    #[test]
+    fn density_compares_exactly_at_the_line() {
+        let d = Density::from_decimal(5.92).unwrap_or(Density(0));
+        let area = Area::from_mm2(1000.0).unwrap_or(Area(1));
+        assert!(d.is_met_by(Tpp::from_milli(5_920_000), area));
+        assert!(!d.is_met_by(Tpp::from_milli(5_919_999), area));
+    }
+
+    #[test]
+    fn display_groups_digits_and_trims() {
+        assert_eq!(Tpp::from_milli(790_000_000_000).to_string(), "790,000,000");
+        assert_eq!(Tpp::from_milli(5_284_800).to_string(), "5,284.8");
+        assert_eq!(Tpp::from_milli(2_896_640).to_string(), "2,896.64");
+        assert_eq!(density_2dp(Tpp::from_milli(15_832_000), Area(814_000)), 19.45);
+    }
+}

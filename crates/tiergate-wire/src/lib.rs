@@ -1,0 +1,15 @@
+//! Tiergate's wire types: the JSON shapes of requests and answers, shared by the CLI and (later) the server.
+//!
+//! Parsing is strict: unknown fields, wrong types, unknown countries and items are errors naming the field.
+//! Conversion produces the core's validated [`tiergate_core::Request`]; serialization borrows the core's
+//! [`tiergate_core::Determination`] and writes the contract's field names.
+
+mod batch;
+mod env;
+mod request;
+mod response;
+
+pub use batch::{check_csv_header, csv_row, determine_line, determine_wire, CSV_COLUMNS};
+pub use env::Env;
+pub use request::{parse_request, validate_wire, RequestWire, WireError};
+pub use response::{write_determination, write_error, ClassificationOut, DeterminationOut, ErrorOut, ReasonOut, TppOut};

@@ -1,0 +1,277 @@
+//! Runs every case in `tests/corpus/*.toml` through the JSON-line path of `tiergate determine`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+use tiergate_core::builtin;
+use tiergate_wire::{determine_line, Env};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    case: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    covers: Vec<String>,
+    section: String,
+    #[serde(default)]
+    request: Option<toml::Value>,
+    #[serde(default)]
+    raw: Option<String>,
+    #[serde(default)]
+    pack: Option<toml::Table>,
+    expect: Expect,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    authorization: Option<String>,
+    tier: Option<u8>,
+    review_policy: Option<String>,
+    eccn: Option<String>,
+    tpp_total: Option<f64>,
+    allocation: Option<toml::Value>,
+    #[serde(default)]
+    obligations: Vec<String>,
+    #[serde(default)]
+    absent_obligations: Vec<String>,
+    #[serde(default)]
+    reasons: Vec<String>,
+    #[serde(default)]
+    notes: Vec<String>,
+    #[serde(default)]
+    no_notes: Vec<String>,
+    error: Option<ErrorExpect>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErrorExpect {
+    code: String,
+    field: Option<String>,
+}
+
+/// Every branch of RULE.md §4, every reading and every item form must be exercised by some case.
+const REQUIRED: &[&str] = &[
+    "4.1-NLR-uncontrolled", "4.1-NLR-b-class", "4.1-b-class-destination", "4.1-b-class-headquarters",
+    "4.2-AIA", "4.2-AIA-weights", "4.2-AIA-not-tier1-hq",
+    "4.3-ACA", "4.3-NAC",
+    "4.4-ACM",
+    "4.5-UVEU", "4.5-NVEU", "4.5-VEU-invalid",
+    "4.6-LPP", "4.6-LPP-over-limit", "4.6-LPP-transfer",
+    "4.7-denial-tier3", "4.7-denial-weights", "4.7-approval-tier1", "4.7-approval-allocation", "4.7-denial-allocation",
+    "4.7-case-by-case",
+    "tier-1", "tier-2", "tier-3-destination", "tier-3-headquarters", "hong-kong", "dated-group-change", "supp5b",
+    "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9",
+    "item-catalog", "item-computer", "item-spec", "item-weights",
+    "date-before-effective", "date-grace", "date-after-compliance", "date-security-compliance",
+    "error-unknown-country", "error-unknown-item", "error-zero-quantity", "error-negative-quantity",
+    "error-malformed-json", "error-missing-field", "error-unknown-field", "error-invalid-date", "error-invalid-value",
+];
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus")
+}
+
+/// The default pack with dotted-key overrides applied.
+fn env_with(overrides: Option<&toml::Table>) -> Env {
+    let Some(overrides) = overrides else { return Env::builtin().expect("built-in data is valid") };
+    let mut pack: toml::Table = toml::from_str(builtin::PACK_TOML).expect("built-in pack is TOML");
+    for (path, value) in overrides {
+        let keys: Vec<&str> = path.split('.').collect();
+        let (last, parents) = keys.split_last().expect("non-empty key");
+        let mut table = &mut pack;
+        for k in parents {
+            table = table.get_mut(*k).and_then(toml::Value::as_table_mut).unwrap_or_else(|| panic!("no table `{k}` in `{path}`"));
+        }
+        assert!(table.contains_key(*last), "override `{path}` names no existing key");
+        table.insert((*last).to_owned(), value.clone());
+    }
+    Env::with_pack(&toml::to_string(&pack).expect("serializable"), "override").expect("overridden pack is valid")
+}
+
+fn citations(v: &Value, key: &str) -> Vec<String> {
+    v[key].as_array().map(|a| a.iter().filter_map(|r| r["citation"].as_str().map(str::to_owned)).collect()).unwrap_or_default()
+}
+
+fn texts(v: &Value, key: &str) -> Vec<String> {
+    v[key].as_array().map(|a| a.iter().filter_map(|r| r["text"].as_str().map(str::to_owned)).collect()).unwrap_or_default()
+}
+
+fn check(case: &Case, out: &Value) -> Vec<String> {
+    let mut f = Vec::new();
+    let e = &case.expect;
+    if let Some(err) = &e.error {
+        match out.get("error") {
+            None => f.push(format!("expected error `{}`, got a determination: {}", err.code, out["authorization"])),
+            Some(got) => {
+                if got["code"] != err.code.as_str() {
+                    f.push(format!("error code: expected `{}`, got {}", err.code, got["code"]));
+                }
+                if let Some(field) = &err.field {
+                    if got["field"] != field.as_str() {
+                        f.push(format!("error field: expected `{field}`, got {}", got["field"]));
+                    }
+                }
+                if got["message"].as_str().is_none_or(str::is_empty) {
+                    f.push("error without a message".into());
+                }
+            }
+        }
+        return f;
+    }
+    if let Some(got) = out.get("error") {
+        return vec![format!("unexpected error: {got}")];
+    }
+    // Invariants of every determination.
+    let auth = out["authorization"].as_str().unwrap_or_default();
+    if out["license_required"] != (auth == "LICENSE") {
+        f.push("license_required must be true exactly for LICENSE".into());
+    }
+    if out["review_policy"].is_null() == (auth == "LICENSE") {
+        f.push("review_policy must be set exactly for LICENSE".into());
+    }
+    for key in ["reasons", "obligations", "notes"] {
+        if out[key].as_array().is_some_and(|a| a.iter().any(|r| r["citation"].as_str().is_none_or(str::is_empty))) {
+            f.push(format!("an entry of `{key}` has no citation"));
+        }
+    }
+    if out["reasons"].as_array().is_none_or(Vec::is_empty) {
+        f.push("no reasons given".into());
+    }
+    if let Some(a) = &e.authorization {
+        if auth != a {
+            f.push(format!("authorization: expected {a}, got {auth}"));
+        }
+    }
+    if let Some(t) = e.tier {
+        if out["tier"] != t {
+            f.push(format!("tier: expected {t}, got {}", out["tier"]));
+        }
+    }
+    if let Some(p) = &e.review_policy {
+        let got = out["review_policy"].as_str().unwrap_or("none");
+        if got != p {
+            f.push(format!("review_policy: expected {p}, got {got}"));
+        }
+    }
+    if let Some(x) = &e.eccn {
+        let got = out["classification"]["eccn"].as_str().unwrap_or("none");
+        if got != x {
+            f.push(format!("eccn: expected {x}, got {got}"));
+        }
+    }
+    if let Some(t) = e.tpp_total {
+        let got = out["classification"]["tpp_total"].as_f64();
+        if got != Some(t) {
+            f.push(format!("tpp_total: expected {t}, got {:?}", got));
+        }
+    }
+    match &e.allocation {
+        None => {}
+        Some(toml::Value::String(s)) if s == "none" => {
+            if !out["allocation"].is_null() {
+                f.push(format!("allocation: expected none, got {}", out["allocation"]));
+            }
+        }
+        Some(toml::Value::Table(t)) => {
+            let a = &out["allocation"];
+            for (k, v) in t {
+                let want: Value = serde_json::to_value(v).expect("toml value to json");
+                if a[k] != want {
+                    f.push(format!("allocation.{k}: expected {want}, got {}", a[k]));
+                }
+            }
+        }
+        Some(other) => f.push(format!("bad expectation for allocation: {other}")),
+    }
+    let obligations = citations(out, "obligations");
+    for c in &e.obligations {
+        if !obligations.contains(c) {
+            f.push(format!("missing obligation citing `{c}` (have {obligations:?})"));
+        }
+    }
+    for c in &e.absent_obligations {
+        if obligations.contains(c) {
+            f.push(format!("unexpected obligation citing `{c}`"));
+        }
+    }
+    let reasons = texts(out, "reasons");
+    for s in &e.reasons {
+        if !reasons.iter().any(|r| r.contains(s.as_str())) {
+            f.push(format!("no reason contains `{s}` (reasons: {reasons:#?})"));
+        }
+    }
+    let notes = texts(out, "notes");
+    for s in &e.notes {
+        if !notes.iter().any(|r| r.contains(s.as_str())) {
+            f.push(format!("no note contains `{s}` (notes: {notes:?})"));
+        }
+    }
+    for s in &e.no_notes {
+        if notes.iter().any(|r| r.contains(s.as_str())) {
+            f.push(format!("a note contains `{s}`"));
+        }
+    }
+    f
+}
+
+#[test]
+fn corpus() {
+    let default_env = env_with(None);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+        .expect("tests/corpus exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let mut failures = Vec::new();
+    let mut covered = BTreeSet::new();
+    let mut names = BTreeSet::new();
+    let mut count = 0;
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("readable");
+        let file: CaseFile = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for case in file.case {
+            count += 1;
+            assert!(names.insert(case.name.clone()), "case name `{}` is used twice", case.name);
+            assert!(!case.section.trim().is_empty(), "case `{}` cites no section", case.name);
+            covered.extend(case.covers.iter().cloned());
+            let line = match (&case.request, &case.raw) {
+                (Some(r), None) => serde_json::to_string(r).expect("toml to json"),
+                (None, Some(raw)) => raw.clone(),
+                _ => panic!("case `{}` needs exactly one of `request` and `raw`", case.name),
+            };
+            let overridden;
+            let env = match &case.pack {
+                Some(p) => {
+                    overridden = env_with(Some(p));
+                    &overridden
+                }
+                None => &default_env,
+            };
+            let mut out = Vec::new();
+            let ok = determine_line(env, &line, Some(1), &mut out);
+            let value: Value = serde_json::from_slice(&out).expect("output is one JSON object");
+            assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 1, "one line out");
+            let mut problems = check(&case, &value);
+            if ok == value.get("error").is_some() {
+                problems.push("determine_line's result disagrees with the output".into());
+            }
+            if !problems.is_empty() {
+                failures.push(format!("{} [{}] ({}):\n  {}\n  output: {value}", case.name, path.file_name().unwrap_or_default().to_string_lossy(), case.section, problems.join("\n  ")));
+            }
+        }
+    }
+    let missing: Vec<&&str> = REQUIRED.iter().filter(|t| !covered.contains(**t)).collect();
+    assert!(missing.is_empty(), "corpus does not cover: {missing:?}");
+    assert!(failures.is_empty(), "{} of {count} cases failed:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(count >= 100, "the corpus shrank to {count} cases");
+}

@@ -1,0 +1,188 @@
+//! Command-line definition and dispatch.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tiergate_wire::Env;
+
+use crate::{determine_cmd, info_cmd};
+
+/// Tiergate: the AI Diffusion export rule (90 FR 4544) as a compliance engine.
+///
+/// Classifies advanced AI chips, servers and model weights, and determines for any export, reexport or
+/// transfer, as of a date, whether a license is needed, which exception or VEU applies, the review policy and
+/// the allocation it draws on, each answer with the citations that produced it.
+#[derive(Parser, Debug)]
+#[command(name = "tiergate", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Use this rule pack instead of the built-in `ai-diffusion-2025` (a TOML file; see rules/).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub pack: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Determine license requirements for a batch of requests (JSON Lines or CSV), one answer per request.
+    ///
+    /// Reads PATH, or standard input when PATH is `-` or absent, and writes one JSON object per request,
+    /// in order, to standard output. A request that cannot be determined yields an error object for its line
+    /// and the rest go on. Blank lines are skipped. Exit status: 0 when every request was determined,
+    /// 2 when any was rejected.
+    Determine(DetermineArgs),
+    /// Classify one item: a catalog id, a spec sheet (--tpp), or model weights (--training-operations).
+    Classify(ClassifyArgs),
+    /// List the accelerator catalog with each part's TPP, performance density and ECCN.
+    Items(ItemsArgs),
+    /// List countries with their tier and country groups as of a date.
+    Countries(CountriesArgs),
+    /// Inspect or check a rule pack.
+    #[command(subcommand)]
+    Pack(PackCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct DetermineArgs {
+    /// Input file; `-` or nothing reads standard input.
+    #[arg(value_name = "PATH")]
+    pub input: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Jsonl)]
+    pub format: OutputFormat,
+    /// Input format; by default CSV for a path ending in `.csv`, JSON Lines otherwise.
+    #[arg(long, value_enum)]
+    pub input_format: Option<InputFormat>,
+    /// Show a progress bar on standard error: auto shows it for a file when standard error is a terminal.
+    #[arg(long, value_enum, default_value_t = Progress::Auto)]
+    pub progress: Progress,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// An aligned table for people.
+    Table,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Progress {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args, Debug)]
+pub struct ClassifyArgs {
+    /// A catalog id (see `tiergate items`).
+    #[arg(value_name = "ITEM", conflicts_with_all = ["tpp", "training_operations"], required_unless_present_any = ["tpp", "training_operations"])]
+    pub item: Option<String>,
+    /// TPP of an IC described by its spec sheet.
+    #[arg(long, conflicts_with = "training_operations", requires = "datacenter")]
+    pub tpp: Option<f64>,
+    /// Applicable die area of that IC, in mm².
+    #[arg(long = "die-area", value_name = "MM2", requires = "tpp")]
+    pub die_area: Option<f64>,
+    /// Whether that IC is designed or marketed for data centres.
+    #[arg(long, value_name = "BOOL", requires = "tpp")]
+    pub datacenter: Option<bool>,
+    /// Classify a computer or assembly holding this many such ICs (4A090).
+    #[arg(long = "per-unit", value_name = "N", conflicts_with = "training_operations")]
+    pub per_unit: Option<i64>,
+    /// How many units (for the total TPP).
+    #[arg(long, default_value_t = 1)]
+    pub quantity: i64,
+    /// Classify model weights trained with this many operations (all training, the base model's included).
+    #[arg(long = "training-operations", value_name = "OPS")]
+    pub training_operations: Option<f64>,
+    /// The weights are published (open).
+    #[arg(long, requires = "training_operations")]
+    pub published: bool,
+    /// The model was derived from a base model trained with this many operations.
+    #[arg(long = "base-operations", value_name = "OPS", requires = "training_operations")]
+    pub base_operations: Option<f64>,
+    /// The base model's weights are published.
+    #[arg(long = "base-published", requires = "base_operations")]
+    pub base_published: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InfoFormat::Json)]
+    pub format: InfoFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InfoFormat {
+    /// JSON.
+    Json,
+    /// Text for people.
+    Text,
+}
+
+#[derive(Args, Debug)]
+pub struct ItemsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct CountriesArgs {
+    /// The date the groups are taken at (YYYY-MM-DD); default: the pack's effective date.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PackCommand {
+    /// Check a rule pack file; prints its id and version, or the problem (exit 2).
+    Validate {
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+    },
+    /// Show the pack in use: id, dates, and the readings (R1-R9) in force.
+    Show,
+}
+
+/// Loads the built-in data and the pack: the built-in one, or `--pack PATH`.
+pub fn load_env(pack: Option<&std::path::Path>) -> anyhow::Result<Env> {
+    match pack {
+        None => Ok(Env::builtin()?),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read rule pack `{}`", path.display()))?;
+            Ok(Env::with_pack(&text, &path.display().to_string())?)
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Pack(PackCommand::Validate { path }) => info_cmd::validate_pack(&path),
+        command => {
+            let env = load_env(cli.pack.as_deref())?;
+            match command {
+                Command::Determine(args) => determine_cmd::run(&env, &args),
+                Command::Classify(args) => info_cmd::classify(&env, &args),
+                Command::Items(args) => info_cmd::items(&env, &args),
+                Command::Countries(args) => info_cmd::countries(&env, &args),
+                Command::Pack(PackCommand::Show) => info_cmd::show_pack(&env),
+                Command::Pack(PackCommand::Validate { .. }) => unreachable_validate(),
+            }
+        }
+    }
+}
+
+fn unreachable_validate() -> anyhow::Result<ExitCode> {
+    anyhow::bail!("internal: `pack validate` is handled before the pack loads")
+}

@@ -1,0 +1,224 @@
+//! `tiergate determine`: stream requests in, answers out, in constant memory.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tiergate_wire::{check_csv_header, csv_row, determine_line, determine_wire, write_error, Env};
+
+use crate::cli::{DetermineArgs, InputFormat, OutputFormat, Progress};
+
+/// Output is written in chunks of about this many bytes.
+const FLUSH_BYTES: usize = 1 << 16;
+/// The progress bar is advanced every this many records.
+const PROGRESS_EVERY: u64 = 4096;
+
+pub fn run(env: &Env, args: &DetermineArgs) -> anyhow::Result<ExitCode> {
+    let path = args.input.as_deref().filter(|p| p.as_os_str() != "-");
+    let (input, len): (Box<dyn Read>, Option<u64>) = match path {
+        Some(p) => {
+            let f = File::open(p).with_context(|| format!("cannot open `{}`", p.display()))?;
+            let len = f.metadata().ok().map(|m| m.len());
+            (Box::new(f), len)
+        }
+        None => (Box::new(io::stdin().lock()), None),
+    };
+    let format = args.input_format.unwrap_or(match path {
+        Some(p) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) => InputFormat::Csv,
+        _ => InputFormat::Jsonl,
+    });
+    let show = match args.progress {
+        Progress::Always => true,
+        Progress::Never => false,
+        Progress::Auto => path.is_some() && io::stderr().is_terminal(),
+    };
+    let bar = progress_bar(show, len);
+    let counting = CountingReader { inner: input, bar: bar.clone(), bytes: 0 };
+    let mut sink = Sink::new(args.format);
+    let all_ok = match format {
+        InputFormat::Jsonl => jsonl(env, counting, &mut sink, &bar)?,
+        InputFormat::Csv => csv(env, counting, &mut sink, &bar)?,
+    };
+    sink.finish()?;
+    bar.finish_and_clear();
+    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+fn progress_bar(show: bool, len: Option<u64>) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = match len {
+        Some(n) => ProgressBar::new(n).with_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({eta}) {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner(),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(4));
+    bar
+}
+
+/// Counts bytes read, for the progress bar.
+struct CountingReader<R> {
+    inner: R,
+    bar: ProgressBar,
+    bytes: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        self.bar.set_position(self.bytes);
+        Ok(n)
+    }
+}
+
+fn jsonl<R: Read>(env: &Env, input: R, sink: &mut Sink, bar: &ProgressBar) -> anyhow::Result<bool> {
+    let mut reader = BufReader::with_capacity(1 << 16, input);
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    let mut all_ok = true;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).context("cannot read the input")? == 0 {
+            break;
+        }
+        number += 1;
+        let ok = match std::str::from_utf8(&line) {
+            Ok(text) if text.trim().is_empty() => continue,
+            Ok(text) => determine_line(env, text.trim_end_matches(['\n', '\r']), Some(number), &mut sink.buf),
+            Err(e) => {
+                let err = tiergate_wire::WireError::new("malformed_json", None, format!("the line is not UTF-8 text: {e}"));
+                write_error(&mut sink.buf, None, &err, Some(number));
+                false
+            }
+        };
+        all_ok &= ok;
+        sink.record_done()?;
+        if number % PROGRESS_EVERY == 0 {
+            bar.set_message(format!("{number} records"));
+        }
+    }
+    Ok(all_ok)
+}
+
+fn csv<R: Read>(env: &Env, input: R, sink: &mut Sink, bar: &ProgressBar) -> anyhow::Result<bool> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let headers = reader.headers().context("cannot read the CSV header")?.clone();
+    let headers: Vec<&str> = headers.iter().map(str::trim).collect();
+    check_csv_header(&headers).map_err(|e| anyhow::anyhow!("CSV header: {e}"))?;
+    let mut record = csv::StringRecord::new();
+    let mut all_ok = true;
+    let mut count = 0u64;
+    loop {
+        let more = reader.read_record(&mut record);
+        let line = record.position().map(|p| p.line());
+        match more {
+            Ok(false) => break,
+            Ok(true) => {
+                let values: Vec<&str> = record.iter().collect();
+                if values.len() > headers.len() {
+                    let err = tiergate_wire::WireError::new(
+                        "malformed_csv",
+                        None,
+                        format!("the row has {} cells but the header names {} columns", values.len(), headers.len()),
+                    );
+                    write_error(&mut sink.buf, values.first().copied().filter(|_| headers.first() == Some(&"id")), &err, line);
+                    all_ok = false;
+                } else {
+                    all_ok &= match csv_row(&headers, &values) {
+                        Ok(wire) => determine_wire(env, wire, line, &mut sink.buf),
+                        Err((id, e)) => {
+                            write_error(&mut sink.buf, id.as_deref(), &e, line);
+                            false
+                        }
+                    };
+                }
+            }
+            Err(e) => {
+                let err = tiergate_wire::WireError::new("malformed_csv", None, format!("not valid CSV: {e}"));
+                write_error(&mut sink.buf, None, &err, line);
+                all_ok = false;
+                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }) {
+                    break;
+                }
+            }
+        }
+        sink.record_done()?;
+        count += 1;
+        if count % PROGRESS_EVERY == 0 {
+            bar.set_message(format!("{count} records"));
+        }
+    }
+    Ok(all_ok)
+}
+
+/// Collects answer lines and writes them out, as JSON Lines or as a table.
+struct Sink {
+    format: OutputFormat,
+    buf: Vec<u8>,
+    out: io::StdoutLock<'static>,
+    header_written: bool,
+}
+
+impl Sink {
+    fn new(format: OutputFormat) -> Sink {
+        Sink { format, buf: Vec::with_capacity(FLUSH_BYTES * 2), out: io::stdout().lock(), header_written: false }
+    }
+
+    fn record_done(&mut self) -> io::Result<()> {
+        match self.format {
+            OutputFormat::Jsonl => {
+                if self.buf.len() >= FLUSH_BYTES {
+                    self.out.write_all(&self.buf)?;
+                    self.buf.clear();
+                }
+                Ok(())
+            }
+            OutputFormat::Table => {
+                if !self.header_written {
+                    writeln!(self.out, "{:<16} {:<8} {:>14} {:>4} {:<13} {:<12} ALLOCATION", "ID", "ECCN", "TPP", "TIER", "AUTHORIZATION", "POLICY")?;
+                    self.header_written = true;
+                }
+                let row = table_row(&self.buf);
+                self.buf.clear();
+                writeln!(self.out, "{row}")
+            }
+        }
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        self.out.flush()
+    }
+}
+
+fn table_row(json_line: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(json_line).unwrap_or(serde_json::Value::Null);
+    let s = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => "-".to_owned(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let id = s(&v["id"]);
+    if let Some(e) = v.get("error") {
+        return format!("{id:<16} error: {} ({}): {}", s(&e["code"]), s(&e["field"]), s(&e["message"]));
+    }
+    let alloc = match v.get("allocation") {
+        Some(a) if !a.is_null() => format!("{} {} TPP, {} remaining", s(&a["pool"]), s(&a["tpp"]), s(&a["remaining_tpp"])),
+        _ => "-".to_owned(),
+    };
+    format!(
+        "{id:<16} {:<8} {:>14} {:>4} {:<13} {:<12} {alloc}",
+        s(&v["classification"]["eccn"]),
+        s(&v["classification"]["tpp_total"]),
+        s(&v["tier"]),
+        s(&v["authorization"]),
+        s(&v["review_policy"]),
+    )
+}

@@ -1,0 +1,224 @@
+//! `tiergate classify`, `items`, `countries` and `pack`.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use serde::Serialize;
+use time::macros::format_description;
+use time::Date;
+use tiergate_core::classify::{classify as classify_item, BaseModel, ModelWeights};
+use tiergate_core::units::{Area, Tpp};
+use tiergate_core::{Country, Item};
+use tiergate_wire::{ClassificationOut, Env, ReasonOut};
+
+use crate::cli::{ClassifyArgs, CountriesArgs, InfoFormat, ItemsArgs, OutputFormat};
+
+#[derive(Serialize)]
+struct ClassifyOut<'a> {
+    item: serde_json::Value,
+    #[serde(flatten)]
+    classification: ClassificationOut,
+    reasons: Vec<ReasonOut<'a>>,
+}
+
+pub fn classify(env: &Env, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
+    let per_unit = match args.per_unit {
+        None => None,
+        Some(n) if n >= 1 => Some(n.unsigned_abs()),
+        Some(n) => bail!("--per-unit must be at least 1, not {n}"),
+    };
+    if args.quantity < 1 {
+        bail!("--quantity must be at least 1, not {}", args.quantity);
+    }
+    let (item, label) = if let Some(ops) = args.training_operations {
+        if !ops.is_finite() || ops < 0.0 {
+            bail!("--training-operations must be a non-negative number");
+        }
+        let derived_from = args.base_operations.map(|b| BaseModel { training_operations: b, published: args.base_published });
+        (Item::ModelWeights(ModelWeights { training_operations: ops, published: args.published, derived_from }), serde_json::json!({"model_weights": {"training_operations": ops}}))
+    } else if let Some(tpp) = args.tpp {
+        let t = Tpp::from_decimal(tpp).filter(|t| t.milli() > 0).context("--tpp must be a positive number with at most three decimals")?;
+        let area = args.die_area.map(|a| Area::from_mm2(a).context("--die-area must be a positive number with at most three decimals")).transpose()?;
+        let datacenter = args.datacenter.context("--datacenter true|false is required with --tpp")?;
+        (Item::Spec { tpp: t, die_area: area, datacenter, per_unit }, serde_json::json!({"tpp": tpp, "die_area_mm2": args.die_area, "datacenter": datacenter}))
+    } else {
+        let id = args.item.clone().context("name a catalog item, or give --tpp or --training-operations")?;
+        (Item::Catalog { id: id.clone(), per_unit }, serde_json::Value::String(id))
+    };
+    let c = classify_item(&item, args.quantity.unsigned_abs(), &env.pack, &env.catalog).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut out = io::stdout().lock();
+    match args.format {
+        InfoFormat::Json => {
+            let body = ClassifyOut {
+                item: label,
+                classification: ClassificationOut::new(&c),
+                reasons: c.reasons.iter().map(|r| ReasonOut { text: &r.text, citation: r.citation }).collect(),
+            };
+            serde_json::to_writer_pretty(&mut out, &body)?;
+            writeln!(out)?;
+        }
+        InfoFormat::Text => {
+            writeln!(out, "ECCN: {}", c.eccn.map_or("not controlled by this rule", |e| e.as_str()))?;
+            if let (Some(unit), Some(total)) = (c.tpp_per_unit, c.tpp_total) {
+                writeln!(out, "TPP: {unit} per unit, {total} in all ({} H100-equivalents)", c.h100_equivalents.unwrap_or(0.0))?;
+            }
+            if let Some(pd) = c.performance_density {
+                writeln!(out, "Performance density: {pd}")?;
+            }
+            writeln!(out, "Because:")?;
+            for r in &c.reasons {
+                writeln!(out, "  - {} [{}]", r.text, r.citation)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct ItemOut<'a> {
+    id: &'a str,
+    name: &'a str,
+    manufacturer: &'a str,
+    datacenter: bool,
+    released: Option<&'a str>,
+    dense_tops: serde_json::Map<String, serde_json::Value>,
+    tpp: tiergate_wire::TppOut,
+    tpp_precision: &'static str,
+    die_area_mm2: Option<f64>,
+    performance_density: Option<f64>,
+    eccn: Option<&'static str>,
+    h100_equivalents: f64,
+    epoch_tpp: Option<tiergate_wire::TppOut>,
+    sources: Vec<&'a str>,
+}
+
+pub fn items(env: &Env, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
+    let mut out = io::stdout().lock();
+    if args.format == OutputFormat::Table {
+        writeln!(out, "{:<20} {:<32} {:>10} {:>8} {:>6} {:<8} {:>8}  DC", "ID", "NAME", "TPP", "DIE mm2", "PD", "ECCN", "H100-EQ")?;
+    }
+    for a in env.catalog.iter() {
+        let c = classify_item(&Item::Catalog { id: a.id.clone(), per_unit: None }, 1, &env.pack, &env.catalog)
+            .map_err(|e| anyhow::anyhow!("catalog item `{}`: {e}", a.id))?;
+        let eccn = c.eccn.map(|e| e.as_str());
+        let h100 = a.tpp.ratio_2dp(env.pack.thresholds.h100_tpp.value);
+        match args.format {
+            OutputFormat::Table => writeln!(
+                out,
+                "{:<20} {:<32} {:>10} {:>8} {:>6} {:<8} {:>8}  {}",
+                a.id,
+                a.name,
+                a.tpp.to_string(),
+                a.die_area.map_or("-".into(), |d| d.to_string()),
+                c.performance_density.map_or("-".into(), |p| format!("{p:.2}")),
+                eccn.unwrap_or("-"),
+                format!("{h100:.2}"),
+                if a.datacenter { "yes" } else { "no" },
+            )?,
+            OutputFormat::Jsonl => {
+                let body = ItemOut {
+                    id: &a.id,
+                    name: &a.name,
+                    manufacturer: &a.manufacturer,
+                    datacenter: a.datacenter,
+                    released: a.released.as_deref(),
+                    dense_tops: a.dense_tops.iter().map(|(p, m)| (p.as_str().to_owned(), serde_json::json!(Tpp::from_milli(*m).as_f64()))).collect(),
+                    tpp: tiergate_wire::TppOut(a.tpp),
+                    tpp_precision: a.tpp_precision.as_str(),
+                    die_area_mm2: a.die_area.map(Area::as_f64),
+                    performance_density: c.performance_density,
+                    eccn,
+                    h100_equivalents: h100,
+                    epoch_tpp: a.epoch_tpp.map(tiergate_wire::TppOut),
+                    sources: std::iter::once(a.throughput_source.as_str()).chain(a.die_area_source.as_deref()).collect(),
+                };
+                serde_json::to_writer(&mut out, &body)?;
+                writeln!(out)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct CountryOut<'a> {
+    code: &'a str,
+    name: &'a str,
+    tier: u8,
+    groups: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    treated_as: Option<&'a str>,
+}
+
+/// The tier of a destination, ignoring headquarters.
+pub fn destination_tier(env: &Env, c: Country, date: Date) -> u8 {
+    let snap = env.pack.at(date);
+    let c = env.pack.canonical(c);
+    if snap.tier3.contains(c) {
+        3
+    } else if snap.tier1.contains(c) {
+        1
+    } else {
+        2
+    }
+}
+
+pub fn countries(env: &Env, args: &CountriesArgs) -> anyhow::Result<ExitCode> {
+    let date = match &args.date {
+        None => env.pack.effective.value,
+        Some(s) => Date::parse(s, format_description!("[year]-[month]-[day]")).with_context(|| format!("--date `{s}` is not YYYY-MM-DD"))?,
+    };
+    let mut out = io::stdout().lock();
+    if args.format == OutputFormat::Table {
+        writeln!(out, "{:<4} {:<36} {:>4}  GROUPS", "CODE", "NAME", "TIER")?;
+    }
+    for c in env.countries.iter() {
+        let body = CountryOut {
+            code: env.countries.code(c),
+            name: env.countries.name(c),
+            tier: destination_tier(env, c, date),
+            groups: env.pack.groups_of(c, date),
+            treated_as: env.pack.treated_as(c).map(|(to, _)| env.countries.code(to)),
+        };
+        match args.format {
+            OutputFormat::Table => writeln!(out, "{:<4} {:<36} {:>4}  {}", body.code, body.name, body.tier, body.groups.join(" "))?,
+            OutputFormat::Jsonl => {
+                serde_json::to_writer(&mut out, &body)?;
+                writeln!(out)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn validate_pack(path: &Path) -> anyhow::Result<ExitCode> {
+    let env = crate::cli::load_env(Some(path))?;
+    println!("{}", serde_json::json!({"pack": env.pack.id, "version": env.pack.version, "valid": true}));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn show_pack(env: &Env) -> anyhow::Result<ExitCode> {
+    let p = &env.pack;
+    let readings: Vec<_> = p
+        .readings
+        .docs
+        .iter()
+        .map(|r| serde_json::json!({"reading": r.reading, "key": r.key, "value": r.value, "options": r.options, "text": r.text}))
+        .collect();
+    let body = serde_json::json!({
+        "pack": p.id,
+        "version": p.version,
+        "title": p.title,
+        "citation": p.citation,
+        "effective": p.effective.value.to_string(),
+        "compliance": p.compliance.value.to_string(),
+        "security_compliance": p.security_compliance.value.to_string(),
+        "readings": readings,
+    });
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &body)?;
+    writeln!(out)?;
+    Ok(ExitCode::SUCCESS)
+}
