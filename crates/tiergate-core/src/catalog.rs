@@ -120,24 +120,43 @@ pub struct Catalog {
 impl Catalog {
     /// Reads and validates a catalog (`data/accelerators.toml`).
     pub fn from_toml(text: &str, source: &str) -> Result<Catalog, DataError> {
-        let raw: RawCatalog = toml::from_str(text).map_err(|e| DataError::new(source, "", e.message().to_owned()))?;
+        let raw: RawCatalog = crate::parse_toml(text, source)?;
         let mut items = Vec::with_capacity(raw.accelerator.len());
         let mut by_id = HashMap::new();
         for (i, a) in raw.accelerator.into_iter().enumerate() {
             let key = format!("accelerator[{i}]");
             let err = |k: &str, p: String| DataError::new(source, &format!("{key}.{k}"), p);
-            if a.id.is_empty() || !a.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-                return Err(err("id", format!("`{}` must use only lower-case letters, digits and `-`", a.id)));
+            if a.id.is_empty()
+                || !a
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                return Err(err(
+                    "id",
+                    format!(
+                        "`{}` must use only lower-case letters, digits and `-`",
+                        a.id
+                    ),
+                ));
             }
             if by_id.insert(a.id.clone(), i).is_some() {
                 return Err(err("id", format!("`{}` appears twice", a.id)));
             }
             let die_area = match a.die_area_mm2 {
-                Some(x) => Some(Area::from_mm2(x).ok_or_else(|| err("die_area_mm2", format!("{x} is not a positive area with at most three decimals")))?),
+                Some(x) => Some(Area::from_mm2(x).ok_or_else(|| {
+                    err(
+                        "die_area_mm2",
+                        format!("{x} is not a positive area with at most three decimals"),
+                    )
+                })?),
                 None => None,
             };
             if die_area.is_some() != a.die_area_source.is_some() {
-                return Err(err("die_area_source", "give a source exactly when die_area_mm2 is given".to_owned()));
+                return Err(err(
+                    "die_area_source",
+                    "give a source exactly when die_area_mm2 is given".to_owned(),
+                ));
             }
             let mut dense_tops = Vec::new();
             let mut best: Option<(Precision, Tpp)> = None;
@@ -147,17 +166,30 @@ impl Catalog {
                 })?;
                 let milli = Tpp::from_decimal(*tops)
                     .filter(|t| t.milli() > 0)
-                    .ok_or_else(|| err(&format!("dense_tops.{name}"), format!("{tops} is not a positive figure with at most three decimals")))?
+                    .ok_or_else(|| {
+                        err(
+                            &format!("dense_tops.{name}"),
+                            format!("{tops} is not a positive figure with at most three decimals"),
+                        )
+                    })?
                     .milli();
-                let tpp = Tpp::from_milli(milli).checked_mul(p.bits()).ok_or_else(|| err(&format!("dense_tops.{name}"), "too large".to_owned()))?;
+                let tpp = Tpp::from_milli(milli)
+                    .checked_mul(p.bits())
+                    .ok_or_else(|| err(&format!("dense_tops.{name}"), "too large".to_owned()))?;
                 if best.is_none_or(|(_, b)| tpp > b) {
                     best = Some((p, tpp));
                 }
                 dense_tops.push((p, milli));
             }
-            let (tpp_precision, tpp) = best.ok_or_else(|| err("dense_tops", "must give at least one precision".to_owned()))?;
+            let (tpp_precision, tpp) = best
+                .ok_or_else(|| err("dense_tops", "must give at least one precision".to_owned()))?;
             let epoch_tpp = match a.epoch_tpp {
-                Some(x) => Some(Tpp::from_decimal(x).ok_or_else(|| err("epoch_tpp", format!("{x} is not a TPP with at most three decimals")))?),
+                Some(x) => Some(Tpp::from_decimal(x).ok_or_else(|| {
+                    err(
+                        "epoch_tpp",
+                        format!("{x} is not a TPP with at most three decimals"),
+                    )
+                })?),
                 None => None,
             };
             items.push(Accelerator {

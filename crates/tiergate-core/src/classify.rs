@@ -11,7 +11,12 @@ pub enum Item {
     /// A catalog accelerator; with `per_unit`, a computer or assembly holding that many of them (4A090).
     Catalog { id: String, per_unit: Option<u64> },
     /// An IC described by its spec sheet; with `per_unit`, a computer holding that many.
-    Spec { tpp: Tpp, die_area: Option<Area>, datacenter: bool, per_unit: Option<u64> },
+    Spec {
+        tpp: Tpp,
+        die_area: Option<Area>,
+        datacenter: bool,
+        per_unit: Option<u64>,
+    },
     /// The weights of a model.
     ModelWeights(ModelWeights),
 }
@@ -64,7 +69,10 @@ pub enum Control {
     /// Not controlled by this rule.
     None,
     /// 3A090/4A090 hardware of the given class.
-    Hardware { class: ControlClass, datacenter: bool },
+    Hardware {
+        class: ControlClass,
+        datacenter: bool,
+    },
     /// 4E091 model weights.
     ModelWeights,
 }
@@ -137,12 +145,24 @@ pub fn ic_class<'p>(
         ));
     }
     if tpp >= th.a_tpp.value {
-        return Ok((Some(ControlClass::A), cite(&th.a_tpp.citation, format!("TPP {tpp} is {} or more: 3A090.a", th.a_tpp.value))));
+        return Ok((
+            Some(ControlClass::A),
+            cite(
+                &th.a_tpp.citation,
+                format!("TPP {tpp} is {} or more: 3A090.a", th.a_tpp.value),
+            ),
+        ));
     }
     if tpp < th.lowest_tpp() {
         return Ok((
             None,
-            cite(&th.b2_tpp.citation, format!("TPP {tpp} is below {}, the lowest 3A090 threshold: not 3A090", th.lowest_tpp())),
+            cite(
+                &th.b2_tpp.citation,
+                format!(
+                    "TPP {tpp} is below {}, the lowest 3A090 threshold: not 3A090",
+                    th.lowest_tpp()
+                ),
+            ),
         ));
     }
     let area = area.ok_or(ClassifyError::MissingDieArea { tpp })?;
@@ -150,7 +170,13 @@ pub fn ic_class<'p>(
     if tpp >= th.a_pd_min_tpp.value && th.a_pd.value.is_met_by(tpp, area) {
         return Ok((
             Some(ControlClass::A),
-            cite(&th.a_pd.citation, format!("TPP {tpp} is {} or more and PD {pd} is {} or more: 3A090.a", th.a_pd_min_tpp.value, th.a_pd.value)),
+            cite(
+                &th.a_pd.citation,
+                format!(
+                    "TPP {tpp} is {} or more and PD {pd} is {} or more: 3A090.a",
+                    th.a_pd_min_tpp.value, th.a_pd.value
+                ),
+            ),
         ));
     }
     // Below here PD < a_pd (else the branch above applied) and TPP < a_tpp.
@@ -168,18 +194,29 @@ pub fn ic_class<'p>(
             Some(ControlClass::B),
             cite(
                 &th.b2_tpp.citation,
-                format!("TPP {tpp} is {} or more and PD {pd} is at least {} and below {}: 3A090.b", th.b2_tpp.value, th.b2_pd.value, th.a_pd.value),
+                format!(
+                    "TPP {tpp} is {} or more and PD {pd} is at least {} and below {}: 3A090.b",
+                    th.b2_tpp.value, th.b2_pd.value, th.a_pd.value
+                ),
             ),
         ));
     }
     Ok((
         None,
-        cite(&th.b2_pd.citation, format!("TPP {tpp} with PD {pd} meets neither 3A090.a nor 3A090.b: not 3A090")),
+        cite(
+            &th.b2_pd.citation,
+            format!("TPP {tpp} with PD {pd} meets neither 3A090.a nor 3A090.b: not 3A090"),
+        ),
     ))
 }
 
 /// Classifies `quantity` units of `item`.
-pub fn classify<'p>(item: &Item, quantity: u64, pack: &'p Pack, catalog: &Catalog) -> Result<Classification<'p>, ClassifyError> {
+pub fn classify<'p>(
+    item: &Item,
+    quantity: u64,
+    pack: &'p Pack,
+    catalog: &Catalog,
+) -> Result<Classification<'p>, ClassifyError> {
     let th = &pack.thresholds;
     let (ic_tpp, area, datacenter, per_unit, mut reasons) = match item {
         Item::ModelWeights(m) => {
@@ -187,8 +224,14 @@ pub fn classify<'p>(item: &Item, quantity: u64, pack: &'p Pack, catalog: &Catalo
             return Ok(classify_weights(m, pack));
         }
         Item::Catalog { id, per_unit } => {
-            let a = catalog.get(id).ok_or_else(|| ClassifyError::UnknownItem { id: id.clone() })?;
-            let best = a.dense_tops.iter().find(|(p, _)| *p == a.tpp_precision).map_or(0, |(_, m)| *m);
+            let a = catalog
+                .get(id)
+                .ok_or_else(|| ClassifyError::UnknownItem { id: id.clone() })?;
+            let best = a
+                .dense_tops
+                .iter()
+                .find(|(p, _)| *p == a.tpp_precision)
+                .map_or(0, |(_, m)| *m);
             let reason = Reason {
                 text: format!(
                     "{}: dense {} {} TOPS x {} bits = TPP {}{}",
@@ -197,21 +240,31 @@ pub fn classify<'p>(item: &Item, quantity: u64, pack: &'p Pack, catalog: &Catalo
                     Tpp::from_milli(best),
                     a.tpp_precision.bits(),
                     a.tpp,
-                    a.die_area.map_or(String::new(), |d| format!(", die area {d} mm2")),
+                    a.die_area
+                        .map_or(String::new(), |d| format!(", die area {d} mm2")),
                 ),
                 citation: &th.tpp_definition_citation,
             };
             (a.tpp, a.die_area, a.datacenter, *per_unit, vec![reason])
         }
-        Item::Spec { tpp, die_area, datacenter, per_unit } => (*tpp, *die_area, *datacenter, *per_unit, Vec::new()),
+        Item::Spec {
+            tpp,
+            die_area,
+            datacenter,
+            per_unit,
+        } => (*tpp, *die_area, *datacenter, *per_unit, Vec::new()),
     };
     if per_unit == Some(0) {
         return Err(ClassifyError::ZeroPerUnit);
     }
     let (class, why) = ic_class(ic_tpp, area, datacenter, th)?;
     reasons.push(why);
-    let tpp_per_unit = ic_tpp.checked_mul(per_unit.unwrap_or(1)).ok_or(ClassifyError::Overflow)?;
-    let tpp_total = tpp_per_unit.checked_mul(quantity).ok_or(ClassifyError::Overflow)?;
+    let tpp_per_unit = ic_tpp
+        .checked_mul(per_unit.unwrap_or(1))
+        .ok_or(ClassifyError::Overflow)?;
+    let tpp_total = tpp_per_unit
+        .checked_mul(quantity)
+        .ok_or(ClassifyError::Overflow)?;
     let eccn = match (class, per_unit) {
         (None, _) => None,
         (Some(ControlClass::A), None) => Some(Eccn::E3A090a),
@@ -221,13 +274,19 @@ pub fn classify<'p>(item: &Item, quantity: u64, pack: &'p Pack, catalog: &Catalo
     };
     if let (Some(e), Some(n)) = (eccn, per_unit) {
         reasons.push(Reason {
-            text: format!("a computer or assembly holding {n} such ICs, TPP {tpp_per_unit} per unit: {}", e.as_str()),
+            text: format!(
+                "a computer or assembly holding {n} such ICs, TPP {tpp_per_unit} per unit: {}",
+                e.as_str()
+            ),
             citation: &th.computer_citation,
         });
     }
     Ok(Classification {
         eccn,
-        control: class.map_or(Control::None, |class| Control::Hardware { class, datacenter }),
+        control: class.map_or(Control::None, |class| Control::Hardware {
+            class,
+            datacenter,
+        }),
         tpp_per_unit: Some(tpp_per_unit),
         tpp_total: Some(tpp_total),
         performance_density: area.map(|a| density_2dp(ic_tpp, a)),
@@ -243,18 +302,25 @@ fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> 
     let ops = m.training_operations;
     let mut reasons = Vec::new();
     let controlled = if m.published {
-        reasons.push(Reason { text: "the weights are published: not 4E091".into(), citation: &rules.published_citation });
+        reasons.push(Reason {
+            text: "the weights are published: not 4E091".into(),
+            citation: &rules.published_citation,
+        });
         false
     } else if ops < threshold.value {
         reasons.push(Reason {
-            text: format!("trained with {ops:e} operations, fewer than {:e}: not 4E091", threshold.value),
+            text: format!(
+                "trained with {ops:e} operations, fewer than {:e}: not 4E091",
+                threshold.value
+            ),
             citation: &threshold.citation,
         });
         false
     } else if let Some(base) = m.derived_from.filter(|b| b.published) {
         let additional = ops - base.training_operations;
         #[allow(clippy::cast_precision_loss)]
-        let by_percent = base.training_operations * rules.derived_additional_percent.value as f64 / 100.0;
+        let by_percent =
+            base.training_operations * rules.derived_additional_percent.value as f64 / 100.0;
         let bar = rules.derived_additional_operations.value.max(by_percent);
         let controlled = additional > bar;
         reasons.push(Reason {
@@ -278,7 +344,11 @@ fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> 
     };
     Classification {
         eccn: controlled.then_some(Eccn::E4E091),
-        control: if controlled { Control::ModelWeights } else { Control::None },
+        control: if controlled {
+            Control::ModelWeights
+        } else {
+            Control::None
+        },
         tpp_per_unit: None,
         tpp_total: None,
         performance_density: None,
@@ -292,7 +362,10 @@ fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> 
 pub fn check_weights(m: &ModelWeights) -> Result<(), ClassifyError> {
     match m.derived_from {
         Some(base) if base.training_operations > m.training_operations => {
-            Err(ClassifyError::OperationsBelowBase { total: m.training_operations, base: base.training_operations })
+            Err(ClassifyError::OperationsBelowBase {
+                total: m.training_operations,
+                base: base.training_operations,
+            })
         }
         _ => Ok(()),
     }

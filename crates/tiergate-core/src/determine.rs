@@ -9,7 +9,10 @@ use time::Date;
 use crate::catalog::Catalog;
 use crate::classify::{classify, Classification, ClassifyError, Control, ControlClass, Item};
 use crate::country::Country;
-use crate::pack::{AllocationPool, AllocationTest, BeforeCompliance, BeforeEffective, LppLimitTest, Pack, Snapshot, Step};
+use crate::pack::{
+    AllocationPool, AllocationTest, BeforeCompliance, BeforeEffective, LppLimitTest, Pack,
+    Snapshot, Step,
+};
 use crate::units::{group_digits as g, Tpp};
 use crate::Reason;
 
@@ -47,7 +50,10 @@ impl EndUse {
 pub enum VeuClaim {
     Universal,
     /// A National VEU for one country; `id` names its allocation pool.
-    National { country: Country, id: Option<String> },
+    National {
+        country: Country,
+        id: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -224,12 +230,20 @@ struct Outcome {
 
 impl Outcome {
     fn plain(authorization: Authorization) -> Option<Outcome> {
-        Some(Outcome { authorization, review_policy: None, allocation: None })
+        Some(Outcome {
+            authorization,
+            review_policy: None,
+            allocation: None,
+        })
     }
 }
 
 /// Determines one request. Pure: everything it needs is in its arguments.
-pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &Catalog) -> Result<Determination<'p>, DetermineError> {
+pub fn determine<'p>(
+    req: &Request,
+    pack: &'p Pack,
+    catalog: &Catalog,
+) -> Result<Determination<'p>, DetermineError> {
     let mut notes = Vec::new();
     if req.date < pack.effective.value {
         match pack.readings.before_effective_date {
@@ -249,13 +263,19 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &Catalog) -> Result
     let mut e = Eval::new(req, pack, classification);
     for s in &pack.status {
         if req.date >= s.from {
-            notes.push(Reason { text: s.text.clone(), citation: &s.citation });
+            notes.push(Reason {
+                text: s.text.clone(),
+                citation: &s.citation,
+            });
         }
     }
     let before_compliance = req.date >= pack.effective.value && req.date < pack.compliance.value;
     if before_compliance {
         notes.push(Reason {
-            text: format!("compliance with this rule is required from {}; before then it is not yet required", pack.compliance.value),
+            text: format!(
+                "compliance with this rule is required from {}; before then it is not yet required",
+                pack.compliance.value
+            ),
             citation: &pack.compliance.citation,
         });
     }
@@ -285,9 +305,16 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &Catalog) -> Result
         };
     }
     // The pack's order always ends with LICENSE, which always answers; this is only a fallback.
-    let outcome = outcome.unwrap_or_else(|| Outcome { authorization: Authorization::License, review_policy: Some(ReviewPolicy::CaseByCase), allocation: None });
-    let relies_on_security = matches!(outcome.authorization, Authorization::Uveu | Authorization::Nveu)
-        || (outcome.authorization == Authorization::Aia && e.classification.control == Control::ModelWeights);
+    let outcome = outcome.unwrap_or(Outcome {
+        authorization: Authorization::License,
+        review_policy: Some(ReviewPolicy::CaseByCase),
+        allocation: None,
+    });
+    let relies_on_security = matches!(
+        outcome.authorization,
+        Authorization::Uveu | Authorization::Nveu
+    ) || (outcome.authorization == Authorization::Aia
+        && e.classification.control == Control::ModelWeights);
     if relies_on_security && req.date < pack.security_compliance.value {
         notes.push(Reason {
             text: format!(
@@ -330,13 +357,20 @@ struct Eval<'r, 'p> {
 }
 
 impl<'r, 'p> Eval<'r, 'p> {
-    fn new(req: &'r Request, pack: &'p Pack, mut classification: Classification<'p>) -> Eval<'r, 'p> {
+    fn new(
+        req: &'r Request,
+        pack: &'p Pack,
+        mut classification: Classification<'p>,
+    ) -> Eval<'r, 'p> {
         let snap = pack.at(req.date);
         let mut reasons = std::mem::take(&mut classification.reasons);
         for (role, c) in [
             ("destination", req.destination),
             ("consignee headquarters", req.consignee.headquarters),
-            ("ultimate parent headquarters", req.consignee.ultimate_parent_headquarters),
+            (
+                "ultimate parent headquarters",
+                req.consignee.ultimate_parent_headquarters,
+            ),
         ] {
             if let Some((to, citation)) = pack.treated_as(c) {
                 reasons.push(Reason {
@@ -372,7 +406,20 @@ impl<'r, 'p> Eval<'r, 'p> {
             Tier::Two => (format!("destination {d} is neither in Supp. No. 5(a) nor Macau/D:5: Tier 2"), &pack.tier2_citation),
         };
         reasons.push(Reason { text, citation });
-        Eval { req, pack, snap, classification, dest, hq, parent, dest_t3, hq_t3, tier, reasons, obligations: Vec::new() }
+        Eval {
+            req,
+            pack,
+            snap,
+            classification,
+            dest,
+            hq,
+            parent,
+            dest_t3,
+            hq_t3,
+            tier,
+            reasons,
+            obligations: Vec::new(),
+        }
     }
 
     fn because(&mut self, citation: &'p str, text: String) {
@@ -381,7 +428,10 @@ impl<'r, 'p> Eval<'r, 'p> {
 
     fn oblige(&mut self, id: &str) {
         if let Some(o) = self.pack.obligation(id) {
-            self.obligations.push(Reason { text: o.text.clone(), citation: &o.citation });
+            self.obligations.push(Reason {
+                text: o.text.clone(),
+                citation: &o.citation,
+            });
         }
     }
 
@@ -409,24 +459,43 @@ impl<'r, 'p> Eval<'r, 'p> {
         let p = self.pack;
         match self.classification.control {
             Control::None => {
-                let citation = self.reasons.last().map_or(p.a_class_citation.as_str(), |r| r.citation);
-                self.because(citation, "the item is not controlled by this rule: no license required".into());
+                let citation = self
+                    .reasons
+                    .last()
+                    .map_or(p.a_class_citation.as_str(), |r| r.citation);
+                self.because(
+                    citation,
+                    "the item is not controlled by this rule: no license required".into(),
+                );
                 Outcome::plain(Authorization::Nlr)
             }
             Control::ModelWeights => {
-                self.because(&p.model_weights_license_citation, "4E091 model weights need a license to every destination".into());
+                self.because(
+                    &p.model_weights_license_citation,
+                    "4E091 model weights need a license to every destination".into(),
+                );
                 None
             }
-            Control::Hardware { class: ControlClass::A, .. } => {
-                self.because(&p.a_class_citation, ".a-class items need a license to every destination".into());
+            Control::Hardware {
+                class: ControlClass::A,
+                ..
+            } => {
+                self.because(
+                    &p.a_class_citation,
+                    ".a-class items need a license to every destination".into(),
+                );
                 None
             }
-            Control::Hardware { class: ControlClass::B, .. } => {
+            Control::Hardware {
+                class: ControlClass::B,
+                ..
+            } => {
                 let d = code(p, self.dest);
                 if self.snap.b_class_destinations.contains(self.dest) {
                     self.because(&p.b_class_destinations_citation, format!(".b-class items need a license to {d}: it is in D:1, D:4 or D:5 and not in A:5 or A:6"));
                     None
-                } else if (self.snap.b_class_headquarters.contains(self.hq) || self.snap.b_class_headquarters.contains(self.parent))
+                } else if (self.snap.b_class_headquarters.contains(self.hq)
+                    || self.snap.b_class_headquarters.contains(self.parent))
                     && !self.snap.b_class_located_outside.contains(self.dest)
                 {
                     self.because(&p.b_class_headquarters_citation, format!(".b-class items need a license for a consignee headquartered (or whose ultimate parent is) in Macau/D:5 and located in {d}, outside D:1, D:4 and D:5"));
@@ -445,9 +514,15 @@ impl<'r, 'p> Eval<'r, 'p> {
         if self.is_weights() {
             let c = &self.req.consignee;
             let why_not = if !self.in_tier1(self.hq) {
-                Some(format!("the consignee is headquartered in {}, outside Supp. No. 5(a)", code(p, self.hq)))
+                Some(format!(
+                    "the consignee is headquartered in {}, outside Supp. No. 5(a)",
+                    code(p, self.hq)
+                ))
             } else if self.dest_t3 {
-                Some(format!("the consignee is located in {}, Macau/D:5", code(p, self.dest)))
+                Some(format!(
+                    "the consignee is located in {}, Macau/D:5",
+                    code(p, self.dest)
+                ))
             } else if !c.storage_compliant {
                 Some("the weights are not stored in a facility meeting Supp. No. 10 to part 748, paragraphs 14, 15 and 18".to_owned())
             } else {
@@ -455,7 +530,10 @@ impl<'r, 'p> Eval<'r, 'p> {
             };
             return match why_not {
                 Some(w) => {
-                    self.because(&p.aia_model_weights_citation, format!("AIA not available for model weights: {w}"));
+                    self.because(
+                        &p.aia_model_weights_citation,
+                        format!("AIA not available for model weights: {w}"),
+                    );
                     None
                 }
                 None => {
@@ -463,7 +541,12 @@ impl<'r, 'p> Eval<'r, 'p> {
                         "AIA: the consignee is headquartered in {} (Supp. No. 5(a)), located outside Macau/D:5, and stores the weights in a compliant facility",
                         code(p, self.hq)
                     ));
-                    for o in ["aia_furnish_eccn", "aia_certification", "aia_shipment_notice", "aia_records"] {
+                    for o in [
+                        "aia_furnish_eccn",
+                        "aia_certification",
+                        "aia_shipment_notice",
+                        "aia_records",
+                    ] {
                         self.oblige(o);
                     }
                     Outcome::plain(Authorization::Aia)
@@ -473,12 +556,21 @@ impl<'r, 'p> Eval<'r, 'p> {
         match self.hardware() {
             Some((ControlClass::A, _)) => {}
             _ => {
-                self.because(&p.aia_citation, "AIA covers only .a-class items and 4E091".into());
+                self.because(
+                    &p.aia_citation,
+                    "AIA covers only .a-class items and 4E091".into(),
+                );
                 return None;
             }
         }
         if !self.in_tier1(self.dest) {
-            self.because(&p.aia_citation, format!("AIA not available: destination {} is not in Supp. No. 5(a)", code(p, self.dest)));
+            self.because(
+                &p.aia_citation,
+                format!(
+                    "AIA not available: destination {} is not in Supp. No. 5(a)",
+                    code(p, self.dest)
+                ),
+            );
             return None;
         }
         if !self.in_tier1(self.hq) || !self.in_tier1(self.parent) {
@@ -493,7 +585,11 @@ impl<'r, 'p> Eval<'r, 'p> {
             "AIA: destination {} and the headquarters of the consignee and its ultimate parent are all in Supp. No. 5(a)",
             code(p, self.dest)
         ));
-        for o in ["aia_furnish_eccn", "aia_certification", "aia_shipment_notice"] {
+        for o in [
+            "aia_furnish_eccn",
+            "aia_certification",
+            "aia_shipment_notice",
+        ] {
             self.oblige(o);
         }
         let before = Tpp::from_whole(self.req.context.aia_received_tpp).unwrap_or(Tpp::ZERO);
@@ -555,14 +651,21 @@ impl<'r, 'p> Eval<'r, 'p> {
             None
         };
         if let Some(w) = why_not {
-            let citation = if self.dest_t3 || self.hq_t3 { &p.acm_exclusion_citation } else { &p.acm_citation };
+            let citation = if self.dest_t3 || self.hq_t3 {
+                &p.acm_exclusion_citation
+            } else {
+                &p.acm_citation
+            };
             self.because(citation, w);
             return None;
         }
-        self.because(&p.acm_citation, format!(
-            "ACM: a private-sector consignee, end use {}, outside Macau/D:5",
-            self.req.end_use.as_str()
-        ));
+        self.because(
+            &p.acm_citation,
+            format!(
+                "ACM: a private-sector consignee, end use {}, outside Macau/D:5",
+                self.req.end_use.as_str()
+            ),
+        );
         self.oblige("acm_accounting");
         self.oblige("acm_records");
         Outcome::plain(Authorization::Acm)
@@ -573,20 +676,29 @@ impl<'r, 'p> Eval<'r, 'p> {
         let p = self.pack;
         let claim = self.req.consignee.veu.clone()?;
         if self.is_weights() {
-            self.because(&p.uveu_citation, "a VEU authorization covers 3A090/4A090 items, not 4E091 model weights".into());
+            self.because(
+                &p.uveu_citation,
+                "a VEU authorization covers 3A090/4A090 items, not 4E091 model weights".into(),
+            );
             return None;
         }
         match claim {
             VeuClaim::Universal => {
                 let why_not = if !self.in_tier1(self.hq) {
-                    Some(format!("the consignee is headquartered in {}, outside Supp. No. 5(a)", code(p, self.hq)))
+                    Some(format!(
+                        "the consignee is headquartered in {}, outside Supp. No. 5(a)",
+                        code(p, self.hq)
+                    ))
                 } else if self.tier == Tier::Three {
                     Some("the destination or a headquarters is Macau/D:5".to_owned())
                 } else {
                     None
                 };
                 if let Some(w) = why_not {
-                    self.because(&p.uveu_citation, format!("the consignee's UVEU does not apply: {w}"));
+                    self.because(
+                        &p.uveu_citation,
+                        format!("the consignee's UVEU does not apply: {w}"),
+                    );
                     return None;
                 }
                 self.because(&p.uveu_citation, format!(
@@ -614,7 +726,13 @@ impl<'r, 'p> Eval<'r, 'p> {
                     return None;
                 }
                 let Some((quarter, cap)) = p.nveu.cap(self.req.date) else {
-                    self.because(&p.nveu.citation, format!("the consignee's NVEU does not apply: the schedule sets no cap for {}", self.req.date));
+                    self.because(
+                        &p.nveu.citation,
+                        format!(
+                            "the consignee's NVEU does not apply: the schedule sets no cap for {}",
+                            self.req.date
+                        ),
+                    );
                     return None;
                 };
                 let installed = self.req.context.nveu_installed_tpp;
@@ -634,12 +752,21 @@ impl<'r, 'p> Eval<'r, 'p> {
                 self.oblige("veu_security");
                 self.oblige("veu_reports");
                 let pool_id = id.unwrap_or_else(|| {
-                    format!("{}/{}", self.req.consignee.name.as_deref().unwrap_or("consignee"), code(p, country))
+                    format!(
+                        "{}/{}",
+                        self.req.consignee.name.as_deref().unwrap_or("consignee"),
+                        code(p, country)
+                    )
                 });
                 Some(Outcome {
                     authorization: Authorization::Nveu,
                     review_policy: None,
-                    allocation: Some(AllocationEffect { pool: format!("nveu:{pool_id}"), tpp: draw, remaining_tpp: cap - after, cap_tpp: cap }),
+                    allocation: Some(AllocationEffect {
+                        pool: format!("nveu:{pool_id}"),
+                        tpp: draw,
+                        remaining_tpp: cap - after,
+                        cap_tpp: cap,
+                    }),
                 })
             }
         }
@@ -653,7 +780,10 @@ impl<'r, 'p> Eval<'r, 'p> {
             Some((ControlClass::A, _)) => None,
             _ => Some("LPP covers only .a-class items".to_owned()),
         }
-        .or_else(|| (self.req.transaction == Transaction::Transfer).then(|| "LPP covers exports and reexports, not in-country transfers".to_owned()));
+        .or_else(|| {
+            (self.req.transaction == Transaction::Transfer)
+                .then(|| "LPP covers exports and reexports, not in-country transfers".to_owned())
+        });
         if let Some(w) = why_not {
             self.because(&p.lpp_citation, w);
             return None;
@@ -663,9 +793,12 @@ impl<'r, 'p> Eval<'r, 'p> {
             return None;
         }
         let limit = p.lpp_annual_limit_tpp.value;
-        let before = Tpp::from_whole(self.req.context.lpp_received_tpp).unwrap_or(Tpp::from_milli(u64::MAX));
+        let before =
+            Tpp::from_whole(self.req.context.lpp_received_tpp).unwrap_or(Tpp::from_milli(u64::MAX));
         let shipment = self.tpp_total();
-        let after = before.checked_add(shipment).unwrap_or(Tpp::from_milli(u64::MAX));
+        let after = before
+            .checked_add(shipment)
+            .unwrap_or(Tpp::from_milli(u64::MAX));
         let fits = match p.readings.lpp_limit_test {
             LppLimitTest::AfterShipment => after <= limit,
             LppLimitTest::BeforeShipment => before < limit,
@@ -720,11 +853,21 @@ impl<'r, 'p> Eval<'r, 'p> {
             return license(ReviewPolicy::CaseByCase, None);
         }
         if self.tier == Tier::One {
-            self.because(&p.policy.tier1_approval, format!("license required; presumption of approval for Supp. No. 5(a) destination {}", code(p, self.dest)));
+            self.because(
+                &p.policy.tier1_approval,
+                format!(
+                    "license required; presumption of approval for Supp. No. 5(a) destination {}",
+                    code(p, self.dest)
+                ),
+            );
             return license(ReviewPolicy::Approval, None);
         }
         if let Some((ControlClass::B, _)) = self.hardware() {
-            self.because(&p.policy.b_class, "license required; presumption of approval for .b-class items outside Macau/D:5".into());
+            self.because(
+                &p.policy.b_class,
+                "license required; presumption of approval for .b-class items outside Macau/D:5"
+                    .into(),
+            );
             return license(ReviewPolicy::Approval, None);
         }
         self.allocation()
@@ -762,7 +905,10 @@ impl<'r, 'p> Eval<'r, 'p> {
             AllocationTest::BeforeRequest => licensed < cap,
         };
         let doubled = if self.snap.assurances.contains(pool_country) {
-            format!(" (raised to {} % under Supp. No. 5(b) assurances)", p.allocation.assurance_percent.value)
+            format!(
+                " (raised to {} % under Supp. No. 5(b) assurances)",
+                p.allocation.assurance_percent.value
+            )
         } else {
             String::new()
         };
@@ -773,20 +919,40 @@ impl<'r, 'p> Eval<'r, 'p> {
                 g(licensed), g(draw), g(after), g(cap)
             ));
             let remaining = cap.saturating_sub(after);
-            license(ReviewPolicy::Approval, Some(AllocationEffect { pool, tpp: draw, remaining_tpp: remaining, cap_tpp: cap }))
+            license(
+                ReviewPolicy::Approval,
+                Some(AllocationEffect {
+                    pool,
+                    tpp: draw,
+                    remaining_tpp: remaining,
+                    cap_tpp: cap,
+                }),
+            )
         } else {
             let remaining = cap.saturating_sub(licensed);
             self.because(&p.policy.beyond_allocation, format!(
                 "license required; presumption of denial: {cc} has {} TPP licensed, and this request's {} would make {}, over its {} allocation{doubled}; {} TPP remain, so a request of at most that much is within it (reading R6)",
                 g(licensed), g(draw), g(after), g(cap), g(remaining)
             ));
-            license(ReviewPolicy::Denial, Some(AllocationEffect { pool, tpp: draw, remaining_tpp: remaining, cap_tpp: cap }))
+            license(
+                ReviewPolicy::Denial,
+                Some(AllocationEffect {
+                    pool,
+                    tpp: draw,
+                    remaining_tpp: remaining,
+                    cap_tpp: cap,
+                }),
+            )
         }
     }
 }
 
 fn license(policy: ReviewPolicy, allocation: Option<AllocationEffect>) -> Outcome {
-    Outcome { authorization: Authorization::License, review_policy: Some(policy), allocation }
+    Outcome {
+        authorization: Authorization::License,
+        review_policy: Some(policy),
+        allocation,
+    }
 }
 
 fn code(pack: &Pack, c: Country) -> &str {

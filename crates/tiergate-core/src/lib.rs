@@ -15,7 +15,9 @@ pub mod units;
 pub use catalog::{Accelerator, Catalog};
 pub use classify::{classify, Classification, ClassifyError, Eccn, Item};
 pub use country::{Countries, Country};
-pub use determine::{determine, Authorization, Determination, DetermineError, Request, ReviewPolicy, Tier};
+pub use determine::{
+    determine, Authorization, Determination, DetermineError, Request, ReviewPolicy, Tier,
+};
 pub use pack::Pack;
 pub use units::Tpp;
 
@@ -37,7 +39,11 @@ pub struct DataError {
 
 impl DataError {
     pub fn new(source: &str, key: &str, problem: String) -> DataError {
-        DataError { file: source.to_owned(), key: key.to_owned(), problem }
+        DataError {
+            file: source.to_owned(),
+            key: key.to_owned(),
+            problem,
+        }
     }
 
     /// The dotted key the problem is at; empty for a syntax error.
@@ -48,4 +54,39 @@ impl DataError {
     pub fn problem(&self) -> &str {
         &self.problem
     }
+}
+
+/// Parses TOML into `T`, naming the dotted key and the line of any error.
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    source: &str,
+) -> Result<T, DataError> {
+    let de = toml::Deserializer::new(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        let line = inner.span().map(|s| {
+            text.get(..s.start)
+                .unwrap_or_default()
+                .lines()
+                .count()
+                .max(1)
+        });
+        let message = plain_types(inner.message().trim());
+        let problem = match line {
+            Some(l) => format!("{message} (line {l})"),
+            None => message,
+        };
+        DataError::new(source, if key == "." { "" } else { &key }, problem)
+    })
+}
+
+/// Serde messages name Rust types ("expected u64"); say what a user would.
+pub fn plain_types(message: &str) -> String {
+    message
+        .replace("expected u64", "expected a whole number")
+        .replace("expected i64", "expected a whole number")
+        .replace("expected u32", "expected a whole number")
+        .replace("expected f64", "expected a number")
+        .replace("expected a boolean", "expected true or false")
 }

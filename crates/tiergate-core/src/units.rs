@@ -11,7 +11,7 @@ const SCALE: u64 = 1000;
 /// Converts a decimal written with at most three places into thousandths; `None` if negative, not finite,
 /// too large, or finer than a thousandth.
 pub fn thousandths(x: f64) -> Option<u64> {
-    if !x.is_finite() || x < 0.0 || x > 1e15 {
+    if !x.is_finite() || !(0.0..=1e15).contains(&x) {
         return None;
     }
     let scaled = (x * SCALE as f64).round();
@@ -40,7 +40,7 @@ pub fn group_digits(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -74,7 +74,7 @@ impl Tpp {
     }
 
     pub fn is_whole(self) -> bool {
-        self.0 % SCALE == 0
+        self.0.is_multiple_of(SCALE)
     }
 
     /// The smallest whole TPP at or above this amount: what a ledger of whole units must hold for it.
@@ -175,7 +175,10 @@ mod tests {
     #[test]
     fn decimals_are_exact() {
         assert_eq!(Tpp::from_decimal(5284.8).map(Tpp::milli), Some(5_284_800));
-        assert_eq!(Tpp::from_decimal(2614.9).map(|t| t.milli() * 8), Some(20_919_200));
+        assert_eq!(
+            Tpp::from_decimal(2614.9).map(|t| t.milli() * 8),
+            Some(20_919_200)
+        );
         assert_eq!(Tpp::from_decimal(0.0001), None);
         assert_eq!(Tpp::from_decimal(-1.0), None);
         assert_eq!(Tpp::from_decimal(f64::NAN), None);
@@ -194,6 +197,9 @@ mod tests {
         assert_eq!(Tpp::from_milli(790_000_000_000).to_string(), "790,000,000");
         assert_eq!(Tpp::from_milli(5_284_800).to_string(), "5,284.8");
         assert_eq!(Tpp::from_milli(2_896_640).to_string(), "2,896.64");
-        assert_eq!(density_2dp(Tpp::from_milli(15_832_000), Area(814_000)), 19.45);
+        assert_eq!(
+            density_2dp(Tpp::from_milli(15_832_000), Area(814_000)),
+            19.45
+        );
     }
 }

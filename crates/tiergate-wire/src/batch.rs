@@ -29,7 +29,13 @@ pub fn determine_wire(env: &Env, wire: RequestWire, line: Option<u64>, out: &mut
     }
 }
 
-fn finish(env: &Env, id: Option<&str>, req: &tiergate_core::Request, line: Option<u64>, out: &mut Vec<u8>) -> bool {
+fn finish(
+    env: &Env,
+    id: Option<&str>,
+    req: &tiergate_core::Request,
+    line: Option<u64>,
+    out: &mut Vec<u8>,
+) -> bool {
     match determine(req, &env.pack, &env.catalog) {
         Ok(d) => {
             write_determination(out, id, &env.pack.id, &d);
@@ -78,7 +84,10 @@ pub const CSV_COLUMNS: &[&str] = &[
 pub fn check_csv_header(headers: &[&str]) -> Result<(), String> {
     for (i, h) in headers.iter().enumerate() {
         if !CSV_COLUMNS.contains(h) {
-            return Err(format!("unknown column `{h}`; the columns are: {}", CSV_COLUMNS.join(", ")));
+            return Err(format!(
+                "unknown column `{h}`; the columns are: {}",
+                CSV_COLUMNS.join(", ")
+            ));
         }
         if headers.iter().take(i).any(|p| p == h) {
             return Err(format!("column `{h}` appears twice"));
@@ -88,23 +97,42 @@ pub fn check_csv_header(headers: &[&str]) -> Result<(), String> {
 }
 
 /// Turns one CSV row into a request. Empty cells are absent values. Errors name the column.
-pub fn csv_row(headers: &[&str], values: &[&str]) -> Result<RequestWire, (Option<String>, WireError)> {
+pub fn csv_row(
+    headers: &[&str],
+    values: &[&str],
+) -> Result<RequestWire, (Option<String>, WireError)> {
     let get = |name: &str| -> Option<&str> {
-        headers.iter().position(|h| *h == name).and_then(|i| values.get(i)).map(|v| v.trim()).filter(|v| !v.is_empty())
+        headers
+            .iter()
+            .position(|h| *h == name)
+            .and_then(|i| values.get(i))
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
     };
     let id = get("id").map(str::to_owned);
     let row = || -> Result<RequestWire, WireError> {
         let int = |name: &str| -> Result<Option<i64>, WireError> {
             get(name)
-                .map(|v| v.parse::<i64>().map_err(|_| invalid(name, format!("`{v}` is not a whole number"))))
+                .map(|v| {
+                    v.parse::<i64>()
+                        .map_err(|_| invalid(name, format!("`{v}` is not a whole number")))
+                })
                 .transpose()
         };
         let uint = |name: &str| -> Result<u64, WireError> {
-            get(name).map_or(Ok(0), |v| v.parse::<u64>().map_err(|_| invalid(name, format!("`{v}` is not a non-negative whole number"))))
+            get(name).map_or(Ok(0), |v| {
+                v.parse::<u64>()
+                    .map_err(|_| invalid(name, format!("`{v}` is not a non-negative whole number")))
+            })
         };
         let float = |name: &str| -> Result<Option<f64>, WireError> {
             get(name)
-                .map(|v| v.parse::<f64>().ok().filter(|f| f.is_finite()).ok_or_else(|| invalid(name, format!("`{v}` is not a number"))))
+                .map(|v| {
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|f| f.is_finite())
+                        .ok_or_else(|| invalid(name, format!("`{v}` is not a number")))
+                })
                 .transpose()
         };
         let boolean = |name: &str| -> Result<Option<bool>, WireError> {
@@ -116,18 +144,39 @@ pub fn csv_row(headers: &[&str], values: &[&str]) -> Result<RequestWire, (Option
                 })
                 .transpose()
         };
-        let choice = |name: &str| -> Option<String> { get(name).map(|v| format!("\"{}\"", v.to_ascii_lowercase())) };
-        let enum_of = |name: &str| -> Result<Option<serde_json::Value>, WireError> {
-            choice(name).map(|v| serde_json::from_str(&v).map_err(|_| invalid(name, format!("`{}` is not valid here", get(name).unwrap_or_default())))).transpose()
+        let choice = |name: &str| -> Option<String> {
+            get(name).map(|v| format!("\"{}\"", v.to_ascii_lowercase()))
         };
-        use crate::request::{BaseModelWire, ConsigneeWire, ContextWire, ItemObject, ItemWire, ModelWeightsWire, VeuKindWire, VeuWire};
+        let enum_of = |name: &str| -> Result<Option<serde_json::Value>, WireError> {
+            choice(name)
+                .map(|v| {
+                    serde_json::from_str(&v).map_err(|_| {
+                        invalid(
+                            name,
+                            format!("`{}` is not valid here", get(name).unwrap_or_default()),
+                        )
+                    })
+                })
+                .transpose()
+        };
+        use crate::request::{
+            BaseModelWire, ConsigneeWire, ContextWire, ItemObject, ItemWire, ModelWeightsWire,
+            VeuKindWire, VeuWire,
+        };
         let item = if let Some(ops) = float("training_operations")? {
             let derived_from = match float("base_training_operations")? {
                 None => None,
-                Some(b) => Some(BaseModelWire { training_operations: Some(b), published: boolean("base_published")? }),
+                Some(b) => Some(BaseModelWire {
+                    training_operations: Some(b),
+                    published: boolean("base_published")?,
+                }),
             };
             Some(ItemWire::Object(ItemObject {
-                model_weights: Some(ModelWeightsWire { training_operations: Some(ops), published: boolean("published")?, derived_from }),
+                model_weights: Some(ModelWeightsWire {
+                    training_operations: Some(ops),
+                    published: boolean("published")?,
+                    derived_from,
+                }),
                 ..ItemObject::default()
             }))
         } else if let Some(tpp) = float("tpp")? {
@@ -141,14 +190,26 @@ pub fn csv_row(headers: &[&str], values: &[&str]) -> Result<RequestWire, (Option
         } else {
             match (get("item"), int("per_unit")?) {
                 (Some(id), None) => Some(ItemWire::Id(id.to_owned())),
-                (Some(id), Some(n)) => Some(ItemWire::Object(ItemObject { catalog: Some(id.to_owned()), per_unit: Some(n), ..ItemObject::default() })),
+                (Some(id), Some(n)) => Some(ItemWire::Object(ItemObject {
+                    catalog: Some(id.to_owned()),
+                    per_unit: Some(n),
+                    ..ItemObject::default()
+                })),
                 (None, _) => None,
             }
         };
         let veu = match get("veu").map(str::to_ascii_lowercase).as_deref() {
             None => None,
-            Some("uveu") => Some(VeuWire { kind: VeuKindWire::Uveu, country: get("veu_country").map(str::to_owned), id: get("veu_id").map(str::to_owned) }),
-            Some("nveu") => Some(VeuWire { kind: VeuKindWire::Nveu, country: get("veu_country").map(str::to_owned), id: get("veu_id").map(str::to_owned) }),
+            Some("uveu") => Some(VeuWire {
+                kind: VeuKindWire::Uveu,
+                country: get("veu_country").map(str::to_owned),
+                id: get("veu_id").map(str::to_owned),
+            }),
+            Some("nveu") => Some(VeuWire {
+                kind: VeuKindWire::Nveu,
+                country: get("veu_country").map(str::to_owned),
+                id: get("veu_id").map(str::to_owned),
+            }),
             Some(other) => return Err(invalid("veu", format!("`{other}` is not uveu or nveu"))),
         };
         Ok(RequestWire {
@@ -156,13 +217,27 @@ pub fn csv_row(headers: &[&str], values: &[&str]) -> Result<RequestWire, (Option
             date: get("date").map(str::to_owned),
             item,
             quantity: int("quantity")?,
-            transaction: enum_of("transaction")?.map(serde_json::from_value).transpose().map_err(|_| invalid("transaction", "must be export, reexport or transfer".into()))?,
+            transaction: enum_of("transaction")?
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|_| {
+                    invalid("transaction", "must be export, reexport or transfer".into())
+                })?,
             destination: get("destination").map(str::to_owned),
-            end_use: enum_of("end_use")?.map(serde_json::from_value).transpose().map_err(|_| invalid("end_use", "must be deployment, development, production or storage".into()))?,
+            end_use: enum_of("end_use")?
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|_| {
+                    invalid(
+                        "end_use",
+                        "must be deployment, development, production or storage".into(),
+                    )
+                })?,
             consignee: Some(ConsigneeWire {
                 name: get("consignee_name").map(str::to_owned),
                 headquarters: get("consignee_headquarters").map(str::to_owned),
-                ultimate_parent_headquarters: get("ultimate_parent_headquarters").map(str::to_owned),
+                ultimate_parent_headquarters: get("ultimate_parent_headquarters")
+                    .map(str::to_owned),
                 private_sector: boolean("private_sector")?,
                 veu,
                 storage_compliant: boolean("storage_compliant")?,
@@ -179,5 +254,9 @@ pub fn csv_row(headers: &[&str], values: &[&str]) -> Result<RequestWire, (Option
 }
 
 fn invalid(column: &str, message: String) -> WireError {
-    WireError::new("invalid_value", Some(column), format!("column `{column}`: {message}"))
+    WireError::new(
+        "invalid_value",
+        Some(column),
+        format!("column `{column}`: {message}"),
+    )
 }

@@ -12,4 +12,7 @@ mod response;
 pub use batch::{check_csv_header, csv_row, determine_line, determine_wire, CSV_COLUMNS};
 pub use env::Env;
 pub use request::{parse_request, validate_wire, RequestWire, WireError};
-pub use response::{write_determination, write_error, ClassificationOut, DeterminationOut, ErrorOut, ReasonOut, TppOut};
+pub use response::{
+    write_determination, write_error, ClassificationOut, DeterminationOut, ErrorOut, ReasonOut,
+    TppOut,
+};

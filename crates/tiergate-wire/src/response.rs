@@ -51,7 +51,10 @@ impl Serialize for Reasons<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for r in self.0 {
-            seq.serialize_element(&ReasonOut { text: &r.text, citation: r.citation })?;
+            seq.serialize_element(&ReasonOut {
+                text: &r.text,
+                citation: r.citation,
+            })?;
         }
         seq.end()
     }
@@ -91,7 +94,12 @@ pub struct AllocationOut<'a> {
 
 impl<'a> AllocationOut<'a> {
     fn new(a: &'a AllocationEffect) -> AllocationOut<'a> {
-        AllocationOut { pool: &a.pool, tpp: a.tpp, remaining_tpp: a.remaining_tpp, cap_tpp: a.cap_tpp }
+        AllocationOut {
+            pool: &a.pool,
+            tpp: a.tpp,
+            remaining_tpp: a.remaining_tpp,
+            cap_tpp: a.cap_tpp,
+        }
     }
 }
 
@@ -113,7 +121,11 @@ pub struct DeterminationOut<'a, 'p> {
 }
 
 impl<'a, 'p> DeterminationOut<'a, 'p> {
-    pub fn new(id: Option<&'a str>, pack: &'a str, d: &'a Determination<'p>) -> DeterminationOut<'a, 'p> {
+    pub fn new(
+        id: Option<&'a str>,
+        pack: &'a str,
+        d: &'a Determination<'p>,
+    ) -> DeterminationOut<'a, 'p> {
         DeterminationOut {
             id,
             pack,
@@ -137,7 +149,10 @@ pub struct DateOut(pub Date);
 
 impl Serialize for DateOut {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let text = self.0.format(format_description!("[year]-[month]-[day]")).map_err(serde::ser::Error::custom)?;
+        let text = self
+            .0
+            .format(format_description!("[year]-[month]-[day]"))
+            .map_err(serde::ser::Error::custom)?;
         s.serialize_str(&text)
     }
 }
@@ -170,7 +185,15 @@ pub fn write_determination(out: &mut Vec<u8>, id: Option<&str>, pack: &str, d: &
 
 /// Appends an error as one JSON line.
 pub fn write_error(out: &mut Vec<u8>, id: Option<&str>, e: &WireError, line: Option<u64>) {
-    let body = ErrorOut { id, error: ErrorBody { code: e.code, field: e.field.as_deref(), message: &e.message, line } };
+    let body = ErrorOut {
+        id,
+        error: ErrorBody {
+            code: e.code,
+            field: e.field.as_deref(),
+            message: &e.message,
+            line,
+        },
+    };
     if serde_json::to_writer(&mut *out, &body).is_err() {
         out.extend_from_slice(b"{\"id\":null,\"error\":{\"code\":\"internal\",\"field\":null,\"message\":\"could not write the error\"}}");
     }

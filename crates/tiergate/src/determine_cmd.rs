@@ -35,7 +35,11 @@ pub fn run(env: &Env, args: &DetermineArgs) -> anyhow::Result<ExitCode> {
         Progress::Auto => path.is_some() && io::stderr().is_terminal(),
     };
     let bar = progress_bar(show, len);
-    let counting = CountingReader { inner: input, bar: bar.clone(), bytes: 0 };
+    let counting = CountingReader {
+        inner: input,
+        bar: bar.clone(),
+        bytes: 0,
+    };
     let mut sink = Sink::new(args.format);
     let all_ok = match format {
         InputFormat::Jsonl => jsonl(env, counting, &mut sink, &bar)?,
@@ -43,7 +47,11 @@ pub fn run(env: &Env, args: &DetermineArgs) -> anyhow::Result<ExitCode> {
     };
     sink.finish()?;
     bar.finish_and_clear();
-    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 fn progress_bar(show: bool, len: Option<u64>) -> ProgressBar {
@@ -52,8 +60,10 @@ fn progress_bar(show: bool, len: Option<u64>) -> ProgressBar {
     }
     let bar = match len {
         Some(n) => ProgressBar::new(n).with_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({eta}) {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({eta}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         ),
         None => ProgressBar::new_spinner(),
     };
@@ -84,22 +94,35 @@ fn jsonl<R: Read>(env: &Env, input: R, sink: &mut Sink, bar: &ProgressBar) -> an
     let mut all_ok = true;
     loop {
         line.clear();
-        if reader.read_until(b'\n', &mut line).context("cannot read the input")? == 0 {
+        if reader
+            .read_until(b'\n', &mut line)
+            .context("cannot read the input")?
+            == 0
+        {
             break;
         }
         number += 1;
         let ok = match std::str::from_utf8(&line) {
             Ok(text) if text.trim().is_empty() => continue,
-            Ok(text) => determine_line(env, text.trim_end_matches(['\n', '\r']), Some(number), &mut sink.buf),
+            Ok(text) => determine_line(
+                env,
+                text.trim_end_matches(['\n', '\r']),
+                Some(number),
+                &mut sink.buf,
+            ),
             Err(e) => {
-                let err = tiergate_wire::WireError::new("malformed_json", None, format!("the line is not UTF-8 text: {e}"));
+                let err = tiergate_wire::WireError::new(
+                    "malformed_json",
+                    None,
+                    format!("the line is not UTF-8 text: {e}"),
+                );
                 write_error(&mut sink.buf, None, &err, Some(number));
                 false
             }
         };
         all_ok &= ok;
         sink.record_done()?;
-        if number % PROGRESS_EVERY == 0 {
+        if number.is_multiple_of(PROGRESS_EVERY) {
             bar.set_message(format!("{number} records"));
         }
     }
@@ -108,7 +131,10 @@ fn jsonl<R: Read>(env: &Env, input: R, sink: &mut Sink, bar: &ProgressBar) -> an
 
 fn csv<R: Read>(env: &Env, input: R, sink: &mut Sink, bar: &ProgressBar) -> anyhow::Result<bool> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let headers = reader.headers().context("cannot read the CSV header")?.clone();
+    let headers = reader
+        .headers()
+        .context("cannot read the CSV header")?
+        .clone();
     let headers: Vec<&str> = headers.iter().map(str::trim).collect();
     check_csv_header(&headers).map_err(|e| anyhow::anyhow!("CSV header: {e}"))?;
     let mut record = csv::StringRecord::new();
@@ -125,9 +151,21 @@ fn csv<R: Read>(env: &Env, input: R, sink: &mut Sink, bar: &ProgressBar) -> anyh
                     let err = tiergate_wire::WireError::new(
                         "malformed_csv",
                         None,
-                        format!("the row has {} cells but the header names {} columns", values.len(), headers.len()),
+                        format!(
+                            "the row has {} cells but the header names {} columns",
+                            values.len(),
+                            headers.len()
+                        ),
                     );
-                    write_error(&mut sink.buf, values.first().copied().filter(|_| headers.first() == Some(&"id")), &err, line);
+                    write_error(
+                        &mut sink.buf,
+                        values
+                            .first()
+                            .copied()
+                            .filter(|_| headers.first() == Some(&"id")),
+                        &err,
+                        line,
+                    );
                     all_ok = false;
                 } else {
                     all_ok &= match csv_row(&headers, &values) {
@@ -140,17 +178,24 @@ fn csv<R: Read>(env: &Env, input: R, sink: &mut Sink, bar: &ProgressBar) -> anyh
                 }
             }
             Err(e) => {
-                let err = tiergate_wire::WireError::new("malformed_csv", None, format!("not valid CSV: {e}"));
+                let err = tiergate_wire::WireError::new(
+                    "malformed_csv",
+                    None,
+                    format!("not valid CSV: {e}"),
+                );
                 write_error(&mut sink.buf, None, &err, line);
                 all_ok = false;
-                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }) {
+                if !matches!(
+                    e.kind(),
+                    csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
+                ) {
                     break;
                 }
             }
         }
         sink.record_done()?;
         count += 1;
-        if count % PROGRESS_EVERY == 0 {
+        if count.is_multiple_of(PROGRESS_EVERY) {
             bar.set_message(format!("{count} records"));
         }
     }
@@ -167,7 +212,12 @@ struct Sink {
 
 impl Sink {
     fn new(format: OutputFormat) -> Sink {
-        Sink { format, buf: Vec::with_capacity(FLUSH_BYTES * 2), out: io::stdout().lock(), header_written: false }
+        Sink {
+            format,
+            buf: Vec::with_capacity(FLUSH_BYTES * 2),
+            out: io::stdout().lock(),
+            header_written: false,
+        }
     }
 
     fn record_done(&mut self) -> io::Result<()> {
@@ -181,7 +231,11 @@ impl Sink {
             }
             OutputFormat::Table => {
                 if !self.header_written {
-                    writeln!(self.out, "{:<16} {:<8} {:>14} {:>4} {:<13} {:<12} ALLOCATION", "ID", "ECCN", "TPP", "TIER", "AUTHORIZATION", "POLICY")?;
+                    writeln!(
+                        self.out,
+                        "{:<16} {:<8} {:>14} {:>4} {:<13} {:<12} ALLOCATION",
+                        "ID", "ECCN", "TPP", "TIER", "AUTHORIZATION", "POLICY"
+                    )?;
                     self.header_written = true;
                 }
                 let row = table_row(&self.buf);
@@ -198,6 +252,8 @@ impl Sink {
     }
 }
 
+// Indexing a `serde_json::Value` by key yields `Null` for a missing key; it never panics.
+#[allow(clippy::indexing_slicing)]
 fn table_row(json_line: &[u8]) -> String {
     let v: serde_json::Value = serde_json::from_slice(json_line).unwrap_or(serde_json::Value::Null);
     let s = |v: &serde_json::Value| match v {
@@ -207,10 +263,20 @@ fn table_row(json_line: &[u8]) -> String {
     };
     let id = s(&v["id"]);
     if let Some(e) = v.get("error") {
-        return format!("{id:<16} error: {} ({}): {}", s(&e["code"]), s(&e["field"]), s(&e["message"]));
+        return format!(
+            "{id:<16} error: {} ({}): {}",
+            s(&e["code"]),
+            s(&e["field"]),
+            s(&e["message"])
+        );
     }
     let alloc = match v.get("allocation") {
-        Some(a) if !a.is_null() => format!("{} {} TPP, {} remaining", s(&a["pool"]), s(&a["tpp"]), s(&a["remaining_tpp"])),
+        Some(a) if !a.is_null() => format!(
+            "{} {} TPP, {} remaining",
+            s(&a["pool"]),
+            s(&a["tpp"]),
+            s(&a["remaining_tpp"])
+        ),
         _ => "-".to_owned(),
     };
     format!(

@@ -6,12 +6,12 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use serde::Serialize;
-use time::macros::format_description;
-use time::Date;
 use tiergate_core::classify::{classify as classify_item, BaseModel, ModelWeights};
 use tiergate_core::units::{Area, Tpp};
 use tiergate_core::{Country, Item};
 use tiergate_wire::{ClassificationOut, Env, ReasonOut};
+use time::macros::format_description;
+use time::Date;
 
 use crate::cli::{ClassifyArgs, CountriesArgs, InfoFormat, ItemsArgs, OutputFormat};
 
@@ -36,33 +36,86 @@ pub fn classify(env: &Env, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
         if !ops.is_finite() || ops < 0.0 {
             bail!("--training-operations must be a non-negative number");
         }
-        let derived_from = args.base_operations.map(|b| BaseModel { training_operations: b, published: args.base_published });
-        (Item::ModelWeights(ModelWeights { training_operations: ops, published: args.published, derived_from }), serde_json::json!({"model_weights": {"training_operations": ops}}))
+        let derived_from = args.base_operations.map(|b| BaseModel {
+            training_operations: b,
+            published: args.base_published,
+        });
+        (
+            Item::ModelWeights(ModelWeights {
+                training_operations: ops,
+                published: args.published,
+                derived_from,
+            }),
+            serde_json::json!({"model_weights": {"training_operations": ops}}),
+        )
     } else if let Some(tpp) = args.tpp {
-        let t = Tpp::from_decimal(tpp).filter(|t| t.milli() > 0).context("--tpp must be a positive number with at most three decimals")?;
-        let area = args.die_area.map(|a| Area::from_mm2(a).context("--die-area must be a positive number with at most three decimals")).transpose()?;
-        let datacenter = args.datacenter.context("--datacenter true|false is required with --tpp")?;
-        (Item::Spec { tpp: t, die_area: area, datacenter, per_unit }, serde_json::json!({"tpp": tpp, "die_area_mm2": args.die_area, "datacenter": datacenter}))
+        let t = Tpp::from_decimal(tpp)
+            .filter(|t| t.milli() > 0)
+            .context("--tpp must be a positive number with at most three decimals")?;
+        let area = args
+            .die_area
+            .map(|a| {
+                Area::from_mm2(a)
+                    .context("--die-area must be a positive number with at most three decimals")
+            })
+            .transpose()?;
+        let datacenter = args
+            .datacenter
+            .context("--datacenter true|false is required with --tpp")?;
+        (
+            Item::Spec {
+                tpp: t,
+                die_area: area,
+                datacenter,
+                per_unit,
+            },
+            serde_json::json!({"tpp": tpp, "die_area_mm2": args.die_area, "datacenter": datacenter}),
+        )
     } else {
-        let id = args.item.clone().context("name a catalog item, or give --tpp or --training-operations")?;
-        (Item::Catalog { id: id.clone(), per_unit }, serde_json::Value::String(id))
+        let id = args
+            .item
+            .clone()
+            .context("name a catalog item, or give --tpp or --training-operations")?;
+        (
+            Item::Catalog {
+                id: id.clone(),
+                per_unit,
+            },
+            serde_json::Value::String(id),
+        )
     };
-    let c = classify_item(&item, args.quantity.unsigned_abs(), &env.pack, &env.catalog).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let c = classify_item(&item, args.quantity.unsigned_abs(), &env.pack, &env.catalog)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut out = io::stdout().lock();
     match args.format {
         InfoFormat::Json => {
             let body = ClassifyOut {
                 item: label,
                 classification: ClassificationOut::new(&c),
-                reasons: c.reasons.iter().map(|r| ReasonOut { text: &r.text, citation: r.citation }).collect(),
+                reasons: c
+                    .reasons
+                    .iter()
+                    .map(|r| ReasonOut {
+                        text: &r.text,
+                        citation: r.citation,
+                    })
+                    .collect(),
             };
             serde_json::to_writer_pretty(&mut out, &body)?;
             writeln!(out)?;
         }
         InfoFormat::Text => {
-            writeln!(out, "ECCN: {}", c.eccn.map_or("not controlled by this rule", |e| e.as_str()))?;
+            writeln!(
+                out,
+                "ECCN: {}",
+                c.eccn.map_or("not controlled by this rule", |e| e.as_str())
+            )?;
             if let (Some(unit), Some(total)) = (c.tpp_per_unit, c.tpp_total) {
-                writeln!(out, "TPP: {unit} per unit, {total} in all ({} H100-equivalents)", c.h100_equivalents.unwrap_or(0.0))?;
+                writeln!(
+                    out,
+                    "TPP: {unit} per unit, {total} in all ({} H100-equivalents)",
+                    c.h100_equivalents.unwrap_or(0.0)
+                )?;
             }
             if let Some(pd) = c.performance_density {
                 writeln!(out, "Performance density: {pd}")?;
@@ -97,11 +150,23 @@ struct ItemOut<'a> {
 pub fn items(env: &Env, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
     let mut out = io::stdout().lock();
     if args.format == OutputFormat::Table {
-        writeln!(out, "{:<20} {:<32} {:>10} {:>8} {:>6} {:<8} {:>8}  DC", "ID", "NAME", "TPP", "DIE mm2", "PD", "ECCN", "H100-EQ")?;
+        writeln!(
+            out,
+            "{:<20} {:<32} {:>10} {:>8} {:>6} {:<8} {:>8}  DC",
+            "ID", "NAME", "TPP", "DIE mm2", "PD", "ECCN", "H100-EQ"
+        )?;
     }
     for a in env.catalog.iter() {
-        let c = classify_item(&Item::Catalog { id: a.id.clone(), per_unit: None }, 1, &env.pack, &env.catalog)
-            .map_err(|e| anyhow::anyhow!("catalog item `{}`: {e}", a.id))?;
+        let c = classify_item(
+            &Item::Catalog {
+                id: a.id.clone(),
+                per_unit: None,
+            },
+            1,
+            &env.pack,
+            &env.catalog,
+        )
+        .map_err(|e| anyhow::anyhow!("catalog item `{}`: {e}", a.id))?;
         let eccn = c.eccn.map(|e| e.as_str());
         let h100 = a.tpp.ratio_2dp(env.pack.thresholds.h100_tpp.value);
         match args.format {
@@ -112,7 +177,8 @@ pub fn items(env: &Env, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
                 a.name,
                 a.tpp.to_string(),
                 a.die_area.map_or("-".into(), |d| d.to_string()),
-                c.performance_density.map_or("-".into(), |p| format!("{p:.2}")),
+                c.performance_density
+                    .map_or("-".into(), |p| format!("{p:.2}")),
                 eccn.unwrap_or("-"),
                 format!("{h100:.2}"),
                 if a.datacenter { "yes" } else { "no" },
@@ -124,7 +190,16 @@ pub fn items(env: &Env, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
                     manufacturer: &a.manufacturer,
                     datacenter: a.datacenter,
                     released: a.released.as_deref(),
-                    dense_tops: a.dense_tops.iter().map(|(p, m)| (p.as_str().to_owned(), serde_json::json!(Tpp::from_milli(*m).as_f64()))).collect(),
+                    dense_tops: a
+                        .dense_tops
+                        .iter()
+                        .map(|(p, m)| {
+                            (
+                                p.as_str().to_owned(),
+                                serde_json::json!(Tpp::from_milli(*m).as_f64()),
+                            )
+                        })
+                        .collect(),
                     tpp: tiergate_wire::TppOut(a.tpp),
                     tpp_precision: a.tpp_precision.as_str(),
                     die_area_mm2: a.die_area.map(Area::as_f64),
@@ -132,7 +207,9 @@ pub fn items(env: &Env, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
                     eccn,
                     h100_equivalents: h100,
                     epoch_tpp: a.epoch_tpp.map(tiergate_wire::TppOut),
-                    sources: std::iter::once(a.throughput_source.as_str()).chain(a.die_area_source.as_deref()).collect(),
+                    sources: std::iter::once(a.throughput_source.as_str())
+                        .chain(a.die_area_source.as_deref())
+                        .collect(),
                 };
                 serde_json::to_writer(&mut out, &body)?;
                 writeln!(out)?;
@@ -168,7 +245,8 @@ pub fn destination_tier(env: &Env, c: Country, date: Date) -> u8 {
 pub fn countries(env: &Env, args: &CountriesArgs) -> anyhow::Result<ExitCode> {
     let date = match &args.date {
         None => env.pack.effective.value,
-        Some(s) => Date::parse(s, format_description!("[year]-[month]-[day]")).with_context(|| format!("--date `{s}` is not YYYY-MM-DD"))?,
+        Some(s) => Date::parse(s, format_description!("[year]-[month]-[day]"))
+            .with_context(|| format!("--date `{s}` is not YYYY-MM-DD"))?,
     };
     let mut out = io::stdout().lock();
     if args.format == OutputFormat::Table {
@@ -183,7 +261,14 @@ pub fn countries(env: &Env, args: &CountriesArgs) -> anyhow::Result<ExitCode> {
             treated_as: env.pack.treated_as(c).map(|(to, _)| env.countries.code(to)),
         };
         match args.format {
-            OutputFormat::Table => writeln!(out, "{:<4} {:<36} {:>4}  {}", body.code, body.name, body.tier, body.groups.join(" "))?,
+            OutputFormat::Table => writeln!(
+                out,
+                "{:<4} {:<36} {:>4}  {}",
+                body.code,
+                body.name,
+                body.tier,
+                body.groups.join(" ")
+            )?,
             OutputFormat::Jsonl => {
                 serde_json::to_writer(&mut out, &body)?;
                 writeln!(out)?;
@@ -195,7 +280,10 @@ pub fn countries(env: &Env, args: &CountriesArgs) -> anyhow::Result<ExitCode> {
 
 pub fn validate_pack(path: &Path) -> anyhow::Result<ExitCode> {
     let env = crate::cli::load_env(Some(path))?;
-    println!("{}", serde_json::json!({"pack": env.pack.id, "version": env.pack.version, "valid": true}));
+    println!(
+        "{}",
+        serde_json::json!({"pack": env.pack.id, "version": env.pack.version, "valid": true})
+    );
     Ok(ExitCode::SUCCESS)
 }
 
