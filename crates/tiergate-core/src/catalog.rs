@@ -83,6 +83,8 @@ pub struct Accelerator {
     pub tpp_precision: Precision,
     /// Epoch AI's own TPP figure, where it gives one, for comparison.
     pub epoch_tpp: Option<Tpp>,
+    /// How `tpp` follows from the datasheet, for explanations: computed once at load.
+    pub tpp_reason: String,
 }
 
 #[derive(Deserialize)]
@@ -192,7 +194,21 @@ impl Catalog {
                 })?),
                 None => None,
             };
+            let best_milli = dense_tops
+                .iter()
+                .find(|(p, _)| *p == tpp_precision)
+                .map_or(0, |(_, m)| *m);
+            let tpp_reason = format!(
+                "{}: dense {} {} TOPS x {} bits = TPP {}{}",
+                a.name,
+                tpp_precision.as_str(),
+                Tpp::from_milli(best_milli),
+                tpp_precision.bits(),
+                tpp,
+                die_area.map_or(String::new(), |d| format!(", die area {d} mm2")),
+            );
             items.push(Accelerator {
+                tpp_reason,
                 id: a.id,
                 name: a.name,
                 manufacturer: a.manufacturer,

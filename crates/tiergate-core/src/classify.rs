@@ -134,7 +134,10 @@ pub fn ic_class<'p>(
     datacenter: bool,
     th: &'p Thresholds,
 ) -> Result<(Option<ControlClass>, Reason<'p>), ClassifyError> {
-    let cite = |c: &'p str, text: String| Reason { text, citation: c };
+    let cite = |c: &'p str, text: String| Reason {
+        text: text.into(),
+        citation: c,
+    };
     if !datacenter && tpp < th.non_datacenter_tpp.value {
         return Ok((
             None,
@@ -215,7 +218,7 @@ pub fn classify<'p>(
     item: &Item,
     quantity: u64,
     pack: &'p Pack,
-    catalog: &Catalog,
+    catalog: &'p Catalog,
 ) -> Result<Classification<'p>, ClassifyError> {
     let th = &pack.thresholds;
     let (ic_tpp, area, datacenter, per_unit, mut reasons) = match item {
@@ -227,22 +230,8 @@ pub fn classify<'p>(
             let a = catalog
                 .get(id)
                 .ok_or_else(|| ClassifyError::UnknownItem { id: id.clone() })?;
-            let best = a
-                .dense_tops
-                .iter()
-                .find(|(p, _)| *p == a.tpp_precision)
-                .map_or(0, |(_, m)| *m);
             let reason = Reason {
-                text: format!(
-                    "{}: dense {} {} TOPS x {} bits = TPP {}{}",
-                    a.name,
-                    a.tpp_precision.as_str(),
-                    Tpp::from_milli(best),
-                    a.tpp_precision.bits(),
-                    a.tpp,
-                    a.die_area
-                        .map_or(String::new(), |d| format!(", die area {d} mm2")),
-                ),
+                text: a.tpp_reason.as_str().into(),
                 citation: &th.tpp_definition_citation,
             };
             (a.tpp, a.die_area, a.datacenter, *per_unit, vec![reason])
@@ -277,7 +266,8 @@ pub fn classify<'p>(
             text: format!(
                 "a computer or assembly holding {n} such ICs, TPP {tpp_per_unit} per unit: {}",
                 e.as_str()
-            ),
+            )
+            .into(),
             citation: &th.computer_citation,
         });
     }
@@ -312,7 +302,8 @@ fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> 
             text: format!(
                 "trained with {ops:e} operations, fewer than {:e}: not 4E091",
                 threshold.value
-            ),
+            )
+            .into(),
             citation: &threshold.citation,
         });
         false
@@ -331,13 +322,13 @@ fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> 
                 rules.derived_additional_operations.value,
                 rules.derived_additional_percent.value,
                 if controlled { "4E091" } else { "not 4E091" },
-            ),
+            ).into(),
             citation: &rules.derived_additional_operations.citation,
         });
         controlled
     } else {
         reasons.push(Reason {
-            text: format!("unpublished weights of a model trained with {ops:e} operations, {:e} or more: 4E091", threshold.value),
+            text: format!("unpublished weights of a model trained with {ops:e} operations, {:e} or more: 4E091", threshold.value).into(),
             citation: &threshold.citation,
         });
         true

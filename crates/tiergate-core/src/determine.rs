@@ -242,7 +242,7 @@ impl Outcome {
 pub fn determine<'p>(
     req: &Request,
     pack: &'p Pack,
-    catalog: &Catalog,
+    catalog: &'p Catalog,
 ) -> Result<Determination<'p>, DetermineError> {
     let mut notes = Vec::new();
     if req.date < pack.effective.value {
@@ -254,7 +254,7 @@ pub fn determine<'p>(
                 text: format!(
                     "{} is before {}, when this rule took effect; answered as if it were in force (reading R1: determine)",
                     req.date, pack.effective.value
-                ),
+                ).into(),
                 citation: &pack.effective.citation,
             }),
         }
@@ -264,7 +264,7 @@ pub fn determine<'p>(
     for s in &pack.status {
         if req.date >= s.from {
             notes.push(Reason {
-                text: s.text.clone(),
+                text: s.text.as_str().into(),
                 citation: &s.citation,
             });
         }
@@ -275,7 +275,8 @@ pub fn determine<'p>(
             text: format!(
                 "compliance with this rule is required from {}; before then it is not yet required",
                 pack.compliance.value
-            ),
+            )
+            .into(),
             citation: &pack.compliance.citation,
         });
     }
@@ -285,7 +286,7 @@ pub fn determine<'p>(
         && e.classification.control != Control::None
     {
         e.reasons.push(Reason {
-            text: format!("dated before the compliance date {}: no license is required under this rule yet (reading R2: not_required)", pack.compliance.value),
+            text: format!("dated before the compliance date {}: no license is required under this rule yet (reading R2: not_required)", pack.compliance.value).into(),
             citation: &pack.compliance.citation,
         });
         outcome = Outcome::plain(Authorization::Nlr);
@@ -320,7 +321,7 @@ pub fn determine<'p>(
             text: format!(
                 "the security requirements of Supp. No. 10 to part 748, paragraphs 14, 15 and 18, must be met by {}",
                 pack.security_compliance.value
-            ),
+            ).into(),
             citation: &pack.security_compliance.citation,
         });
     }
@@ -374,7 +375,8 @@ impl<'r, 'p> Eval<'r, 'p> {
         ] {
             if let Some((to, citation)) = pack.treated_as(c) {
                 reasons.push(Reason {
-                    text: format!("{role} {} is treated as {}", code(pack, c), code(pack, to)),
+                    text: format!("{role} {} is treated as {}", code(pack, c), code(pack, to))
+                        .into(),
                     citation,
                 });
             }
@@ -405,7 +407,10 @@ impl<'r, 'p> Eval<'r, 'p> {
             Tier::One => (format!("destination {d} is in Supp. No. 5(a) to part 740: Tier 1"), &pack.tier1_citation),
             Tier::Two => (format!("destination {d} is neither in Supp. No. 5(a) nor Macau/D:5: Tier 2"), &pack.tier2_citation),
         };
-        reasons.push(Reason { text, citation });
+        reasons.push(Reason {
+            text: text.into(),
+            citation,
+        });
         Eval {
             req,
             pack,
@@ -422,14 +427,15 @@ impl<'r, 'p> Eval<'r, 'p> {
         }
     }
 
-    fn because(&mut self, citation: &'p str, text: String) {
+    fn because(&mut self, citation: &'p str, text: impl Into<std::borrow::Cow<'p, str>>) {
+        let text = text.into();
         self.reasons.push(Reason { text, citation });
     }
 
     fn oblige(&mut self, id: &str) {
         if let Some(o) = self.pack.obligation(id) {
             self.obligations.push(Reason {
-                text: o.text.clone(),
+                text: o.text.as_str().into(),
                 citation: &o.citation,
             });
         }
@@ -465,14 +471,14 @@ impl<'r, 'p> Eval<'r, 'p> {
                     .map_or(p.a_class_citation.as_str(), |r| r.citation);
                 self.because(
                     citation,
-                    "the item is not controlled by this rule: no license required".into(),
+                    "the item is not controlled by this rule: no license required",
                 );
                 Outcome::plain(Authorization::Nlr)
             }
             Control::ModelWeights => {
                 self.because(
                     &p.model_weights_license_citation,
-                    "4E091 model weights need a license to every destination".into(),
+                    "4E091 model weights need a license to every destination",
                 );
                 None
             }
@@ -482,7 +488,7 @@ impl<'r, 'p> Eval<'r, 'p> {
             } => {
                 self.because(
                     &p.a_class_citation,
-                    ".a-class items need a license to every destination".into(),
+                    ".a-class items need a license to every destination",
                 );
                 None
             }
@@ -556,10 +562,7 @@ impl<'r, 'p> Eval<'r, 'p> {
         match self.hardware() {
             Some((ControlClass::A, _)) => {}
             _ => {
-                self.because(
-                    &p.aia_citation,
-                    "AIA covers only .a-class items and 4E091".into(),
-                );
+                self.because(&p.aia_citation, "AIA covers only .a-class items and 4E091");
                 return None;
             }
         }
@@ -609,11 +612,11 @@ impl<'r, 'p> Eval<'r, 'p> {
         match self.hardware() {
             Some((ControlClass::B, _)) | Some((ControlClass::A, false)) => {}
             Some((ControlClass::A, true)) => {
-                self.because(&p.aca_citation, "ACA and NAC exclude items designed or marketed for data centres that meet 3A090.a".into());
+                self.because(&p.aca_citation, "ACA and NAC exclude items designed or marketed for data centres that meet 3A090.a");
                 return None;
             }
             None => {
-                self.because(&p.aca_citation, "ACA and NAC do not cover 4E091".into());
+                self.because(&p.aca_citation, "ACA and NAC do not cover 4E091");
                 return None;
             }
         }
@@ -626,7 +629,7 @@ impl<'r, 'p> Eval<'r, 'p> {
                 self.oblige("nac_notification");
                 return Outcome::plain(Authorization::Nac);
             }
-            self.because(&p.nac_citation, "ACA excludes Macau/D:5 destinations and consignees, and NAC is not available to them under reading R9 (false)".into());
+            self.because(&p.nac_citation, "ACA excludes Macau/D:5 destinations and consignees, and NAC is not available to them under reading R9 (false)");
             return None;
         }
         self.because(&p.aca_citation, format!(
@@ -678,7 +681,7 @@ impl<'r, 'p> Eval<'r, 'p> {
         if self.is_weights() {
             self.because(
                 &p.uveu_citation,
-                "a VEU authorization covers 3A090/4A090 items, not 4E091 model weights".into(),
+                "a VEU authorization covers 3A090/4A090 items, not 4E091 model weights",
             );
             return None;
         }
@@ -722,7 +725,7 @@ impl<'r, 'p> Eval<'r, 'p> {
                     return None;
                 }
                 if self.tier == Tier::Three {
-                    self.because(&p.nveu_citation, "the consignee's NVEU does not apply: the destination or a headquarters is Macau/D:5".into());
+                    self.because(&p.nveu_citation, "the consignee's NVEU does not apply: the destination or a headquarters is Macau/D:5");
                     return None;
                 }
                 let Some((quarter, cap)) = p.nveu.cap(self.req.date) else {
@@ -789,7 +792,7 @@ impl<'r, 'p> Eval<'r, 'p> {
             return None;
         }
         if self.dest_t3 || self.hq_t3 {
-            self.because(&p.lpp_exclusion_citation, "LPP not available for Macau/D:5 destinations or ultimate consignees headquartered there".into());
+            self.because(&p.lpp_exclusion_citation, "LPP not available for Macau/D:5 destinations or ultimate consignees headquartered there");
             return None;
         }
         let limit = p.lpp_annual_limit_tpp.value;
@@ -837,7 +840,7 @@ impl<'r, 'p> Eval<'r, 'p> {
             self.oblige("license_tpp_per_country");
         }
         if self.tier == Tier::Three {
-            self.because(&p.policy.tier3_denial, "license required; presumption of denial for Macau/D:5 destinations and Macau/D:5-headquartered entities".into());
+            self.because(&p.policy.tier3_denial, "license required; presumption of denial for Macau/D:5 destinations and Macau/D:5-headquartered entities");
             return license(ReviewPolicy::Denial, None);
         }
         if self.is_weights() {
@@ -849,7 +852,7 @@ impl<'r, 'p> Eval<'r, 'p> {
                 ));
                 return license(ReviewPolicy::Denial, None);
             }
-            self.because(&p.policy.case_by_case, "license required; the rule sets no review presumption for 4E091 to a Supp. No. 5(a)-headquartered end user that cannot use AIA".into());
+            self.because(&p.policy.case_by_case, "license required; the rule sets no review presumption for 4E091 to a Supp. No. 5(a)-headquartered end user that cannot use AIA");
             return license(ReviewPolicy::CaseByCase, None);
         }
         if self.tier == Tier::One {
@@ -865,8 +868,7 @@ impl<'r, 'p> Eval<'r, 'p> {
         if let Some((ControlClass::B, _)) = self.hardware() {
             self.because(
                 &p.policy.b_class,
-                "license required; presumption of approval for .b-class items outside Macau/D:5"
-                    .into(),
+                "license required; presumption of approval for .b-class items outside Macau/D:5",
             );
             return license(ReviewPolicy::Approval, None);
         }

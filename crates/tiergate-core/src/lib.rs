@@ -24,7 +24,8 @@ pub use units::Tpp;
 /// A plain-language statement and the rule that supports it: what every reason, obligation and note is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reason<'p> {
-    pub text: String,
+    /// Borrowed from the pack or catalog when constant, owned when it carries this request's numbers.
+    pub text: std::borrow::Cow<'p, str>,
     pub citation: &'p str,
 }
 

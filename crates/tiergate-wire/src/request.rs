@@ -219,6 +219,10 @@ pub fn parse_request(
 }
 
 fn decode(line: &str) -> Result<RequestWire, WireError> {
+    // The fast path parses without tracking paths; only a failure is parsed again to name the field.
+    if let Ok(wire) = serde_json::from_str::<RequestWire>(line) {
+        return Ok(wire);
+    }
     let mut de = serde_json::Deserializer::from_str(line);
     let result: Result<RequestWire, _> = serde_path_to_error::deserialize(&mut de);
     let wire = result.map_err(|e| {

@@ -263,7 +263,10 @@ fn check(case: &Case, out: &Value) -> Vec<String> {
         None => {}
         Some(toml::Value::String(s)) if s == "none" => {
             if !out["allocation"].is_null() {
-                f.push(format!("allocation: expected none, got {}", out["allocation"]));
+                f.push(format!(
+                    "allocation: expected none, got {}",
+                    out["allocation"]
+                ));
             }
         }
         Some(toml::Value::Table(t)) => {

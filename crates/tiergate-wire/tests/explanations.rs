@@ -90,3 +90,68 @@ proptest! {
         prop_assert!(serde_json::from_slice::<serde_json::Value>(&out).is_ok());
     }
 }
+
+/// The batch encoder writes exactly what serializing the shared `DeterminationOut` type writes.
+#[test]
+fn fast_encoder_matches_serde() {
+    use tiergate_core::determine;
+    let env = &*ENV;
+    let corpus = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/orders.jsonl"
+    ))
+    .expect("examples");
+    let extra = [
+        r#"{"id":"C:\\orders\\po-1","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":1,"destination":"MY","consignee":{"headquarters":"MY"}}"#,
+        r#"{"id":"tab\there","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":1,"destination":"MY","consignee":{"headquarters":"MY"}}"#,
+        r#"{"id":"quote \" and \\ and \u0001 and é","date":"2025-06-01","item":{"model_weights":{"training_operations":1.2345e26,"published":false}},"destination":"AE","consignee":{"headquarters":"US","storage_compliant":true}}"#,
+        r#"{"date":"2025-06-01","item":{"tpp":4799.999,"die_area_mm2":1000.5,"datacenter":true,"per_unit":3},"quantity":7,"destination":"MY","consignee":{"name":"Ünïcode \"Co\"","headquarters":"MY","veu":{"kind":"nveu","country":"MY","id":"pool \"x\""}}}"#,
+    ];
+    let mut checked = 0;
+    for line in corpus.lines().chain(extra) {
+        let Ok((id, req)) = tiergate_wire::parse_request(line, env) else {
+            continue;
+        };
+        let d = determine(&req, &env.pack, &env.catalog).expect("determined");
+        let mut fast = Vec::new();
+        tiergate_wire::write_determination(&mut fast, id.as_deref(), &env.pack.id, &d);
+        let mut slow = serde_json::to_vec(&tiergate_wire::DeterminationOut::new(
+            id.as_deref(),
+            &env.pack.id,
+            &d,
+        ))
+        .expect("serde");
+        slow.push(b'\n');
+        assert_eq!(
+            String::from_utf8_lossy(&fast),
+            String::from_utf8_lossy(&slow)
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 14);
+}
+
+proptest! {
+    /// The same over generated requests of every shape.
+    #[test]
+    fn fast_encoder_matches_serde_on_generated_requests(
+        item in prop_oneof![Just("\"nvidia-h100-sxm\""), Just("\"nvidia-l40\""), Just("\"nvidia-rtx-4090\""), Just("{\"model_weights\":{\"training_operations\":3e26,\"published\":false}}"), Just("{\"catalog\":\"amd-mi300x\",\"per_unit\":8}")],
+        quantity in 1u64..100_000,
+        dest in prop::sample::select(vec!["MY", "CN", "DE", "IN", "HK", "VN", "AE"]),
+        hq in prop::sample::select(vec!["MY", "CN", "US", "IN"]),
+        veu in prop::sample::select(vec!["null", "{\"kind\":\"uveu\"}", "{\"kind\":\"nveu\",\"country\":\"IN\"}"]),
+        licensed in 0u64..800_000_000,
+        month in 1u32..=12,
+    ) {
+        use tiergate_core::determine;
+        let env = &*ENV;
+        let line = format!("{{\"id\":\"p\",\"date\":\"2025-{month:02}-15\",\"item\":{item},\"quantity\":{quantity},\"destination\":\"{dest}\",\"consignee\":{{\"headquarters\":\"{hq}\",\"veu\":{veu}}},\"context\":{{\"country_licensed_tpp\":{licensed}}}}}");
+        let (id, req) = tiergate_wire::parse_request(&line, env).expect("valid request");
+        let Ok(d) = determine(&req, &env.pack, &env.catalog) else { return Ok(()) };
+        let mut fast = Vec::new();
+        tiergate_wire::write_determination(&mut fast, id.as_deref(), &env.pack.id, &d);
+        let mut slow = serde_json::to_vec(&tiergate_wire::DeterminationOut::new(id.as_deref(), &env.pack.id, &d)).expect("serde");
+        slow.push(b'\n');
+        prop_assert_eq!(fast, slow);
+    }
+}
