@@ -1,4 +1,5 @@
 //! Single determinations: `cargo bench -p tiergate --bench determine`.
+#![allow(clippy::expect_used)]
 //!
 //! Each bench id names the request's shape. `engine` times the pure core on a parsed request; `line` times
 //! one JSON line in to one JSON line out, as `tiergate determine` does per record; `parse` times decoding and

@@ -1,4 +1,5 @@
 //! The benchmark floor for `tiergate determine`: read JSON Lines, parse each line into a JSON value, write it
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 //! back, with the same buffering as `tiergate determine`. Anything the engine does costs time above this.
 //!
 //!     cargo run --release --example jsonl_floor < requests.jsonl > /dev/null
