@@ -61,7 +61,7 @@ pub struct DetermineArgs {
     /// Input format; by default CSV for a path ending in `.csv`, JSON Lines otherwise.
     #[arg(long, value_enum)]
     pub input_format: Option<InputFormat>,
-    /// Show a progress bar on standard error: auto shows it for a file when standard error is a terminal.
+    /// Progress bar on standard error: `auto` shows one for a file input when standard error is a terminal.
     #[arg(long, value_enum, default_value_t = Progress::Auto)]
     pub progress: Progress,
 }
@@ -83,7 +83,6 @@ pub enum InputFormat {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Progress {
     Auto,
-    Always,
     Never,
 }
 

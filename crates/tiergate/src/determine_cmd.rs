@@ -30,7 +30,6 @@ pub fn run(env: &Env, args: &DetermineArgs) -> anyhow::Result<ExitCode> {
         _ => InputFormat::Jsonl,
     });
     let show = match args.progress {
-        Progress::Always => true,
         Progress::Never => false,
         Progress::Auto => path.is_some() && io::stderr().is_terminal(),
     };
