@@ -260,3 +260,57 @@ fn country_names_and_aliases_resolve() {
     }
     assert_eq!(c.len(), 250);
 }
+
+#[test]
+fn pools_and_caps() {
+    use tiergate_core::pool::PoolId;
+    let p = load(builtin::PACK_TOML).expect("pack");
+    let d = date!(2025 - 06 - 01);
+    let cap = |s: &str, d| {
+        PoolId::parse(s, &p)
+            .and_then(|id| id.cap(&p, d))
+            .map(|c| c.tpp)
+            .map_err(|e| (e.code(), e.to_string()))
+    };
+    assert_eq!(cap("country:SG", d), Ok(790_000_000));
+    assert_eq!(cap("lpp:Example Holdings:2025", d), Ok(26_900_000));
+    assert_eq!(cap("nveu:in-dc-1", d), Ok(949_500_000));
+    assert_eq!(
+        cap("nveu:in-dc-1", date!(2027 - 01 - 01)),
+        Ok(5_064_000_000)
+    );
+    let err = cap("country:DE", d).expect_err("Tier 1");
+    assert_eq!(err.0, "undefined_pool");
+    assert!(err.1.contains("DE is Tier 1"), "{}", err.1);
+    assert!(cap("country:CN", d)
+        .expect_err("Tier 3")
+        .1
+        .contains("Tier 3"));
+    assert!(cap("country:SG", date!(2028 - 01 - 01))
+        .expect_err("period")
+        .1
+        .contains("from 2025-01-01 to 2027-12-31"));
+    assert_eq!(
+        cap("country:sg", d).expect_err("exact codes").0,
+        "invalid_pool"
+    );
+    for bad in [
+        "country",
+        "bank:SG",
+        "lpp:x",
+        "lpp::2025",
+        "lpp:x:twenty",
+        "nveu:",
+        "nveu: x",
+    ] {
+        assert_eq!(cap(bad, d).expect_err(bad).0, "invalid_pool", "{bad}");
+    }
+    // The LPP consignee may itself contain colons: the year is after the last one.
+    assert_eq!(
+        PoolId::parse("lpp:a:b:2026", &p),
+        Ok(PoolId::Lpp {
+            consignee: "a:b".into(),
+            year: 2026
+        })
+    );
+}

@@ -1,0 +1,392 @@
+//! Tiergate's storage: the allocation ledger (pools, reservations, a hash-chained audit log) on SQLite or
+//! PostgreSQL behind one interface.
+//!
+//! The model is TigerBeetle's: a pool is an account with pending and posted TPP and a cap; a reservation is a
+//! pending transfer that is later posted, voided or expires; its idempotency key makes retries safe. The cap
+//! comes from the rule pack through the core ([`tiergate_core::pool`]); this crate holds no rule logic.
+//! Invariant, enforced inside one serialized transaction per movement: pending + posted <= cap.
+
+mod audit;
+mod postgres_store;
+mod sqlite_store;
+mod verify;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tiergate_core::pool::{PoolError, PoolId};
+use tiergate_core::Pack;
+use time::{Date, OffsetDateTime};
+
+pub use audit::{chain_hash, AuditEntry, GENESIS};
+pub use verify::VerifyReport;
+
+/// The state of a reservation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Pending,
+    Posted,
+    Voided,
+    Expired,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Posted => "posted",
+            State::Voided => "voided",
+            State::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<State> {
+        [State::Pending, State::Posted, State::Voided, State::Expired]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+}
+
+/// A reservation as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Reservation {
+    pub id: String,
+    pub key: String,
+    pub pool: String,
+    pub tpp: u64,
+    pub state: State,
+    /// The date the reservation was made as of (its cap's date).
+    #[serde(serialize_with = "ser_date")]
+    pub date: Date,
+    #[serde(serialize_with = "ser_opt_date")]
+    pub expires: Option<Date>,
+    /// Why: the determination (request id) that caused it, if any.
+    pub reason: Option<String>,
+    /// Who made it.
+    pub actor: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What a reservation attempt answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReserveStatus {
+    Reserved,
+    Exists,
+    Rejected,
+}
+
+/// The answer to `reserve`, in the CLI contract's shape.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReserveOutcome {
+    pub status: ReserveStatus,
+    pub id: Option<String>,
+    pub pool: String,
+    pub tpp: u64,
+    pub available_tpp: u64,
+    /// Why a reservation was rejected: `exceeds_allocation`, `idempotency_conflict`.
+    pub code: Option<&'static str>,
+}
+
+/// A pool's balance on a date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Balance {
+    pub pool: String,
+    pub cap_tpp: u64,
+    pub posted_tpp: u64,
+    pub pending_tpp: u64,
+    pub available_tpp: u64,
+}
+
+/// Who, when and why, for the audit log.
+#[derive(Clone, Debug)]
+pub struct Meta {
+    pub actor: String,
+    pub reason: Option<String>,
+    pub at: OffsetDateTime,
+}
+
+/// A reservation request, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReserveRequest {
+    /// The canonical pool id.
+    pub pool: String,
+    pub tpp: u64,
+    pub key: String,
+    pub date: Date,
+    pub expires: Option<Date>,
+}
+
+/// Everything stored, for verification.
+#[derive(Clone, Debug, Default)]
+pub struct Dump {
+    pub pools: Vec<(String, u64, u64)>,
+    pub reservations: Vec<Reservation>,
+    pub audit: Vec<AuditEntry>,
+    /// The audit head: last sequence number and hash, as stored.
+    pub head: (u64, String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    #[error("{0}")]
+    BadInput(String),
+    #[error("no reservation `{0}`")]
+    NotFound(String),
+    #[error("reservation `{id}` is {state}; only a pending reservation can be {action}")]
+    NotPending {
+        id: String,
+        state: &'static str,
+        action: &'static str,
+    },
+    #[error("the database URL `{0}` is neither sqlite://PATH nor postgres://...")]
+    BadUrl(String),
+    #[error("database: {0}")]
+    Database(String),
+    #[error("the ledger's data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl LedgerError {
+    /// A machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LedgerError::Pool(e) => e.code(),
+            LedgerError::BadInput(_) => "invalid_value",
+            LedgerError::NotFound(_) => "not_found",
+            LedgerError::NotPending { .. } => "not_pending",
+            LedgerError::BadUrl(_) => "invalid_database_url",
+            LedgerError::Database(_) => "database",
+            LedgerError::Corrupt(_) => "corrupt",
+        }
+    }
+
+    /// Whether the error is the caller's input (exit 2) rather than a refused movement (exit 1).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            LedgerError::Pool(_)
+                | LedgerError::BadInput(_)
+                | LedgerError::NotFound(_)
+                | LedgerError::BadUrl(_)
+        )
+    }
+}
+
+impl From<rusqlite::Error> for LedgerError {
+    fn from(e: rusqlite::Error) -> LedgerError {
+        LedgerError::Database(e.to_string())
+    }
+}
+
+impl From<postgres::Error> for LedgerError {
+    fn from(e: postgres::Error) -> LedgerError {
+        LedgerError::Database(e.to_string())
+    }
+}
+
+/// A storage backend. Every method that moves TPP runs in one transaction that serializes with every other
+/// movement, checks the cap, records the movement and appends its audit entry, or does nothing.
+pub trait Store: Send {
+    /// Reserves `req.tpp` in `req.pool` if pending + posted + tpp <= `cap`; expires overdue reservations of the
+    /// pool first. A known key with the same pool, TPP and expiry answers `exists`; with another, `rejected`.
+    fn reserve(
+        &mut self,
+        req: &ReserveRequest,
+        cap: u64,
+        meta: &Meta,
+    ) -> Result<ReserveOutcome, LedgerError>;
+    /// Moves a pending reservation to `Posted` or `Voided`. Repeating the same move returns the reservation as
+    /// it is; a reservation past its expiry on `date` is expired instead and reported as not pending.
+    fn settle(
+        &mut self,
+        id: &str,
+        to: State,
+        date: Date,
+        meta: &Meta,
+    ) -> Result<Reservation, LedgerError>;
+    /// Posted TPP and pending TPP of reservations not expired on `date`.
+    fn totals(&mut self, pool: &str, date: Date) -> Result<(u64, u64), LedgerError>;
+    fn get(&mut self, id: &str) -> Result<Option<Reservation>, LedgerError>;
+    fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError>;
+    /// Audit entries with `seq > after`, at most `limit`.
+    fn audit(&mut self, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError>;
+    fn dump(&mut self) -> Result<Dump, LedgerError>;
+}
+
+/// Opens a store by URL: `sqlite://PATH` or `postgres://...` (also `postgresql://`). Runs migrations.
+pub fn open_store(url: &str) -> Result<Box<dyn Store>, LedgerError> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if path.is_empty() {
+            return Err(LedgerError::BadUrl(url.to_owned()));
+        }
+        Ok(Box::new(sqlite_store::SqliteStore::open(path)?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Box::new(postgres_store::PostgresStore::open(url)?))
+    } else {
+        Err(LedgerError::BadUrl(url.to_owned()))
+    }
+}
+
+/// The ledger: pools named and capped by the rule pack, kept in a store.
+pub struct Ledger {
+    store: Box<dyn Store>,
+    pack: Arc<Pack>,
+}
+
+impl Ledger {
+    pub fn open(url: &str, pack: Arc<Pack>) -> Result<Ledger, LedgerError> {
+        Ok(Ledger {
+            store: open_store(url)?,
+            pack,
+        })
+    }
+
+    pub fn with_store(store: Box<dyn Store>, pack: Arc<Pack>) -> Ledger {
+        Ledger { store, pack }
+    }
+
+    pub fn pack(&self) -> &Pack {
+        &self.pack
+    }
+
+    /// The canonical id of a pool and its cap on `date`; an error says why a pool is not defined.
+    pub fn pool_cap(&self, pool: &str, date: Date) -> Result<(String, u64), LedgerError> {
+        let id = PoolId::parse(pool, &self.pack)?;
+        let cap = id.cap(&self.pack, date)?;
+        Ok((id.to_string_with(&self.pack), cap.tpp))
+    }
+
+    pub fn reserve(
+        &mut self,
+        pool: &str,
+        tpp: u64,
+        key: &str,
+        date: Date,
+        expires: Option<Date>,
+        meta: &Meta,
+    ) -> Result<ReserveOutcome, LedgerError> {
+        if tpp == 0 || i64::try_from(tpp).is_err() {
+            return Err(LedgerError::BadInput(format!(
+                "`tpp` must be a whole number from 1 to {}, not {tpp}",
+                i64::MAX
+            )));
+        }
+        if key.trim().is_empty() || key.len() > 200 {
+            return Err(LedgerError::BadInput(
+                "`key` must be 1 to 200 characters".into(),
+            ));
+        }
+        if expires.is_some_and(|e| e < date) {
+            return Err(LedgerError::BadInput("`expires` is before `date`".into()));
+        }
+        let (pool, cap) = self.pool_cap(pool, date)?;
+        self.store.reserve(
+            &ReserveRequest {
+                pool,
+                tpp,
+                key: key.to_owned(),
+                date,
+                expires,
+            },
+            cap,
+            meta,
+        )
+    }
+
+    pub fn post(&mut self, id: &str, date: Date, meta: &Meta) -> Result<Reservation, LedgerError> {
+        self.store.settle(id, State::Posted, date, meta)
+    }
+
+    pub fn void(&mut self, id: &str, date: Date, meta: &Meta) -> Result<Reservation, LedgerError> {
+        self.store.settle(id, State::Voided, date, meta)
+    }
+
+    pub fn balance(&mut self, pool: &str, date: Date) -> Result<Balance, LedgerError> {
+        let (pool, cap) = self.pool_cap(pool, date)?;
+        let (posted, pending) = self.store.totals(&pool, date)?;
+        Ok(Balance {
+            available_tpp: cap.saturating_sub(posted).saturating_sub(pending),
+            pool,
+            cap_tpp: cap,
+            posted_tpp: posted,
+            pending_tpp: pending,
+        })
+    }
+
+    /// Posted plus pending TPP of a pool on `date` (zero for a pool never used): what a determination counts
+    /// as already drawn.
+    pub fn drawn(&mut self, pool: &str, date: Date) -> Result<u64, LedgerError> {
+        let (posted, pending) = self.store.totals(pool, date)?;
+        Ok(posted.saturating_add(pending))
+    }
+
+    pub fn get(&mut self, id: &str) -> Result<Option<Reservation>, LedgerError> {
+        self.store.get(id)
+    }
+
+    pub fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError> {
+        let canonical = PoolId::parse(pool, &self.pack)?.to_string_with(&self.pack);
+        self.store.list(&canonical)
+    }
+
+    pub fn audit(&mut self, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
+        self.store.audit(after, limit)
+    }
+
+    /// Recomputes the audit chain, replays it against the stored balances and states, and checks every pool's
+    /// invariant against its cap.
+    pub fn verify(&mut self) -> Result<VerifyReport, LedgerError> {
+        let dump = self.store.dump()?;
+        Ok(verify::verify(&dump, &self.pack))
+    }
+}
+
+fn ser_date<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&date_text(*d))
+}
+
+fn ser_opt_date<S: serde::Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_str(&date_text(*d)),
+        None => s.serialize_none(),
+    }
+}
+
+/// `YYYY-MM-DD`.
+pub fn date_text(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Option<Date> {
+    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// An RFC 3339 timestamp in UTC with microseconds.
+pub fn timestamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+/// Checks that a stored amount fits in SQL's signed 64-bit integers.
+pub(crate) fn sql_amount(n: u64) -> Result<i64, LedgerError> {
+    i64::try_from(n).map_err(|_| LedgerError::BadInput(format!("amount {n} is too large")))
+}
+
+pub(crate) fn from_sql_amount(n: i64) -> Result<u64, LedgerError> {
+    u64::try_from(n).map_err(|_| LedgerError::Corrupt(format!("negative amount {n}")))
+}

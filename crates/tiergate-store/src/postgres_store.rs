@@ -1,0 +1,480 @@
+//! The PostgreSQL backend, for several instances sharing one ledger. Every movement locks the single
+//! `ledger_head` row first (`SELECT ... FOR UPDATE`), which serializes movements across all connections as
+//! SQLite's `BEGIN IMMEDIATE` does; commits are durable with PostgreSQL's defaults (`fsync = on`,
+//! `synchronous_commit = on`).
+
+use postgres::{Client, GenericClient, NoTls, Row, Transaction};
+use time::Date;
+
+use crate::audit::{chain_hash, AuditEntry};
+use crate::{
+    date_text, from_sql_amount, parse_date, sql_amount, timestamp, Dump, LedgerError, Meta,
+    Reservation, ReserveOutcome, ReserveRequest, ReserveStatus, State, Store,
+};
+
+/// Serializes concurrent first opens of a database while migrations run.
+const MIGRATION_LOCK: i64 = 0x7469_6572_6761_7465; // "tiergate"
+
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE ledger_head (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         audit_seq BIGINT NOT NULL,
+         audit_hash TEXT NOT NULL,
+         reservation_seq BIGINT NOT NULL
+     );
+     INSERT INTO ledger_head (id, audit_seq, audit_hash, reservation_seq)
+         VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', 0);
+     CREATE TABLE pools (
+         pool TEXT PRIMARY KEY,
+         pending_tpp BIGINT NOT NULL CHECK (pending_tpp >= 0),
+         posted_tpp BIGINT NOT NULL CHECK (posted_tpp >= 0)
+     );
+     CREATE TABLE reservations (
+         seq BIGINT PRIMARY KEY,
+         id TEXT NOT NULL UNIQUE,
+         key TEXT NOT NULL UNIQUE,
+         pool TEXT NOT NULL,
+         tpp BIGINT NOT NULL CHECK (tpp > 0),
+         state TEXT NOT NULL CHECK (state IN ('pending', 'posted', 'voided', 'expired')),
+         date TEXT NOT NULL,
+         expires TEXT,
+         reason TEXT,
+         actor TEXT NOT NULL,
+         created_at TEXT NOT NULL,
+         updated_at TEXT NOT NULL
+     );
+     CREATE INDEX reservations_by_pool ON reservations (pool, state);
+     CREATE TABLE audit (
+         seq BIGINT PRIMARY KEY,
+         at TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         action TEXT NOT NULL,
+         reservation TEXT NOT NULL,
+         pool TEXT NOT NULL,
+         tpp BIGINT NOT NULL,
+         reason TEXT,
+         prev_hash TEXT NOT NULL,
+         hash TEXT NOT NULL
+     );",
+)];
+
+pub(crate) struct PostgresStore {
+    client: Client,
+}
+
+impl PostgresStore {
+    pub(crate) fn open(url: &str) -> Result<PostgresStore, LedgerError> {
+        let mut client = Client::connect(url, NoTls)
+            .map_err(|e| LedgerError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")?;
+        let current: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )?
+            .get(0);
+        let newest = MIGRATIONS.last().map_or(0, |m| m.0);
+        if current > newest {
+            return Err(LedgerError::Database(format!(
+                "the database is at schema version {current}, newer than this build's {newest}"
+            )));
+        }
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            tx.batch_execute(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                &[version, &timestamp(time::OffsetDateTime::now_utc())],
+            )?;
+        }
+        tx.commit()?;
+        Ok(PostgresStore { client })
+    }
+}
+
+const COLUMNS: &str =
+    "id, key, pool, tpp, state, date, expires, reason, actor, created_at, updated_at";
+
+fn to_reservation(row: &Row) -> Result<Reservation, LedgerError> {
+    let state: String = row.try_get(4)?;
+    let date: String = row.try_get(5)?;
+    let expires: Option<String> = row.try_get(6)?;
+    Ok(Reservation {
+        id: row.try_get(0)?,
+        key: row.try_get(1)?,
+        pool: row.try_get(2)?,
+        tpp: from_sql_amount(row.try_get(3)?)?,
+        state: State::parse(&state)
+            .ok_or_else(|| LedgerError::Corrupt(format!("unknown state `{state}`")))?,
+        date: parse_date(&date)
+            .ok_or_else(|| LedgerError::Corrupt(format!("bad date `{date}`")))?,
+        expires: match expires {
+            None => None,
+            Some(e) => Some(
+                parse_date(&e).ok_or_else(|| LedgerError::Corrupt(format!("bad date `{e}`")))?,
+            ),
+        },
+        reason: row.try_get(7)?,
+        actor: row.try_get(8)?,
+        created_at: row.try_get(9)?,
+        updated_at: row.try_get(10)?,
+    })
+}
+
+fn one(
+    c: &mut impl GenericClient,
+    column: &str,
+    value: &str,
+) -> Result<Option<Reservation>, LedgerError> {
+    c.query_opt(
+        &format!("SELECT {COLUMNS} FROM reservations WHERE {column} = $1"),
+        &[&value],
+    )?
+    .as_ref()
+    .map(to_reservation)
+    .transpose()
+}
+
+fn totals(c: &mut impl GenericClient, pool: &str, date: Date) -> Result<(u64, u64), LedgerError> {
+    let posted: Option<i64> = c
+        .query_opt("SELECT posted_tpp FROM pools WHERE pool = $1", &[&pool])?
+        .map(|r| r.get(0));
+    let pending: i64 = c
+        .query_one(
+            "SELECT COALESCE(SUM(tpp), 0)::BIGINT FROM reservations
+             WHERE pool = $1 AND state = 'pending' AND (expires IS NULL OR expires >= $2)",
+            &[&pool, &date_text(date)],
+        )?
+        .get(0);
+    Ok((
+        from_sql_amount(posted.unwrap_or(0))?,
+        from_sql_amount(pending)?,
+    ))
+}
+
+/// Locks the ledger head: every movement starts here, so movements are serialized.
+fn lock_head(tx: &mut Transaction<'_>) -> Result<(), LedgerError> {
+    tx.execute("SELECT 1 FROM ledger_head WHERE id = 1 FOR UPDATE", &[])?;
+    Ok(())
+}
+
+fn append_audit(
+    tx: &mut Transaction<'_>,
+    action: &str,
+    r: &Reservation,
+    reason: Option<&str>,
+    meta: &Meta,
+) -> Result<(), LedgerError> {
+    let row = tx.query_one(
+        "SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1",
+        &[],
+    )?;
+    let mut e = AuditEntry {
+        seq: from_sql_amount(row.get(0))? + 1,
+        at: timestamp(meta.at),
+        actor: meta.actor.clone(),
+        action: action.to_owned(),
+        reservation: r.id.clone(),
+        pool: r.pool.clone(),
+        tpp: r.tpp,
+        reason: reason.map(str::to_owned),
+        prev_hash: row.get(1),
+        hash: String::new(),
+    };
+    e.hash = chain_hash(&e);
+    let seq = sql_amount(e.seq)?;
+    tx.execute(
+        "INSERT INTO audit (seq, at, actor, action, reservation, pool, tpp, reason, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[&seq, &e.at, &e.actor, &e.action, &e.reservation, &e.pool, &sql_amount(e.tpp)?, &e.reason, &e.prev_hash, &e.hash],
+    )?;
+    tx.execute(
+        "UPDATE ledger_head SET audit_seq = $1, audit_hash = $2 WHERE id = 1",
+        &[&seq, &e.hash],
+    )?;
+    Ok(())
+}
+
+fn move_to(
+    tx: &mut Transaction<'_>,
+    r: &mut Reservation,
+    to: State,
+    reason: Option<&str>,
+    meta: &Meta,
+) -> Result<(), LedgerError> {
+    let now = timestamp(meta.at);
+    tx.execute(
+        "UPDATE reservations SET state = $1, updated_at = $2 WHERE id = $3",
+        &[&to.as_str(), &now, &r.id],
+    )?;
+    let tpp = sql_amount(r.tpp)?;
+    let posted: i64 = if to == State::Posted { tpp } else { 0 };
+    tx.execute("UPDATE pools SET pending_tpp = pending_tpp - $1, posted_tpp = posted_tpp + $2 WHERE pool = $3", &[&tpp, &posted, &r.pool])?;
+    let action = match to {
+        State::Posted => "post",
+        State::Voided => "void",
+        State::Expired => "expire",
+        State::Pending => {
+            return Err(LedgerError::Corrupt(
+                "a reservation cannot move back to pending".into(),
+            ))
+        }
+    };
+    r.state = to;
+    r.updated_at = now;
+    append_audit(tx, action, r, reason, meta)
+}
+
+fn expire_overdue(
+    tx: &mut Transaction<'_>,
+    pool: &str,
+    date: Date,
+    meta: &Meta,
+) -> Result<(), LedgerError> {
+    let rows = tx.query(
+        &format!("SELECT {COLUMNS} FROM reservations WHERE pool = $1 AND state = 'pending' AND expires IS NOT NULL AND expires < $2 ORDER BY seq"),
+        &[&pool, &date_text(date)],
+    )?;
+    for row in rows {
+        let mut r = to_reservation(&row)?;
+        let why = format!(
+            "past its expiry date {}",
+            r.expires.map(date_text).unwrap_or_default()
+        );
+        move_to(tx, &mut r, State::Expired, Some(&why), meta)?;
+    }
+    Ok(())
+}
+
+impl Store for PostgresStore {
+    fn reserve(
+        &mut self,
+        req: &ReserveRequest,
+        cap: u64,
+        meta: &Meta,
+    ) -> Result<ReserveOutcome, LedgerError> {
+        let mut tx = self.client.transaction()?;
+        lock_head(&mut tx)?;
+        let outcome = |status, id, available, code| ReserveOutcome {
+            status,
+            id,
+            pool: req.pool.clone(),
+            tpp: req.tpp,
+            available_tpp: available,
+            code,
+        };
+        if let Some(existing) = one(&mut tx, "key", &req.key)? {
+            let (posted, pending) = totals(&mut tx, &req.pool, req.date)?;
+            let available = cap.saturating_sub(posted).saturating_sub(pending);
+            let same = existing.pool == req.pool
+                && existing.tpp == req.tpp
+                && existing.expires == req.expires;
+            return Ok(if same {
+                outcome(ReserveStatus::Exists, Some(existing.id), available, None)
+            } else {
+                outcome(
+                    ReserveStatus::Rejected,
+                    Some(existing.id),
+                    available,
+                    Some("idempotency_conflict"),
+                )
+            });
+        }
+        expire_overdue(&mut tx, &req.pool, req.date, meta)?;
+        tx.execute("INSERT INTO pools (pool, pending_tpp, posted_tpp) VALUES ($1, 0, 0) ON CONFLICT (pool) DO NOTHING", &[&req.pool])?;
+        let row = tx.query_one(
+            "SELECT pending_tpp, posted_tpp FROM pools WHERE pool = $1",
+            &[&req.pool],
+        )?;
+        let used = from_sql_amount(row.get(0))?.saturating_add(from_sql_amount(row.get(1))?);
+        if used.saturating_add(req.tpp) > cap {
+            tx.commit()?; // keeps any expiries just recorded
+            return Ok(outcome(
+                ReserveStatus::Rejected,
+                None,
+                cap.saturating_sub(used),
+                Some("exceeds_allocation"),
+            ));
+        }
+        let seq: i64 = tx
+            .query_one(
+                "SELECT reservation_seq + 1 FROM ledger_head WHERE id = 1",
+                &[],
+            )?
+            .get(0);
+        let now = timestamp(meta.at);
+        let r = Reservation {
+            id: format!("res-{seq}"),
+            key: req.key.clone(),
+            pool: req.pool.clone(),
+            tpp: req.tpp,
+            state: State::Pending,
+            date: req.date,
+            expires: req.expires,
+            reason: meta.reason.clone(),
+            actor: meta.actor.clone(),
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        tx.execute(
+            &format!("INSERT INTO reservations (seq, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"),
+            &[
+                &seq,
+                &r.id,
+                &r.key,
+                &r.pool,
+                &sql_amount(r.tpp)?,
+                &r.state.as_str(),
+                &date_text(r.date),
+                &r.expires.map(date_text),
+                &r.reason,
+                &r.actor,
+                &r.created_at,
+                &r.updated_at,
+            ],
+        )?;
+        tx.execute(
+            "UPDATE pools SET pending_tpp = pending_tpp + $1 WHERE pool = $2",
+            &[&sql_amount(r.tpp)?, &r.pool],
+        )?;
+        tx.execute(
+            "UPDATE ledger_head SET reservation_seq = $1 WHERE id = 1",
+            &[&seq],
+        )?;
+        append_audit(&mut tx, "reserve", &r, meta.reason.as_deref(), meta)?;
+        tx.commit()?;
+        Ok(outcome(
+            ReserveStatus::Reserved,
+            Some(r.id),
+            cap.saturating_sub(used).saturating_sub(req.tpp),
+            None,
+        ))
+    }
+
+    fn settle(
+        &mut self,
+        id: &str,
+        to: State,
+        date: Date,
+        meta: &Meta,
+    ) -> Result<Reservation, LedgerError> {
+        let mut tx = self.client.transaction()?;
+        lock_head(&mut tx)?;
+        let mut r = one(&mut tx, "id", id)?.ok_or_else(|| LedgerError::NotFound(id.to_owned()))?;
+        if r.state == to {
+            return Ok(r);
+        }
+        let action = if to == State::Posted {
+            "posted"
+        } else {
+            "voided"
+        };
+        if r.state != State::Pending {
+            return Err(LedgerError::NotPending {
+                id: r.id,
+                state: r.state.as_str(),
+                action,
+            });
+        }
+        if r.expires.is_some_and(|e| e < date) {
+            let why = format!(
+                "past its expiry date {}",
+                r.expires.map(date_text).unwrap_or_default()
+            );
+            move_to(&mut tx, &mut r, State::Expired, Some(&why), meta)?;
+            tx.commit()?;
+            return Err(LedgerError::NotPending {
+                id: r.id,
+                state: "expired",
+                action,
+            });
+        }
+        move_to(&mut tx, &mut r, to, meta.reason.as_deref(), meta)?;
+        tx.commit()?;
+        Ok(r)
+    }
+
+    fn totals(&mut self, pool: &str, date: Date) -> Result<(u64, u64), LedgerError> {
+        totals(&mut self.client, pool, date)
+    }
+
+    fn get(&mut self, id: &str) -> Result<Option<Reservation>, LedgerError> {
+        one(&mut self.client, "id", id)
+    }
+
+    fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError> {
+        let rows = self.client.query(
+            &format!("SELECT {COLUMNS} FROM reservations WHERE pool = $1 ORDER BY seq"),
+            &[&pool],
+        )?;
+        rows.iter().map(to_reservation).collect()
+    }
+
+    fn audit(&mut self, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
+        audit_rows(&mut self.client, after, limit)
+    }
+
+    fn dump(&mut self) -> Result<Dump, LedgerError> {
+        // REPEATABLE READ: one snapshot for the whole dump.
+        let mut tx = self
+            .client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let mut dump = Dump::default();
+        for row in tx.query(
+            "SELECT pool, pending_tpp, posted_tpp FROM pools ORDER BY pool",
+            &[],
+        )? {
+            dump.pools.push((
+                row.get(0),
+                from_sql_amount(row.get(1))?,
+                from_sql_amount(row.get(2))?,
+            ));
+        }
+        for row in tx.query(
+            &format!("SELECT {COLUMNS} FROM reservations ORDER BY seq"),
+            &[],
+        )? {
+            dump.reservations.push(to_reservation(&row)?);
+        }
+        dump.audit = audit_rows(&mut tx, 0, u64::MAX)?;
+        let head = tx.query_one(
+            "SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1",
+            &[],
+        )?;
+        dump.head = (from_sql_amount(head.get(0))?, head.get(1));
+        tx.commit()?;
+        Ok(dump)
+    }
+}
+
+fn audit_rows(
+    c: &mut impl GenericClient,
+    after: u64,
+    limit: u64,
+) -> Result<Vec<AuditEntry>, LedgerError> {
+    let rows = c.query(
+        "SELECT seq, at, actor, action, reservation, pool, tpp, reason, prev_hash, hash FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2",
+        &[&sql_amount(after)?, &i64::try_from(limit).unwrap_or(i64::MAX)],
+    )?;
+    rows.iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                seq: from_sql_amount(r.try_get(0)?)?,
+                at: r.try_get(1)?,
+                actor: r.try_get(2)?,
+                action: r.try_get(3)?,
+                reservation: r.try_get(4)?,
+                pool: r.try_get(5)?,
+                tpp: from_sql_amount(r.try_get(6)?)?,
+                reason: r.try_get(7)?,
+                prev_hash: r.try_get(8)?,
+                hash: r.try_get(9)?,
+            })
+        })
+        .collect()
+}

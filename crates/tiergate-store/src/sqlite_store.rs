@@ -1,0 +1,534 @@
+//! The SQLite backend: one file, WAL with `synchronous=FULL`, every movement in a `BEGIN IMMEDIATE`
+//! transaction (which serializes writers across threads and processes).
+
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use time::Date;
+
+use crate::audit::{chain_hash, AuditEntry};
+use crate::{
+    date_text, from_sql_amount, parse_date, sql_amount, timestamp, Dump, LedgerError, Meta,
+    Reservation, ReserveOutcome, ReserveRequest, ReserveStatus, State, Store,
+};
+
+/// How long a writer waits for another's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Versioned migrations, applied in order on open.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE ledger_head (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         audit_seq INTEGER NOT NULL,
+         audit_hash TEXT NOT NULL,
+         reservation_seq INTEGER NOT NULL
+     );
+     INSERT INTO ledger_head (id, audit_seq, audit_hash, reservation_seq)
+         VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', 0);
+     CREATE TABLE pools (
+         pool TEXT PRIMARY KEY,
+         pending_tpp INTEGER NOT NULL CHECK (pending_tpp >= 0),
+         posted_tpp INTEGER NOT NULL CHECK (posted_tpp >= 0)
+     );
+     CREATE TABLE reservations (
+         seq INTEGER PRIMARY KEY,
+         id TEXT NOT NULL UNIQUE,
+         key TEXT NOT NULL UNIQUE,
+         pool TEXT NOT NULL,
+         tpp INTEGER NOT NULL CHECK (tpp > 0),
+         state TEXT NOT NULL CHECK (state IN ('pending', 'posted', 'voided', 'expired')),
+         date TEXT NOT NULL,
+         expires TEXT,
+         reason TEXT,
+         actor TEXT NOT NULL,
+         created_at TEXT NOT NULL,
+         updated_at TEXT NOT NULL
+     );
+     CREATE INDEX reservations_by_pool ON reservations (pool, state);
+     CREATE TABLE audit (
+         seq INTEGER PRIMARY KEY,
+         at TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         action TEXT NOT NULL,
+         reservation TEXT NOT NULL,
+         pool TEXT NOT NULL,
+         tpp INTEGER NOT NULL,
+         reason TEXT,
+         prev_hash TEXT NOT NULL,
+         hash TEXT NOT NULL
+     );",
+)];
+
+pub(crate) struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    pub(crate) fn open(path: &str) -> Result<SqliteStore, LedgerError> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL keeps readers off writers' backs; FULL syncs the WAL on every commit, so an acknowledged
+        // movement survives a crash or power loss.
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(LedgerError::Database(format!(
+                "cannot put `{path}` in WAL mode (got `{mode}`)"
+            )));
+        }
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore { conn })
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")?;
+    let current: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )?;
+    let newest = MIGRATIONS.last().map_or(0, |m| m.0);
+    if current > newest {
+        return Err(LedgerError::Database(format!(
+            "the database is at schema version {current}, newer than this build's {newest}"
+        )));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+            params![version, timestamp(time::OffsetDateTime::now_utc())],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+const COLUMNS: &str =
+    "id, key, pool, tpp, state, date, expires, reason, actor, created_at, updated_at";
+
+fn row_to_reservation(
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<Result<Reservation, LedgerError>> {
+    let tpp: i64 = row.get(3)?;
+    let state: String = row.get(4)?;
+    let date: String = row.get(5)?;
+    let expires: Option<String> = row.get(6)?;
+    Ok((|| {
+        Ok(Reservation {
+            id: row.get(0)?,
+            key: row.get(1)?,
+            pool: row.get(2)?,
+            tpp: from_sql_amount(tpp)?,
+            state: State::parse(&state)
+                .ok_or_else(|| LedgerError::Corrupt(format!("unknown state `{state}`")))?,
+            date: parse_date(&date)
+                .ok_or_else(|| LedgerError::Corrupt(format!("bad date `{date}`")))?,
+            expires: match expires {
+                None => None,
+                Some(e) => Some(
+                    parse_date(&e)
+                        .ok_or_else(|| LedgerError::Corrupt(format!("bad date `{e}`")))?,
+                ),
+            },
+            reason: row.get(7)?,
+            actor: row.get(8)?,
+            created_at: row.get(9)?,
+            updated_at: row.get(10)?,
+        })
+    })())
+}
+
+fn one(tx: &Connection, sql: &str, arg: &str) -> Result<Option<Reservation>, LedgerError> {
+    tx.query_row(sql, [arg], row_to_reservation)
+        .optional()?
+        .transpose()
+}
+
+fn by_key(tx: &Connection, key: &str) -> Result<Option<Reservation>, LedgerError> {
+    one(
+        tx,
+        &format!("SELECT {COLUMNS} FROM reservations WHERE key = ?1"),
+        key,
+    )
+}
+
+fn by_id(tx: &Connection, id: &str) -> Result<Option<Reservation>, LedgerError> {
+    one(
+        tx,
+        &format!("SELECT {COLUMNS} FROM reservations WHERE id = ?1"),
+        id,
+    )
+}
+
+fn totals(conn: &Connection, pool: &str, date: Date) -> Result<(u64, u64), LedgerError> {
+    let posted: Option<i64> = conn
+        .query_row(
+            "SELECT posted_tpp FROM pools WHERE pool = ?1",
+            [pool],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let pending: i64 = conn.query_row(
+        "SELECT COALESCE(SUM(tpp), 0) FROM reservations
+         WHERE pool = ?1 AND state = 'pending' AND (expires IS NULL OR expires >= ?2)",
+        params![pool, date_text(date)],
+        |r| r.get(0),
+    )?;
+    Ok((
+        from_sql_amount(posted.unwrap_or(0))?,
+        from_sql_amount(pending)?,
+    ))
+}
+
+fn append_audit(
+    tx: &Transaction<'_>,
+    action: &str,
+    r: &Reservation,
+    reason: Option<&str>,
+    meta: &Meta,
+) -> Result<(), LedgerError> {
+    let (seq, prev): (i64, String) = tx.query_row(
+        "SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let mut e = AuditEntry {
+        seq: from_sql_amount(seq)? + 1,
+        at: timestamp(meta.at),
+        actor: meta.actor.clone(),
+        action: action.to_owned(),
+        reservation: r.id.clone(),
+        pool: r.pool.clone(),
+        tpp: r.tpp,
+        reason: reason.map(str::to_owned),
+        prev_hash: prev,
+        hash: String::new(),
+    };
+    e.hash = chain_hash(&e);
+    tx.execute(
+        "INSERT INTO audit (seq, at, actor, action, reservation, pool, tpp, reason, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![sql_amount(e.seq)?, e.at, e.actor, e.action, e.reservation, e.pool, sql_amount(e.tpp)?, e.reason, e.prev_hash, e.hash],
+    )?;
+    tx.execute(
+        "UPDATE ledger_head SET audit_seq = ?1, audit_hash = ?2 WHERE id = 1",
+        params![sql_amount(e.seq)?, e.hash],
+    )?;
+    Ok(())
+}
+
+/// Moves a pending reservation to `to`, with its pool's balance and an audit entry.
+fn move_to(
+    tx: &Transaction<'_>,
+    r: &mut Reservation,
+    to: State,
+    reason: Option<&str>,
+    meta: &Meta,
+) -> Result<(), LedgerError> {
+    let now = timestamp(meta.at);
+    tx.execute(
+        "UPDATE reservations SET state = ?1, updated_at = ?2 WHERE id = ?3",
+        params![to.as_str(), now, r.id],
+    )?;
+    let tpp = sql_amount(r.tpp)?;
+    let posted = if to == State::Posted { tpp } else { 0 };
+    tx.execute(
+        "UPDATE pools SET pending_tpp = pending_tpp - ?1, posted_tpp = posted_tpp + ?2 WHERE pool = ?3",
+        params![tpp, posted, r.pool],
+    )?;
+    let action = match to {
+        State::Posted => "post",
+        State::Voided => "void",
+        State::Expired => "expire",
+        State::Pending => {
+            return Err(LedgerError::Corrupt(
+                "a reservation cannot move back to pending".into(),
+            ))
+        }
+    };
+    r.state = to;
+    r.updated_at = now;
+    append_audit(tx, action, r, reason, meta)
+}
+
+fn expire_overdue(
+    tx: &Transaction<'_>,
+    pool: &str,
+    date: Date,
+    meta: &Meta,
+) -> Result<(), LedgerError> {
+    let mut overdue = Vec::new();
+    {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT {COLUMNS} FROM reservations WHERE pool = ?1 AND state = 'pending' AND expires IS NOT NULL AND expires < ?2 ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map(params![pool, date_text(date)], row_to_reservation)?;
+        for r in rows {
+            overdue.push(r??);
+        }
+    }
+    for mut r in overdue {
+        let why = format!(
+            "past its expiry date {}",
+            r.expires.map(date_text).unwrap_or_default()
+        );
+        move_to(tx, &mut r, State::Expired, Some(&why), meta)?;
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn reserve(
+        &mut self,
+        req: &ReserveRequest,
+        cap: u64,
+        meta: &Meta,
+    ) -> Result<ReserveOutcome, LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let outcome = |status, id, available, code| ReserveOutcome {
+            status,
+            id,
+            pool: req.pool.clone(),
+            tpp: req.tpp,
+            available_tpp: available,
+            code,
+        };
+        if let Some(existing) = by_key(&tx, &req.key)? {
+            let (posted, pending) = totals(&tx, &req.pool, req.date)?;
+            let available = cap.saturating_sub(posted).saturating_sub(pending);
+            let same = existing.pool == req.pool
+                && existing.tpp == req.tpp
+                && existing.expires == req.expires;
+            return Ok(if same {
+                outcome(ReserveStatus::Exists, Some(existing.id), available, None)
+            } else {
+                outcome(
+                    ReserveStatus::Rejected,
+                    Some(existing.id),
+                    available,
+                    Some("idempotency_conflict"),
+                )
+            });
+        }
+        expire_overdue(&tx, &req.pool, req.date, meta)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO pools (pool, pending_tpp, posted_tpp) VALUES (?1, 0, 0)",
+            [&req.pool],
+        )?;
+        let (pending, posted): (i64, i64) = tx.query_row(
+            "SELECT pending_tpp, posted_tpp FROM pools WHERE pool = ?1",
+            [&req.pool],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let used = from_sql_amount(pending)?.saturating_add(from_sql_amount(posted)?);
+        if used.saturating_add(req.tpp) > cap {
+            tx.commit()?; // keeps any expiries just recorded
+            return Ok(outcome(
+                ReserveStatus::Rejected,
+                None,
+                cap.saturating_sub(used),
+                Some("exceeds_allocation"),
+            ));
+        }
+        let seq: i64 = tx.query_row(
+            "SELECT reservation_seq + 1 FROM ledger_head WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )?;
+        let now = timestamp(meta.at);
+        let r = Reservation {
+            id: format!("res-{seq}"),
+            key: req.key.clone(),
+            pool: req.pool.clone(),
+            tpp: req.tpp,
+            state: State::Pending,
+            date: req.date,
+            expires: req.expires,
+            reason: meta.reason.clone(),
+            actor: meta.actor.clone(),
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        tx.execute(
+            &format!("INSERT INTO reservations (seq, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+            params![
+                seq,
+                r.id,
+                r.key,
+                r.pool,
+                sql_amount(r.tpp)?,
+                r.state.as_str(),
+                date_text(r.date),
+                r.expires.map(date_text),
+                r.reason,
+                r.actor,
+                r.created_at,
+                r.updated_at
+            ],
+        )?;
+        tx.execute(
+            "UPDATE pools SET pending_tpp = pending_tpp + ?1 WHERE pool = ?2",
+            params![sql_amount(r.tpp)?, r.pool],
+        )?;
+        tx.execute(
+            "UPDATE ledger_head SET reservation_seq = ?1 WHERE id = 1",
+            [seq],
+        )?;
+        append_audit(&tx, "reserve", &r, meta.reason.as_deref(), meta)?;
+        tx.commit()?;
+        Ok(outcome(
+            ReserveStatus::Reserved,
+            Some(r.id),
+            cap.saturating_sub(used).saturating_sub(req.tpp),
+            None,
+        ))
+    }
+
+    fn settle(
+        &mut self,
+        id: &str,
+        to: State,
+        date: Date,
+        meta: &Meta,
+    ) -> Result<Reservation, LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut r = by_id(&tx, id)?.ok_or_else(|| LedgerError::NotFound(id.to_owned()))?;
+        if r.state == to {
+            return Ok(r);
+        }
+        let action = if to == State::Posted {
+            "posted"
+        } else {
+            "voided"
+        };
+        if r.state != State::Pending {
+            return Err(LedgerError::NotPending {
+                id: r.id,
+                state: r.state.as_str(),
+                action,
+            });
+        }
+        if r.expires.is_some_and(|e| e < date) {
+            let why = format!(
+                "past its expiry date {}",
+                r.expires.map(date_text).unwrap_or_default()
+            );
+            move_to(&tx, &mut r, State::Expired, Some(&why), meta)?;
+            tx.commit()?;
+            return Err(LedgerError::NotPending {
+                id: r.id,
+                state: "expired",
+                action,
+            });
+        }
+        move_to(&tx, &mut r, to, meta.reason.as_deref(), meta)?;
+        tx.commit()?;
+        Ok(r)
+    }
+
+    fn totals(&mut self, pool: &str, date: Date) -> Result<(u64, u64), LedgerError> {
+        totals(&self.conn, pool, date)
+    }
+
+    fn get(&mut self, id: &str) -> Result<Option<Reservation>, LedgerError> {
+        by_id(&self.conn, id)
+    }
+
+    fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM reservations WHERE pool = ?1 ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map([pool], row_to_reservation)?;
+        rows.map(|r| r?).collect()
+    }
+
+    fn audit(&mut self, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
+        audit_rows(&self.conn, after, limit)
+    }
+
+    fn dump(&mut self) -> Result<Dump, LedgerError> {
+        // One read transaction, so that the dump is a consistent snapshot.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let mut dump = Dump::default();
+        {
+            let mut stmt =
+                tx.prepare("SELECT pool, pending_tpp, posted_tpp FROM pools ORDER BY pool")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (p, pending, posted) = row?;
+                dump.pools
+                    .push((p, from_sql_amount(pending)?, from_sql_amount(posted)?));
+            }
+            let mut stmt =
+                tx.prepare(&format!("SELECT {COLUMNS} FROM reservations ORDER BY seq"))?;
+            let rows = stmt.query_map([], row_to_reservation)?;
+            for r in rows {
+                dump.reservations.push(r??);
+            }
+        }
+        dump.audit = audit_rows(&tx, 0, u64::MAX)?;
+        let (seq, hash): (i64, String) = tx.query_row(
+            "SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        dump.head = (from_sql_amount(seq)?, hash);
+        Ok(dump)
+    }
+}
+
+fn audit_rows(conn: &Connection, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, actor, action, reservation, pool, tpp, reason, prev_hash, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(
+        params![sql_amount(after)?, i64::try_from(limit).unwrap_or(i64::MAX)],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, String>(9)?,
+            ))
+        },
+    )?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, at, actor, action, reservation, pool, tpp, reason, prev_hash, hash) = row?;
+        out.push(AuditEntry {
+            seq: from_sql_amount(seq)?,
+            at,
+            actor,
+            action,
+            reservation,
+            pool,
+            tpp: from_sql_amount(tpp)?,
+            reason,
+            prev_hash,
+            hash,
+        });
+    }
+    Ok(out)
+}
