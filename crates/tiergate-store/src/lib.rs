@@ -9,6 +9,8 @@
 mod audit;
 mod postgres_store;
 mod sqlite_store;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod verify;
 
 use std::sync::Arc;

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tiergate_wire::Env;
 
-use crate::{determine_cmd, info_cmd};
+use crate::{determine_cmd, info_cmd, ledger_cmd};
 
 /// Tiergate: the AI Diffusion export rule (90 FR 4544) as a compliance engine.
 ///
@@ -25,6 +25,16 @@ pub struct Cli {
     /// Use this rule pack instead of the built-in `ai-diffusion-2025` (a TOML file; see rules/).
     #[arg(long, global = true, value_name = "PATH")]
     pub pack: Option<PathBuf>,
+
+    /// The ledger database: `sqlite://PATH` or `postgres://...`.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "TIERGATE_DB",
+        default_value = "sqlite://tiergate.db"
+    )]
+    pub db: String,
 
     #[command(subcommand)]
     pub command: Command,
@@ -48,6 +58,83 @@ pub enum Command {
     /// Inspect or check a rule pack.
     #[command(subcommand)]
     Pack(PackCommand),
+    /// The allocation ledger: reserve, post and void TPP against country, LPP and NVEU pools.
+    Ledger(LedgerArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LedgerArgs {
+    /// Who is acting, for the audit log (default: the login name).
+    #[arg(long, global = true)]
+    pub actor: Option<String>,
+    #[command(subcommand)]
+    pub command: LedgerCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LedgerCommand {
+    /// Reserve TPP in a pool (a pending transfer). Exit 0 when reserved or when the key already exists with the
+    /// same pool, TPP and expiry; 1 when rejected (`exceeds_allocation`, `idempotency_conflict`); 2 for bad input.
+    Reserve {
+        /// `country:XX`, `lpp:<ultimate consignee>:<year>` or `nveu:<id>`.
+        #[arg(long)]
+        pool: String,
+        /// Whole TPP to reserve.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        tpp: u64,
+        /// Idempotency key: retrying with the same key never counts twice.
+        #[arg(long)]
+        key: String,
+        /// The date the reservation is made as of (sets the cap); default today (UTC).
+        #[arg(long, value_parser = crate::ledger_cmd::parse_date_arg)]
+        date: Option<time::Date>,
+        /// The last day the reservation holds if not posted.
+        #[arg(long, value_parser = crate::ledger_cmd::parse_date_arg)]
+        expires: Option<time::Date>,
+        /// Why: the determination or document that causes it.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Post a pending reservation (license issued, shipped). Prints the updated reservation.
+    Post {
+        id: String,
+        /// The date of posting, for expiry; default today (UTC).
+        #[arg(long, value_parser = crate::ledger_cmd::parse_date_arg)]
+        date: Option<time::Date>,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Void a pending reservation (denied, withdrawn). Prints the updated reservation.
+    Void {
+        id: String,
+        /// The date of voiding, for expiry; default today (UTC).
+        #[arg(long, value_parser = crate::ledger_cmd::parse_date_arg)]
+        date: Option<time::Date>,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// A pool's cap, posted, pending and available TPP as of a date.
+    Balance {
+        #[arg(long)]
+        pool: String,
+        /// Default today (UTC).
+        #[arg(long, value_parser = crate::ledger_cmd::parse_date_arg)]
+        date: Option<time::Date>,
+    },
+    /// Every reservation of a pool, one JSON object per line.
+    List {
+        #[arg(long)]
+        pool: String,
+    },
+    /// Audit log entries after a sequence number, one JSON object per line.
+    Audit {
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        #[arg(long, default_value_t = 1000)]
+        limit: u64,
+    },
+    /// Recompute the audit chain and check every pool's invariant; exit 0 only when all hold.
+    Verify,
 }
 
 #[derive(Args, Debug)]
@@ -190,6 +277,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Items(args) => info_cmd::items(&env, &args),
                 Command::Countries(args) => info_cmd::countries(&env, &args),
                 Command::Pack(PackCommand::Show) => info_cmd::show_pack(&env),
+                Command::Ledger(args) => ledger_cmd::run(&env, &cli.db, &args),
                 Command::Pack(PackCommand::Validate { .. }) => unreachable_validate(),
             }
         }

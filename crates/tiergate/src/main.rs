@@ -3,6 +3,7 @@
 mod cli;
 mod determine_cmd;
 mod info_cmd;
+mod ledger_cmd;
 
 use std::process::ExitCode;
 
