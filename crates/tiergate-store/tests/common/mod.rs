@@ -7,6 +7,7 @@ use tiergate_core::{builtin, Pack};
 use tiergate_store::{Ledger, Meta};
 use time::macros::{date, datetime};
 
+#[allow(unused_imports)]
 pub use tiergate_store::testing::{admin_url, fresh_urls};
 
 pub static PACK: LazyLock<Arc<Pack>> =
