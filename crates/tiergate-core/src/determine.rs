@@ -59,6 +59,8 @@ pub enum VeuClaim {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Consignee {
     pub name: Option<String>,
+    /// The ultimate parent's name: the "ultimate consignee" whose LPP receipts are counted (15 CFR 740.29(h)).
+    pub ultimate_parent: Option<String>,
     pub headquarters: Country,
     pub ultimate_parent_headquarters: Country,
     /// Not wholly owned or otherwise controlled by a non-US government (15 CFR 740.28).
@@ -754,13 +756,7 @@ impl<'r, 'p> Eval<'r, 'p> {
                 ));
                 self.oblige("veu_security");
                 self.oblige("veu_reports");
-                let pool_id = id.unwrap_or_else(|| {
-                    format!(
-                        "{}/{}",
-                        self.req.consignee.name.as_deref().unwrap_or("consignee"),
-                        code(p, country)
-                    )
-                });
+                let pool_id = nveu_pool_id(&self.req.consignee, id.as_deref(), code(p, country));
                 Some(Outcome {
                     authorization: Authorization::Nveu,
                     review_policy: None,
@@ -878,8 +874,9 @@ impl<'r, 'p> Eval<'r, 'p> {
     /// §4.7 and §5: a Tier 2 license for .a-class items, judged against a country allocation.
     fn allocation(&mut self) -> Outcome {
         let p = self.pack;
-        let pool_country = match p.readings.allocation_pool {
-            AllocationPool::Destination => self.dest,
+        let pool_country = allocation_country(self.req, p);
+        match p.readings.allocation_pool {
+            AllocationPool::Destination => {}
             AllocationPool::Headquarters => {
                 if self.in_tier1(self.hq) {
                     self.because(&p.policy.tier1_approval, format!(
@@ -888,9 +885,8 @@ impl<'r, 'p> Eval<'r, 'p> {
                     ));
                     return license(ReviewPolicy::Approval, None);
                 }
-                self.hq
             }
-        };
+        }
         let cc = code(p, pool_country);
         let Some(cap) = p.country_allocation(pool_country, self.req.date) else {
             self.because(&p.allocation.period_citation, format!(
@@ -945,6 +941,66 @@ impl<'r, 'p> Eval<'r, 'p> {
                     cap_tpp: cap,
                 }),
             )
+        }
+    }
+}
+
+/// The country whose allocation a Tier 2 license for `req` would draw on (reading R7): the destination, or the
+/// consignee's headquarters; after treating a country as another where the rule does (Hong Kong as China).
+pub fn allocation_country(req: &Request, pack: &Pack) -> Country {
+    match pack.readings.allocation_pool {
+        AllocationPool::Destination => pack.canonical(req.destination),
+        AllocationPool::Headquarters => pack.canonical(req.consignee.headquarters),
+    }
+}
+
+/// The id of an NVEU's pool (without the `nveu:` prefix): the id the request gives, else `NAME/CC`.
+pub fn nveu_pool_id(consignee: &Consignee, id: Option<&str>, country_code: &str) -> String {
+    match id {
+        Some(id) => id.to_owned(),
+        None => format!(
+            "{}/{country_code}",
+            consignee.name.as_deref().unwrap_or("consignee")
+        ),
+    }
+}
+
+/// The ultimate consignee whose LPP receipts a request counts against: the ultimate parent's name, else the
+/// consignee's (15 CFR 740.29(h)).
+pub fn ultimate_consignee(consignee: &Consignee) -> Option<&str> {
+    consignee
+        .ultimate_parent
+        .as_deref()
+        .or(consignee.name.as_deref())
+}
+
+/// What a determination draws on a ledger if it goes ahead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Draw {
+    /// The pool id, canonical.
+    pub pool: String,
+    pub tpp: u64,
+}
+
+impl Determination<'_> {
+    /// The pool and amount this answer draws (RULE.md §5): an approvable Tier 2 license its country pool, an
+    /// NVEU shipment its NVEU pool, an LPP shipment the ultimate consignee's LPP pool for the year. Denied
+    /// licenses and every other answer draw nothing. `None` for LPP when the request names no consignee.
+    pub fn draws(&self, req: &Request) -> Option<Draw> {
+        match (self.authorization, self.review_policy, &self.allocation) {
+            (Authorization::License, Some(ReviewPolicy::Approval), Some(a))
+            | (Authorization::Nveu, _, Some(a)) => Some(Draw {
+                pool: a.pool.clone(),
+                tpp: a.tpp,
+            }),
+            (Authorization::Lpp, _, _) => {
+                let consignee = ultimate_consignee(&req.consignee)?;
+                Some(Draw {
+                    pool: format!("lpp:{consignee}:{}", req.date.year()),
+                    tpp: self.classification.tpp_total?.whole_ceil(),
+                })
+            }
+            _ => None,
         }
     }
 }

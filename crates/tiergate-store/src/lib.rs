@@ -214,6 +214,7 @@ pub trait Store: Send {
     /// Posted TPP and pending TPP of reservations not expired on `date`.
     fn totals(&mut self, pool: &str, date: Date) -> Result<(u64, u64), LedgerError>;
     fn get(&mut self, id: &str) -> Result<Option<Reservation>, LedgerError>;
+    fn get_by_key(&mut self, key: &str) -> Result<Option<Reservation>, LedgerError>;
     fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError>;
     /// Audit entries with `seq > after`, at most `limit`.
     fn audit(&mut self, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError>;
@@ -329,6 +330,11 @@ impl Ledger {
 
     pub fn get(&mut self, id: &str) -> Result<Option<Reservation>, LedgerError> {
         self.store.get(id)
+    }
+
+    /// The reservation made with idempotency key `key`, if any.
+    pub fn get_by_key(&mut self, key: &str) -> Result<Option<Reservation>, LedgerError> {
+        self.store.get_by_key(key)
     }
 
     pub fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError> {

@@ -404,6 +404,10 @@ impl Store for PostgresStore {
         one(&mut self.client, "id", id)
     }
 
+    fn get_by_key(&mut self, key: &str) -> Result<Option<Reservation>, LedgerError> {
+        one(&mut self.client, "key", key)
+    }
+
     fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError> {
         let rows = self.client.query(
             &format!("SELECT {COLUMNS} FROM reservations WHERE pool = $1 ORDER BY seq"),

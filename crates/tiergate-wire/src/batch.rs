@@ -1,15 +1,63 @@
 //! One request in, one answer out: the unit of every batch (CLI files, HTTP batches).
 
-use tiergate_core::determine;
+use tiergate_core::{determine, Determination, Request};
 
-use crate::request::{validate_wire, RequestWire};
-use crate::{parse_request, write_determination, write_error, Env, WireError};
+use crate::request::{decode_request, validate_wire, RequestWire};
+use crate::{write_determination, write_error, Env, WireError};
+
+/// What an adapter adds around the pure engine: it may fill a request's context before it is determined (from
+/// a ledger, say) and act on the answer after (record a reservation), adding one member to the answer line.
+pub trait Hooks {
+    /// Called with a valid request before it is determined. `has_context` says whether the request gave one.
+    fn before(
+        &mut self,
+        id: Option<&str>,
+        req: &mut Request,
+        has_context: bool,
+    ) -> Result<(), WireError>;
+    /// Called with the answer; may return a JSON member (`"name":value`) to add to the answer line.
+    fn after(
+        &mut self,
+        id: Option<&str>,
+        req: &Request,
+        d: &Determination<'_>,
+    ) -> Result<Option<Vec<u8>>, WireError>;
+}
+
+/// No adapter: the request's own context, nothing recorded.
+pub struct NoHooks;
+
+impl Hooks for NoHooks {
+    fn before(&mut self, _: Option<&str>, _: &mut Request, _: bool) -> Result<(), WireError> {
+        Ok(())
+    }
+
+    fn after(
+        &mut self,
+        _: Option<&str>,
+        _: &Request,
+        _: &Determination<'_>,
+    ) -> Result<Option<Vec<u8>>, WireError> {
+        Ok(None)
+    }
+}
 
 /// Determines one JSON request line and appends the answer (or the error) as one JSON line to `out`.
 /// Returns whether the request was determined. `line` numbers error objects in batch input.
 pub fn determine_line(env: &Env, text: &str, line: Option<u64>, out: &mut Vec<u8>) -> bool {
-    match parse_request(text, env) {
-        Ok((id, req)) => finish(env, id.as_deref(), &req, line, out),
+    determine_line_with(env, text, line, out, &mut NoHooks)
+}
+
+/// [`determine_line`] with an adapter's hooks.
+pub fn determine_line_with(
+    env: &Env,
+    text: &str,
+    line: Option<u64>,
+    out: &mut Vec<u8>,
+    hooks: &mut dyn Hooks,
+) -> bool {
+    match decode_request(text) {
+        Ok(wire) => determine_wire_with(env, wire, line, out, hooks),
         Err((id, e)) => {
             write_error(out, id.as_deref(), &e, line);
             false
@@ -19,33 +67,42 @@ pub fn determine_line(env: &Env, text: &str, line: Option<u64>, out: &mut Vec<u8
 
 /// Determines a request already decoded (from a CSV row, say) and appends the answer as one JSON line.
 pub fn determine_wire(env: &Env, wire: RequestWire, line: Option<u64>, out: &mut Vec<u8>) -> bool {
-    let id = wire.id.clone();
-    match validate_wire(wire, env) {
-        Ok(req) => finish(env, id.as_deref(), &req, line, out),
-        Err(e) => {
-            write_error(out, id.as_deref(), &e, line);
-            false
-        }
-    }
+    determine_wire_with(env, wire, line, out, &mut NoHooks)
 }
 
-fn finish(
+/// [`determine_wire`] with an adapter's hooks.
+pub fn determine_wire_with(
     env: &Env,
-    id: Option<&str>,
-    req: &tiergate_core::Request,
+    wire: RequestWire,
     line: Option<u64>,
     out: &mut Vec<u8>,
+    hooks: &mut dyn Hooks,
 ) -> bool {
-    match determine(req, &env.pack, &env.catalog) {
-        Ok(d) => {
-            write_determination(out, id, &env.pack.id, &d);
-            true
-        }
-        Err(e) => {
-            let err = WireError::new(e.code(), Some(e.field()), e.to_string());
-            write_error(out, id, &err, line);
-            false
-        }
+    let id = wire.id.clone();
+    let has_context = wire.context.is_some();
+    let fail = |out: &mut Vec<u8>, e: &WireError| {
+        write_error(out, id.as_deref(), e, line);
+        false
+    };
+    let mut req = match validate_wire(wire, env) {
+        Ok(r) => r,
+        Err(e) => return fail(out, &e),
+    };
+    if let Err(e) = hooks.before(id.as_deref(), &mut req, has_context) {
+        return fail(out, &e);
+    }
+    match determine(&req, &env.pack, &env.catalog) {
+        Ok(d) => match hooks.after(id.as_deref(), &req, &d) {
+            Ok(extra) => {
+                write_determination(out, id.as_deref(), &env.pack.id, &d, extra.as_deref());
+                true
+            }
+            Err(e) => fail(out, &e),
+        },
+        Err(e) => fail(
+            out,
+            &WireError::new(e.code(), Some(e.field()), e.to_string()),
+        ),
     }
 }
 
@@ -68,6 +125,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "end_use",
     "consignee_name",
     "consignee_headquarters",
+    "ultimate_parent",
     "ultimate_parent_headquarters",
     "private_sector",
     "veu",
@@ -235,6 +293,7 @@ pub fn csv_row(
                 })?,
             consignee: Some(ConsigneeWire {
                 name: get("consignee_name").map(str::to_owned),
+                ultimate_parent: get("ultimate_parent").map(str::to_owned),
                 headquarters: get("consignee_headquarters").map(str::to_owned),
                 ultimate_parent_headquarters: get("ultimate_parent_headquarters")
                     .map(str::to_owned),
@@ -242,12 +301,24 @@ pub fn csv_row(
                 veu,
                 storage_compliant: boolean("storage_compliant")?,
             }),
-            context: Some(ContextWire {
-                lpp_received_tpp: uint("lpp_received_tpp")?,
-                country_licensed_tpp: uint("country_licensed_tpp")?,
-                nveu_installed_tpp: uint("nveu_installed_tpp")?,
-                aia_received_tpp: uint("aia_received_tpp")?,
-            }),
+            // A context only when the row gives one, so that a ledger can tell.
+            context: [
+                "lpp_received_tpp",
+                "country_licensed_tpp",
+                "nveu_installed_tpp",
+                "aia_received_tpp",
+            ]
+            .iter()
+            .any(|c| get(c).is_some())
+            .then(|| -> Result<ContextWire, WireError> {
+                Ok(ContextWire {
+                    lpp_received_tpp: uint("lpp_received_tpp")?,
+                    country_licensed_tpp: uint("country_licensed_tpp")?,
+                    nveu_installed_tpp: uint("nveu_installed_tpp")?,
+                    aia_received_tpp: uint("aia_received_tpp")?,
+                })
+            })
+            .transpose()?,
         })
     };
     row().map_err(|e| (id, e))

@@ -9,9 +9,12 @@ mod env;
 mod request;
 mod response;
 
-pub use batch::{check_csv_header, csv_row, determine_line, determine_wire, CSV_COLUMNS};
+pub use batch::{
+    check_csv_header, csv_row, determine_line, determine_line_with, determine_wire,
+    determine_wire_with, Hooks, NoHooks, CSV_COLUMNS,
+};
 pub use env::Env;
-pub use request::{parse_request, validate_wire, RequestWire, WireError};
+pub use request::{decode_request, parse_request, validate_wire, RequestWire, WireError};
 pub use response::{
     write_determination, write_error, ClassificationOut, DeterminationOut, ErrorOut, ReasonOut,
     TppOut,

@@ -63,6 +63,9 @@ pub enum EndUseWire {
 pub struct ConsigneeWire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The ultimate parent's name (the LPP "ultimate consignee"); defaults to `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ultimate_parent: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headquarters: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -202,15 +205,18 @@ impl WireError {
     }
 }
 
+/// Decodes one JSON request without validating it. On failure the request's `id`, if it could be read, comes
+/// back with the error.
+pub fn decode_request(line: &str) -> Result<RequestWire, (Option<String>, WireError)> {
+    decode(line).map_err(|e| (salvage_id(line), e))
+}
+
 /// Parses one JSON request. On failure the request's `id`, if it could be read, comes back with the error.
 pub fn parse_request(
     line: &str,
     env: &Env,
 ) -> Result<(Option<String>, Request), (Option<String>, WireError)> {
-    let wire = match decode(line) {
-        Ok(w) => w,
-        Err(e) => return Err((salvage_id(line), e)),
-    };
+    let wire = decode_request(line)?;
     let id = wire.id.clone();
     match validate_wire(wire, env) {
         Ok(r) => Ok((id, r)),
@@ -540,6 +546,7 @@ pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
         },
         consignee: Consignee {
             name: c.name,
+            ultimate_parent: c.ultimate_parent,
             headquarters,
             ultimate_parent_headquarters,
             private_sector: c.private_sector.unwrap_or(true),

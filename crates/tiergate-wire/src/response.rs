@@ -176,7 +176,15 @@ pub struct ErrorBody<'a> {
 /// Appends a determination as one JSON line, byte for byte what serializing [`DeterminationOut`] with
 /// `serde_json` writes (a test holds the two equal). Batch output is dominated by long cited strings; this
 /// encoder copies a string whole when it needs no escaping, found by a branch-free scan.
-pub fn write_determination(out: &mut Vec<u8>, id: Option<&str>, pack: &str, d: &Determination<'_>) {
+///
+/// `extra`, when given, is one more JSON member (`"name":value`) added at the end, as an adapter's hooks return.
+pub fn write_determination(
+    out: &mut Vec<u8>,
+    id: Option<&str>,
+    pack: &str,
+    d: &Determination<'_>,
+    extra: Option<&[u8]>,
+) {
     let c = &d.classification;
     out.extend_from_slice(b"{\"id\":");
     opt_str(out, id);
@@ -242,6 +250,10 @@ pub fn write_determination(out: &mut Vec<u8>, id: Option<&str>, pack: &str, d: &
             out.push(b'}');
         }
         out.push(b']');
+    }
+    if let Some(member) = extra {
+        out.push(b',');
+        out.extend_from_slice(member);
     }
     out.extend_from_slice(b"}\n");
 }

@@ -114,7 +114,7 @@ fn fast_encoder_matches_serde() {
         };
         let d = determine(&req, &env.pack, &env.catalog).expect("determined");
         let mut fast = Vec::new();
-        tiergate_wire::write_determination(&mut fast, id.as_deref(), &env.pack.id, &d);
+        tiergate_wire::write_determination(&mut fast, id.as_deref(), &env.pack.id, &d, None);
         let mut slow = serde_json::to_vec(&tiergate_wire::DeterminationOut::new(
             id.as_deref(),
             &env.pack.id,
@@ -149,7 +149,7 @@ proptest! {
         let (id, req) = tiergate_wire::parse_request(&line, env).expect("valid request");
         let Ok(d) = determine(&req, &env.pack, &env.catalog) else { return Ok(()) };
         let mut fast = Vec::new();
-        tiergate_wire::write_determination(&mut fast, id.as_deref(), &env.pack.id, &d);
+        tiergate_wire::write_determination(&mut fast, id.as_deref(), &env.pack.id, &d, None);
         let mut slow = serde_json::to_vec(&tiergate_wire::DeterminationOut::new(id.as_deref(), &env.pack.id, &d)).expect("serde");
         slow.push(b'\n');
         prop_assert_eq!(fast, slow);

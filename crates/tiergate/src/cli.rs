@@ -26,15 +26,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub pack: Option<PathBuf>,
 
-    /// The ledger database: `sqlite://PATH` or `postgres://...`.
-    #[arg(
-        long,
-        global = true,
-        value_name = "URL",
-        env = "TIERGATE_DB",
-        default_value = "sqlite://tiergate.db"
-    )]
-    pub db: String,
+    /// The ledger database: `sqlite://PATH` or `postgres://...`. `ledger` commands default to
+    /// `sqlite://tiergate.db`; `determine` uses a ledger only when this (or TIERGATE_DB) is given.
+    #[arg(long, global = true, value_name = "URL", env = "TIERGATE_DB")]
+    pub db: Option<String>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -148,6 +143,11 @@ pub struct DetermineArgs {
     /// Input format; by default CSV for a path ending in `.csv`, JSON Lines otherwise.
     #[arg(long, value_enum)]
     pub input_format: Option<InputFormat>,
+    /// With a ledger (--db), reserve what each answer draws (a license its country pool, LPP the consignee's
+    /// LPP pool, an NVEU shipment its pool), keyed by the request id; adds `recorded` to each answer. Exit
+    /// status 1 when every request was determined but a reservation was refused.
+    #[arg(long)]
+    pub record: bool,
     /// Progress bar on standard error: `auto` shows one for a file input when standard error is a terminal.
     #[arg(long, value_enum, default_value_t = Progress::Auto)]
     pub progress: Progress,
@@ -254,6 +254,9 @@ pub enum PackCommand {
     Show,
 }
 
+/// The ledger `ledger` commands use when neither --db nor TIERGATE_DB names one.
+pub const DEFAULT_DB: &str = "sqlite://tiergate.db";
+
 /// Loads the built-in data and the pack: the built-in one, or `--pack PATH`.
 pub fn load_env(pack: Option<&std::path::Path>) -> anyhow::Result<Env> {
     match pack {
@@ -272,12 +275,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         command => {
             let env = load_env(cli.pack.as_deref())?;
             match command {
-                Command::Determine(args) => determine_cmd::run(&env, &args),
+                Command::Determine(args) => determine_cmd::run(&env, cli.db.as_deref(), &args),
                 Command::Classify(args) => info_cmd::classify(&env, &args),
                 Command::Items(args) => info_cmd::items(&env, &args),
                 Command::Countries(args) => info_cmd::countries(&env, &args),
                 Command::Pack(PackCommand::Show) => info_cmd::show_pack(&env),
-                Command::Ledger(args) => ledger_cmd::run(&env, &cli.db, &args),
+                Command::Ledger(args) => {
+                    ledger_cmd::run(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &args)
+                }
                 Command::Pack(PackCommand::Validate { .. }) => unreachable_validate(),
             }
         }

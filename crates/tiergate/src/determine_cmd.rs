@@ -3,19 +3,47 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tiergate_wire::{check_csv_header, csv_row, determine_line, determine_wire, write_error, Env};
+use tiergate_wire::{
+    check_csv_header, csv_row, determine_line_with, determine_wire_with, write_error, Env, Hooks,
+    NoHooks,
+};
+
+use tiergate_store::Ledger;
 
 use crate::cli::{DetermineArgs, InputFormat, OutputFormat, Progress};
+use crate::ledger_hooks::LedgerHooks;
 
 /// Output is written in chunks of about this many bytes.
 const FLUSH_BYTES: usize = 1 << 16;
 /// The progress bar is advanced every this many records.
 const PROGRESS_EVERY: u64 = 4096;
 
-pub fn run(env: &Env, args: &DetermineArgs) -> anyhow::Result<ExitCode> {
+pub fn run(env: &Env, db: Option<&str>, args: &DetermineArgs) -> anyhow::Result<ExitCode> {
+    let mut ledger_hooks = match db {
+        None if args.record => {
+            anyhow::bail!("--record needs a ledger: give --db URL (or set TIERGATE_DB)")
+        }
+        None => None,
+        Some(url) => {
+            let ledger = Ledger::open(url, Arc::new(env.pack.clone()))
+                .with_context(|| format!("cannot open the ledger at `{url}`"))?;
+            Some(LedgerHooks {
+                ledger,
+                record: args.record,
+                actor: crate::ledger_cmd::actor(None),
+                refused: 0,
+            })
+        }
+    };
+    let mut no_hooks = NoHooks;
+    let hooks: &mut dyn Hooks = match ledger_hooks.as_mut() {
+        Some(h) => h,
+        None => &mut no_hooks,
+    };
     let path = args.input.as_deref().filter(|p| p.as_os_str() != "-");
     let (input, len): (Box<dyn Read>, Option<u64>) = match path {
         Some(p) => {
@@ -41,15 +69,19 @@ pub fn run(env: &Env, args: &DetermineArgs) -> anyhow::Result<ExitCode> {
     };
     let mut sink = Sink::new(args.format);
     let all_ok = match format {
-        InputFormat::Jsonl => jsonl(env, counting, &mut sink, &bar)?,
-        InputFormat::Csv => csv(env, counting, &mut sink, &bar)?,
+        InputFormat::Jsonl => jsonl(env, counting, &mut sink, &bar, hooks)?,
+        InputFormat::Csv => csv(env, counting, &mut sink, &bar, hooks)?,
     };
     sink.finish()?;
     bar.finish_and_clear();
-    Ok(if all_ok {
-        ExitCode::SUCCESS
-    } else {
+    let refused = ledger_hooks.map_or(0, |h| h.refused);
+    Ok(if !all_ok {
         ExitCode::from(2)
+    } else if refused > 0 {
+        eprintln!("tiergate: {refused} reservation(s) refused while recording; see `recorded` in the answers");
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 
@@ -86,7 +118,13 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
-fn jsonl<R: Read>(env: &Env, input: R, sink: &mut Sink, bar: &ProgressBar) -> anyhow::Result<bool> {
+fn jsonl<R: Read>(
+    env: &Env,
+    input: R,
+    sink: &mut Sink,
+    bar: &ProgressBar,
+    hooks: &mut dyn Hooks,
+) -> anyhow::Result<bool> {
     let mut reader = BufReader::with_capacity(1 << 16, input);
     let mut line = Vec::new();
     let mut number = 0u64;
@@ -103,11 +141,12 @@ fn jsonl<R: Read>(env: &Env, input: R, sink: &mut Sink, bar: &ProgressBar) -> an
         number += 1;
         let ok = match std::str::from_utf8(&line) {
             Ok(text) if text.trim().is_empty() => continue,
-            Ok(text) => determine_line(
+            Ok(text) => determine_line_with(
                 env,
                 text.trim_end_matches(['\n', '\r']),
                 Some(number),
                 &mut sink.buf,
+                hooks,
             ),
             Err(e) => {
                 let err = tiergate_wire::WireError::new(
@@ -128,7 +167,13 @@ fn jsonl<R: Read>(env: &Env, input: R, sink: &mut Sink, bar: &ProgressBar) -> an
     Ok(all_ok)
 }
 
-fn csv<R: Read>(env: &Env, input: R, sink: &mut Sink, bar: &ProgressBar) -> anyhow::Result<bool> {
+fn csv<R: Read>(
+    env: &Env,
+    input: R,
+    sink: &mut Sink,
+    bar: &ProgressBar,
+    hooks: &mut dyn Hooks,
+) -> anyhow::Result<bool> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = reader
         .headers()
@@ -168,7 +213,7 @@ fn csv<R: Read>(env: &Env, input: R, sink: &mut Sink, bar: &ProgressBar) -> anyh
                     all_ok = false;
                 } else {
                     all_ok &= match csv_row(&headers, &values) {
-                        Ok(wire) => determine_wire(env, wire, line, &mut sink.buf),
+                        Ok(wire) => determine_wire_with(env, wire, line, &mut sink.buf, hooks),
                         Err((id, e)) => {
                             write_error(&mut sink.buf, id.as_deref(), &e, line);
                             false

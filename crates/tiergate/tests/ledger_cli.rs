@@ -245,3 +245,178 @@ fn sigkill_loses_nothing_acknowledged() {
         );
     }
 }
+
+fn determine(db: &str, args: &[&str], input: &str) -> (Vec<serde_json::Value>, Option<i32>) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tiergate"))
+        .arg("--db")
+        .arg(db)
+        .arg("determine")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let answers = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (answers, out.status.code())
+}
+
+/// `determine --db` reads balances from the ledger; `--record` reserves what each answer draws, and a re-run
+/// answers the same and counts nothing twice.
+#[test]
+fn determine_records_into_the_ledger_once() {
+    let orders = [
+        r#"{"id":"a1","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":20000,"destination":"SG","consignee":{"name":"Lion City","headquarters":"SG"}}"#,
+        r#"{"id":"a2","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":30000,"destination":"SG","consignee":{"name":"Lion City","headquarters":"SG"}}"#,
+        r#"{"id":"a3","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":1000,"destination":"SG","consignee":{"name":"Other Co","ultimate_parent":"Lion City","headquarters":"SG"}}"#,
+        r#"{"id":"a4","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":1000,"destination":"SG","consignee":{"name":"Lion City","headquarters":"SG"}}"#,
+        r#"{"id":"a5","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":10000,"destination":"IN","consignee":{"name":"India DC","headquarters":"IN","veu":{"kind":"nveu","country":"IN","id":"in-1"}}}"#,
+    ]
+    .join("\n");
+    for (backend, db) in fresh_urls("cli-record") {
+        let (first, code) = determine(&db, &["--record"], &orders);
+        assert_eq!(code, Some(0), "{backend}: {first:?}");
+        let summary = |answers: &[serde_json::Value]| -> Vec<(String, String, String)> {
+            answers
+                .iter()
+                .map(|a| {
+                    (
+                        a["authorization"].as_str().unwrap().to_owned(),
+                        a["review_policy"].to_string(),
+                        a["recorded"]["status"].to_string(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            summary(&first),
+            [
+                (
+                    "LICENSE".into(),
+                    "\"approval\"".into(),
+                    "\"reserved\"".into()
+                ),
+                // 316,640,000 + 474,960,000 exceeds 790,000,000: denied, nothing recorded.
+                ("LICENSE".into(), "\"denial\"".into(), "null".into()),
+                ("LPP".into(), "null".into(), "\"reserved\"".into()),
+                // Lion City's LPP pool holds a3's 15,832,000 (its ultimate parent): 15,832,000 more exceeds 26,900,000.
+                (
+                    "LICENSE".into(),
+                    "\"approval\"".into(),
+                    "\"reserved\"".into()
+                ),
+                ("NVEU".into(), "null".into(), "\"reserved\"".into()),
+            ],
+            "{backend}"
+        );
+        assert_eq!(
+            first[1]["allocation"]["remaining_tpp"], 473_360_000,
+            "{backend}: the denial states the headroom"
+        );
+        assert_eq!(first[3]["classification"]["tpp_total"], 15_832_000);
+        assert_eq!(first[4]["recorded"]["pool"], "nveu:in-1");
+
+        let (second, code) = determine(&db, &["--record"], &orders);
+        assert_eq!(code, Some(0), "{backend}");
+        let statuses: Vec<String> = second
+            .iter()
+            .map(|a| a["recorded"]["status"].to_string())
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                "\"exists\"",
+                "null",
+                "\"exists\"",
+                "\"exists\"",
+                "\"exists\""
+            ],
+            "{backend}"
+        );
+        for (a, b) in first.iter().zip(&second) {
+            assert_eq!(
+                a["authorization"], b["authorization"],
+                "{backend}: a re-run answers the same"
+            );
+        }
+        let balance = json(&tiergate(
+            &db,
+            &[
+                "ledger",
+                "balance",
+                "--pool",
+                "country:SG",
+                "--date",
+                "2025-06-01",
+            ],
+        ));
+        assert_eq!(
+            balance["pending_tpp"],
+            316_640_000 + 15_832_000,
+            "{backend}: counted once"
+        );
+        let lpp = json(&tiergate(
+            &db,
+            &[
+                "ledger",
+                "balance",
+                "--pool",
+                "lpp:Lion City:2025",
+                "--date",
+                "2025-06-01",
+            ],
+        ));
+        assert_eq!(lpp["pending_tpp"], 15_832_000, "{backend}");
+
+        // Without --record the ledger only informs: 2,000 H100 (31,664,000 TPP, over the LPP limit) against SG's
+        // pool, which holds 332,472,000.
+        let (informed, code) = determine(
+            &db,
+            &[],
+            r#"{"date":"2025-06-01","item":"nvidia-h100-sxm","quantity":2000,"destination":"SG","consignee":{"name":"Lion City","headquarters":"SG"}}"#,
+        );
+        assert_eq!(
+            (code, informed[0]["allocation"]["remaining_tpp"].as_u64()),
+            (Some(0), Some(425_864_000)),
+            "{backend}"
+        );
+        assert!(informed[0].get("recorded").is_none());
+
+        // Bad combinations are per-record errors.
+        let (errs, code) = determine(&db, &["--record"], "{\"date\":\"2025-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":1,\"destination\":\"SG\",\"consignee\":{\"name\":\"x\",\"headquarters\":\"SG\"}}\n{\"id\":\"c\",\"date\":\"2025-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":1,\"destination\":\"SG\",\"consignee\":{\"name\":\"x\",\"headquarters\":\"SG\"},\"context\":{\"lpp_received_tpp\":0}}\n{\"id\":\"d\",\"date\":\"2025-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":1,\"destination\":\"SG\",\"consignee\":{\"headquarters\":\"SG\"}}");
+        assert_eq!(code, Some(2));
+        let fields: Vec<&str> = errs
+            .iter()
+            .map(|e| e["error"]["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["id", "context", "consignee.name"], "{backend}");
+        assert_eq!(
+            tiergate(&db, &["ledger", "verify"]).status.code(),
+            Some(0),
+            "{backend}"
+        );
+    }
+}
+
+#[test]
+fn record_needs_a_ledger() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tiergate"))
+        .args(["determine", "--record"])
+        .env_remove("TIERGATE_DB")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--record needs a ledger"));
+}
