@@ -13,7 +13,8 @@ mod sqlite_store;
 pub mod testing;
 mod verify;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 use tiergate_core::pool::{PoolError, PoolId};
@@ -131,7 +132,7 @@ pub struct Dump {
     pub head: (u64, String),
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum LedgerError {
     #[error(transparent)]
     Pool(#[from] PoolError),
@@ -202,6 +203,12 @@ pub trait Store: Send {
         cap: u64,
         meta: &Meta,
     ) -> Result<ReserveOutcome, LedgerError>;
+    /// Several reservations in one transaction and one commit (group commit), each judged as `reserve` would
+    /// in order; a database error fails them all.
+    fn reserve_batch(
+        &mut self,
+        items: &[(ReserveRequest, u64, Meta)],
+    ) -> Result<Vec<ReserveOutcome>, LedgerError>;
     /// Moves a pending reservation to `Posted` or `Voided`. Repeating the same move returns the reservation as
     /// it is; a reservation past its expiry on `date` is expired instead and reported as not pending.
     fn settle(
@@ -273,32 +280,8 @@ impl Ledger {
         expires: Option<Date>,
         meta: &Meta,
     ) -> Result<ReserveOutcome, LedgerError> {
-        if tpp == 0 || i64::try_from(tpp).is_err() {
-            return Err(LedgerError::BadInput(format!(
-                "`tpp` must be a whole number from 1 to {}, not {tpp}",
-                i64::MAX
-            )));
-        }
-        if key.trim().is_empty() || key.len() > 200 {
-            return Err(LedgerError::BadInput(
-                "`key` must be 1 to 200 characters".into(),
-            ));
-        }
-        if expires.is_some_and(|e| e < date) {
-            return Err(LedgerError::BadInput("`expires` is before `date`".into()));
-        }
-        let (pool, cap) = self.pool_cap(pool, date)?;
-        self.store.reserve(
-            &ReserveRequest {
-                pool,
-                tpp,
-                key: key.to_owned(),
-                date,
-                expires,
-            },
-            cap,
-            meta,
-        )
+        let (req, cap) = check_reserve(&self.pack, pool, tpp, key, date, expires)?;
+        self.store.reserve(&req, cap, meta)
     }
 
     pub fn post(&mut self, id: &str, date: Date, meta: &Meta) -> Result<Reservation, LedgerError> {
@@ -351,6 +334,144 @@ impl Ledger {
     pub fn verify(&mut self) -> Result<VerifyReport, LedgerError> {
         let dump = self.store.dump()?;
         Ok(verify::verify(&dump, &self.pack))
+    }
+}
+
+/// Validates a reservation and finds its pool's canonical id and cap.
+fn check_reserve(
+    pack: &Pack,
+    pool: &str,
+    tpp: u64,
+    key: &str,
+    date: Date,
+    expires: Option<Date>,
+) -> Result<(ReserveRequest, u64), LedgerError> {
+    if tpp == 0 || i64::try_from(tpp).is_err() {
+        return Err(LedgerError::BadInput(format!(
+            "`tpp` must be a whole number from 1 to {}, not {tpp}",
+            i64::MAX
+        )));
+    }
+    if key.trim().is_empty() || key.len() > 200 {
+        return Err(LedgerError::BadInput(
+            "`key` must be 1 to 200 characters".into(),
+        ));
+    }
+    if expires.is_some_and(|e| e < date) {
+        return Err(LedgerError::BadInput("`expires` is before `date`".into()));
+    }
+    let id = PoolId::parse(pool, pack)?;
+    let cap = id.cap(pack, date)?;
+    Ok((
+        ReserveRequest {
+            pool: id.to_string_with(pack),
+            tpp,
+            key: key.to_owned(),
+            date,
+            expires,
+        },
+        cap.tpp,
+    ))
+}
+
+/// The most reservations committed in one transaction by [`SharedLedger`].
+pub const MAX_BATCH: usize = 256;
+
+/// A ledger shared by threads that commits concurrent reservations together (group commit): while one thread
+/// commits, reservations from others queue up, and when it is done the next committer takes the whole queue in
+/// one transaction. Each reservation is judged exactly as alone, in queue order; only the commits are shared.
+pub struct SharedLedger {
+    ledger: Mutex<Ledger>,
+    state: Mutex<Queue>,
+    done: Condvar,
+    pack: Arc<Pack>,
+}
+
+#[derive(Default)]
+struct Queue {
+    next_id: u64,
+    waiting: Vec<(u64, (ReserveRequest, u64, Meta))>,
+    results: HashMap<u64, Result<ReserveOutcome, LedgerError>>,
+    committing: bool,
+    commits: u64,
+    committed: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SharedLedger {
+    pub fn new(ledger: Ledger) -> SharedLedger {
+        let pack = Arc::clone(&ledger.pack);
+        SharedLedger {
+            ledger: Mutex::new(ledger),
+            state: Mutex::new(Queue::default()),
+            done: Condvar::new(),
+            pack,
+        }
+    }
+
+    /// Reserves as [`Ledger::reserve`] does, committing together with whatever other threads reserve meanwhile.
+    pub fn reserve(
+        &self,
+        pool: &str,
+        tpp: u64,
+        key: &str,
+        date: Date,
+        expires: Option<Date>,
+        meta: &Meta,
+    ) -> Result<ReserveOutcome, LedgerError> {
+        let (req, cap) = check_reserve(&self.pack, pool, tpp, key, date, expires)?;
+        let mut q = lock(&self.state);
+        let me = q.next_id;
+        q.next_id += 1;
+        q.waiting.push((me, (req, cap, meta.clone())));
+        loop {
+            if let Some(result) = q.results.remove(&me) {
+                return result;
+            }
+            if q.committing {
+                q = self.done.wait(q).unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            // This thread commits everything queued so far, its own job among it.
+            q.committing = true;
+            let n = q.waiting.len().min(MAX_BATCH);
+            let batch: Vec<(u64, (ReserveRequest, u64, Meta))> = q.waiting.drain(..n).collect();
+            drop(q);
+            let items: Vec<(ReserveRequest, u64, Meta)> =
+                batch.iter().map(|(_, item)| item.clone()).collect();
+            let outcome = lock(&self.ledger).store.reserve_batch(&items);
+            q = lock(&self.state);
+            q.committing = false;
+            match outcome {
+                Ok(outcomes) => {
+                    q.commits += 1;
+                    q.committed += items.len() as u64;
+                    for ((id, _), o) in batch.iter().zip(outcomes) {
+                        q.results.insert(*id, Ok(o));
+                    }
+                }
+                Err(e) => {
+                    for (id, _) in &batch {
+                        q.results.insert(*id, Err(e.clone()));
+                    }
+                }
+            }
+            self.done.notify_all();
+        }
+    }
+
+    /// Transactions committed by `reserve` so far, and the reservation requests they carried.
+    pub fn commits(&self) -> (u64, u64) {
+        let q = lock(&self.state);
+        (q.commits, q.committed)
+    }
+
+    /// Any other ledger operation, under the ledger's lock.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Ledger) -> R) -> R {
+        f(&mut lock(&self.ledger))
     }
 }
 

@@ -57,11 +57,53 @@ const MIGRATIONS: &[(i64, &str)] = &[(
          prev_hash TEXT NOT NULL,
          hash TEXT NOT NULL
      );",
-)];
+),
+    (
+        2,
+        // Overdue reservations are found by this index alone, however many pending ones a pool holds.
+        "CREATE INDEX reservations_expiring ON reservations (pool, expires) WHERE state = 'pending' AND expires IS NOT NULL;",
+    ),
+];
 
 pub(crate) struct PostgresStore {
     client: Client,
+    /// The reserve hot path, prepared once per connection.
+    prepared: Prepared,
 }
+
+/// Locks the ledger head and reads it. This must be a statement of its own: under READ COMMITTED a statement
+/// that waits for a row lock re-reads only the locked row, so rows it joined would come from its older snapshot
+/// (a stale pool balance, and an oversubscribed pool: the race test caught exactly that).
+const LOCK_HEAD: &str =
+    "SELECT audit_seq, audit_hash, reservation_seq FROM ledger_head WHERE id = 1 FOR UPDATE";
+
+/// Reads, in one round trip after the lock, what a reservation needs: any reservation with the key, the pool's
+/// balance, and whether the pool has overdue reservations to expire first.
+const READ_FOR_RESERVE: &str = "
+    SELECT (SELECT id FROM reservations WHERE key = $1),
+           (SELECT pending_tpp FROM pools WHERE pool = $2),
+           (SELECT posted_tpp FROM pools WHERE pool = $2),
+           EXISTS (SELECT 1 FROM reservations o
+                   WHERE o.pool = $2 AND o.state = 'pending' AND o.expires IS NOT NULL AND o.expires < $3)";
+
+/// Writes a new reservation in one round trip: the pool's pending TPP, the reservation, its audit entry and the
+/// head, together.
+const WRITE_RESERVATION: &str = "
+    WITH p AS (
+        INSERT INTO pools (pool, pending_tpp, posted_tpp) VALUES ($1, $2, 0)
+        ON CONFLICT (pool) DO UPDATE SET pending_tpp = pools.pending_tpp + EXCLUDED.pending_tpp
+        RETURNING 1
+    ), r AS (
+        INSERT INTO reservations (seq, id, key, pool, tpp, state, date, expires, reason, actor, created_at, updated_at)
+        VALUES ($3, $4, $5, $1, $2, 'pending', $6, $7, $8, $9, $10, $10)
+        RETURNING 1
+    ), a AS (
+        INSERT INTO audit (seq, at, actor, action, reservation, pool, tpp, reason, prev_hash, hash)
+        VALUES ($11, $10, $9, 'reserve', $4, $1, $2, $8, $12, $13)
+        RETURNING 1
+    )
+    UPDATE ledger_head SET audit_seq = $11, audit_hash = $13, reservation_seq = $3
+    WHERE id = 1 AND EXISTS (SELECT 1 FROM p) AND EXISTS (SELECT 1 FROM r) AND EXISTS (SELECT 1 FROM a)";
 
 impl PostgresStore {
     pub(crate) fn open(url: &str) -> Result<PostgresStore, LedgerError> {
@@ -90,7 +132,17 @@ impl PostgresStore {
             )?;
         }
         tx.commit()?;
-        Ok(PostgresStore { client })
+        let lock_head = client.prepare(LOCK_HEAD)?;
+        let read_for_reserve = client.prepare(READ_FOR_RESERVE)?;
+        let write_reservation = client.prepare(WRITE_RESERVATION)?;
+        Ok(PostgresStore {
+            client,
+            prepared: Prepared {
+                lock_head,
+                read_for_reserve,
+                write_reservation,
+            },
+        })
     }
 }
 
@@ -137,20 +189,20 @@ fn one(
     .transpose()
 }
 
+/// Posted TPP, and pending TPP not expired on `date`: the stored pending less the overdue (found by the
+/// `reservations_expiring` index, so the cost does not grow with the pool's pending reservations).
 fn totals(c: &mut impl GenericClient, pool: &str, date: Date) -> Result<(u64, u64), LedgerError> {
-    let posted: Option<i64> = c
-        .query_opt("SELECT posted_tpp FROM pools WHERE pool = $1", &[&pool])?
-        .map(|r| r.get(0));
-    let pending: i64 = c
-        .query_one(
-            "SELECT COALESCE(SUM(tpp), 0)::BIGINT FROM reservations
-             WHERE pool = $1 AND state = 'pending' AND (expires IS NULL OR expires >= $2)",
-            &[&pool, &date_text(date)],
-        )?
-        .get(0);
+    let row = c.query_one(
+        "SELECT COALESCE((SELECT pending_tpp FROM pools WHERE pool = $1), 0),
+                COALESCE((SELECT posted_tpp FROM pools WHERE pool = $1), 0),
+                COALESCE((SELECT SUM(tpp) FROM reservations
+                          WHERE pool = $1 AND state = 'pending' AND expires IS NOT NULL AND expires < $2), 0)::BIGINT",
+        &[&pool, &date_text(date)],
+    )?;
+    let (pending, posted, overdue): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
     Ok((
-        from_sql_amount(posted.unwrap_or(0))?,
-        from_sql_amount(pending)?,
+        from_sql_amount(posted)?,
+        from_sql_amount(pending)?.saturating_sub(from_sql_amount(overdue)?),
     ))
 }
 
@@ -248,6 +300,119 @@ fn expire_overdue(
     Ok(())
 }
 
+/// The prepared statements of the reserve hot path.
+struct Prepared {
+    lock_head: postgres::Statement,
+    read_for_reserve: postgres::Statement,
+    write_reservation: postgres::Statement,
+}
+
+/// One reservation inside an open transaction; the caller commits.
+fn reserve_in(
+    tx: &mut Transaction<'_>,
+    st: &Prepared,
+    req: &ReserveRequest,
+    cap: u64,
+    meta: &Meta,
+) -> Result<ReserveOutcome, LedgerError> {
+    let date = date_text(req.date);
+    let outcome = |status, id, available, code| ReserveOutcome {
+        status,
+        id,
+        pool: req.pool.clone(),
+        tpp: req.tpp,
+        available_tpp: available,
+        code,
+    };
+    let head = tx.query_one(&st.lock_head, &[])?;
+    let row = tx.query_one(&st.read_for_reserve, &[&req.key, &req.pool, &date])?;
+    let existing: Option<String> = row.get(0);
+    let overdue: bool = row.get(3);
+    if existing.is_some() {
+        let existing = one(tx, "key", &req.key)?
+            .ok_or_else(|| LedgerError::Corrupt("a reservation vanished under lock".into()))?;
+        let (posted, pending) = totals(tx, &req.pool, req.date)?;
+        let available = cap.saturating_sub(posted).saturating_sub(pending);
+        let same =
+            existing.pool == req.pool && existing.tpp == req.tpp && existing.expires == req.expires;
+        return Ok(if same {
+            outcome(ReserveStatus::Exists, Some(existing.id), available, None)
+        } else {
+            outcome(
+                ReserveStatus::Rejected,
+                Some(existing.id),
+                available,
+                Some("idempotency_conflict"),
+            )
+        });
+    }
+    let (mut audit_seq, mut audit_hash): (i64, String) = (head.get(0), head.get(1));
+    let reservation_seq: i64 = head.get(2);
+    let (mut pending, mut posted): (Option<i64>, Option<i64>) = (row.get(1), row.get(2));
+    if overdue {
+        // Rare: expire first (each expiry moves the head), then read the pool and the head again.
+        expire_overdue(tx, &req.pool, req.date, meta)?;
+        let head = tx.query_one(&st.lock_head, &[])?;
+        let again = tx.query_one(&st.read_for_reserve, &[&req.key, &req.pool, &date])?;
+        (audit_seq, audit_hash, pending, posted) =
+            (head.get(0), head.get(1), again.get(1), again.get(2));
+    }
+    let used = from_sql_amount(pending.unwrap_or(0))?
+        .saturating_add(from_sql_amount(posted.unwrap_or(0))?);
+    if used.saturating_add(req.tpp) > cap {
+        return Ok(outcome(
+            ReserveStatus::Rejected,
+            None,
+            cap.saturating_sub(used),
+            Some("exceeds_allocation"),
+        ));
+    }
+    let seq = reservation_seq + 1;
+    let id = format!("res-{seq}");
+    let mut entry = AuditEntry {
+        seq: from_sql_amount(audit_seq)? + 1,
+        at: timestamp(meta.at),
+        actor: meta.actor.clone(),
+        action: "reserve".to_owned(),
+        reservation: id.clone(),
+        pool: req.pool.clone(),
+        tpp: req.tpp,
+        reason: meta.reason.clone(),
+        prev_hash: audit_hash,
+        hash: String::new(),
+    };
+    entry.hash = chain_hash(&entry);
+    let written = tx.execute(
+        &st.write_reservation,
+        &[
+            &req.pool,
+            &sql_amount(req.tpp)?,
+            &seq,
+            &id,
+            &req.key,
+            &date,
+            &req.expires.map(date_text),
+            &meta.reason,
+            &meta.actor,
+            &entry.at,
+            &sql_amount(entry.seq)?,
+            &entry.prev_hash,
+            &entry.hash,
+        ],
+    )?;
+    if written != 1 {
+        return Err(LedgerError::Corrupt(
+            "the ledger head was not updated".into(),
+        ));
+    }
+    Ok(outcome(
+        ReserveStatus::Reserved,
+        Some(id),
+        cap.saturating_sub(used).saturating_sub(req.tpp),
+        None,
+    ))
+}
+
 impl Store for PostgresStore {
     fn reserve(
         &mut self,
@@ -256,101 +421,22 @@ impl Store for PostgresStore {
         meta: &Meta,
     ) -> Result<ReserveOutcome, LedgerError> {
         let mut tx = self.client.transaction()?;
-        lock_head(&mut tx)?;
-        let outcome = |status, id, available, code| ReserveOutcome {
-            status,
-            id,
-            pool: req.pool.clone(),
-            tpp: req.tpp,
-            available_tpp: available,
-            code,
-        };
-        if let Some(existing) = one(&mut tx, "key", &req.key)? {
-            let (posted, pending) = totals(&mut tx, &req.pool, req.date)?;
-            let available = cap.saturating_sub(posted).saturating_sub(pending);
-            let same = existing.pool == req.pool
-                && existing.tpp == req.tpp
-                && existing.expires == req.expires;
-            return Ok(if same {
-                outcome(ReserveStatus::Exists, Some(existing.id), available, None)
-            } else {
-                outcome(
-                    ReserveStatus::Rejected,
-                    Some(existing.id),
-                    available,
-                    Some("idempotency_conflict"),
-                )
-            });
-        }
-        expire_overdue(&mut tx, &req.pool, req.date, meta)?;
-        tx.execute("INSERT INTO pools (pool, pending_tpp, posted_tpp) VALUES ($1, 0, 0) ON CONFLICT (pool) DO NOTHING", &[&req.pool])?;
-        let row = tx.query_one(
-            "SELECT pending_tpp, posted_tpp FROM pools WHERE pool = $1",
-            &[&req.pool],
-        )?;
-        let used = from_sql_amount(row.get(0))?.saturating_add(from_sql_amount(row.get(1))?);
-        if used.saturating_add(req.tpp) > cap {
-            tx.commit()?; // keeps any expiries just recorded
-            return Ok(outcome(
-                ReserveStatus::Rejected,
-                None,
-                cap.saturating_sub(used),
-                Some("exceeds_allocation"),
-            ));
-        }
-        let seq: i64 = tx
-            .query_one(
-                "SELECT reservation_seq + 1 FROM ledger_head WHERE id = 1",
-                &[],
-            )?
-            .get(0);
-        let now = timestamp(meta.at);
-        let r = Reservation {
-            id: format!("res-{seq}"),
-            key: req.key.clone(),
-            pool: req.pool.clone(),
-            tpp: req.tpp,
-            state: State::Pending,
-            date: req.date,
-            expires: req.expires,
-            reason: meta.reason.clone(),
-            actor: meta.actor.clone(),
-            created_at: now.clone(),
-            updated_at: now,
-        };
-        tx.execute(
-            &format!("INSERT INTO reservations (seq, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"),
-            &[
-                &seq,
-                &r.id,
-                &r.key,
-                &r.pool,
-                &sql_amount(r.tpp)?,
-                &r.state.as_str(),
-                &date_text(r.date),
-                &r.expires.map(date_text),
-                &r.reason,
-                &r.actor,
-                &r.created_at,
-                &r.updated_at,
-            ],
-        )?;
-        tx.execute(
-            "UPDATE pools SET pending_tpp = pending_tpp + $1 WHERE pool = $2",
-            &[&sql_amount(r.tpp)?, &r.pool],
-        )?;
-        tx.execute(
-            "UPDATE ledger_head SET reservation_seq = $1 WHERE id = 1",
-            &[&seq],
-        )?;
-        append_audit(&mut tx, "reserve", &r, meta.reason.as_deref(), meta)?;
+        let outcome = reserve_in(&mut tx, &self.prepared, req, cap, meta)?;
         tx.commit()?;
-        Ok(outcome(
-            ReserveStatus::Reserved,
-            Some(r.id),
-            cap.saturating_sub(used).saturating_sub(req.tpp),
-            None,
-        ))
+        Ok(outcome)
+    }
+
+    fn reserve_batch(
+        &mut self,
+        items: &[(ReserveRequest, u64, Meta)],
+    ) -> Result<Vec<ReserveOutcome>, LedgerError> {
+        let mut tx = self.client.transaction()?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for (req, cap, meta) in items {
+            outcomes.push(reserve_in(&mut tx, &self.prepared, req, *cap, meta)?);
+        }
+        tx.commit()?;
+        Ok(outcomes)
     }
 
     fn settle(

@@ -58,7 +58,13 @@ const MIGRATIONS: &[(i64, &str)] = &[(
          prev_hash TEXT NOT NULL,
          hash TEXT NOT NULL
      );",
-)];
+),
+    (
+        2,
+        // Overdue reservations are found by this index alone, however many pending ones a pool holds.
+        "CREATE INDEX reservations_expiring ON reservations (pool, expires) WHERE state = 'pending' AND expires IS NOT NULL;",
+    ),
+];
 
 pub(crate) struct SqliteStore {
     conn: Connection,
@@ -85,7 +91,8 @@ impl SqliteStore {
 fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")?;
-    let current: i64 = tx.query_row(
+    let current: i64 = row(
+        &tx,
         "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
         [],
         |r| r.get(0),
@@ -98,13 +105,29 @@ fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
     }
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         tx.execute_batch(sql)?;
-        tx.execute(
+        exec(
+            &tx,
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
             params![version, timestamp(time::OffsetDateTime::now_utc())],
         )?;
     }
     tx.commit()?;
     Ok(())
+}
+
+/// `execute` through the connection's statement cache: each statement is parsed once per connection.
+fn exec<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// `query_row` through the statement cache.
+fn row<P: rusqlite::Params, T, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    f: F,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, f)
 }
 
 const COLUMNS: &str =
@@ -143,7 +166,7 @@ fn row_to_reservation(
 }
 
 fn one(tx: &Connection, sql: &str, arg: &str) -> Result<Option<Reservation>, LedgerError> {
-    tx.query_row(sql, [arg], row_to_reservation)
+    row(tx, sql, [arg], row_to_reservation)
         .optional()?
         .transpose()
 }
@@ -164,23 +187,27 @@ fn by_id(tx: &Connection, id: &str) -> Result<Option<Reservation>, LedgerError> 
     )
 }
 
+/// Posted TPP, and pending TPP not expired on `date`: the stored pending less the overdue (found by the
+/// `reservations_expiring` index, so the cost does not grow with the pool's pending reservations).
 fn totals(conn: &Connection, pool: &str, date: Date) -> Result<(u64, u64), LedgerError> {
-    let posted: Option<i64> = conn
-        .query_row(
-            "SELECT posted_tpp FROM pools WHERE pool = ?1",
-            [pool],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let pending: i64 = conn.query_row(
+    let stored: Option<(i64, i64)> = row(
+        conn,
+        "SELECT pending_tpp, posted_tpp FROM pools WHERE pool = ?1",
+        [pool],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?;
+    let (pending, posted) = stored.unwrap_or((0, 0));
+    let overdue: i64 = row(
+        conn,
         "SELECT COALESCE(SUM(tpp), 0) FROM reservations
-         WHERE pool = ?1 AND state = 'pending' AND (expires IS NULL OR expires >= ?2)",
+         WHERE pool = ?1 AND state = 'pending' AND expires IS NOT NULL AND expires < ?2",
         params![pool, date_text(date)],
         |r| r.get(0),
     )?;
     Ok((
-        from_sql_amount(posted.unwrap_or(0))?,
-        from_sql_amount(pending)?,
+        from_sql_amount(posted)?,
+        from_sql_amount(pending)?.saturating_sub(from_sql_amount(overdue)?),
     ))
 }
 
@@ -191,7 +218,8 @@ fn append_audit(
     reason: Option<&str>,
     meta: &Meta,
 ) -> Result<(), LedgerError> {
-    let (seq, prev): (i64, String) = tx.query_row(
+    let (seq, prev): (i64, String) = row(
+        tx,
         "SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1",
         [],
         |row| Ok((row.get(0)?, row.get(1)?)),
@@ -209,12 +237,13 @@ fn append_audit(
         hash: String::new(),
     };
     e.hash = chain_hash(&e);
-    tx.execute(
+    exec(tx,
         "INSERT INTO audit (seq, at, actor, action, reservation, pool, tpp, reason, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![sql_amount(e.seq)?, e.at, e.actor, e.action, e.reservation, e.pool, sql_amount(e.tpp)?, e.reason, e.prev_hash, e.hash],
     )?;
-    tx.execute(
+    exec(
+        tx,
         "UPDATE ledger_head SET audit_seq = ?1, audit_hash = ?2 WHERE id = 1",
         params![sql_amount(e.seq)?, e.hash],
     )?;
@@ -230,13 +259,14 @@ fn move_to(
     meta: &Meta,
 ) -> Result<(), LedgerError> {
     let now = timestamp(meta.at);
-    tx.execute(
+    exec(
+        tx,
         "UPDATE reservations SET state = ?1, updated_at = ?2 WHERE id = ?3",
         params![to.as_str(), now, r.id],
     )?;
     let tpp = sql_amount(r.tpp)?;
     let posted = if to == State::Posted { tpp } else { 0 };
-    tx.execute(
+    exec(tx,
         "UPDATE pools SET pending_tpp = pending_tpp - ?1, posted_tpp = posted_tpp + ?2 WHERE pool = ?3",
         params![tpp, posted, r.pool],
     )?;
@@ -263,7 +293,7 @@ fn expire_overdue(
 ) -> Result<(), LedgerError> {
     let mut overdue = Vec::new();
     {
-        let mut stmt = tx.prepare(&format!(
+        let mut stmt = tx.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM reservations WHERE pool = ?1 AND state = 'pending' AND expires IS NOT NULL AND expires < ?2 ORDER BY seq"
         ))?;
         let rows = stmt.query_map(params![pool, date_text(date)], row_to_reservation)?;
@@ -281,81 +311,79 @@ fn expire_overdue(
     Ok(())
 }
 
-impl Store for SqliteStore {
-    fn reserve(
-        &mut self,
-        req: &ReserveRequest,
-        cap: u64,
-        meta: &Meta,
-    ) -> Result<ReserveOutcome, LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let outcome = |status, id, available, code| ReserveOutcome {
-            status,
-            id,
-            pool: req.pool.clone(),
-            tpp: req.tpp,
-            available_tpp: available,
-            code,
-        };
-        if let Some(existing) = by_key(&tx, &req.key)? {
-            let (posted, pending) = totals(&tx, &req.pool, req.date)?;
-            let available = cap.saturating_sub(posted).saturating_sub(pending);
-            let same = existing.pool == req.pool
-                && existing.tpp == req.tpp
-                && existing.expires == req.expires;
-            return Ok(if same {
-                outcome(ReserveStatus::Exists, Some(existing.id), available, None)
-            } else {
-                outcome(
-                    ReserveStatus::Rejected,
-                    Some(existing.id),
-                    available,
-                    Some("idempotency_conflict"),
-                )
-            });
-        }
-        expire_overdue(&tx, &req.pool, req.date, meta)?;
-        tx.execute(
-            "INSERT OR IGNORE INTO pools (pool, pending_tpp, posted_tpp) VALUES (?1, 0, 0)",
-            [&req.pool],
-        )?;
-        let (pending, posted): (i64, i64) = tx.query_row(
-            "SELECT pending_tpp, posted_tpp FROM pools WHERE pool = ?1",
-            [&req.pool],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let used = from_sql_amount(pending)?.saturating_add(from_sql_amount(posted)?);
-        if used.saturating_add(req.tpp) > cap {
-            tx.commit()?; // keeps any expiries just recorded
-            return Ok(outcome(
+/// One reservation inside an open write transaction; the caller commits.
+fn reserve_in(
+    tx: &Transaction<'_>,
+    req: &ReserveRequest,
+    cap: u64,
+    meta: &Meta,
+) -> Result<ReserveOutcome, LedgerError> {
+    let outcome = |status, id, available, code| ReserveOutcome {
+        status,
+        id,
+        pool: req.pool.clone(),
+        tpp: req.tpp,
+        available_tpp: available,
+        code,
+    };
+    if let Some(existing) = by_key(tx, &req.key)? {
+        let (posted, pending) = totals(tx, &req.pool, req.date)?;
+        let available = cap.saturating_sub(posted).saturating_sub(pending);
+        let same =
+            existing.pool == req.pool && existing.tpp == req.tpp && existing.expires == req.expires;
+        return Ok(if same {
+            outcome(ReserveStatus::Exists, Some(existing.id), available, None)
+        } else {
+            outcome(
                 ReserveStatus::Rejected,
-                None,
-                cap.saturating_sub(used),
-                Some("exceeds_allocation"),
-            ));
-        }
-        let seq: i64 = tx.query_row(
-            "SELECT reservation_seq + 1 FROM ledger_head WHERE id = 1",
-            [],
-            |r| r.get(0),
-        )?;
-        let now = timestamp(meta.at);
-        let r = Reservation {
-            id: format!("res-{seq}"),
-            key: req.key.clone(),
-            pool: req.pool.clone(),
-            tpp: req.tpp,
-            state: State::Pending,
-            date: req.date,
-            expires: req.expires,
-            reason: meta.reason.clone(),
-            actor: meta.actor.clone(),
-            created_at: now.clone(),
-            updated_at: now,
-        };
-        tx.execute(
+                Some(existing.id),
+                available,
+                Some("idempotency_conflict"),
+            )
+        });
+    }
+    expire_overdue(tx, &req.pool, req.date, meta)?;
+    exec(
+        tx,
+        "INSERT OR IGNORE INTO pools (pool, pending_tpp, posted_tpp) VALUES (?1, 0, 0)",
+        [&req.pool],
+    )?;
+    let (pending, posted): (i64, i64) = row(
+        tx,
+        "SELECT pending_tpp, posted_tpp FROM pools WHERE pool = ?1",
+        [&req.pool],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let used = from_sql_amount(pending)?.saturating_add(from_sql_amount(posted)?);
+    if used.saturating_add(req.tpp) > cap {
+        return Ok(outcome(
+            ReserveStatus::Rejected,
+            None,
+            cap.saturating_sub(used),
+            Some("exceeds_allocation"),
+        ));
+    }
+    let seq: i64 = row(
+        tx,
+        "SELECT reservation_seq + 1 FROM ledger_head WHERE id = 1",
+        [],
+        |r| r.get(0),
+    )?;
+    let now = timestamp(meta.at);
+    let r = Reservation {
+        id: format!("res-{seq}"),
+        key: req.key.clone(),
+        pool: req.pool.clone(),
+        tpp: req.tpp,
+        state: State::Pending,
+        date: req.date,
+        expires: req.expires,
+        reason: meta.reason.clone(),
+        actor: meta.actor.clone(),
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    exec(tx,
             &format!("INSERT INTO reservations (seq, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
             params![
                 seq,
@@ -372,22 +400,53 @@ impl Store for SqliteStore {
                 r.updated_at
             ],
         )?;
-        tx.execute(
-            "UPDATE pools SET pending_tpp = pending_tpp + ?1 WHERE pool = ?2",
-            params![sql_amount(r.tpp)?, r.pool],
-        )?;
-        tx.execute(
-            "UPDATE ledger_head SET reservation_seq = ?1 WHERE id = 1",
-            [seq],
-        )?;
-        append_audit(&tx, "reserve", &r, meta.reason.as_deref(), meta)?;
+    exec(
+        tx,
+        "UPDATE pools SET pending_tpp = pending_tpp + ?1 WHERE pool = ?2",
+        params![sql_amount(r.tpp)?, r.pool],
+    )?;
+    exec(
+        tx,
+        "UPDATE ledger_head SET reservation_seq = ?1 WHERE id = 1",
+        [seq],
+    )?;
+    append_audit(tx, "reserve", &r, meta.reason.as_deref(), meta)?;
+    Ok(outcome(
+        ReserveStatus::Reserved,
+        Some(r.id),
+        cap.saturating_sub(used).saturating_sub(req.tpp),
+        None,
+    ))
+}
+
+impl Store for SqliteStore {
+    fn reserve(
+        &mut self,
+        req: &ReserveRequest,
+        cap: u64,
+        meta: &Meta,
+    ) -> Result<ReserveOutcome, LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let outcome = reserve_in(&tx, req, cap, meta)?;
         tx.commit()?;
-        Ok(outcome(
-            ReserveStatus::Reserved,
-            Some(r.id),
-            cap.saturating_sub(used).saturating_sub(req.tpp),
-            None,
-        ))
+        Ok(outcome)
+    }
+
+    fn reserve_batch(
+        &mut self,
+        items: &[(ReserveRequest, u64, Meta)],
+    ) -> Result<Vec<ReserveOutcome>, LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let outcomes = items
+            .iter()
+            .map(|(req, cap, meta)| reserve_in(&tx, req, *cap, meta))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(outcomes)
     }
 
     fn settle(
@@ -487,7 +546,8 @@ impl Store for SqliteStore {
             }
         }
         dump.audit = audit_rows(&tx, 0, u64::MAX)?;
-        let (seq, hash): (i64, String) = tx.query_row(
+        let (seq, hash): (i64, String) = row(
+            &tx,
             "SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
