@@ -14,6 +14,10 @@ use tiergate_core::{Country, Item, Request};
 
 use crate::Env;
 
+/// The largest balance a request's `context` may state (a million times the largest NVEU cap); beyond it TPP
+/// arithmetic would not be exact.
+pub const MAX_CONTEXT_TPP: u64 = 1_000_000_000_000_000;
+
 /// The most units one request may name; larger numbers are almost surely typos.
 pub const MAX_QUANTITY: i64 = 1_000_000_000;
 
@@ -528,6 +532,16 @@ pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
         }
     };
     let ctx = w.context.unwrap_or_default();
+    for (field, value) in [
+        ("context.lpp_received_tpp", ctx.lpp_received_tpp),
+        ("context.country_licensed_tpp", ctx.country_licensed_tpp),
+        ("context.nveu_installed_tpp", ctx.nveu_installed_tpp),
+        ("context.aia_received_tpp", ctx.aia_received_tpp),
+    ] {
+        if value > MAX_CONTEXT_TPP {
+            return Err(WireError::invalid(field, format!("`{field}` {value} is above the limit of {MAX_CONTEXT_TPP} TPP")));
+        }
+    }
     Ok(Request {
         date,
         item,
