@@ -11,6 +11,7 @@ mod postgres_store;
 mod sqlite_store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tokens;
 mod verify;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use tiergate_core::Pack;
 use time::{Date, OffsetDateTime};
 
 pub use audit::{chain_hash, AuditEntry, GENESIS};
+pub use tokens::{new_secret, secret_hash, Role, TokenInfo};
 pub use verify::VerifyReport;
 
 /// The state of a reservation.
@@ -138,8 +140,10 @@ pub enum LedgerError {
     Pool(#[from] PoolError),
     #[error("{0}")]
     BadInput(String),
-    #[error("no reservation `{0}`")]
+    #[error("no {0}")]
     NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error("reservation `{id}` is {state}; only a pending reservation can be {action}")]
     NotPending {
         id: String,
@@ -161,6 +165,7 @@ impl LedgerError {
             LedgerError::Pool(e) => e.code(),
             LedgerError::BadInput(_) => "invalid_value",
             LedgerError::NotFound(_) => "not_found",
+            LedgerError::Conflict(_) => "conflict",
             LedgerError::NotPending { .. } => "not_pending",
             LedgerError::BadUrl(_) => "invalid_database_url",
             LedgerError::Database(_) => "database",
@@ -226,6 +231,23 @@ pub trait Store: Send {
     /// Audit entries with `seq > after`, at most `limit`.
     fn audit(&mut self, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError>;
     fn dump(&mut self) -> Result<Dump, LedgerError>;
+    /// Stores a token; `false` if the name is taken.
+    fn create_token(
+        &mut self,
+        name: &str,
+        role: Role,
+        hash: &str,
+        at: &str,
+    ) -> Result<bool, LedgerError>;
+    fn list_tokens(&mut self) -> Result<Vec<TokenInfo>, LedgerError>;
+    /// Revokes a token; `false` if no live token has that name.
+    fn revoke_token(&mut self, name: &str, at: &str) -> Result<bool, LedgerError>;
+    /// The live (unrevoked) token with this secret hash.
+    fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenInfo>, LedgerError>;
+    /// Whether any token, live or revoked, exists.
+    fn has_tokens(&mut self) -> Result<bool, LedgerError>;
+    /// Whether the database answers.
+    fn ping(&mut self) -> Result<(), LedgerError>;
 }
 
 /// Opens a store by URL: `sqlite://PATH` or `postgres://...` (also `postgresql://`). Runs migrations.
@@ -327,6 +349,60 @@ impl Ledger {
 
     pub fn audit(&mut self, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
         self.store.audit(after, limit)
+    }
+
+    /// Creates a token and returns its secret, shown this once. Names are 1 to 64 letters, digits, `-`, `_`, `.`.
+    pub fn create_token(
+        &mut self,
+        name: &str,
+        role: Role,
+        at: OffsetDateTime,
+    ) -> Result<String, LedgerError> {
+        if name.is_empty()
+            || name.len() > 64
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b))
+        {
+            return Err(LedgerError::BadInput(format!(
+                "`{name}` is not a token name: use 1 to 64 letters, digits, `-`, `_`, `.` or `@`"
+            )));
+        }
+        let secret = tokens::new_secret()?;
+        if !self
+            .store
+            .create_token(name, role, &tokens::secret_hash(&secret), &timestamp(at))?
+        {
+            return Err(LedgerError::Conflict(format!(
+                "a token named `{name}` exists already"
+            )));
+        }
+        Ok(secret)
+    }
+
+    pub fn list_tokens(&mut self) -> Result<Vec<TokenInfo>, LedgerError> {
+        self.store.list_tokens()
+    }
+
+    pub fn revoke_token(&mut self, name: &str, at: OffsetDateTime) -> Result<(), LedgerError> {
+        if self.store.revoke_token(name, &timestamp(at))? {
+            Ok(())
+        } else {
+            Err(LedgerError::NotFound(format!("token `{name}`")))
+        }
+    }
+
+    /// The live token whose secret this is.
+    pub fn authenticate(&mut self, secret: &str) -> Result<Option<TokenInfo>, LedgerError> {
+        self.store.token_by_hash(&tokens::secret_hash(secret))
+    }
+
+    pub fn has_tokens(&mut self) -> Result<bool, LedgerError> {
+        self.store.has_tokens()
+    }
+
+    pub fn ping(&mut self) -> Result<(), LedgerError> {
+        self.store.ping()
     }
 
     /// Recomputes the audit chain, replays it against the stored balances and states, and checks every pool's

@@ -7,6 +7,7 @@ use postgres::{Client, GenericClient, NoTls, Row, Transaction};
 use time::Date;
 
 use crate::audit::{chain_hash, AuditEntry};
+use crate::tokens::{Role, TokenInfo};
 use crate::{
     date_text, from_sql_amount, parse_date, sql_amount, timestamp, Dump, LedgerError, Meta,
     Reservation, ReserveOutcome, ReserveRequest, ReserveStatus, State, Store,
@@ -62,6 +63,16 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         2,
         // Overdue reservations are found by this index alone, however many pending ones a pool holds.
         "CREATE INDEX reservations_expiring ON reservations (pool, expires) WHERE state = 'pending' AND expires IS NOT NULL;",
+    ),
+    (
+        3,
+        "CREATE TABLE tokens (
+             name TEXT PRIMARY KEY,
+             role TEXT NOT NULL CHECK (role IN ('viewer', 'analyst', 'officer', 'admin')),
+             hash TEXT NOT NULL UNIQUE,
+             created_at TEXT NOT NULL,
+             revoked_at TEXT
+         );",
     ),
 ];
 
@@ -448,7 +459,8 @@ impl Store for PostgresStore {
     ) -> Result<Reservation, LedgerError> {
         let mut tx = self.client.transaction()?;
         lock_head(&mut tx)?;
-        let mut r = one(&mut tx, "id", id)?.ok_or_else(|| LedgerError::NotFound(id.to_owned()))?;
+        let mut r = one(&mut tx, "id", id)?
+            .ok_or_else(|| LedgerError::NotFound(format!("reservation `{id}`")))?;
         if r.state == to {
             return Ok(r);
         }
@@ -539,6 +551,76 @@ impl Store for PostgresStore {
         dump.head = (from_sql_amount(head.get(0))?, head.get(1));
         tx.commit()?;
         Ok(dump)
+    }
+
+    fn create_token(
+        &mut self,
+        name: &str,
+        role: Role,
+        hash: &str,
+        at: &str,
+    ) -> Result<bool, LedgerError> {
+        let n = self.client.execute(
+            "INSERT INTO tokens (name, role, hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+            &[&name, &role.as_str(), &hash, &at],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn list_tokens(&mut self) -> Result<Vec<TokenInfo>, LedgerError> {
+        let rows = self.client.query(
+            "SELECT name, role, created_at, revoked_at FROM tokens ORDER BY name",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let role: String = r.try_get(1)?;
+                Ok(TokenInfo {
+                    name: r.try_get(0)?,
+                    role: Role::parse(&role)
+                        .ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
+                    created_at: r.try_get(2)?,
+                    revoked_at: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    fn revoke_token(&mut self, name: &str, at: &str) -> Result<bool, LedgerError> {
+        Ok(self.client.execute(
+            "UPDATE tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
+            &[&name, &at],
+        )? == 1)
+    }
+
+    fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenInfo>, LedgerError> {
+        let row = self.client.query_opt(
+            "SELECT name, role, created_at FROM tokens WHERE hash = $1 AND revoked_at IS NULL",
+            &[&hash],
+        )?;
+        row.map(|r| {
+            let role: String = r.try_get(1)?;
+            Ok(TokenInfo {
+                name: r.try_get(0)?,
+                role: Role::parse(&role)
+                    .ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
+                created_at: r.try_get(2)?,
+                revoked_at: None,
+            })
+        })
+        .transpose()
+    }
+
+    fn has_tokens(&mut self) -> Result<bool, LedgerError> {
+        Ok(self
+            .client
+            .query_one("SELECT EXISTS (SELECT 1 FROM tokens)", &[])?
+            .get(0))
+    }
+
+    fn ping(&mut self) -> Result<(), LedgerError> {
+        self.client.query_one("SELECT 1", &[])?;
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use time::Date;
 
 use crate::audit::{chain_hash, AuditEntry};
+use crate::tokens::{Role, TokenInfo};
 use crate::{
     date_text, from_sql_amount, parse_date, sql_amount, timestamp, Dump, LedgerError, Meta,
     Reservation, ReserveOutcome, ReserveRequest, ReserveStatus, State, Store,
@@ -63,6 +64,16 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         2,
         // Overdue reservations are found by this index alone, however many pending ones a pool holds.
         "CREATE INDEX reservations_expiring ON reservations (pool, expires) WHERE state = 'pending' AND expires IS NOT NULL;",
+    ),
+    (
+        3,
+        "CREATE TABLE tokens (
+             name TEXT PRIMARY KEY,
+             role TEXT NOT NULL CHECK (role IN ('viewer', 'analyst', 'officer', 'admin')),
+             hash TEXT NOT NULL UNIQUE,
+             created_at TEXT NOT NULL,
+             revoked_at TEXT
+         );",
     ),
 ];
 
@@ -459,7 +470,8 @@ impl Store for SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut r = by_id(&tx, id)?.ok_or_else(|| LedgerError::NotFound(id.to_owned()))?;
+        let mut r =
+            by_id(&tx, id)?.ok_or_else(|| LedgerError::NotFound(format!("reservation `{id}`")))?;
         if r.state == to {
             return Ok(r);
         }
@@ -554,6 +566,91 @@ impl Store for SqliteStore {
         )?;
         dump.head = (from_sql_amount(seq)?, hash);
         Ok(dump)
+    }
+
+    fn create_token(
+        &mut self,
+        name: &str,
+        role: Role,
+        hash: &str,
+        at: &str,
+    ) -> Result<bool, LedgerError> {
+        let n = exec(&self.conn, "INSERT INTO tokens (name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING", params![name, role.as_str(), hash, at])?;
+        Ok(n == 1)
+    }
+
+    fn list_tokens(&mut self) -> Result<Vec<TokenInfo>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, role, created_at, revoked_at FROM tokens ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (name, role, created_at, revoked_at) = r?;
+            Ok(TokenInfo {
+                name,
+                role: Role::parse(&role)
+                    .ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
+                created_at,
+                revoked_at,
+            })
+        })
+        .collect()
+    }
+
+    fn revoke_token(&mut self, name: &str, at: &str) -> Result<bool, LedgerError> {
+        Ok(exec(
+            &self.conn,
+            "UPDATE tokens SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
+            params![name, at],
+        )? == 1)
+    }
+
+    fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenInfo>, LedgerError> {
+        let found = row(
+            &self.conn,
+            "SELECT name, role, created_at FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
+            [hash],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            },
+        )
+        .optional()?;
+        found
+            .map(|(name, role, created_at)| {
+                Ok(TokenInfo {
+                    name,
+                    role: Role::parse(&role)
+                        .ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
+                    created_at,
+                    revoked_at: None,
+                })
+            })
+            .transpose()
+    }
+
+    fn has_tokens(&mut self) -> Result<bool, LedgerError> {
+        Ok(row(
+            &self.conn,
+            "SELECT EXISTS (SELECT 1 FROM tokens)",
+            [],
+            |r| r.get::<_, bool>(0),
+        )?)
+    }
+
+    fn ping(&mut self) -> Result<(), LedgerError> {
+        row(&self.conn, "SELECT 1", [], |r| r.get::<_, i64>(0))?;
+        Ok(())
     }
 }
 

@@ -464,3 +464,61 @@ fn shared_ledger_commits_together_and_never_oversubscribes() {
         assert!(report.ok && report.entries == 79, "{backend}: {report:?}");
     }
 }
+
+#[test]
+fn tokens_are_stored_as_hashes_and_can_be_revoked() {
+    use tiergate_store::Role;
+    for (backend, url) in fresh_urls("tokens") {
+        let mut l = ledger(&url);
+        let now = time::macros::datetime!(2026-01-01 00:00 UTC);
+        assert!(!l.has_tokens().unwrap());
+        let secret = l.create_token("erp-prod", Role::Officer, now).unwrap();
+        assert!(
+            secret.starts_with("tg_") && secret.len() == 67,
+            "{backend}: {secret}"
+        );
+        assert!(l.has_tokens().unwrap());
+        assert!(
+            matches!(
+                l.create_token("erp-prod", Role::Viewer, now),
+                Err(LedgerError::Conflict(_))
+            ),
+            "{backend}"
+        );
+        assert!(l
+            .create_token("bad name", Role::Viewer, now)
+            .unwrap_err()
+            .is_bad_input());
+        let who = l.authenticate(&secret).unwrap().unwrap();
+        assert_eq!(
+            (who.name.as_str(), who.role),
+            ("erp-prod", Role::Officer),
+            "{backend}"
+        );
+        assert!(l.authenticate("tg_wrong").unwrap().is_none());
+        assert!(
+            l.authenticate(&secret[..66]).unwrap().is_none(),
+            "{backend}: a prefix is not the secret"
+        );
+        // The secret itself is nowhere in the database.
+        let dump = format!("{:?}", l.list_tokens().unwrap());
+        assert!(!dump.contains(&secret[3..]), "{backend}");
+        l.revoke_token("erp-prod", now).unwrap();
+        assert!(
+            l.authenticate(&secret).unwrap().is_none(),
+            "{backend}: revoked"
+        );
+        assert!(
+            matches!(
+                l.revoke_token("erp-prod", now),
+                Err(LedgerError::NotFound(_))
+            ),
+            "{backend}: revoked twice"
+        );
+        assert_eq!(
+            l.list_tokens().unwrap()[0].revoked_at.as_deref(),
+            Some("2026-01-01T00:00:00.000000Z")
+        );
+        l.ping().unwrap();
+    }
+}

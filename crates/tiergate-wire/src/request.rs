@@ -539,7 +539,10 @@ pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
         ("context.aia_received_tpp", ctx.aia_received_tpp),
     ] {
         if value > MAX_CONTEXT_TPP {
-            return Err(WireError::invalid(field, format!("`{field}` {value} is above the limit of {MAX_CONTEXT_TPP} TPP")));
+            return Err(WireError::invalid(
+                field,
+                format!("`{field}` {value} is above the limit of {MAX_CONTEXT_TPP} TPP"),
+            ));
         }
     }
     Ok(Request {

@@ -55,6 +55,25 @@ pub enum Command {
     Pack(PackCommand),
     /// The allocation ledger: reserve, post and void TPP against country, LPP and NVEU pools.
     Ledger(LedgerArgs),
+    /// API tokens for `tiergate serve`: create (the secret is printed once), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token and print `{"name", "role", "token"}`; only a hash of the token is stored.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// viewer (reads), analyst (also determines), officer (also reserves), admin (also manages tokens).
+        #[arg(long, value_parser = ["viewer", "analyst", "officer", "admin"])]
+        role: String,
+    },
+    /// List tokens (never their secrets), one JSON object per line.
+    List,
+    /// Revoke a token by name.
+    Revoke { name: String },
 }
 
 #[derive(Args, Debug)]
@@ -280,6 +299,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Items(args) => info_cmd::items(&env, &args),
                 Command::Countries(args) => info_cmd::countries(&env, &args),
                 Command::Pack(PackCommand::Show) => info_cmd::show_pack(&env),
+                Command::Token(t) => {
+                    ledger_cmd::token(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &t)
+                }
                 Command::Ledger(args) => {
                     ledger_cmd::run(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &args)
                 }

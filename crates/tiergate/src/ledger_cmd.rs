@@ -160,3 +160,31 @@ pub fn run(env: &Env, db: &str, args: &LedgerArgs) -> anyhow::Result<ExitCode> {
         },
     }
 }
+
+pub fn token(env: &Env, db: &str, cmd: &crate::cli::TokenCommand) -> anyhow::Result<ExitCode> {
+    use crate::cli::TokenCommand;
+    let mut ledger = match Ledger::open(db, Arc::new(env.pack.clone())) {
+        Ok(l) => l,
+        Err(e) => return fail(&e),
+    };
+    let now = OffsetDateTime::now_utc();
+    let result = match cmd {
+        TokenCommand::Create { name, role } => {
+            let role = tiergate_store::Role::parse(role)
+                .ok_or_else(|| anyhow::anyhow!("unknown role `{role}`"))?;
+            ledger.create_token(name, role, now).map(|token| {
+                print(&serde_json::json!({"name": name, "role": role, "token": token}))
+            })
+        }
+        TokenCommand::List => ledger
+            .list_tokens()
+            .map(|tokens| tokens.iter().try_for_each(print)),
+        TokenCommand::Revoke { name } => ledger
+            .revoke_token(name, now)
+            .map(|()| print(&serde_json::json!({"name": name, "revoked": true}))),
+    };
+    match result {
+        Ok(printed) => printed.map(|()| ExitCode::SUCCESS),
+        Err(e) => fail(&e),
+    }
+}

@@ -1,0 +1,61 @@
+//! API tokens: a name, a role, and the SHA-256 of the secret. The secret itself is shown once and never stored.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// What a token may do. Each role may do everything the ones before it may.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads countries, items, pools and the audit log.
+    Viewer,
+    /// Also runs determinations and classifications, without recording.
+    Analyst,
+    /// Also reserves, posts and voids.
+    Officer,
+    /// Also manages tokens.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Viewer, Role::Analyst, Role::Officer, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Analyst => "analyst",
+            Role::Officer => "officer",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A token as stored (without its secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TokenInfo {
+    pub name: String,
+    pub role: Role,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// A new secret: `tg_` and 64 hex digits (256 bits from the operating system's random source).
+pub fn new_secret() -> Result<String, crate::LedgerError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| crate::LedgerError::Database(format!("no random source: {e}")))?;
+    Ok(format!("tg_{}", hex(&bytes)))
+}
+
+/// The stored form of a secret. Secrets carry 256 random bits, so a plain hash is enough (nothing to guess).
+pub fn secret_hash(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
