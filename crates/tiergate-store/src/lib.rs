@@ -539,6 +539,11 @@ impl SharedLedger {
         }
     }
 
+    /// The rule pack the ledger's pools are capped by.
+    pub fn pack(&self) -> &Pack {
+        &self.pack
+    }
+
     /// Transactions committed by `reserve` so far, and the reservation requests they carried.
     pub fn commits(&self) -> (u64, u64) {
         let q = lock(&self.state);

@@ -12,10 +12,10 @@ use tiergate_wire::{
     NoHooks,
 };
 
-use tiergate_store::Ledger;
+use tiergate_server::hooks::LedgerHooks;
+use tiergate_store::{Ledger, SharedLedger};
 
 use crate::cli::{DetermineArgs, InputFormat, OutputFormat, Progress};
-use crate::ledger_hooks::LedgerHooks;
 
 /// Output is written in chunks of about this many bytes.
 const FLUSH_BYTES: usize = 1 << 16;
@@ -23,7 +23,7 @@ const FLUSH_BYTES: usize = 1 << 16;
 const PROGRESS_EVERY: u64 = 4096;
 
 pub fn run(env: &Env, db: Option<&str>, args: &DetermineArgs) -> anyhow::Result<ExitCode> {
-    let mut ledger_hooks = match db {
+    let ledger_hooks = match db {
         None if args.record => {
             anyhow::bail!("--record needs a ledger: give --db URL (or set TIERGATE_DB)")
         }
@@ -31,14 +31,15 @@ pub fn run(env: &Env, db: Option<&str>, args: &DetermineArgs) -> anyhow::Result<
         Some(url) => {
             let ledger = Ledger::open(url, Arc::new(env.pack.clone()))
                 .with_context(|| format!("cannot open the ledger at `{url}`"))?;
-            Some(LedgerHooks {
-                ledger,
-                record: args.record,
-                actor: crate::ledger_cmd::actor(None),
-                refused: 0,
-            })
+            Some(SharedLedger::new(ledger))
         }
     };
+    let mut ledger_hooks = ledger_hooks.as_ref().map(|shared| LedgerHooks {
+        ledger: shared,
+        record: args.record,
+        actor: crate::ledger_cmd::actor(None),
+        refused: 0,
+    });
     let mut no_hooks = NoHooks;
     let hooks: &mut dyn Hooks = match ledger_hooks.as_mut() {
         Some(h) => h,

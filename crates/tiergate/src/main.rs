@@ -4,7 +4,6 @@ mod cli;
 mod determine_cmd;
 mod info_cmd;
 mod ledger_cmd;
-mod ledger_hooks;
 
 use std::process::ExitCode;
 

@@ -1,17 +1,18 @@
-//! `tiergate determine --db`: the request's context comes from the ledger, and `--record` reserves what each
-//! answer draws, keyed by the request id so that a re-run counts nothing twice.
+//! Determinations with a ledger (`tiergate determine --db`, `POST /v1/determinations`): each request's context
+//! comes from the ledger, and recording reserves what each answer draws, keyed by the request id so that a
+//! re-run counts nothing twice.
 
 use tiergate_core::determine::{
     allocation_country, nveu_pool_id, ultimate_consignee, Context, VeuClaim,
 };
 use tiergate_core::pool::PoolId;
 use tiergate_core::{Determination, Request};
-use tiergate_store::{Ledger, LedgerError, Meta, Reservation, ReserveStatus, State};
+use tiergate_store::{LedgerError, Meta, Reservation, ReserveStatus, SharedLedger, State};
 use tiergate_wire::{Hooks, WireError};
 use time::OffsetDateTime;
 
-pub struct LedgerHooks {
-    pub ledger: Ledger,
+pub struct LedgerHooks<'a> {
+    pub ledger: &'a SharedLedger,
     pub record: bool,
     pub actor: String,
     /// Reservations refused while recording (a pool filled up since the answer was computed, a key reused).
@@ -22,7 +23,7 @@ fn db_error(e: &LedgerError) -> WireError {
     WireError::new("database", None, format!("the ledger: {e}"))
 }
 
-impl LedgerHooks {
+impl LedgerHooks<'_> {
     /// What a pool has drawn on the request's date, less the request's own reservation (`own`) so that a re-run
     /// answers as the first run did; zero for a pool the rule does not define then.
     fn drawn(
@@ -39,7 +40,7 @@ impl LedgerHooks {
         }
         let drawn = self
             .ledger
-            .drawn(pool, req.date)
+            .with(|l| l.drawn(pool, req.date))
             .map_err(|e| db_error(&e))?;
         let counted = |r: &&Reservation| {
             r.pool == pool
@@ -50,7 +51,7 @@ impl LedgerHooks {
     }
 }
 
-impl Hooks for LedgerHooks {
+impl Hooks for LedgerHooks<'_> {
     fn before(
         &mut self,
         id: Option<&str>,
@@ -89,7 +90,10 @@ impl Hooks for LedgerHooks {
             _ => None,
         };
         let own = match id {
-            Some(key) => self.ledger.get_by_key(key).map_err(|e| db_error(&e))?,
+            Some(key) => self
+                .ledger
+                .with(|l| l.get_by_key(key))
+                .map_err(|e| db_error(&e))?,
             None => None,
         };
         let own = own.as_ref();
