@@ -6,6 +6,7 @@
 
 mod batch;
 mod env;
+pub mod info;
 mod request;
 mod response;
 
@@ -14,7 +15,9 @@ pub use batch::{
     determine_wire_with, Hooks, NoHooks, CSV_COLUMNS,
 };
 pub use env::Env;
-pub use request::{decode_request, parse_request, validate_wire, RequestWire, WireError};
+pub use request::{
+    decode_request, item_from_wire, parse_request, validate_wire, ItemWire, RequestWire, WireError,
+};
 pub use response::{
     write_determination, write_error, ClassificationOut, DeterminationOut, ErrorOut, ReasonOut,
     TppOut,

@@ -356,7 +356,8 @@ fn operations(field: &str, v: Option<f64>) -> Result<f64, WireError> {
     }
 }
 
-fn item(w: ItemWire) -> Result<Item, WireError> {
+/// Validates an item as a request names it.
+pub fn item_from_wire(w: ItemWire) -> Result<Item, WireError> {
     let o = match w {
         ItemWire::Id(id) => return Ok(Item::Catalog { id, per_unit: None }),
         ItemWire::Object(o) => o,
@@ -451,7 +452,7 @@ pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
         parse_date(w.date.as_deref().ok_or_else(|| {
             WireError::missing("date", "the date of the transaction, YYYY-MM-DD")
         })?)?;
-    let item = item(w.item.ok_or_else(|| {
+    let item = item_from_wire(w.item.ok_or_else(|| {
         WireError::missing("item", "a catalog id, a spec sheet or model weights")
     })?)?;
     let quantity = match (w.quantity, &item) {

@@ -5,23 +5,15 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
-use serde::Serialize;
 use tiergate_core::classify::{classify as classify_item, BaseModel, ModelWeights};
 use tiergate_core::units::{Area, Tpp};
-use tiergate_core::{Country, Item};
-use tiergate_wire::{ClassificationOut, Env, ReasonOut};
+use tiergate_core::Item;
+use tiergate_wire::info::{ClassifyOut, CountryOut, ItemOut};
+use tiergate_wire::Env;
 use time::macros::format_description;
 use time::Date;
 
 use crate::cli::{ClassifyArgs, CountriesArgs, InfoFormat, ItemsArgs, OutputFormat};
-
-#[derive(Serialize)]
-struct ClassifyOut<'a> {
-    item: serde_json::Value,
-    #[serde(flatten)]
-    classification: ClassificationOut,
-    reasons: Vec<ReasonOut<'a>>,
-}
 
 pub fn classify(env: &Env, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
     let per_unit = match args.per_unit {
@@ -89,18 +81,7 @@ pub fn classify(env: &Env, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
     let mut out = io::stdout().lock();
     match args.format {
         InfoFormat::Json => {
-            let body = ClassifyOut {
-                item: label,
-                classification: ClassificationOut::new(&c),
-                reasons: c
-                    .reasons
-                    .iter()
-                    .map(|r| ReasonOut {
-                        text: &r.text,
-                        citation: r.citation,
-                    })
-                    .collect(),
-            };
+            let body = ClassifyOut::new(label, &c);
             serde_json::to_writer_pretty(&mut out, &body)?;
             writeln!(out)?;
         }
@@ -127,24 +108,6 @@ pub fn classify(env: &Env, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[derive(Serialize)]
-struct ItemOut<'a> {
-    id: &'a str,
-    name: &'a str,
-    manufacturer: &'a str,
-    datacenter: bool,
-    released: Option<&'a str>,
-    dense_tops: serde_json::Map<String, serde_json::Value>,
-    tpp: tiergate_wire::TppOut,
-    tpp_precision: &'static str,
-    die_area_mm2: Option<f64>,
-    performance_density: Option<f64>,
-    eccn: Option<&'static str>,
-    h100_equivalents: f64,
-    epoch_tpp: Option<tiergate_wire::TppOut>,
-    sources: Vec<&'a str>,
 }
 
 pub fn items(env: &Env, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
@@ -184,62 +147,14 @@ pub fn items(env: &Env, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
                 if a.datacenter { "yes" } else { "no" },
             )?,
             OutputFormat::Jsonl => {
-                let body = ItemOut {
-                    id: &a.id,
-                    name: &a.name,
-                    manufacturer: &a.manufacturer,
-                    datacenter: a.datacenter,
-                    released: a.released.as_deref(),
-                    dense_tops: a
-                        .dense_tops
-                        .iter()
-                        .map(|(p, m)| {
-                            (
-                                p.as_str().to_owned(),
-                                serde_json::json!(Tpp::from_milli(*m).as_f64()),
-                            )
-                        })
-                        .collect(),
-                    tpp: tiergate_wire::TppOut(a.tpp),
-                    tpp_precision: a.tpp_precision.as_str(),
-                    die_area_mm2: a.die_area.map(Area::as_f64),
-                    performance_density: c.performance_density,
-                    eccn,
-                    h100_equivalents: h100,
-                    epoch_tpp: a.epoch_tpp.map(tiergate_wire::TppOut),
-                    sources: std::iter::once(a.throughput_source.as_str())
-                        .chain(a.die_area_source.as_deref())
-                        .collect(),
-                };
+                let body = ItemOut::new(a, env)
+                    .map_err(|e| anyhow::anyhow!("catalog item `{}`: {e}", a.id))?;
                 serde_json::to_writer(&mut out, &body)?;
                 writeln!(out)?;
             }
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[derive(Serialize)]
-struct CountryOut<'a> {
-    code: &'a str,
-    name: &'a str,
-    tier: u8,
-    groups: Vec<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    treated_as: Option<&'a str>,
-}
-
-/// The tier of a destination, ignoring headquarters.
-pub fn destination_tier(env: &Env, c: Country, date: Date) -> u8 {
-    let snap = env.pack.at(date);
-    let c = env.pack.canonical(c);
-    if snap.tier3.contains(c) {
-        3
-    } else if snap.tier1.contains(c) {
-        1
-    } else {
-        2
-    }
 }
 
 pub fn countries(env: &Env, args: &CountriesArgs) -> anyhow::Result<ExitCode> {
@@ -253,13 +168,7 @@ pub fn countries(env: &Env, args: &CountriesArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "{:<4} {:<36} {:>4}  GROUPS", "CODE", "NAME", "TIER")?;
     }
     for c in env.countries.iter() {
-        let body = CountryOut {
-            code: env.countries.code(c),
-            name: env.countries.name(c),
-            tier: destination_tier(env, c, date),
-            groups: env.pack.groups_of(c, date),
-            treated_as: env.pack.treated_as(c).map(|(to, _)| env.countries.code(to)),
-        };
+        let body = CountryOut::new(c, env, date);
         match args.format {
             OutputFormat::Table => writeln!(
                 out,

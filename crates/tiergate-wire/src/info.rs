@@ -1,0 +1,166 @@
+//! The shapes of the reference answers: catalog items, countries, classifications. The CLI prints them one
+//! per line; the HTTP API serves the same types.
+
+use serde::{Deserialize, Serialize};
+use tiergate_core::classify::classify;
+use tiergate_core::units::{Area, Tpp};
+use tiergate_core::{Accelerator, Classification, Country, Item};
+use time::Date;
+
+use crate::request::{item_from_wire, ItemWire};
+use crate::{ClassificationOut, Env, ReasonOut, TppOut, WireError};
+
+/// One accelerator of the catalog with its classification.
+#[derive(Serialize)]
+pub struct ItemOut<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub manufacturer: &'a str,
+    pub datacenter: bool,
+    pub released: Option<&'a str>,
+    /// Dense throughput per precision, TOPS.
+    pub dense_tops: serde_json::Map<String, serde_json::Value>,
+    pub tpp: TppOut,
+    pub tpp_precision: &'static str,
+    pub die_area_mm2: Option<f64>,
+    pub performance_density: Option<f64>,
+    pub eccn: Option<&'static str>,
+    pub h100_equivalents: f64,
+    /// Epoch AI's own TPP figure, for comparison.
+    pub epoch_tpp: Option<TppOut>,
+    pub sources: Vec<&'a str>,
+}
+
+impl<'a> ItemOut<'a> {
+    pub fn new(a: &'a Accelerator, env: &Env) -> Result<ItemOut<'a>, WireError> {
+        let c = classify(
+            &Item::Catalog {
+                id: a.id.clone(),
+                per_unit: None,
+            },
+            1,
+            &env.pack,
+            &env.catalog,
+        )
+        .map_err(|e| WireError::new(e.code(), Some(e.field()), e.to_string()))?;
+        Ok(ItemOut {
+            id: &a.id,
+            name: &a.name,
+            manufacturer: &a.manufacturer,
+            datacenter: a.datacenter,
+            released: a.released.as_deref(),
+            dense_tops: a
+                .dense_tops
+                .iter()
+                .map(|(p, m)| {
+                    (
+                        p.as_str().to_owned(),
+                        serde_json::json!(Tpp::from_milli(*m).as_f64()),
+                    )
+                })
+                .collect(),
+            tpp: TppOut(a.tpp),
+            tpp_precision: a.tpp_precision.as_str(),
+            die_area_mm2: a.die_area.map(Area::as_f64),
+            performance_density: c.performance_density,
+            eccn: c.eccn.map(|e| e.as_str()),
+            h100_equivalents: a.tpp.ratio_2dp(env.pack.thresholds.h100_tpp.value),
+            epoch_tpp: a.epoch_tpp.map(TppOut),
+            sources: std::iter::once(a.throughput_source.as_str())
+                .chain(a.die_area_source.as_deref())
+                .collect(),
+        })
+    }
+}
+
+/// A country with its tier (as a destination) and groups on a date.
+#[derive(Serialize)]
+pub struct CountryOut<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub tier: u8,
+    pub groups: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub treated_as: Option<&'a str>,
+}
+
+impl<'a> CountryOut<'a> {
+    pub fn new(c: Country, env: &'a Env, date: Date) -> CountryOut<'a> {
+        CountryOut {
+            code: env.countries.code(c),
+            name: env.countries.name(c),
+            tier: destination_tier(env, c, date),
+            groups: env.pack.groups_of(c, date),
+            treated_as: env.pack.treated_as(c).map(|(to, _)| env.countries.code(to)),
+        }
+    }
+}
+
+/// The tier of a destination on a date, headquarters aside.
+pub fn destination_tier(env: &Env, c: Country, date: Date) -> u8 {
+    let snap = env.pack.at(date);
+    let c = env.pack.canonical(c);
+    if snap.tier3.contains(c) {
+        3
+    } else if snap.tier1.contains(c) {
+        1
+    } else {
+        2
+    }
+}
+
+/// A classification with its reasons.
+#[derive(Serialize)]
+pub struct ClassifyOut<'a> {
+    pub item: serde_json::Value,
+    #[serde(flatten)]
+    pub classification: ClassificationOut,
+    pub reasons: Vec<ReasonOut<'a>>,
+}
+
+impl<'a> ClassifyOut<'a> {
+    pub fn new(item: serde_json::Value, c: &'a Classification<'_>) -> ClassifyOut<'a> {
+        ClassifyOut {
+            item,
+            classification: ClassificationOut::new(c),
+            reasons: c
+                .reasons
+                .iter()
+                .map(|r| ReasonOut {
+                    text: &r.text,
+                    citation: r.citation,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `POST /v1/classify`: an item as a determination request names it, and a quantity (default 1).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifyRequest {
+    pub item: ItemWire,
+    #[serde(default)]
+    pub quantity: Option<i64>,
+}
+
+impl ClassifyRequest {
+    /// Validates the request into an item and a quantity.
+    pub fn validate(self) -> Result<(Item, u64), WireError> {
+        let quantity = match self.quantity {
+            None => 1,
+            Some(q) if (1..=crate::request::MAX_QUANTITY).contains(&q) => q.unsigned_abs(),
+            Some(q) => {
+                return Err(WireError::new(
+                    "invalid_quantity",
+                    Some("quantity"),
+                    format!(
+                        "`quantity` must be between 1 and {}, not {q}",
+                        crate::request::MAX_QUANTITY
+                    ),
+                ))
+            }
+        };
+        Ok((item_from_wire(self.item)?, quantity))
+    }
+}
