@@ -1,3 +1,119 @@
 //! Tiergate's HTTP API. Handlers speak the wire crate's shapes, ask the core, and keep state in the store.
+//!
+//! Every route but `/healthz` needs a bearer token; roles (viewer < analyst < officer < admin) decide what it
+//! may do. Errors are RFC 9457 problem details. Database work runs on tokio's blocking pool through one
+//! `SharedLedger`, which commits concurrent reservations together.
 
+pub mod auth;
 pub mod hooks;
+pub mod problem;
+mod routes;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use tiergate_store::SharedLedger;
+use tiergate_wire::Env;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
+
+/// Bounds on what one request may carry.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Request bodies, in bytes.
+    pub max_body_bytes: usize,
+    /// Requests in one `{"requests": [...]}` batch.
+    pub max_batch: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_body_bytes: 4 * 1024 * 1024,
+            max_batch: 1000,
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct AppState {
+    pub env: Env,
+    pub ledger: SharedLedger,
+    pub limits: Limits,
+    tokens: auth::TokenCache,
+}
+
+impl AppState {
+    pub fn new(env: Env, ledger: SharedLedger, limits: Limits) -> AppState {
+        AppState {
+            env,
+            ledger,
+            limits,
+            tokens: auth::TokenCache::default(),
+        }
+    }
+}
+
+/// The API's routes, with a request id on every request and response (`x-request-id`, made up when absent)
+/// and a tracing span per request that carries it.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.limits.max_body_bytes;
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+    })
+    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros));
+    routes::routes()
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(trace)
+        .layer(SetRequestIdLayer::x_request_id(RequestIds::default()))
+        .with_state(state)
+}
+
+/// Request ids: the process start time and a counter, unique per instance and cheap to make.
+#[derive(Clone, Default)]
+struct RequestIds(Arc<std::sync::atomic::AtomicU64>);
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        axum::http::HeaderValue::from_str(&format!("{}-{n}", *START))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+static START: std::sync::LazyLock<u64> = std::sync::LazyLock::new(|| {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+});
+
+/// Logs as one JSON object per line on standard error, at the level `RUST_LOG` names (default `info`).
+pub fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -79,31 +79,41 @@ pub fn determine_wire_with(
     hooks: &mut dyn Hooks,
 ) -> bool {
     let id = wire.id.clone();
+    match answer(env, wire, out, hooks) {
+        Ok(()) => true,
+        Err(e) => {
+            write_error(out, id.as_deref(), &e, line);
+            false
+        }
+    }
+}
+
+/// Determines one JSON request and returns its answer line (without the newline), or the error: for an API
+/// that answers a rejected request with an error status rather than an error object.
+pub fn determine_one(env: &Env, text: &str, hooks: &mut dyn Hooks) -> Result<Vec<u8>, WireError> {
+    let wire = decode_request(text).map_err(|(_, e)| e)?;
+    let mut out = Vec::with_capacity(4096);
+    answer(env, wire, &mut out, hooks)?;
+    out.pop(); // the newline
+    Ok(out)
+}
+
+/// Validates, determines and writes the answer line; on error writes nothing.
+fn answer(
+    env: &Env,
+    wire: RequestWire,
+    out: &mut Vec<u8>,
+    hooks: &mut dyn Hooks,
+) -> Result<(), WireError> {
+    let id = wire.id.clone();
     let has_context = wire.context.is_some();
-    let fail = |out: &mut Vec<u8>, e: &WireError| {
-        write_error(out, id.as_deref(), e, line);
-        false
-    };
-    let mut req = match validate_wire(wire, env) {
-        Ok(r) => r,
-        Err(e) => return fail(out, &e),
-    };
-    if let Err(e) = hooks.before(id.as_deref(), &mut req, has_context) {
-        return fail(out, &e);
-    }
-    match determine(&req, &env.pack, &env.catalog) {
-        Ok(d) => match hooks.after(id.as_deref(), &req, &d) {
-            Ok(extra) => {
-                write_determination(out, id.as_deref(), &env.pack.id, &d, extra.as_deref());
-                true
-            }
-            Err(e) => fail(out, &e),
-        },
-        Err(e) => fail(
-            out,
-            &WireError::new(e.code(), Some(e.field()), e.to_string()),
-        ),
-    }
+    let mut req = validate_wire(wire, env)?;
+    hooks.before(id.as_deref(), &mut req, has_context)?;
+    let d = determine(&req, &env.pack, &env.catalog)
+        .map_err(|e| WireError::new(e.code(), Some(e.field()), e.to_string()))?;
+    let extra = hooks.after(id.as_deref(), &req, &d)?;
+    write_determination(out, id.as_deref(), &env.pack.id, &d, extra.as_deref());
+    Ok(())
 }
 
 /// The columns of a CSV order book, in the order `tiergate determine --input-format csv` documents them.

@@ -11,7 +11,7 @@ mod request;
 mod response;
 
 pub use batch::{
-    check_csv_header, csv_row, determine_line, determine_line_with, determine_wire,
+    check_csv_header, csv_row, determine_line, determine_line_with, determine_one, determine_wire,
     determine_wire_with, Hooks, NoHooks, CSV_COLUMNS,
 };
 pub use env::Env;

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tiergate_wire::Env;
 
-use crate::{determine_cmd, info_cmd, ledger_cmd};
+use crate::{determine_cmd, info_cmd, ledger_cmd, serve_cmd};
 
 /// Tiergate: the AI Diffusion export rule (90 FR 4544) as a compliance engine.
 ///
@@ -55,6 +55,12 @@ pub enum Command {
     Pack(PackCommand),
     /// The allocation ledger: reserve, post and void TPP against country, LPP and NVEU pools.
     Ledger(LedgerArgs),
+    /// Serve the HTTP API (and, later, the dashboard); prints where it listens and, for a new database, an admin token.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
     /// API tokens for `tiergate serve`: create (the secret is printed once), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -299,6 +305,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Items(args) => info_cmd::items(&env, &args),
                 Command::Countries(args) => info_cmd::countries(&env, &args),
                 Command::Pack(PackCommand::Show) => info_cmd::show_pack(&env),
+                Command::Serve { bind } => {
+                    serve_cmd::run(env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &bind)
+                }
                 Command::Token(t) => {
                     ledger_cmd::token(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &t)
                 }

@@ -1,0 +1,508 @@
+//! The handlers.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use tiergate_core::classify::classify;
+use tiergate_store::{parse_date, Meta, ReserveStatus, Role};
+use tiergate_wire::info::{ClassifyOut, ClassifyRequest, CountryOut, ItemOut};
+use tiergate_wire::{determine_line_with, determine_one, Hooks};
+use time::{Date, OffsetDateTime};
+
+use crate::auth::Caller;
+use crate::hooks::LedgerHooks;
+use crate::problem::Problem;
+use crate::AppState;
+
+type St = State<Arc<AppState>>;
+type Answer = Result<Response, Problem>;
+
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/v1/determinations", post(determinations))
+        .route("/v1/classify", post(classify_item))
+        .route("/v1/items", get(items))
+        .route("/v1/items/{id}", get(item))
+        .route("/v1/countries", get(countries))
+        .route("/v1/countries/{code}", get(country))
+        .route("/v1/pools/{pool}", get(pool_balance))
+        .route("/v1/reservations", post(reserve).get(reservations))
+        .route("/v1/reservations/{id}/post", post(post_reservation))
+        .route("/v1/reservations/{id}/void", post(void_reservation))
+        .route("/v1/audit", get(audit))
+        .route("/v1/audit/verify", get(verify))
+        .fallback(not_found)
+}
+
+/// Runs blocking database work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Problem::internal(&e.to_string(), None))?
+}
+
+fn json_body(bytes: Vec<u8>, status: StatusCode) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+}
+
+fn body(result: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
+    result.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the request body is larger than the server accepts (4 MiB by default)",
+            )
+        } else {
+            Problem::new(StatusCode::BAD_REQUEST, "malformed_body", e.body_text())
+        }
+    })
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
+    q.map(|Query(t)| t).map_err(|e| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            e.body_text(),
+        )
+    })
+}
+
+fn date_param(date: Option<&str>, field: &str) -> Result<Date, Problem> {
+    match date {
+        None => Ok(OffsetDateTime::now_utc().date()),
+        Some(s) => parse_date(s).ok_or_else(|| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_date",
+                format!("`{s}` is not a date in the form YYYY-MM-DD"),
+            )
+            .with_field(field)
+        }),
+    }
+}
+
+fn meta(caller: &Caller, reason: Option<String>) -> Meta {
+    Meta {
+        actor: caller.name.clone(),
+        reason,
+        at: OffsetDateTime::now_utc(),
+    }
+}
+
+async fn healthz() -> Response {
+    Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+async fn readyz(State(st): St) -> Answer {
+    let ping = tokio::task::spawn_blocking(move || st.ledger.with(|l| l.ping())).await;
+    match ping {
+        Ok(Ok(())) => Ok(Json(serde_json::json!({"status": "ready"})).into_response()),
+        _ => Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "the database does not answer",
+        )),
+    }
+}
+
+async fn not_found() -> Problem {
+    Problem::not_found("no such route; see /openapi.json".into())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordQuery {
+    #[serde(default)]
+    record: bool,
+}
+
+/// `POST /v1/determinations`: one request, or `{"requests": [...]}`. Balances come from the ledger;
+/// `?record=true` reserves what each answer draws (officer).
+async fn determinations(
+    State(st): St,
+    caller: Caller,
+    q: Result<Query<RecordQuery>, QueryRejection>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Answer {
+    let q = query(q)?;
+    caller.require(
+        if q.record {
+            Role::Officer
+        } else {
+            Role::Analyst
+        },
+        if q.record {
+            "recording determinations"
+        } else {
+            "determinations"
+        },
+    )?;
+    let bytes = body(raw)?;
+    blocking(move || {
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                "the body is not UTF-8",
+            )
+        })?;
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("not valid JSON: {e}"),
+            )
+        })?;
+        let mut hooks = LedgerHooks {
+            ledger: &st.ledger,
+            record: q.record,
+            actor: caller.name.clone(),
+            refused: 0,
+        };
+        let hooks: &mut dyn Hooks = &mut hooks;
+        match value.get("requests") {
+            Some(serde_json::Value::Array(items)) => {
+                if items.len() > st.limits.max_batch {
+                    return Err(Problem::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "batch_too_large",
+                        format!(
+                            "a batch holds at most {} requests, not {}",
+                            st.limits.max_batch,
+                            items.len()
+                        ),
+                    )
+                    .with_field("requests"));
+                }
+                let mut out = Vec::with_capacity(items.len() * 2048 + 32);
+                out.extend_from_slice(b"{\"determinations\":[");
+                let mut line = Vec::with_capacity(4096);
+                for (i, item) in items.iter().enumerate() {
+                    line.clear();
+                    let text = serde_json::to_string(item)
+                        .map_err(|e| Problem::internal(&e.to_string(), None))?;
+                    determine_line_with(&st.env, &text, Some(i as u64 + 1), &mut line, hooks);
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(&line));
+                }
+                out.extend_from_slice(b"]}");
+                Ok(json_body(out, StatusCode::OK))
+            }
+            Some(_) if value.as_object().is_some_and(|o| o.len() == 1) => Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_value",
+                "`requests` must be an array of requests",
+            )
+            .with_field("requests")),
+            _ => {
+                let out =
+                    determine_one(&st.env, text, hooks).map_err(|e| Problem::from_wire(&e))?;
+                Ok(json_body(out, StatusCode::OK))
+            }
+        }
+    })
+    .await
+}
+
+/// `POST /v1/classify`: `{"item": ..., "quantity": N}` (analyst).
+async fn classify_item(
+    State(st): St,
+    caller: Caller,
+    raw: Result<Bytes, BytesRejection>,
+) -> Answer {
+    caller.require(Role::Analyst, "classifications")?;
+    let bytes = body(raw)?;
+    let req: ClassifyRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        let status = if e.is_data() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        Problem::new(
+            status,
+            if e.is_data() {
+                "invalid_value"
+            } else {
+                "malformed_json"
+            },
+            e.to_string(),
+        )
+    })?;
+    let label = serde_json::to_value(&req.item).unwrap_or_default();
+    let (item, quantity) = req.validate().map_err(|e| Problem::from_wire(&e))?;
+    let c = classify(&item, quantity, &st.env.pack, &st.env.catalog).map_err(|e| {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
+            .with_field(e.field())
+    })?;
+    Ok(Json(ClassifyOut::new(label, &c)).into_response())
+}
+
+/// `GET /v1/items` (viewer).
+async fn items(State(st): St, caller: Caller) -> Answer {
+    caller.require(Role::Viewer, "reading items")?;
+    let list = st
+        .env
+        .catalog
+        .iter()
+        .map(|a| ItemOut::new(a, &st.env))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Problem::internal(&e.message, None))?;
+    Ok(Json(list).into_response())
+}
+
+/// `GET /v1/items/{id}` (viewer).
+async fn item(State(st): St, caller: Caller, Path(id): Path<String>) -> Answer {
+    caller.require(Role::Viewer, "reading items")?;
+    let a =
+        st.env.catalog.get(&id).ok_or_else(|| {
+            Problem::not_found(format!("`{id}` is not in the accelerator catalog"))
+        })?;
+    Ok(
+        Json(ItemOut::new(a, &st.env).map_err(|e| Problem::internal(&e.message, None))?)
+            .into_response(),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DateQuery {
+    date: Option<String>,
+}
+
+/// `GET /v1/countries?date=` (viewer): tier and groups of every country on a date (default: today).
+async fn countries(
+    State(st): St,
+    caller: Caller,
+    q: Result<Query<DateQuery>, QueryRejection>,
+) -> Answer {
+    caller.require(Role::Viewer, "reading countries")?;
+    let date = date_param(query(q)?.date.as_deref(), "date")?;
+    let list: Vec<CountryOut<'_>> = st
+        .env
+        .countries
+        .iter()
+        .map(|c| CountryOut::new(c, &st.env, date))
+        .collect();
+    Ok(Json(list).into_response())
+}
+
+/// `GET /v1/countries/{code}` (viewer); also accepts names and aliases.
+async fn country(
+    State(st): St,
+    caller: Caller,
+    Path(code): Path<String>,
+    q: Result<Query<DateQuery>, QueryRejection>,
+) -> Answer {
+    caller.require(Role::Viewer, "reading countries")?;
+    let date = date_param(query(q)?.date.as_deref(), "date")?;
+    let c = st.env.countries.resolve(&code).ok_or_else(|| {
+        Problem::not_found(format!(
+            "`{code}` is not a country code or name Tiergate knows"
+        ))
+    })?;
+    Ok(Json(CountryOut::new(c, &st.env, date)).into_response())
+}
+
+/// `GET /v1/pools/{pool}?date=` (viewer): as `tiergate ledger balance`.
+async fn pool_balance(
+    State(st): St,
+    caller: Caller,
+    Path(pool): Path<String>,
+    q: Result<Query<DateQuery>, QueryRejection>,
+) -> Answer {
+    caller.require(Role::Viewer, "reading pools")?;
+    let date = date_param(query(q)?.date.as_deref(), "date")?;
+    let balance = blocking(move || {
+        st.ledger
+            .with(|l| l.balance(&pool, date))
+            .map_err(|e| Problem::from_ledger(&e))
+    })
+    .await?;
+    Ok(Json(balance).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReserveBody {
+    pool: String,
+    tpp: u64,
+    key: String,
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default)]
+    expires: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /v1/reservations` (officer): as `tiergate ledger reserve`. 201 reserved, 200 exists, 409 refused
+/// (the problem carries the same fields).
+async fn reserve(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
+    caller.require(Role::Officer, "reserving")?;
+    let bytes = body(raw)?;
+    let b: ReserveBody = serde_json::from_slice(&bytes).map_err(|e| {
+        let status = if e.is_data() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        Problem::new(
+            status,
+            if e.is_data() {
+                "invalid_value"
+            } else {
+                "malformed_json"
+            },
+            e.to_string(),
+        )
+    })?;
+    let date = date_param(b.date.as_deref(), "date")?;
+    let expires = b
+        .expires
+        .as_deref()
+        .map(|e| date_param(Some(e), "expires"))
+        .transpose()?;
+    let key = b.key.clone();
+    let m = meta(&caller, b.reason);
+    let outcome = blocking(move || {
+        st.ledger
+            .reserve(&b.pool, b.tpp, &b.key, date, expires, &m)
+            .map_err(|e| Problem::from_ledger(&e))
+    })
+    .await?;
+    match outcome.status {
+        ReserveStatus::Reserved => Ok((StatusCode::CREATED, Json(outcome)).into_response()),
+        ReserveStatus::Exists => Ok((StatusCode::OK, Json(outcome)).into_response()),
+        ReserveStatus::Rejected => {
+            let code = outcome.code.unwrap_or("rejected");
+            let detail = if code == "idempotency_conflict" {
+                format!(
+                    "key `{key}` was used for another reservation ({})",
+                    outcome.id.as_deref().unwrap_or("?")
+                )
+            } else {
+                format!(
+                    "{} TPP exceed what {} has left ({} TPP)",
+                    outcome.tpp, outcome.pool, outcome.available_tpp
+                )
+            };
+            let mut p = Problem::new(StatusCode::CONFLICT, code, detail);
+            if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&outcome) {
+                p.extra = map;
+            }
+            Err(p)
+        }
+    }
+}
+
+async fn settle(st: Arc<AppState>, caller: Caller, id: String, post: bool) -> Answer {
+    caller.require(Role::Officer, if post { "posting" } else { "voiding" })?;
+    let m = meta(&caller, None);
+    let date = OffsetDateTime::now_utc().date();
+    let r = blocking(move || {
+        st.ledger
+            .with(|l| {
+                if post {
+                    l.post(&id, date, &m)
+                } else {
+                    l.void(&id, date, &m)
+                }
+            })
+            .map_err(|e| Problem::from_ledger(&e))
+    })
+    .await?;
+    Ok(Json(r).into_response())
+}
+
+/// `POST /v1/reservations/{id}/post` (officer).
+async fn post_reservation(State(st): St, caller: Caller, Path(id): Path<String>) -> Answer {
+    settle(st, caller, id, true).await
+}
+
+/// `POST /v1/reservations/{id}/void` (officer).
+async fn void_reservation(State(st): St, caller: Caller, Path(id): Path<String>) -> Answer {
+    settle(st, caller, id, false).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PoolQuery {
+    pool: String,
+}
+
+/// `GET /v1/reservations?pool=` (viewer).
+async fn reservations(
+    State(st): St,
+    caller: Caller,
+    q: Result<Query<PoolQuery>, QueryRejection>,
+) -> Answer {
+    caller.require(Role::Viewer, "reading reservations")?;
+    let pool = query(q)?.pool;
+    let list = blocking(move || {
+        st.ledger
+            .with(|l| l.list(&pool))
+            .map_err(|e| Problem::from_ledger(&e))
+    })
+    .await?;
+    Ok(Json(list).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    #[serde(default)]
+    after: u64,
+    #[serde(default)]
+    limit: Option<u64>,
+}
+
+/// The most audit entries in one page.
+const AUDIT_PAGE: u64 = 1000;
+
+/// `GET /v1/audit?after=&limit=` (viewer): `{"entries": [...], "next_after": N or null}`.
+async fn audit(
+    State(st): St,
+    caller: Caller,
+    q: Result<Query<AuditQuery>, QueryRejection>,
+) -> Answer {
+    caller.require(Role::Viewer, "reading the audit log")?;
+    let q = query(q)?;
+    let limit = q.limit.unwrap_or(AUDIT_PAGE).clamp(1, AUDIT_PAGE);
+    let entries = blocking(move || {
+        st.ledger
+            .with(|l| l.audit(q.after, limit))
+            .map_err(|e| Problem::from_ledger(&e))
+    })
+    .await?;
+    let next_after = (entries.len() as u64 == limit)
+        .then(|| entries.last().map(|e| e.seq))
+        .flatten();
+    Ok(Json(serde_json::json!({"entries": entries, "next_after": next_after})).into_response())
+}
+
+/// `GET /v1/audit/verify` (viewer): as `tiergate ledger verify`.
+async fn verify(State(st): St, caller: Caller) -> Answer {
+    caller.require(Role::Viewer, "verifying the audit log")?;
+    let report = blocking(move || {
+        st.ledger
+            .with(|l| l.verify())
+            .map_err(|e| Problem::from_ledger(&e))
+    })
+    .await?;
+    Ok(Json(report).into_response())
+}

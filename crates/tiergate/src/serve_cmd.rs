@@ -1,0 +1,84 @@
+//! `tiergate serve`: the HTTP API.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tiergate_server::{serve, AppState, Limits};
+use tiergate_store::{Ledger, LedgerError, Role, SharedLedger};
+use tiergate_wire::Env;
+use time::OffsetDateTime;
+
+pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
+    tiergate_server::init_logs();
+    let mut ledger = Ledger::open(db, Arc::new(env.pack.clone()))
+        .with_context(|| format!("cannot open the ledger at `{db}`"))?;
+    // A new database has no token: make an admin one, so that the first user is not locked out.
+    let first_token = if ledger.has_tokens()? {
+        None
+    } else {
+        match ledger.create_token("admin", Role::Admin, OffsetDateTime::now_utc()) {
+            Ok(token) => Some(token),
+            // Another instance starting on the same new database made it first.
+            Err(LedgerError::Conflict(_)) => None,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let state = Arc::new(AppState::new(
+        env,
+        SharedLedger::new(ledger),
+        Limits::default(),
+    ));
+    let served = Arc::clone(&state);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on `{bind}`"))?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://{addr}");
+        // One JSON line on standard output for scripts; words for people on standard error.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", serde_json::json!({"listening": url, "db": db, "admin_token": first_token}))?;
+        out.flush()?;
+        drop(out);
+        eprintln!("Tiergate is serving {url} (ledger {db}). Stop it with Ctrl-C.");
+        match &first_token {
+            Some(token) => eprintln!(
+                "This database had no API token, so an admin token was made; it is shown only now:\n  {token}\nTry:\n  curl -H 'Authorization: Bearer {token}' {url}/v1/countries/MY\n"
+            ),
+            None => eprintln!("Use a token from `tiergate token create --name NAME --role ROLE` as `Authorization: Bearer TOKEN`."),
+        }
+        tracing::info!(%url, "serving");
+        serve(listener, served, shutdown_signal()).await.context("the server failed")?;
+        tracing::info!("stopped");
+        anyhow::Ok(())
+    });
+    // The PostgreSQL client blocks when it closes, which a tokio runtime forbids inside it: stop the runtime
+    // first, then drop the last reference to the ledger out here.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    drop(state);
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM; requests in flight then finish before the server stops.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
