@@ -128,43 +128,29 @@ impl Catalog {
         for (i, a) in raw.accelerator.into_iter().enumerate() {
             let key = format!("accelerator[{i}]");
             let err = |k: &str, p: String| DataError::new(source, &format!("{key}.{k}"), p);
-            if a.id.is_empty()
-                || !a
-                    .id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            {
-                return Err(err(
-                    "id",
-                    format!(
-                        "`{}` must use only lower-case letters, digits and `-`",
-                        a.id
-                    ),
-                ));
+            if a.id.is_empty() || !a.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+                return Err(err("id", format!("`{}` must use only lower-case letters, digits and `-`", a.id)));
             }
             if by_id.insert(a.id.clone(), i).is_some() {
                 return Err(err("id", format!("`{}` appears twice", a.id)));
             }
             let die_area = match a.die_area_mm2 {
                 Some(x) => Some(Area::from_mm2(x).ok_or_else(|| {
-                    err(
-                        "die_area_mm2",
-                        format!("{x} is not a positive area with at most three decimals"),
-                    )
+                    err("die_area_mm2", format!("{x} is not a positive area with at most three decimals"))
                 })?),
                 None => None,
             };
             if die_area.is_some() != a.die_area_source.is_some() {
-                return Err(err(
-                    "die_area_source",
-                    "give a source exactly when die_area_mm2 is given".to_owned(),
-                ));
+                return Err(err("die_area_source", "give a source exactly when die_area_mm2 is given".to_owned()));
             }
             let mut dense_tops = Vec::new();
             let mut best: Option<(Precision, Tpp)> = None;
             for (name, tops) in &a.dense_tops {
                 let p = Precision::parse(name).ok_or_else(|| {
-                    err("dense_tops", format!("`{name}` is not a precision (fp64, fp32, fp16, bf16, fp8, fp4, int16, int8, int4)"))
+                    err(
+                        "dense_tops",
+                        format!("`{name}` is not a precision (fp64, fp32, fp16, bf16, fp8, fp4, int16, int8, int4)"),
+                    )
                 })?;
                 let milli = Tpp::from_decimal(*tops)
                     .filter(|t| t.milli() > 0)
@@ -183,21 +169,16 @@ impl Catalog {
                 }
                 dense_tops.push((p, milli));
             }
-            let (tpp_precision, tpp) = best
-                .ok_or_else(|| err("dense_tops", "must give at least one precision".to_owned()))?;
+            let (tpp_precision, tpp) =
+                best.ok_or_else(|| err("dense_tops", "must give at least one precision".to_owned()))?;
             let epoch_tpp = match a.epoch_tpp {
-                Some(x) => Some(Tpp::from_decimal(x).ok_or_else(|| {
-                    err(
-                        "epoch_tpp",
-                        format!("{x} is not a TPP with at most three decimals"),
-                    )
-                })?),
+                Some(x) => Some(
+                    Tpp::from_decimal(x)
+                        .ok_or_else(|| err("epoch_tpp", format!("{x} is not a TPP with at most three decimals")))?,
+                ),
                 None => None,
             };
-            let best_milli = dense_tops
-                .iter()
-                .find(|(p, _)| *p == tpp_precision)
-                .map_or(0, |(_, m)| *m);
+            let best_milli = dense_tops.iter().find(|(p, _)| *p == tpp_precision).map_or(0, |(_, m)| *m);
             let tpp_reason = format!(
                 "{}: dense {} {} TOPS x {} bits = TPP {}{}",
                 a.name,

@@ -11,12 +11,7 @@ pub enum Item {
     /// A catalog accelerator; with `per_unit`, a computer or assembly holding that many of them (4A090).
     Catalog { id: String, per_unit: Option<u64> },
     /// An IC described by its spec sheet; with `per_unit`, a computer holding that many.
-    Spec {
-        tpp: Tpp,
-        die_area: Option<Area>,
-        datacenter: bool,
-        per_unit: Option<u64>,
-    },
+    Spec { tpp: Tpp, die_area: Option<Area>, datacenter: bool, per_unit: Option<u64> },
     /// The weights of a model.
     ModelWeights(ModelWeights),
 }
@@ -69,10 +64,7 @@ pub enum Control {
     /// Not controlled by this rule.
     None,
     /// 3A090/4A090 hardware of the given class.
-    Hardware {
-        class: ControlClass,
-        datacenter: bool,
-    },
+    Hardware { class: ControlClass, datacenter: bool },
     /// 4E091 model weights.
     ModelWeights,
 }
@@ -134,26 +126,23 @@ pub fn ic_class<'p>(
     datacenter: bool,
     th: &'p Thresholds,
 ) -> Result<(Option<ControlClass>, Reason<'p>), ClassifyError> {
-    let cite = |c: &'p str, text: String| Reason {
-        text: text.into(),
-        citation: c,
-    };
+    let cite = |c: &'p str, text: String| Reason { text: text.into(), citation: c };
     if !datacenter && tpp < th.non_datacenter_tpp.value {
         return Ok((
             None,
             cite(
                 &th.non_datacenter_tpp.citation,
-                format!("not designed or marketed for data centres and TPP {tpp} is below {}: not 3A090", th.non_datacenter_tpp.value),
+                format!(
+                    "not designed or marketed for data centres and TPP {tpp} is below {}: not 3A090",
+                    th.non_datacenter_tpp.value
+                ),
             ),
         ));
     }
     if tpp >= th.a_tpp.value {
         return Ok((
             Some(ControlClass::A),
-            cite(
-                &th.a_tpp.citation,
-                format!("TPP {tpp} is {} or more: 3A090.a", th.a_tpp.value),
-            ),
+            cite(&th.a_tpp.citation, format!("TPP {tpp} is {} or more: 3A090.a", th.a_tpp.value)),
         ));
     }
     if tpp < th.lowest_tpp() {
@@ -161,10 +150,7 @@ pub fn ic_class<'p>(
             None,
             cite(
                 &th.b2_tpp.citation,
-                format!(
-                    "TPP {tpp} is below {}, the lowest 3A090 threshold: not 3A090",
-                    th.lowest_tpp()
-                ),
+                format!("TPP {tpp} is below {}, the lowest 3A090 threshold: not 3A090", th.lowest_tpp()),
             ),
         ));
     }
@@ -188,7 +174,10 @@ pub fn ic_class<'p>(
             Some(ControlClass::B),
             cite(
                 &th.b1_tpp.citation,
-                format!("TPP {tpp} is at least {} and below {}, PD {pd} is at least {} and below {}: 3A090.b", th.b1_tpp.value, th.a_tpp.value, th.b1_pd.value, th.a_pd.value),
+                format!(
+                    "TPP {tpp} is at least {} and below {}, PD {pd} is at least {} and below {}: 3A090.b",
+                    th.b1_tpp.value, th.a_tpp.value, th.b1_pd.value, th.a_pd.value
+                ),
             ),
         ));
     }
@@ -204,13 +193,7 @@ pub fn ic_class<'p>(
             ),
         ));
     }
-    Ok((
-        None,
-        cite(
-            &th.b2_pd.citation,
-            format!("TPP {tpp} with PD {pd} meets neither 3A090.a nor 3A090.b: not 3A090"),
-        ),
-    ))
+    Ok((None, cite(&th.b2_pd.citation, format!("TPP {tpp} with PD {pd} meets neither 3A090.a nor 3A090.b: not 3A090"))))
 }
 
 /// Classifies `quantity` units of `item`.
@@ -227,33 +210,19 @@ pub fn classify<'p>(
             return Ok(classify_weights(m, pack));
         }
         Item::Catalog { id, per_unit } => {
-            let a = catalog
-                .get(id)
-                .ok_or_else(|| ClassifyError::UnknownItem { id: id.clone() })?;
-            let reason = Reason {
-                text: a.tpp_reason.as_str().into(),
-                citation: &th.tpp_definition_citation,
-            };
+            let a = catalog.get(id).ok_or_else(|| ClassifyError::UnknownItem { id: id.clone() })?;
+            let reason = Reason { text: a.tpp_reason.as_str().into(), citation: &th.tpp_definition_citation };
             (a.tpp, a.die_area, a.datacenter, *per_unit, vec![reason])
         }
-        Item::Spec {
-            tpp,
-            die_area,
-            datacenter,
-            per_unit,
-        } => (*tpp, *die_area, *datacenter, *per_unit, Vec::new()),
+        Item::Spec { tpp, die_area, datacenter, per_unit } => (*tpp, *die_area, *datacenter, *per_unit, Vec::new()),
     };
     if per_unit == Some(0) {
         return Err(ClassifyError::ZeroPerUnit);
     }
     let (class, why) = ic_class(ic_tpp, area, datacenter, th)?;
     reasons.push(why);
-    let tpp_per_unit = ic_tpp
-        .checked_mul(per_unit.unwrap_or(1))
-        .ok_or(ClassifyError::Overflow)?;
-    let tpp_total = tpp_per_unit
-        .checked_mul(quantity)
-        .ok_or(ClassifyError::Overflow)?;
+    let tpp_per_unit = ic_tpp.checked_mul(per_unit.unwrap_or(1)).ok_or(ClassifyError::Overflow)?;
+    let tpp_total = tpp_per_unit.checked_mul(quantity).ok_or(ClassifyError::Overflow)?;
     let eccn = match (class, per_unit) {
         (None, _) => None,
         (Some(ControlClass::A), None) => Some(Eccn::E3A090a),
@@ -263,20 +232,14 @@ pub fn classify<'p>(
     };
     if let (Some(e), Some(n)) = (eccn, per_unit) {
         reasons.push(Reason {
-            text: format!(
-                "a computer or assembly holding {n} such ICs, TPP {tpp_per_unit} per unit: {}",
-                e.as_str()
-            )
-            .into(),
+            text: format!("a computer or assembly holding {n} such ICs, TPP {tpp_per_unit} per unit: {}", e.as_str())
+                .into(),
             citation: &th.computer_citation,
         });
     }
     Ok(Classification {
         eccn,
-        control: class.map_or(Control::None, |class| Control::Hardware {
-            class,
-            datacenter,
-        }),
+        control: class.map_or(Control::None, |class| Control::Hardware { class, datacenter }),
         tpp_per_unit: Some(tpp_per_unit),
         tpp_total: Some(tpp_total),
         performance_density: area.map(|a| density_2dp(ic_tpp, a)),
@@ -292,26 +255,19 @@ fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> 
     let ops = m.training_operations;
     let mut reasons = Vec::new();
     let controlled = if m.published {
-        reasons.push(Reason {
-            text: "the weights are published: not 4E091".into(),
-            citation: &rules.published_citation,
-        });
+        reasons
+            .push(Reason { text: "the weights are published: not 4E091".into(), citation: &rules.published_citation });
         false
     } else if ops < threshold.value {
         reasons.push(Reason {
-            text: format!(
-                "trained with {ops:e} operations, fewer than {:e}: not 4E091",
-                threshold.value
-            )
-            .into(),
+            text: format!("trained with {ops:e} operations, fewer than {:e}: not 4E091", threshold.value).into(),
             citation: &threshold.citation,
         });
         false
     } else if let Some(base) = m.derived_from.filter(|b| b.published) {
         let additional = ops - base.training_operations;
         #[allow(clippy::cast_precision_loss)]
-        let by_percent =
-            base.training_operations * rules.derived_additional_percent.value as f64 / 100.0;
+        let by_percent = base.training_operations * rules.derived_additional_percent.value as f64 / 100.0;
         let bar = rules.derived_additional_operations.value.max(by_percent);
         let controlled = additional > bar;
         reasons.push(Reason {
@@ -328,18 +284,18 @@ fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> 
         controlled
     } else {
         reasons.push(Reason {
-            text: format!("unpublished weights of a model trained with {ops:e} operations, {:e} or more: 4E091", threshold.value).into(),
+            text: format!(
+                "unpublished weights of a model trained with {ops:e} operations, {:e} or more: 4E091",
+                threshold.value
+            )
+            .into(),
             citation: &threshold.citation,
         });
         true
     };
     Classification {
         eccn: controlled.then_some(Eccn::E4E091),
-        control: if controlled {
-            Control::ModelWeights
-        } else {
-            Control::None
-        },
+        control: if controlled { Control::ModelWeights } else { Control::None },
         tpp_per_unit: None,
         tpp_total: None,
         performance_density: None,
@@ -353,10 +309,7 @@ fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> 
 pub fn check_weights(m: &ModelWeights) -> Result<(), ClassifyError> {
     match m.derived_from {
         Some(base) if base.training_operations > m.training_operations => {
-            Err(ClassifyError::OperationsBelowBase {
-                total: m.training_operations,
-                base: base.training_operations,
-            })
+            Err(ClassifyError::OperationsBelowBase { total: m.training_operations, base: base.training_operations })
         }
         _ => Ok(()),
     }

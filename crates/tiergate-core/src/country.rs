@@ -48,34 +48,18 @@ impl Countries {
     pub fn from_toml(text: &str) -> Result<Countries, DataError> {
         let raw: RawCountries = crate::parse_toml(text, "countries")?;
         if raw.country.len() > MAX_COUNTRIES {
-            return Err(DataError::new(
-                "countries",
-                "country",
-                format!("more than {MAX_COUNTRIES} countries"),
-            ));
+            return Err(DataError::new("countries", "country", format!("more than {MAX_COUNTRIES} countries")));
         }
-        let mut out = Countries {
-            codes: Vec::new(),
-            names: Vec::new(),
-            lookup: HashMap::new(),
-        };
+        let mut out = Countries { codes: Vec::new(), names: Vec::new(), lookup: HashMap::new() };
         for (i, c) in raw.country.into_iter().enumerate() {
             let key = format!("country[{i}]");
             if c.code.len() != 2 || !c.code.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(DataError::new(
-                    "countries",
-                    &key,
-                    format!("code `{}` is not two capital letters", c.code),
-                ));
+                return Err(DataError::new("countries", &key, format!("code `{}` is not two capital letters", c.code)));
             }
             #[allow(clippy::cast_possible_truncation)] // at most MAX_COUNTRIES, checked above
             let id = Country(i as u16);
             if out.lookup.insert(fold(&c.code), id).is_some() {
-                return Err(DataError::new(
-                    "countries",
-                    &key,
-                    format!("code `{}` appears twice", c.code),
-                ));
+                return Err(DataError::new("countries", &key, format!("code `{}` appears twice", c.code)));
             }
             for alias in std::iter::once(&c.name).chain(&c.aliases) {
                 let folded = fold(alias);
@@ -171,9 +155,7 @@ impl CountrySet {
     }
 
     pub fn contains(&self, c: Country) -> bool {
-        self.0
-            .get(c.index() / 64)
-            .is_some_and(|w| w & (1 << (c.index() % 64)) != 0)
+        self.0.get(c.index() / 64).is_some_and(|w| w & (1 << (c.index() % 64)) != 0)
     }
 
     #[must_use]

@@ -10,8 +10,7 @@ use crate::catalog::Catalog;
 use crate::classify::{classify, Classification, ClassifyError, Control, ControlClass, Item};
 use crate::country::Country;
 use crate::pack::{
-    AllocationPool, AllocationTest, BeforeCompliance, BeforeEffective, LppLimitTest, Pack,
-    Snapshot, Step,
+    AllocationPool, AllocationTest, BeforeCompliance, BeforeEffective, LppLimitTest, Pack, Snapshot, Step,
 };
 use crate::units::{group_digits as g, Tpp};
 use crate::Reason;
@@ -232,20 +231,12 @@ struct Outcome {
 
 impl Outcome {
     fn plain(authorization: Authorization) -> Option<Outcome> {
-        Some(Outcome {
-            authorization,
-            review_policy: None,
-            allocation: None,
-        })
+        Some(Outcome { authorization, review_policy: None, allocation: None })
     }
 }
 
 /// Determines one request. Pure: everything it needs is in its arguments.
-pub fn determine<'p>(
-    req: &Request,
-    pack: &'p Pack,
-    catalog: &'p Catalog,
-) -> Result<Determination<'p>, DetermineError> {
+pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Result<Determination<'p>, DetermineError> {
     let mut notes = Vec::new();
     if req.date < pack.effective.value {
         match pack.readings.before_effective_date {
@@ -265,10 +256,7 @@ pub fn determine<'p>(
     let mut e = Eval::new(req, pack, classification);
     for s in &pack.status {
         if req.date >= s.from {
-            notes.push(Reason {
-                text: s.text.as_str().into(),
-                citation: &s.citation,
-            });
+            notes.push(Reason { text: s.text.as_str().into(), citation: &s.citation });
         }
     }
     let before_compliance = req.date >= pack.effective.value && req.date < pack.compliance.value;
@@ -313,17 +301,15 @@ pub fn determine<'p>(
         review_policy: Some(ReviewPolicy::CaseByCase),
         allocation: None,
     });
-    let relies_on_security = matches!(
-        outcome.authorization,
-        Authorization::Uveu | Authorization::Nveu
-    ) || (outcome.authorization == Authorization::Aia
-        && e.classification.control == Control::ModelWeights);
+    let relies_on_security = matches!(outcome.authorization, Authorization::Uveu | Authorization::Nveu)
+        || (outcome.authorization == Authorization::Aia && e.classification.control == Control::ModelWeights);
     if relies_on_security && req.date < pack.security_compliance.value {
         notes.push(Reason {
             text: format!(
                 "the security requirements of Supp. No. 10 to part 748, paragraphs 14, 15 and 18, must be met by {}",
                 pack.security_compliance.value
-            ).into(),
+            )
+            .into(),
             citation: &pack.security_compliance.citation,
         });
     }
@@ -360,25 +346,17 @@ struct Eval<'r, 'p> {
 }
 
 impl<'r, 'p> Eval<'r, 'p> {
-    fn new(
-        req: &'r Request,
-        pack: &'p Pack,
-        mut classification: Classification<'p>,
-    ) -> Eval<'r, 'p> {
+    fn new(req: &'r Request, pack: &'p Pack, mut classification: Classification<'p>) -> Eval<'r, 'p> {
         let snap = pack.at(req.date);
         let mut reasons = std::mem::take(&mut classification.reasons);
         for (role, c) in [
             ("destination", req.destination),
             ("consignee headquarters", req.consignee.headquarters),
-            (
-                "ultimate parent headquarters",
-                req.consignee.ultimate_parent_headquarters,
-            ),
+            ("ultimate parent headquarters", req.consignee.ultimate_parent_headquarters),
         ] {
             if let Some((to, citation)) = pack.treated_as(c) {
                 reasons.push(Reason {
-                    text: format!("{role} {} is treated as {}", code(pack, c), code(pack, to))
-                        .into(),
+                    text: format!("{role} {} is treated as {}", code(pack, c), code(pack, to)).into(),
                     citation,
                 });
             }
@@ -409,10 +387,7 @@ impl<'r, 'p> Eval<'r, 'p> {
             Tier::One => (format!("destination {d} is in Supp. No. 5(a) to part 740: Tier 1"), &pack.tier1_citation),
             Tier::Two => (format!("destination {d} is neither in Supp. No. 5(a) nor Macau/D:5: Tier 2"), &pack.tier2_citation),
         };
-        reasons.push(Reason {
-            text: text.into(),
-            citation,
-        });
+        reasons.push(Reason { text: text.into(), citation });
         Eval {
             req,
             pack,
@@ -436,10 +411,7 @@ impl<'r, 'p> Eval<'r, 'p> {
 
     fn oblige(&mut self, id: &str) {
         if let Some(o) = self.pack.obligation(id) {
-            self.obligations.push(Reason {
-                text: o.text.as_str().into(),
-                citation: &o.citation,
-            });
+            self.obligations.push(Reason { text: o.text.as_str().into(), citation: &o.citation });
         }
     }
 
@@ -467,14 +439,8 @@ impl<'r, 'p> Eval<'r, 'p> {
         let p = self.pack;
         match self.classification.control {
             Control::None => {
-                let citation = self
-                    .reasons
-                    .last()
-                    .map_or(p.a_class_citation.as_str(), |r| r.citation);
-                self.because(
-                    citation,
-                    "the item is not controlled by this rule: no license required",
-                );
+                let citation = self.reasons.last().map_or(p.a_class_citation.as_str(), |r| r.citation);
+                self.because(citation, "the item is not controlled by this rule: no license required");
                 Outcome::plain(Authorization::Nlr)
             }
             Control::ModelWeights => {
@@ -484,23 +450,17 @@ impl<'r, 'p> Eval<'r, 'p> {
                 );
                 None
             }
-            Control::Hardware {
-                class: ControlClass::A,
-                ..
-            } => {
-                self.because(
-                    &p.a_class_citation,
-                    ".a-class items need a license to every destination",
-                );
+            Control::Hardware { class: ControlClass::A, .. } => {
+                self.because(&p.a_class_citation, ".a-class items need a license to every destination");
                 None
             }
-            Control::Hardware {
-                class: ControlClass::B,
-                ..
-            } => {
+            Control::Hardware { class: ControlClass::B, .. } => {
                 let d = code(p, self.dest);
                 if self.snap.b_class_destinations.contains(self.dest) {
-                    self.because(&p.b_class_destinations_citation, format!(".b-class items need a license to {d}: it is in D:1, D:4 or D:5 and not in A:5 or A:6"));
+                    self.because(
+                        &p.b_class_destinations_citation,
+                        format!(".b-class items need a license to {d}: it is in D:1, D:4 or D:5 and not in A:5 or A:6"),
+                    );
                     None
                 } else if (self.snap.b_class_headquarters.contains(self.hq)
                     || self.snap.b_class_headquarters.contains(self.parent))
@@ -522,15 +482,9 @@ impl<'r, 'p> Eval<'r, 'p> {
         if self.is_weights() {
             let c = &self.req.consignee;
             let why_not = if !self.in_tier1(self.hq) {
-                Some(format!(
-                    "the consignee is headquartered in {}, outside Supp. No. 5(a)",
-                    code(p, self.hq)
-                ))
+                Some(format!("the consignee is headquartered in {}, outside Supp. No. 5(a)", code(p, self.hq)))
             } else if self.dest_t3 {
-                Some(format!(
-                    "the consignee is located in {}, Macau/D:5",
-                    code(p, self.dest)
-                ))
+                Some(format!("the consignee is located in {}, Macau/D:5", code(p, self.dest)))
             } else if !c.storage_compliant {
                 Some("the weights are not stored in a facility meeting Supp. No. 10 to part 748, paragraphs 14, 15 and 18".to_owned())
             } else {
@@ -538,10 +492,7 @@ impl<'r, 'p> Eval<'r, 'p> {
             };
             return match why_not {
                 Some(w) => {
-                    self.because(
-                        &p.aia_model_weights_citation,
-                        format!("AIA not available for model weights: {w}"),
-                    );
+                    self.because(&p.aia_model_weights_citation, format!("AIA not available for model weights: {w}"));
                     None
                 }
                 None => {
@@ -549,12 +500,7 @@ impl<'r, 'p> Eval<'r, 'p> {
                         "AIA: the consignee is headquartered in {} (Supp. No. 5(a)), located outside Macau/D:5, and stores the weights in a compliant facility",
                         code(p, self.hq)
                     ));
-                    for o in [
-                        "aia_furnish_eccn",
-                        "aia_certification",
-                        "aia_shipment_notice",
-                        "aia_records",
-                    ] {
+                    for o in ["aia_furnish_eccn", "aia_certification", "aia_shipment_notice", "aia_records"] {
                         self.oblige(o);
                     }
                     Outcome::plain(Authorization::Aia)
@@ -571,10 +517,7 @@ impl<'r, 'p> Eval<'r, 'p> {
         if !self.in_tier1(self.dest) {
             self.because(
                 &p.aia_citation,
-                format!(
-                    "AIA not available: destination {} is not in Supp. No. 5(a)",
-                    code(p, self.dest)
-                ),
+                format!("AIA not available: destination {} is not in Supp. No. 5(a)", code(p, self.dest)),
             );
             return None;
         }
@@ -590,11 +533,7 @@ impl<'r, 'p> Eval<'r, 'p> {
             "AIA: destination {} and the headquarters of the consignee and its ultimate parent are all in Supp. No. 5(a)",
             code(p, self.dest)
         ));
-        for o in [
-            "aia_furnish_eccn",
-            "aia_certification",
-            "aia_shipment_notice",
-        ] {
+        for o in ["aia_furnish_eccn", "aia_certification", "aia_shipment_notice"] {
             self.oblige(o);
         }
         let before = Tpp::from_whole(self.req.context.aia_received_tpp).unwrap_or(Tpp::ZERO);
@@ -614,7 +553,10 @@ impl<'r, 'p> Eval<'r, 'p> {
         match self.hardware() {
             Some((ControlClass::B, _)) | Some((ControlClass::A, false)) => {}
             Some((ControlClass::A, true)) => {
-                self.because(&p.aca_citation, "ACA and NAC exclude items designed or marketed for data centres that meet 3A090.a");
+                self.because(
+                    &p.aca_citation,
+                    "ACA and NAC exclude items designed or marketed for data centres that meet 3A090.a",
+                );
                 return None;
             }
             None => {
@@ -634,10 +576,13 @@ impl<'r, 'p> Eval<'r, 'p> {
             self.because(&p.nac_citation, "ACA excludes Macau/D:5 destinations and consignees, and NAC is not available to them under reading R9 (false)");
             return None;
         }
-        self.because(&p.aca_citation, format!(
+        self.because(
+            &p.aca_citation,
+            format!(
             "ACA: .b-class or non-data-centre items to {}, outside Macau/D:5, for a consignee not headquartered there",
             code(p, self.dest)
-        ));
+        ),
+        );
         Outcome::plain(Authorization::Aca)
     }
 
@@ -656,20 +601,13 @@ impl<'r, 'p> Eval<'r, 'p> {
             None
         };
         if let Some(w) = why_not {
-            let citation = if self.dest_t3 || self.hq_t3 {
-                &p.acm_exclusion_citation
-            } else {
-                &p.acm_citation
-            };
+            let citation = if self.dest_t3 || self.hq_t3 { &p.acm_exclusion_citation } else { &p.acm_citation };
             self.because(citation, w);
             return None;
         }
         self.because(
             &p.acm_citation,
-            format!(
-                "ACM: a private-sector consignee, end use {}, outside Macau/D:5",
-                self.req.end_use.as_str()
-            ),
+            format!("ACM: a private-sector consignee, end use {}, outside Macau/D:5", self.req.end_use.as_str()),
         );
         self.oblige("acm_accounting");
         self.oblige("acm_records");
@@ -681,36 +619,30 @@ impl<'r, 'p> Eval<'r, 'p> {
         let p = self.pack;
         let claim = self.req.consignee.veu.clone()?;
         if self.is_weights() {
-            self.because(
-                &p.uveu_citation,
-                "a VEU authorization covers 3A090/4A090 items, not 4E091 model weights",
-            );
+            self.because(&p.uveu_citation, "a VEU authorization covers 3A090/4A090 items, not 4E091 model weights");
             return None;
         }
         match claim {
             VeuClaim::Universal => {
                 let why_not = if !self.in_tier1(self.hq) {
-                    Some(format!(
-                        "the consignee is headquartered in {}, outside Supp. No. 5(a)",
-                        code(p, self.hq)
-                    ))
+                    Some(format!("the consignee is headquartered in {}, outside Supp. No. 5(a)", code(p, self.hq)))
                 } else if self.tier == Tier::Three {
                     Some("the destination or a headquarters is Macau/D:5".to_owned())
                 } else {
                     None
                 };
                 if let Some(w) = why_not {
-                    self.because(
-                        &p.uveu_citation,
-                        format!("the consignee's UVEU does not apply: {w}"),
-                    );
+                    self.because(&p.uveu_citation, format!("the consignee's UVEU does not apply: {w}"));
                     return None;
                 }
-                self.because(&p.uveu_citation, format!(
-                    "UVEU: the consignee is headquartered in {} (Supp. No. 5(a)) and {} is not Macau/D:5",
-                    code(p, self.hq),
-                    code(p, self.dest)
-                ));
+                self.because(
+                    &p.uveu_citation,
+                    format!(
+                        "UVEU: the consignee is headquartered in {} (Supp. No. 5(a)) and {} is not Macau/D:5",
+                        code(p, self.hq),
+                        code(p, self.dest)
+                    ),
+                );
                 for o in ["veu_security", "veu_reports", "uveu_transfer_notice"] {
                     self.oblige(o);
                 }
@@ -727,16 +659,16 @@ impl<'r, 'p> Eval<'r, 'p> {
                     return None;
                 }
                 if self.tier == Tier::Three {
-                    self.because(&p.nveu_citation, "the consignee's NVEU does not apply: the destination or a headquarters is Macau/D:5");
+                    self.because(
+                        &p.nveu_citation,
+                        "the consignee's NVEU does not apply: the destination or a headquarters is Macau/D:5",
+                    );
                     return None;
                 }
                 let Some((quarter, cap)) = p.nveu.cap(self.req.date) else {
                     self.because(
                         &p.nveu.citation,
-                        format!(
-                            "the consignee's NVEU does not apply: the schedule sets no cap for {}",
-                            self.req.date
-                        ),
+                        format!("the consignee's NVEU does not apply: the schedule sets no cap for {}", self.req.date),
                     );
                     return None;
                 };
@@ -788,16 +720,16 @@ impl<'r, 'p> Eval<'r, 'p> {
             return None;
         }
         if self.dest_t3 || self.hq_t3 {
-            self.because(&p.lpp_exclusion_citation, "LPP not available for Macau/D:5 destinations or ultimate consignees headquartered there");
+            self.because(
+                &p.lpp_exclusion_citation,
+                "LPP not available for Macau/D:5 destinations or ultimate consignees headquartered there",
+            );
             return None;
         }
         let limit = p.lpp_annual_limit_tpp.value;
-        let before =
-            Tpp::from_whole(self.req.context.lpp_received_tpp).unwrap_or(Tpp::from_milli(u64::MAX));
+        let before = Tpp::from_whole(self.req.context.lpp_received_tpp).unwrap_or(Tpp::from_milli(u64::MAX));
         let shipment = self.tpp_total();
-        let after = before
-            .checked_add(shipment)
-            .unwrap_or(Tpp::from_milli(u64::MAX));
+        let after = before.checked_add(shipment).unwrap_or(Tpp::from_milli(u64::MAX));
         let fits = match p.readings.lpp_limit_test {
             LppLimitTest::AfterShipment => after <= limit,
             LppLimitTest::BeforeShipment => before < limit,
@@ -805,7 +737,9 @@ impl<'r, 'p> Eval<'r, 'p> {
         if !fits {
             let reading = match p.readings.lpp_limit_test {
                 LppLimitTest::AfterShipment => "no partial use (reading R5)",
-                LppLimitTest::BeforeShipment => "the limit was already reached before this shipment (reading R5: before_shipment)",
+                LppLimitTest::BeforeShipment => {
+                    "the limit was already reached before this shipment (reading R5: before_shipment)"
+                }
             };
             self.because(&p.lpp_annual_limit_tpp.citation, format!(
                 "LPP not available: the ultimate consignee received {before} TPP under LPP this year; with this shipment's {shipment} that is {after}, over the limit of {limit}: {reading}"
@@ -903,10 +837,7 @@ impl<'r, 'p> Eval<'r, 'p> {
             AllocationTest::BeforeRequest => licensed < cap,
         };
         let doubled = if self.snap.assurances.contains(pool_country) {
-            format!(
-                " (raised to {} % under Supp. No. 5(b) assurances)",
-                p.allocation.assurance_percent.value
-            )
+            format!(" (raised to {} % under Supp. No. 5(b) assurances)", p.allocation.assurance_percent.value)
         } else {
             String::new()
         };
@@ -919,12 +850,7 @@ impl<'r, 'p> Eval<'r, 'p> {
             let remaining = cap.saturating_sub(after);
             license(
                 ReviewPolicy::Approval,
-                Some(AllocationEffect {
-                    pool,
-                    tpp: draw,
-                    remaining_tpp: remaining,
-                    cap_tpp: cap,
-                }),
+                Some(AllocationEffect { pool, tpp: draw, remaining_tpp: remaining, cap_tpp: cap }),
             )
         } else {
             let remaining = cap.saturating_sub(licensed);
@@ -934,12 +860,7 @@ impl<'r, 'p> Eval<'r, 'p> {
             ));
             license(
                 ReviewPolicy::Denial,
-                Some(AllocationEffect {
-                    pool,
-                    tpp: draw,
-                    remaining_tpp: remaining,
-                    cap_tpp: cap,
-                }),
+                Some(AllocationEffect { pool, tpp: draw, remaining_tpp: remaining, cap_tpp: cap }),
             )
         }
     }
@@ -958,20 +879,14 @@ pub fn allocation_country(req: &Request, pack: &Pack) -> Country {
 pub fn nveu_pool_id(consignee: &Consignee, id: Option<&str>, country_code: &str) -> String {
     match id {
         Some(id) => id.to_owned(),
-        None => format!(
-            "{}/{country_code}",
-            consignee.name.as_deref().unwrap_or("consignee")
-        ),
+        None => format!("{}/{country_code}", consignee.name.as_deref().unwrap_or("consignee")),
     }
 }
 
 /// The ultimate consignee whose LPP receipts a request counts against: the ultimate parent's name, else the
 /// consignee's (15 CFR 740.29(h)).
 pub fn ultimate_consignee(consignee: &Consignee) -> Option<&str> {
-    consignee
-        .ultimate_parent
-        .as_deref()
-        .or(consignee.name.as_deref())
+    consignee.ultimate_parent.as_deref().or(consignee.name.as_deref())
 }
 
 /// What a determination draws on a ledger if it goes ahead.
@@ -988,11 +903,9 @@ impl Determination<'_> {
     /// licenses and every other answer draw nothing. `None` for LPP when the request names no consignee.
     pub fn draws(&self, req: &Request) -> Option<Draw> {
         match (self.authorization, self.review_policy, &self.allocation) {
-            (Authorization::License, Some(ReviewPolicy::Approval), Some(a))
-            | (Authorization::Nveu, _, Some(a)) => Some(Draw {
-                pool: a.pool.clone(),
-                tpp: a.tpp,
-            }),
+            (Authorization::License, Some(ReviewPolicy::Approval), Some(a)) | (Authorization::Nveu, _, Some(a)) => {
+                Some(Draw { pool: a.pool.clone(), tpp: a.tpp })
+            }
             (Authorization::Lpp, _, _) => {
                 let consignee = ultimate_consignee(&req.consignee)?;
                 Some(Draw {
@@ -1006,11 +919,7 @@ impl Determination<'_> {
 }
 
 fn license(policy: ReviewPolicy, allocation: Option<AllocationEffect>) -> Outcome {
-    Outcome {
-        authorization: Authorization::License,
-        review_policy: Some(policy),
-        allocation,
-    }
+    Outcome { authorization: Authorization::License, review_policy: Some(policy), allocation }
 }
 
 fn code(pack: &Pack, c: Country) -> &str {

@@ -16,9 +16,7 @@ pub mod units;
 pub use catalog::{Accelerator, Catalog};
 pub use classify::{classify, Classification, ClassifyError, Eccn, Item};
 pub use country::{Countries, Country};
-pub use determine::{
-    determine, Authorization, Determination, DetermineError, Request, ReviewPolicy, Tier,
-};
+pub use determine::{determine, Authorization, Determination, DetermineError, Request, ReviewPolicy, Tier};
 pub use pack::Pack;
 pub use units::Tpp;
 
@@ -41,11 +39,7 @@ pub struct DataError {
 
 impl DataError {
     pub fn new(source: &str, key: &str, problem: String) -> DataError {
-        DataError {
-            file: source.to_owned(),
-            key: key.to_owned(),
-            problem,
-        }
+        DataError { file: source.to_owned(), key: key.to_owned(), problem }
     }
 
     /// The dotted key the problem is at; empty for a syntax error.
@@ -59,21 +53,12 @@ impl DataError {
 }
 
 /// Parses TOML into `T`, naming the dotted key and the line of any error.
-pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
-    text: &str,
-    source: &str,
-) -> Result<T, DataError> {
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, source: &str) -> Result<T, DataError> {
     let de = toml::Deserializer::new(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let key = e.path().to_string();
         let inner = e.into_inner();
-        let line = inner.span().map(|s| {
-            text.get(..s.start)
-                .unwrap_or_default()
-                .lines()
-                .count()
-                .max(1)
-        });
+        let line = inner.span().map(|s| text.get(..s.start).unwrap_or_default().lines().count().max(1));
         let message = plain_types(inner.message().trim());
         let problem = match line {
             Some(l) => format!("{message} (line {l})"),

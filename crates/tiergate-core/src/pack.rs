@@ -366,10 +366,7 @@ pub struct Thresholds {
 impl Thresholds {
     /// Below this TPP no IC is 3A090 whatever its density, so its die area is not needed.
     pub fn lowest_tpp(&self) -> Tpp {
-        self.a_pd_min_tpp
-            .value
-            .min(self.b1_tpp.value)
-            .min(self.b2_tpp.value)
+        self.a_pd_min_tpp.value.min(self.b1_tpp.value).min(self.b2_tpp.value)
     }
 }
 
@@ -407,15 +404,7 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 7] = [
-        Step::Nlr,
-        Step::Aia,
-        Step::Aca,
-        Step::Acm,
-        Step::Veu,
-        Step::Lpp,
-        Step::License,
-    ];
+    pub const ALL: [Step; 7] = [Step::Nlr, Step::Aia, Step::Aca, Step::Acm, Step::Veu, Step::Lpp, Step::License];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -514,10 +503,7 @@ pub struct Quarter {
 
 impl Quarter {
     pub fn of(date: Date) -> Quarter {
-        Quarter {
-            year: date.year(),
-            quarter: (u8::from(date.month()) - 1) / 3 + 1,
-        }
+        Quarter { year: date.year(), quarter: (u8::from(date.month()) - 1) / 3 + 1 }
     }
 }
 
@@ -676,10 +662,7 @@ impl Pack {
 
     /// The country whose group memberships `c` takes (Hong Kong → China), with the citation for it.
     pub fn treated_as(&self, c: Country) -> Option<(Country, &str)> {
-        self.treated_as
-            .get(c.index())
-            .and_then(|t| t.as_ref())
-            .map(|(to, cit)| (*to, cit.as_str()))
+        self.treated_as.get(c.index()).and_then(|t| t.as_ref()).map(|(to, cit)| (*to, cit.as_str()))
     }
 
     /// `c`, or the country the rule treats it as.
@@ -691,12 +674,7 @@ impl Pack {
     pub fn groups_of(&self, c: Country, date: Date) -> Vec<&str> {
         let c = self.canonical(c);
         let snap = self.at(date);
-        self.group_names
-            .iter()
-            .zip(&snap.groups)
-            .filter(|(_, set)| set.contains(c))
-            .map(|(n, _)| n.as_str())
-            .collect()
+        self.group_names.iter().zip(&snap.groups).filter(|(_, set)| set.contains(c)).map(|(n, _)| n.as_str()).collect()
     }
 
     pub fn obligation(&self, id: &str) -> Option<&ObligationText> {
@@ -710,25 +688,16 @@ impl Pack {
         }
         let base = self.allocation.country_tpp.value;
         if self.at(date).assurances.contains(self.canonical(country)) {
-            base.checked_mul(self.allocation.assurance_percent.value)
-                .map(|v| v / 100)
+            base.checked_mul(self.allocation.assurance_percent.value).map(|v| v / 100)
         } else {
             Some(base)
         }
     }
 
     /// Reads and validates a pack. `source` names it in error messages (a path, or `builtin`).
-    pub fn from_toml(
-        text: &str,
-        source: &str,
-        countries: Arc<Countries>,
-    ) -> Result<Pack, DataError> {
+    pub fn from_toml(text: &str, source: &str, countries: Arc<Countries>) -> Result<Pack, DataError> {
         let raw: RawPack = crate::parse_toml(text, source)?;
-        Builder {
-            source,
-            countries: &countries,
-        }
-        .build(raw, Arc::clone(&countries))
+        Builder { source, countries: &countries }.build(raw, Arc::clone(&countries))
     }
 }
 
@@ -752,8 +721,7 @@ impl Builder<'_> {
     fn date(&self, key: &str, d: &toml::value::Datetime) -> Result<Date, DataError> {
         match (d.date, d.time, d.offset) {
             (Some(date), None, None) => {
-                let month = time::Month::try_from(date.month)
-                    .map_err(|_| self.err(key, "month out of range"))?;
+                let month = time::Month::try_from(date.month).map_err(|_| self.err(key, "month out of range"))?;
                 Date::from_calendar_date(i32::from(date.year), month, date.day)
                     .map_err(|e| self.err(key, format!("not a calendar date: {e}")))
             }
@@ -762,101 +730,55 @@ impl Builder<'_> {
     }
 
     fn country(&self, key: &str, code: &str) -> Result<Country, DataError> {
-        self.countries.by_code(code).ok_or_else(|| {
-            self.err(
-                key,
-                format!("`{code}` is not an ISO 3166-1 alpha-2 country code"),
-            )
-        })
+        self.countries
+            .by_code(code)
+            .ok_or_else(|| self.err(key, format!("`{code}` is not an ISO 3166-1 alpha-2 country code")))
     }
 
     fn cited_date(&self, key: &str, d: &RawDate) -> Result<Cited<Date>, DataError> {
-        Ok(Cited {
-            value: self.date(key, &d.date)?,
-            citation: self.text(&format!("{key}.citation"), &d.citation)?,
-        })
+        Ok(Cited { value: self.date(key, &d.date)?, citation: self.text(&format!("{key}.citation"), &d.citation)? })
     }
 
     fn tpp(&self, key: &str, n: &Num<f64>) -> Result<Cited<Tpp>, DataError> {
         let value = Tpp::from_decimal(n.value)
             .filter(|t| t.milli() > 0)
-            .ok_or_else(|| {
-                self.err(
-                    key,
-                    format!(
-                        "{} is not a positive TPP with at most three decimals",
-                        n.value
-                    ),
-                )
-            })?;
-        Ok(Cited {
-            value,
-            citation: self.text(&format!("{key}.citation"), &n.citation)?,
-        })
+            .ok_or_else(|| self.err(key, format!("{} is not a positive TPP with at most three decimals", n.value)))?;
+        Ok(Cited { value, citation: self.text(&format!("{key}.citation"), &n.citation)? })
     }
 
     fn whole_tpp(&self, key: &str, n: &Num<u64>) -> Result<Cited<Tpp>, DataError> {
         let value = Tpp::from_whole(n.value)
             .filter(|t| t.milli() > 0)
             .ok_or_else(|| self.err(key, format!("{} is not a positive TPP amount", n.value)))?;
-        Ok(Cited {
-            value,
-            citation: self.text(&format!("{key}.citation"), &n.citation)?,
-        })
+        Ok(Cited { value, citation: self.text(&format!("{key}.citation"), &n.citation)? })
     }
 
     fn density(&self, key: &str, n: &Num<f64>) -> Result<Cited<Density>, DataError> {
-        let value = Density::from_decimal(n.value)
-            .filter(|_| n.value > 0.0)
-            .ok_or_else(|| {
-                self.err(
-                    key,
-                    format!(
-                        "{} is not a positive density with at most three decimals",
-                        n.value
-                    ),
-                )
-            })?;
-        Ok(Cited {
-            value,
-            citation: self.text(&format!("{key}.citation"), &n.citation)?,
-        })
+        let value = Density::from_decimal(n.value).filter(|_| n.value > 0.0).ok_or_else(|| {
+            self.err(key, format!("{} is not a positive density with at most three decimals", n.value))
+        })?;
+        Ok(Cited { value, citation: self.text(&format!("{key}.citation"), &n.citation)? })
     }
 
     fn positive(&self, key: &str, n: &Num<u64>) -> Result<Cited<u64>, DataError> {
         if n.value == 0 {
             return Err(self.err(key, "must be positive"));
         }
-        Ok(Cited {
-            value: n.value,
-            citation: self.text(&format!("{key}.citation"), &n.citation)?,
-        })
+        Ok(Cited { value: n.value, citation: self.text(&format!("{key}.citation"), &n.citation)? })
     }
 
     fn percent(&self, key: &str, n: &Num<u64>, max: u64) -> Result<Cited<u64>, DataError> {
         if n.value == 0 || n.value > max {
-            return Err(self.err(
-                key,
-                format!("{} is not a percentage between 1 and {max}", n.value),
-            ));
+            return Err(self.err(key, format!("{} is not a percentage between 1 and {max}", n.value)));
         }
-        Ok(Cited {
-            value: n.value,
-            citation: self.text(&format!("{key}.citation"), &n.citation)?,
-        })
+        Ok(Cited { value: n.value, citation: self.text(&format!("{key}.citation"), &n.citation)? })
     }
 
     fn operations(&self, key: &str, n: &Num<f64>) -> Result<Cited<f64>, DataError> {
         if !n.value.is_finite() || n.value <= 0.0 {
-            return Err(self.err(
-                key,
-                format!("{} is not a positive number of operations", n.value),
-            ));
+            return Err(self.err(key, format!("{} is not a positive number of operations", n.value)));
         }
-        Ok(Cited {
-            value: n.value,
-            citation: self.text(&format!("{key}.citation"), &n.citation)?,
-        })
+        Ok(Cited { value: n.value, citation: self.text(&format!("{key}.citation"), &n.citation)? })
     }
 
     fn group_set(
@@ -868,9 +790,7 @@ impl Builder<'_> {
     ) -> Result<CountrySet, DataError> {
         let mut out = CountrySet::default();
         for n in names {
-            let i = index
-                .get(n.as_str())
-                .ok_or_else(|| self.err(key, format!("names unknown group `{n}`")))?;
+            let i = index.get(n.as_str()).ok_or_else(|| self.err(key, format!("names unknown group `{n}`")))?;
             if let Some(s) = sets.get(*i) {
                 out = out.union(s);
             }
@@ -887,10 +807,9 @@ impl Builder<'_> {
         docs: &mut Vec<ReadingDoc>,
     ) -> Result<(), DataError> {
         if r.reading != expected {
-            return Err(self.err(
-                &format!("readings.{key}.reading"),
-                format!("is `{}`, expected `{expected}`", r.reading),
-            ));
+            return Err(
+                self.err(&format!("readings.{key}.reading"), format!("is `{}`, expected `{expected}`", r.reading))
+            );
         }
         self.text(&format!("readings.{key}.text"), &r.text)?;
         docs.push(ReadingDoc {
@@ -903,46 +822,27 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn choice<E: Copy>(
-        &self,
-        key: &str,
-        value: &str,
-        options: &[(&str, E)],
-    ) -> Result<E, DataError> {
-        options
-            .iter()
-            .find(|(n, _)| *n == value)
-            .map(|(_, e)| *e)
-            .ok_or_else(|| {
-                let names: Vec<String> = options.iter().map(|(n, _)| format!("`{n}`")).collect();
-                self.err(key, format!("`{value}` is not one of {}", names.join(", ")))
-            })
+    fn choice<E: Copy>(&self, key: &str, value: &str, options: &[(&str, E)]) -> Result<E, DataError> {
+        options.iter().find(|(n, _)| *n == value).map(|(_, e)| *e).ok_or_else(|| {
+            let names: Vec<String> = options.iter().map(|(n, _)| format!("`{n}`")).collect();
+            self.err(key, format!("`{value}` is not one of {}", names.join(", ")))
+        })
     }
 
     #[allow(clippy::too_many_lines)]
     fn build(&self, raw: RawPack, countries: Arc<Countries>) -> Result<Pack, DataError> {
         if raw.schema != SCHEMA {
-            return Err(self.err(
-                "schema",
-                format!("is {}, this build reads schema {SCHEMA}", raw.schema),
-            ));
+            return Err(self.err("schema", format!("is {}, this build reads schema {SCHEMA}", raw.schema)));
         }
         let id = self.text("pack.id", &raw.pack.id)?;
-        if !id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
-            return Err(self.err(
-                "pack.id",
-                format!("`{id}` must use only lower-case letters, digits and `-`"),
-            ));
+        if !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            return Err(self.err("pack.id", format!("`{id}` must use only lower-case letters, digits and `-`")));
         }
 
         // Dates.
         let effective = self.cited_date("dates.effective", &raw.dates.effective)?;
         let compliance = self.cited_date("dates.compliance", &raw.dates.compliance)?;
-        let security_compliance =
-            self.cited_date("dates.security_compliance", &raw.dates.security_compliance)?;
+        let security_compliance = self.cited_date("dates.security_compliance", &raw.dates.security_compliance)?;
         if compliance.value < effective.value {
             return Err(self.err("dates.compliance", "is before dates.effective"));
         }
@@ -969,10 +869,7 @@ impl Builder<'_> {
             for code in &g.members {
                 let c = self.country(&format!("{key}.members"), code)?;
                 if set.contains(c) {
-                    return Err(self.err(
-                        &format!("{key}.members"),
-                        format!("`{code}` is listed twice"),
-                    ));
+                    return Err(self.err(&format!("{key}.members"), format!("`{code}` is listed twice")));
                 }
                 set.insert(c);
             }
@@ -983,31 +880,17 @@ impl Builder<'_> {
             });
             base.push(set);
         }
-        let index: HashMap<&str, usize> = group_names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.as_str(), i))
-            .collect();
+        let index: HashMap<&str, usize> = group_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
         let mut changes = Vec::new();
         for (i, ch) in raw.group_changes.iter().enumerate() {
             let key = format!("group_changes[{i}]");
             let date = self.date(&format!("{key}.date"), &ch.date)?;
-            let g = *index.get(ch.group.as_str()).ok_or_else(|| {
-                self.err(
-                    &format!("{key}.group"),
-                    format!("names unknown group `{}`", ch.group),
-                )
-            })?;
-            let add = ch
-                .add
-                .iter()
-                .map(|c| self.country(&format!("{key}.add"), c))
-                .collect::<Result<Vec<_>, _>>()?;
-            let remove = ch
-                .remove
-                .iter()
-                .map(|c| self.country(&format!("{key}.remove"), c))
-                .collect::<Result<Vec<_>, _>>()?;
+            let g = *index
+                .get(ch.group.as_str())
+                .ok_or_else(|| self.err(&format!("{key}.group"), format!("names unknown group `{}`", ch.group)))?;
+            let add = ch.add.iter().map(|c| self.country(&format!("{key}.add"), c)).collect::<Result<Vec<_>, _>>()?;
+            let remove =
+                ch.remove.iter().map(|c| self.country(&format!("{key}.remove"), c)).collect::<Result<Vec<_>, _>>()?;
             if add.is_empty() && remove.is_empty() {
                 return Err(self.err(&key, "changes nothing: give `add` or `remove`"));
             }
@@ -1019,24 +902,10 @@ impl Builder<'_> {
         // Tiers and the license-requirement sets, per snapshot.
         let derive = |from: Option<Date>, groups: Vec<CountrySet>| -> Result<Snapshot, DataError> {
             let lr = &raw.license_requirement;
-            let tier1 = self.group_set(
-                "tiers.tier1.groups",
-                &raw.tiers.tier1.groups,
-                &index,
-                &groups,
-            )?;
-            let tier3 = self.group_set(
-                "tiers.tier3.groups",
-                &raw.tiers.tier3.groups,
-                &index,
-                &groups,
-            )?;
-            let assurances = self.group_set(
-                "tiers.assurances.groups",
-                &raw.tiers.assurances.groups,
-                &index,
-                &groups,
-            )?;
+            let tier1 = self.group_set("tiers.tier1.groups", &raw.tiers.tier1.groups, &index, &groups)?;
+            let tier3 = self.group_set("tiers.tier3.groups", &raw.tiers.tier3.groups, &index, &groups)?;
+            let assurances =
+                self.group_set("tiers.assurances.groups", &raw.tiers.assurances.groups, &index, &groups)?;
             let b_dest = self.group_set(
                 "license_requirement.b_class_destinations.groups",
                 &lr.b_class_destinations.groups,
@@ -1086,23 +955,11 @@ impl Builder<'_> {
             snapshots.push(derive(Some(*date), current.clone())?);
         }
         for (i, s) in snapshots.iter().enumerate() {
-            if let Some(c) = self
-                .countries
-                .iter()
-                .find(|c| s.tier1.contains(*c) && s.tier3.contains(*c))
-            {
-                let when = if i == 0 {
-                    "in the base groups".to_owned()
-                } else {
-                    format!("from {:?}", s.from)
-                };
-                return Err(self.err(
-                    "tiers",
-                    format!(
-                        "`{}` is in both tier 1 and tier 3 {when}",
-                        self.countries.code(c)
-                    ),
-                ));
+            if let Some(c) = self.countries.iter().find(|c| s.tier1.contains(*c) && s.tier3.contains(*c)) {
+                let when = if i == 0 { "in the base groups".to_owned() } else { format!("from {:?}", s.from) };
+                return Err(
+                    self.err("tiers", format!("`{}` is in both tier 1 and tier 3 {when}", self.countries.code(c)))
+                );
             }
         }
 
@@ -1129,45 +986,26 @@ impl Builder<'_> {
             b1_pd: self.density("classification.b1_pd", &c.b1_pd)?,
             b2_tpp: self.tpp("classification.b2_tpp", &c.b2_tpp)?,
             b2_pd: self.density("classification.b2_pd", &c.b2_pd)?,
-            non_datacenter_tpp: self
-                .tpp("classification.non_datacenter_tpp", &c.non_datacenter_tpp)?,
-            computer_citation: self
-                .text("classification.computer.citation", &c.computer.citation)?,
-            tpp_definition_citation: self.text(
-                "classification.tpp_definition.citation",
-                &c.tpp_definition.citation,
-            )?,
+            non_datacenter_tpp: self.tpp("classification.non_datacenter_tpp", &c.non_datacenter_tpp)?,
+            computer_citation: self.text("classification.computer.citation", &c.computer.citation)?,
+            tpp_definition_citation: self.text("classification.tpp_definition.citation", &c.tpp_definition.citation)?,
             h100_tpp: self.tpp("classification.h100_tpp", &c.h100_tpp)?,
         };
         if thresholds.b1_tpp.value >= thresholds.a_tpp.value {
-            return Err(self.err(
-                "classification.b1_tpp",
-                "must be below classification.a_tpp",
-            ));
+            return Err(self.err("classification.b1_tpp", "must be below classification.a_tpp"));
         }
-        if thresholds.b1_pd.value >= thresholds.a_pd.value
-            || thresholds.b2_pd.value >= thresholds.a_pd.value
-        {
-            return Err(self.err(
-                "classification.b1_pd",
-                "the .b densities must be below classification.a_pd",
-            ));
+        if thresholds.b1_pd.value >= thresholds.a_pd.value || thresholds.b2_pd.value >= thresholds.a_pd.value {
+            return Err(self.err("classification.b1_pd", "the .b densities must be below classification.a_pd"));
         }
 
         let m = &raw.model_weights;
         let model_weights = ModelWeightRules {
-            training_operations: self
-                .operations("model_weights.training_operations", &m.training_operations)?,
-            most_capable_published_operations: self.operations(
-                "model_weights.most_capable_published_operations",
-                &m.most_capable_published_operations,
-            )?,
-            published_citation: self
-                .text("model_weights.published.citation", &m.published.citation)?,
-            derived_additional_operations: self.operations(
-                "model_weights.derived_additional_operations",
-                &m.derived_additional_operations,
-            )?,
+            training_operations: self.operations("model_weights.training_operations", &m.training_operations)?,
+            most_capable_published_operations: self
+                .operations("model_weights.most_capable_published_operations", &m.most_capable_published_operations)?,
+            published_citation: self.text("model_weights.published.citation", &m.published.citation)?,
+            derived_additional_operations: self
+                .operations("model_weights.derived_additional_operations", &m.derived_additional_operations)?,
             derived_additional_percent: self.percent(
                 "model_weights.derived_additional_percent",
                 &m.derived_additional_percent,
@@ -1175,10 +1013,7 @@ impl Builder<'_> {
             )?,
         };
         if m.derived_additional_operations.reading.as_deref() != Some("R3") {
-            return Err(self.err(
-                "model_weights.derived_additional_operations.reading",
-                "must be `R3`",
-            ));
+            return Err(self.err("model_weights.derived_additional_operations.reading", "must be `R3`"));
         }
         for (key, n) in [("model_weights.training_operations", &m.training_operations)] {
             if n.reading.is_some() {
@@ -1190,47 +1025,30 @@ impl Builder<'_> {
             country_tpp: self.positive("allocation.country_tpp", &raw.allocation.country_tpp)?,
             period_from: self.date("allocation.period.from", &raw.allocation.period.from)?,
             period_to: self.date("allocation.period.to", &raw.allocation.period.to)?,
-            period_citation: self.text(
-                "allocation.period.citation",
-                &raw.allocation.period.citation,
-            )?,
-            assurance_percent: self.percent(
-                "allocation.assurance_percent",
-                &raw.allocation.assurance_percent,
-                1000,
-            )?,
+            period_citation: self.text("allocation.period.citation", &raw.allocation.period.citation)?,
+            assurance_percent: self.percent("allocation.assurance_percent", &raw.allocation.assurance_percent, 1000)?,
         };
         if allocation.period_to < allocation.period_from {
             return Err(self.err("allocation.period.to", "is before allocation.period.from"));
         }
         if allocation.assurance_percent.value < 100 {
-            return Err(self.err(
-                "allocation.assurance_percent",
-                "must be at least 100 (it can only raise an allocation)",
-            ));
+            return Err(
+                self.err("allocation.assurance_percent", "must be at least 100 (it can only raise an allocation)")
+            );
         }
 
         let mut quarters = Vec::new();
         for (i, q) in raw.nveu.schedule.iter().enumerate() {
             let key = format!("nveu.schedule[{i}]");
             let quarter = parse_quarter(&q.quarter).ok_or_else(|| {
-                self.err(
-                    &format!("{key}.quarter"),
-                    format!("`{}` is not a quarter like `2025Q1`", q.quarter),
-                )
+                self.err(&format!("{key}.quarter"), format!("`{}` is not a quarter like `2025Q1`", q.quarter))
             })?;
             if let Some((prev_q, prev_tpp)) = quarters.last() {
                 if quarter <= *prev_q {
-                    return Err(self.err(
-                        &format!("{key}.quarter"),
-                        "quarters must be in increasing order",
-                    ));
+                    return Err(self.err(&format!("{key}.quarter"), "quarters must be in increasing order"));
                 }
                 if q.tpp < *prev_tpp {
-                    return Err(self.err(
-                        &format!("{key}.tpp"),
-                        "a cumulative schedule cannot decrease",
-                    ));
+                    return Err(self.err(&format!("{key}.tpp"), "a cumulative schedule cannot decrease"));
                 }
             }
             if q.tpp == 0 {
@@ -1275,10 +1093,7 @@ impl Builder<'_> {
         let before_effective_date = self.choice(
             "readings.before_effective_date.value",
             &r.before_effective_date.value,
-            &[
-                ("error", BeforeEffective::Error),
-                ("determine", BeforeEffective::Determine),
-            ],
+            &[("error", BeforeEffective::Error), ("determine", BeforeEffective::Determine)],
         )?;
         self.reading(
             "before_effective_date",
@@ -1290,10 +1105,7 @@ impl Builder<'_> {
         let before_compliance_date = self.choice(
             "readings.before_compliance_date.value",
             &r.before_compliance_date.value,
-            &[
-                ("note", BeforeCompliance::Note),
-                ("not_required", BeforeCompliance::NotRequired),
-            ],
+            &[("note", BeforeCompliance::Note), ("not_required", BeforeCompliance::NotRequired)],
         )?;
         self.reading(
             "before_compliance_date",
@@ -1311,21 +1123,14 @@ impl Builder<'_> {
         });
         let mut order = Vec::new();
         for name in &r.authorization_order.value {
-            let step = Step::ALL
-                .iter()
-                .copied()
-                .find(|s| s.as_str() == name)
-                .ok_or_else(|| {
-                    self.err(
-                        "readings.authorization_order.value",
-                        format!("`{name}` is not one of NLR, AIA, ACA, ACM, VEU, LPP, LICENSE"),
-                    )
-                })?;
-            if order.contains(&step) {
-                return Err(self.err(
+            let step = Step::ALL.iter().copied().find(|s| s.as_str() == name).ok_or_else(|| {
+                self.err(
                     "readings.authorization_order.value",
-                    format!("`{name}` is listed twice"),
-                ));
+                    format!("`{name}` is not one of NLR, AIA, ACA, ACM, VEU, LPP, LICENSE"),
+                )
+            })?;
+            if order.contains(&step) {
+                return Err(self.err("readings.authorization_order.value", format!("`{name}` is listed twice")));
             }
             order.push(step);
         }
@@ -1336,10 +1141,7 @@ impl Builder<'_> {
             ));
         }
         if order.first() != Some(&Step::Nlr) || order.last() != Some(&Step::License) {
-            return Err(self.err(
-                "readings.authorization_order.value",
-                "must start with NLR and end with LICENSE",
-            ));
+            return Err(self.err("readings.authorization_order.value", "must start with NLR and end with LICENSE"));
         }
         self.reading(
             "authorization_order",
@@ -1351,55 +1153,25 @@ impl Builder<'_> {
         let lpp_limit_test = self.choice(
             "readings.lpp_limit_test.value",
             &r.lpp_limit_test.value,
-            &[
-                ("after_shipment", LppLimitTest::AfterShipment),
-                ("before_shipment", LppLimitTest::BeforeShipment),
-            ],
+            &[("after_shipment", LppLimitTest::AfterShipment), ("before_shipment", LppLimitTest::BeforeShipment)],
         )?;
-        self.reading(
-            "lpp_limit_test",
-            &r.lpp_limit_test,
-            "R5",
-            r.lpp_limit_test.value.clone(),
-            &mut docs,
-        )?;
+        self.reading("lpp_limit_test", &r.lpp_limit_test, "R5", r.lpp_limit_test.value.clone(), &mut docs)?;
         let allocation_test = self.choice(
             "readings.allocation_test.value",
             &r.allocation_test.value,
-            &[
-                ("after_request", AllocationTest::AfterRequest),
-                ("before_request", AllocationTest::BeforeRequest),
-            ],
+            &[("after_request", AllocationTest::AfterRequest), ("before_request", AllocationTest::BeforeRequest)],
         )?;
-        self.reading(
-            "allocation_test",
-            &r.allocation_test,
-            "R6",
-            r.allocation_test.value.clone(),
-            &mut docs,
-        )?;
+        self.reading("allocation_test", &r.allocation_test, "R6", r.allocation_test.value.clone(), &mut docs)?;
         let allocation_pool = self.choice(
             "readings.allocation_pool.value",
             &r.allocation_pool.value,
-            &[
-                ("destination", AllocationPool::Destination),
-                ("headquarters", AllocationPool::Headquarters),
-            ],
+            &[("destination", AllocationPool::Destination), ("headquarters", AllocationPool::Headquarters)],
         )?;
-        self.reading(
-            "allocation_pool",
-            &r.allocation_pool,
-            "R7",
-            r.allocation_pool.value.clone(),
-            &mut docs,
-        )?;
+        self.reading("allocation_pool", &r.allocation_pool, "R7", r.allocation_pool.value.clone(), &mut docs)?;
         let reporting_threshold = self.choice(
             "readings.reporting_threshold.value",
             &r.reporting_threshold.value,
-            &[
-                ("at_least", ReportingThreshold::AtLeast),
-                ("more_than", ReportingThreshold::MoreThan),
-            ],
+            &[("at_least", ReportingThreshold::AtLeast), ("more_than", ReportingThreshold::MoreThan)],
         )?;
         self.reading(
             "reporting_threshold",
@@ -1408,13 +1180,7 @@ impl Builder<'_> {
             r.reporting_threshold.value.clone(),
             &mut docs,
         )?;
-        self.reading(
-            "nac_for_tier3",
-            &r.nac_for_tier3,
-            "R9",
-            r.nac_for_tier3.value.to_string(),
-            &mut docs,
-        )?;
+        self.reading("nac_for_tier3", &r.nac_for_tier3, "R9", r.nac_for_tier3.value.to_string(), &mut docs)?;
         let readings = Readings {
             before_effective_date,
             before_compliance_date,
@@ -1427,33 +1193,19 @@ impl Builder<'_> {
             docs,
         };
 
-        let aia_certification_report_tpp = self.whole_tpp(
-            "aia.certification_report_tpp",
-            &raw.aia.certification_report_tpp,
-        )?;
+        let aia_certification_report_tpp =
+            self.whole_tpp("aia.certification_report_tpp", &raw.aia.certification_report_tpp)?;
         let nac_notice_days = self.positive("aca.nac_notice_days", &raw.aca.nac_notice_days)?;
-        let lpp_annual_limit_tpp =
-            self.whole_tpp("lpp.annual_limit_tpp", &raw.lpp.annual_limit_tpp)?;
-        let lpp_pre_shipment_notice_tpp = self.whole_tpp(
-            "lpp.pre_shipment_notice_tpp",
-            &raw.lpp.pre_shipment_notice_tpp,
-        )?;
+        let lpp_annual_limit_tpp = self.whole_tpp("lpp.annual_limit_tpp", &raw.lpp.annual_limit_tpp)?;
+        let lpp_pre_shipment_notice_tpp =
+            self.whole_tpp("lpp.pre_shipment_notice_tpp", &raw.lpp.pre_shipment_notice_tpp)?;
 
         // Obligations: every id the engine uses, placeholders filled from the numbers above.
         let placeholders: HashMap<&str, String> = [
-            (
-                "aia.certification_report_tpp",
-                aia_certification_report_tpp.value.to_string(),
-            ),
+            ("aia.certification_report_tpp", aia_certification_report_tpp.value.to_string()),
             ("aca.nac_notice_days", nac_notice_days.value.to_string()),
-            (
-                "lpp.annual_limit_tpp",
-                lpp_annual_limit_tpp.value.to_string(),
-            ),
-            (
-                "lpp.pre_shipment_notice_tpp",
-                lpp_pre_shipment_notice_tpp.value.to_string(),
-            ),
+            ("lpp.annual_limit_tpp", lpp_annual_limit_tpp.value.to_string()),
+            ("lpp.pre_shipment_notice_tpp", lpp_pre_shipment_notice_tpp.value.to_string()),
         ]
         .into_iter()
         .collect();
@@ -1463,31 +1215,17 @@ impl Builder<'_> {
             if !OBLIGATIONS.contains(&id.as_str()) {
                 return Err(self.err(
                     &key,
-                    format!(
-                        "is not an obligation the engine attaches (known: {})",
-                        OBLIGATIONS.join(", ")
-                    ),
+                    format!("is not an obligation the engine attaches (known: {})", OBLIGATIONS.join(", ")),
                 ));
             }
-            let text =
-                fill(&self.text(&format!("{key}.text"), &o.text)?, &placeholders).map_err(|p| {
-                    self.err(
-                        &format!("{key}.text"),
-                        format!("unknown placeholder `{{{p}}}`"),
-                    )
-                })?;
+            let text = fill(&self.text(&format!("{key}.text"), &o.text)?, &placeholders)
+                .map_err(|p| self.err(&format!("{key}.text"), format!("unknown placeholder `{{{p}}}`")))?;
             obligations.insert(
                 id.clone(),
-                ObligationText {
-                    text,
-                    citation: self.text(&format!("{key}.citation"), &o.citation)?,
-                },
+                ObligationText { text, citation: self.text(&format!("{key}.citation"), &o.citation)? },
             );
         }
-        if let Some(missing) = OBLIGATIONS
-            .iter()
-            .find(|id| !obligations.contains_key(**id))
-        {
+        if let Some(missing) = OBLIGATIONS.iter().find(|id| !obligations.contains_key(**id)) {
             return Err(self.err(&format!("obligations.{missing}"), "is missing"));
         }
 
@@ -1510,55 +1248,37 @@ impl Builder<'_> {
             tier1_citation: self.text("tiers.tier1.citation", &raw.tiers.tier1.citation)?,
             tier2_citation: self.text("tiers.tier2.citation", &raw.tiers.tier2.citation)?,
             tier3_citation: self.text("tiers.tier3.citation", &raw.tiers.tier3.citation)?,
-            assurances_citation: self
-                .text("tiers.assurances.citation", &raw.tiers.assurances.citation)?,
-            a_class_citation: self
-                .text("license_requirement.a_class.citation", &lr.a_class.citation)?,
-            model_weights_license_citation: self.text(
-                "license_requirement.model_weights.citation",
-                &lr.model_weights.citation,
-            )?,
-            b_class_destinations_citation: self.text(
-                "license_requirement.b_class_destinations.citation",
-                &lr.b_class_destinations.citation,
-            )?,
-            b_class_headquarters_citation: self.text(
-                "license_requirement.b_class_headquarters.citation",
-                &lr.b_class_headquarters.citation,
-            )?,
+            assurances_citation: self.text("tiers.assurances.citation", &raw.tiers.assurances.citation)?,
+            a_class_citation: self.text("license_requirement.a_class.citation", &lr.a_class.citation)?,
+            model_weights_license_citation: self
+                .text("license_requirement.model_weights.citation", &lr.model_weights.citation)?,
+            b_class_destinations_citation: self
+                .text("license_requirement.b_class_destinations.citation", &lr.b_class_destinations.citation)?,
+            b_class_headquarters_citation: self
+                .text("license_requirement.b_class_headquarters.citation", &lr.b_class_headquarters.citation)?,
             thresholds,
             model_weights,
             aia_citation: self.text("aia.citation", &raw.aia.citation)?,
-            aia_model_weights_citation: self.text(
-                "aia.model_weights_citation",
-                &raw.aia.model_weights_citation,
-            )?,
+            aia_model_weights_citation: self.text("aia.model_weights_citation", &raw.aia.model_weights_citation)?,
             aia_certification_report_tpp,
             aca_citation: self.text("aca.citation", &raw.aca.citation)?,
             nac_citation: self.text("aca.nac_citation", &raw.aca.nac_citation)?,
             nac_notice_days,
             acm_citation: self.text("acm.citation", &raw.acm.citation)?,
-            acm_exclusion_citation: self
-                .text("acm.exclusion_citation", &raw.acm.exclusion_citation)?,
+            acm_exclusion_citation: self.text("acm.exclusion_citation", &raw.acm.exclusion_citation)?,
             uveu_citation: self.text("veu.uveu_citation", &raw.veu.uveu_citation)?,
             nveu_citation: self.text("veu.nveu_citation", &raw.veu.nveu_citation)?,
             lpp_citation: self.text("lpp.citation", &raw.lpp.citation)?,
-            lpp_exclusion_citation: self
-                .text("lpp.exclusion_citation", &raw.lpp.exclusion_citation)?,
+            lpp_exclusion_citation: self.text("lpp.exclusion_citation", &raw.lpp.exclusion_citation)?,
             lpp_annual_limit_tpp,
             lpp_pre_shipment_notice_tpp,
             policy: PolicyCitations {
                 tier3_denial: self.text("license_policy.tier3_denial", &lp.tier3_denial)?,
                 tier1_approval: self.text("license_policy.tier1_approval", &lp.tier1_approval)?,
-                within_allocation: self
-                    .text("license_policy.within_allocation", &lp.within_allocation)?,
-                beyond_allocation: self
-                    .text("license_policy.beyond_allocation", &lp.beyond_allocation)?,
+                within_allocation: self.text("license_policy.within_allocation", &lp.within_allocation)?,
+                beyond_allocation: self.text("license_policy.beyond_allocation", &lp.beyond_allocation)?,
                 b_class: self.text("license_policy.b_class", &lp.b_class)?,
-                model_weights_denial: self.text(
-                    "license_policy.model_weights_denial",
-                    &lp.model_weights_denial,
-                )?,
+                model_weights_denial: self.text("license_policy.model_weights_denial", &lp.model_weights_denial)?,
                 case_by_case: self.text("license_policy.case_by_case", &lp.case_by_case)?,
             },
             allocation,
@@ -1574,8 +1294,7 @@ fn parse_quarter(s: &str) -> Option<Quarter> {
     let (y, q) = s.split_once('Q')?;
     let year: i32 = y.parse().ok()?;
     let quarter: u8 = q.parse().ok()?;
-    ((1..=4).contains(&quarter) && (1900..=9999).contains(&year))
-        .then_some(Quarter { year, quarter })
+    ((1..=4).contains(&quarter) && (1900..=9999).contains(&year)).then_some(Quarter { year, quarter })
 }
 
 /// Replaces `{key}` with its value; `Err(key)` names an unknown placeholder.

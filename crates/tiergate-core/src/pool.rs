@@ -33,17 +33,14 @@ pub enum PoolError {
     Malformed(String),
     #[error("`{0}` is not a country code")]
     UnknownCountry(String),
-    #[error("`country:{code}` has no allocation: {code} is Tier 1 on {date}, and licenses to Tier 1 draw on no allocation")]
+    #[error(
+        "`country:{code}` has no allocation: {code} is Tier 1 on {date}, and licenses to Tier 1 draw on no allocation"
+    )]
     Tier1 { code: String, date: Date },
     #[error("`country:{code}` has no allocation: {code} is Tier 3 (Macau or D:5) on {date}, where licenses face a presumption of denial")]
     Tier3 { code: String, date: Date },
     #[error("`country:{code}` has no allocation on {date}: the rule sets allocations from {from} to {to}")]
-    OutsidePeriod {
-        code: String,
-        date: Date,
-        from: Date,
-        to: Date,
-    },
+    OutsidePeriod { code: String, date: Date, from: Date, to: Date },
     #[error("`{pool}` has no cap on {date}: the NVEU schedule sets none for that quarter")]
     NoNveuCap { pool: String, date: Date },
 }
@@ -73,32 +70,20 @@ impl PoolId {
                 .ok_or_else(|| PoolError::UnknownCountry(rest.to_owned())),
             "lpp" => {
                 let (consignee, year) = rest.rsplit_once(':').ok_or_else(malformed)?;
-                let year: i32 = year
-                    .parse()
-                    .ok()
-                    .filter(|y| (1900..=9999).contains(y))
-                    .ok_or_else(malformed)?;
+                let year: i32 = year.parse().ok().filter(|y| (1900..=9999).contains(y)).ok_or_else(malformed)?;
                 if consignee.trim().is_empty() || consignee.trim() != consignee {
                     return Err(malformed());
                 }
-                Ok(PoolId::Lpp {
-                    consignee: consignee.to_owned(),
-                    year,
-                })
+                Ok(PoolId::Lpp { consignee: consignee.to_owned(), year })
             }
-            "nveu" if !rest.trim().is_empty() && rest.trim() == rest => {
-                Ok(PoolId::Nveu(rest.to_owned()))
-            }
+            "nveu" if !rest.trim().is_empty() && rest.trim() == rest => Ok(PoolId::Nveu(rest.to_owned())),
             _ => Err(malformed()),
         }
     }
 
     /// The LPP pool of an ultimate consignee for the year of `date`.
     pub fn lpp(consignee: &str, date: Date) -> PoolId {
-        PoolId::Lpp {
-            consignee: consignee.to_owned(),
-            year: date.year(),
-        }
+        PoolId::Lpp { consignee: consignee.to_owned(), year: date.year() }
     }
 
     /// The pool's cap on `date`.
@@ -114,18 +99,13 @@ impl PoolId {
                 if snap.tier3.contains(canonical) {
                     return Err(PoolError::Tier3 { code, date });
                 }
-                let tpp = pack
-                    .country_allocation(*c, date)
-                    .ok_or(PoolError::OutsidePeriod {
-                        code,
-                        date,
-                        from: pack.allocation.period_from,
-                        to: pack.allocation.period_to,
-                    })?;
-                Ok(Cap {
-                    tpp,
-                    citation: &pack.allocation.country_tpp.citation,
-                })
+                let tpp = pack.country_allocation(*c, date).ok_or(PoolError::OutsidePeriod {
+                    code,
+                    date,
+                    from: pack.allocation.period_from,
+                    to: pack.allocation.period_to,
+                })?;
+                Ok(Cap { tpp, citation: &pack.allocation.country_tpp.citation })
             }
             PoolId::Lpp { .. } => Ok(Cap {
                 tpp: pack.lpp_annual_limit_tpp.value.whole_ceil(),
@@ -134,14 +114,8 @@ impl PoolId {
             PoolId::Nveu(_) => pack
                 .nveu
                 .cap(date)
-                .map(|(_, tpp)| Cap {
-                    tpp,
-                    citation: &pack.nveu.citation,
-                })
-                .ok_or_else(|| PoolError::NoNveuCap {
-                    pool: self.to_string_with(pack),
-                    date,
-                }),
+                .map(|(_, tpp)| Cap { tpp, citation: &pack.nveu.citation })
+                .ok_or_else(|| PoolError::NoNveuCap { pool: self.to_string_with(pack), date }),
         }
     }
 

@@ -175,10 +175,7 @@ mod tests {
     #[test]
     fn decimals_are_exact() {
         assert_eq!(Tpp::from_decimal(5284.8).map(Tpp::milli), Some(5_284_800));
-        assert_eq!(
-            Tpp::from_decimal(2614.9).map(|t| t.milli() * 8),
-            Some(20_919_200)
-        );
+        assert_eq!(Tpp::from_decimal(2614.9).map(|t| t.milli() * 8), Some(20_919_200));
         assert_eq!(Tpp::from_decimal(0.0001), None);
         assert_eq!(Tpp::from_decimal(-1.0), None);
         assert_eq!(Tpp::from_decimal(f64::NAN), None);
@@ -197,9 +194,6 @@ mod tests {
         assert_eq!(Tpp::from_milli(790_000_000_000).to_string(), "790,000,000");
         assert_eq!(Tpp::from_milli(5_284_800).to_string(), "5,284.8");
         assert_eq!(Tpp::from_milli(2_896_640).to_string(), "2,896.64");
-        assert_eq!(
-            density_2dp(Tpp::from_milli(15_832_000), Area(814_000)),
-            19.45
-        );
+        assert_eq!(density_2dp(Tpp::from_milli(15_832_000), Area(814_000)), 19.45);
     }
 }

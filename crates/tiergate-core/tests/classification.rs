@@ -1,10 +1,5 @@
 //! Classification properties and the catalog against the rule's reference values.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::sync::LazyLock;
 
@@ -15,10 +10,7 @@ use tiergate_core::{builtin, Catalog, Pack};
 
 static SETUP: LazyLock<(Pack, Catalog)> = LazyLock::new(|| {
     let countries = builtin::countries().expect("countries");
-    (
-        builtin::pack(countries).expect("pack"),
-        builtin::catalog().expect("catalog"),
-    )
+    (builtin::pack(countries).expect("pack"), builtin::catalog().expect("catalog"))
 });
 
 fn setup() -> (&'static Pack, &'static Catalog) {
@@ -33,18 +25,9 @@ fn level(pack: &Pack, catalog: &Catalog, tpp_milli: u64, area_milli: u64, datace
         datacenter,
         per_unit: None,
     };
-    match classify(&item, 1, pack, catalog)
-        .expect("classifiable with a die area")
-        .control
-    {
-        tiergate_core::classify::Control::Hardware {
-            class: ControlClass::A,
-            ..
-        } => 2,
-        tiergate_core::classify::Control::Hardware {
-            class: ControlClass::B,
-            ..
-        } => 1,
+    match classify(&item, 1, pack, catalog).expect("classifiable with a die area").control {
+        tiergate_core::classify::Control::Hardware { class: ControlClass::A, .. } => 2,
+        tiergate_core::classify::Control::Hardware { class: ControlClass::B, .. } => 1,
         _ => 0,
     }
 }
@@ -116,36 +99,17 @@ fn catalog_holds_the_reference_parts() {
         ("nvidia-l40", "2,896.64", Some("3A090.b"), None),
     ];
     for (id, tpp, eccn, area) in expect {
-        let a = catalog
-            .get(id)
-            .unwrap_or_else(|| panic!("catalog lacks `{id}`"));
+        let a = catalog.get(id).unwrap_or_else(|| panic!("catalog lacks `{id}`"));
         assert_eq!(a.tpp.to_string(), *tpp, "{id} TPP");
-        let c = classify(
-            &Item::Catalog {
-                id: (*id).into(),
-                per_unit: None,
-            },
-            1,
-            pack,
-            catalog,
-        )
-        .expect("classifies");
+        let c = classify(&Item::Catalog { id: (*id).into(), per_unit: None }, 1, pack, catalog).expect("classifies");
         assert_eq!(c.eccn.map(|e| e.as_str()), *eccn, "{id} ECCN");
         if let Some(mm2) = area {
             assert_eq!(a.die_area.map(Area::as_f64), Some(*mm2), "{id} die area");
         }
     }
     assert!(!catalog.get("nvidia-rtx-4090").expect("4090").datacenter);
-    let h100 = classify(
-        &Item::Catalog {
-            id: "nvidia-h100-sxm".into(),
-            per_unit: None,
-        },
-        1000,
-        pack,
-        catalog,
-    )
-    .expect("h100");
+    let h100 =
+        classify(&Item::Catalog { id: "nvidia-h100-sxm".into(), per_unit: None }, 1000, pack, catalog).expect("h100");
     assert_eq!(h100.performance_density, Some(19.45));
     assert_eq!(h100.h100_equivalents, Some(1000.0));
 }

@@ -1,10 +1,5 @@
 //! The default pack's content, and the loader's rejection of bad packs with the key named.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::sync::Arc;
 
@@ -21,11 +16,7 @@ fn load(text: &str) -> Result<Pack, String> {
 
 /// Replaces exactly one occurrence of `from` in the default pack.
 fn mutate(from: &str, to: &str) -> String {
-    assert_eq!(
-        builtin::PACK_TOML.matches(from).count(),
-        1,
-        "`{from}` must occur once in the pack"
-    );
+    assert_eq!(builtin::PACK_TOML.matches(from).count(), 1, "`{from}` must occur once in the pack");
     builtin::PACK_TOML.replacen(from, to, 1)
 }
 
@@ -50,45 +41,21 @@ fn default_pack_content() {
     assert_eq!(jan.tier1.len(), 19, "18 countries plus the United States");
     assert_eq!(jan.tier3.len(), 24, "23 in D:5 plus Macau");
     assert!(jan.tier3.contains(code("KH")));
-    assert!(
-        !at(date!(2026 - 02 - 03)).tier3.contains(code("KH")),
-        "Cambodia leaves D:5 on 2026-02-03"
-    );
+    assert!(!at(date!(2026 - 02 - 03)).tier3.contains(code("KH")), "Cambodia leaves D:5 on 2026-02-03");
     assert!(at(date!(2026 - 02 - 02)).tier3.contains(code("KH")));
     assert!(jan.tier3.contains(code("MO")));
     assert_eq!(p.canonical(code("HK")), code("CN"));
     assert!(jan.assurances.is_empty(), "Supp. 5(b) names no country");
-    assert!(
-        !jan.b_class_destinations.contains(code("IL")),
-        "IL is D:4 but A:6"
-    );
+    assert!(!jan.b_class_destinations.contains(code("IL")), "IL is D:4 but A:6");
     assert!(jan.b_class_destinations.contains(code("SA")));
-    assert_eq!(
-        p.country_allocation(code("MY"), date!(2025 - 06 - 01)),
-        Some(790_000_000)
-    );
-    assert_eq!(
-        p.country_allocation(code("MY"), date!(2028 - 01 - 01)),
-        None
-    );
+    assert_eq!(p.country_allocation(code("MY"), date!(2025 - 06 - 01)), Some(790_000_000));
+    assert_eq!(p.country_allocation(code("MY"), date!(2028 - 01 - 01)), None);
     assert_eq!(p.lpp_annual_limit_tpp.value.whole_ceil(), 26_900_000);
-    assert_eq!(
-        p.nveu.cap(date!(2025 - 03 - 31)).map(|q| q.1),
-        Some(633_000_000)
-    );
-    assert_eq!(
-        p.nveu.cap(date!(2026 - 04 - 01)).map(|q| q.1),
-        Some(2_690_250_000)
-    );
-    assert_eq!(
-        p.nveu.cap(date!(2027 - 12 - 31)).map(|q| q.1),
-        Some(5_064_000_000)
-    );
+    assert_eq!(p.nveu.cap(date!(2025 - 03 - 31)).map(|q| q.1), Some(633_000_000));
+    assert_eq!(p.nveu.cap(date!(2026 - 04 - 01)).map(|q| q.1), Some(2_690_250_000));
+    assert_eq!(p.nveu.cap(date!(2027 - 12 - 31)).map(|q| q.1), Some(5_064_000_000));
     let readings: Vec<&str> = p.readings.docs.iter().map(|r| r.reading.as_str()).collect();
-    assert_eq!(
-        readings,
-        ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9"]
-    );
+    assert_eq!(readings, ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9"]);
 }
 
 #[test]
@@ -102,11 +69,7 @@ fn rejects_unknown_country_code() {
 
 #[test]
 fn rejects_empty_citation() {
-    rejects(
-        &mutate("citation = \"15 CFR 740.29(a)\"\n", "citation = \"  \"\n"),
-        "lpp.citation",
-        "must not be empty",
-    );
+    rejects(&mutate("citation = \"15 CFR 740.29(a)\"\n", "citation = \"  \"\n"), "lpp.citation", "must not be empty");
 }
 
 #[test]
@@ -121,10 +84,7 @@ fn rejects_unknown_reading_value() {
 #[test]
 fn rejects_order_not_starting_with_nlr() {
     rejects(
-        &mutate(
-            "value = [\"NLR\", \"AIA\", \"ACA\"",
-            "value = [\"AIA\", \"NLR\", \"ACA\"",
-        ),
+        &mutate("value = [\"NLR\", \"AIA\", \"ACA\"", "value = [\"AIA\", \"NLR\", \"ACA\""),
         "readings.authorization_order.value",
         "must start with NLR and end with LICENSE",
     );
@@ -141,10 +101,7 @@ fn rejects_unknown_placeholder() {
 
 #[test]
 fn rejects_missing_key() {
-    let text = mutate(
-        "pre_shipment_notice_tpp = { value = 3200000,",
-        "pre_shipment_notice = { value = 3200000,",
-    );
+    let text = mutate("pre_shipment_notice_tpp = { value = 3200000,", "pre_shipment_notice = { value = 3200000,");
     let err = load(&text).expect_err("rejected");
     assert!(err.contains("pre_shipment_notice"), "names the key: {err}");
 }
@@ -152,22 +109,13 @@ fn rejects_missing_key() {
 #[test]
 fn rejects_negative_or_fractional_amounts() {
     rejects(
-        &mutate(
-            "country_tpp = { value = 790000000,",
-            "country_tpp = { value = 0,",
-        ),
+        &mutate("country_tpp = { value = 790000000,", "country_tpp = { value = 0,"),
         "allocation.country_tpp",
         "must be positive",
     );
-    let err = load(&mutate(
-        "annual_limit_tpp = { value = 26900000,",
-        "annual_limit_tpp = { value = 26900000.5,",
-    ))
-    .expect_err("rejected");
-    assert!(
-        err.contains("annual_limit_tpp") || err.contains("integer"),
-        "{err}"
-    );
+    let err = load(&mutate("annual_limit_tpp = { value = 26900000,", "annual_limit_tpp = { value = 26900000.5,"))
+        .expect_err("rejected");
+    assert!(err.contains("annual_limit_tpp") || err.contains("integer"), "{err}");
 }
 
 #[test]
@@ -191,10 +139,7 @@ fn rejects_country_in_two_tiers() {
 #[test]
 fn rejects_decreasing_nveu_schedule() {
     rejects(
-        &mutate(
-            "{ quarter = \"2025Q3\", tpp = 1266000000 }",
-            "{ quarter = \"2025Q3\", tpp = 900000000 }",
-        ),
+        &mutate("{ quarter = \"2025Q3\", tpp = 1266000000 }", "{ quarter = \"2025Q3\", tpp = 900000000 }"),
         "nveu.schedule[2].tpp",
         "cannot decrease",
     );
@@ -203,10 +148,7 @@ fn rejects_decreasing_nveu_schedule() {
 #[test]
 fn rejects_unknown_group_reference() {
     rejects(
-        &mutate(
-            "tier3 = { groups = [\"D:5\", \"macau\"]",
-            "tier3 = { groups = [\"D:5\", \"macao\"]",
-        ),
+        &mutate("tier3 = { groups = [\"D:5\", \"macau\"]", "tier3 = { groups = [\"D:5\", \"macao\"]"),
         "tiers.tier3.groups",
         "unknown group `macao`",
     );
@@ -214,17 +156,12 @@ fn rejects_unknown_group_reference() {
 
 #[test]
 fn rejects_other_schema_version() {
-    rejects(
-        &mutate("schema = 1", "schema = 2"),
-        "schema",
-        "this build reads schema 1",
-    );
+    rejects(&mutate("schema = 1", "schema = 2"), "schema", "this build reads schema 1");
 }
 
 #[test]
 fn rejects_unknown_key() {
-    let err =
-        load(&mutate("[aia]\n", "[aia]\ncertification_threshold = 1\n")).expect_err("rejected");
+    let err = load(&mutate("[aia]\n", "[aia]\ncertification_threshold = 1\n")).expect_err("rejected");
     assert!(err.contains("certification_threshold"), "{err}");
 }
 
@@ -267,50 +204,21 @@ fn pools_and_caps() {
     let p = load(builtin::PACK_TOML).expect("pack");
     let d = date!(2025 - 06 - 01);
     let cap = |s: &str, d| {
-        PoolId::parse(s, &p)
-            .and_then(|id| id.cap(&p, d))
-            .map(|c| c.tpp)
-            .map_err(|e| (e.code(), e.to_string()))
+        PoolId::parse(s, &p).and_then(|id| id.cap(&p, d)).map(|c| c.tpp).map_err(|e| (e.code(), e.to_string()))
     };
     assert_eq!(cap("country:SG", d), Ok(790_000_000));
     assert_eq!(cap("lpp:Example Holdings:2025", d), Ok(26_900_000));
     assert_eq!(cap("nveu:in-dc-1", d), Ok(949_500_000));
-    assert_eq!(
-        cap("nveu:in-dc-1", date!(2027 - 01 - 01)),
-        Ok(5_064_000_000)
-    );
+    assert_eq!(cap("nveu:in-dc-1", date!(2027 - 01 - 01)), Ok(5_064_000_000));
     let err = cap("country:DE", d).expect_err("Tier 1");
     assert_eq!(err.0, "undefined_pool");
     assert!(err.1.contains("DE is Tier 1"), "{}", err.1);
-    assert!(cap("country:CN", d)
-        .expect_err("Tier 3")
-        .1
-        .contains("Tier 3"));
-    assert!(cap("country:SG", date!(2028 - 01 - 01))
-        .expect_err("period")
-        .1
-        .contains("from 2025-01-01 to 2027-12-31"));
-    assert_eq!(
-        cap("country:sg", d).expect_err("exact codes").0,
-        "invalid_pool"
-    );
-    for bad in [
-        "country",
-        "bank:SG",
-        "lpp:x",
-        "lpp::2025",
-        "lpp:x:twenty",
-        "nveu:",
-        "nveu: x",
-    ] {
+    assert!(cap("country:CN", d).expect_err("Tier 3").1.contains("Tier 3"));
+    assert!(cap("country:SG", date!(2028 - 01 - 01)).expect_err("period").1.contains("from 2025-01-01 to 2027-12-31"));
+    assert_eq!(cap("country:sg", d).expect_err("exact codes").0, "invalid_pool");
+    for bad in ["country", "bank:SG", "lpp:x", "lpp::2025", "lpp:x:twenty", "nveu:", "nveu: x"] {
         assert_eq!(cap(bad, d).expect_err(bad).0, "invalid_pool", "{bad}");
     }
     // The LPP consignee may itself contain colons: the year is after the last one.
-    assert_eq!(
-        PoolId::parse("lpp:a:b:2026", &p),
-        Ok(PoolId::Lpp {
-            consignee: "a:b".into(),
-            year: 2026
-        })
-    );
+    assert_eq!(PoolId::parse("lpp:a:b:2026", &p), Ok(PoolId::Lpp { consignee: "a:b".into(), year: 2026 }));
 }

@@ -23,9 +23,7 @@ pub struct TokenCache(Mutex<HashMap<String, (Option<TokenInfo>, Instant)>>);
 impl TokenCache {
     fn get(&self, hash: &str) -> Option<Option<TokenInfo>> {
         let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        map.get(hash)
-            .filter(|(_, at)| at.elapsed() < TOKEN_CACHE_TTL)
-            .map(|(t, _)| t.clone())
+        map.get(hash).filter(|(_, at)| at.elapsed() < TOKEN_CACHE_TTL).map(|(t, _)| t.clone())
     }
 
     fn put(&self, hash: String, token: Option<TokenInfo>) {
@@ -63,14 +61,9 @@ impl Caller {
 impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = Problem;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Caller, Problem> {
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Caller, Problem> {
         let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            Problem::unauthorized(
-                "send `Authorization: Bearer TOKEN` (create one with `tiergate token create`)",
-            )
+            Problem::unauthorized("send `Authorization: Bearer TOKEN` (create one with `tiergate token create`)")
         })?;
         let secret = header
             .to_str()
@@ -78,30 +71,22 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                Problem::unauthorized("the Authorization header must be `Bearer TOKEN`")
-            })?
+            .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer TOKEN`"))?
             .to_owned();
         let hash = secret_hash(&secret);
         let token = match state.tokens.get(&hash) {
             Some(t) => t,
             None => {
                 let st = Arc::clone(state);
-                let found = tokio::task::spawn_blocking(move || {
-                    st.ledger.with(|l| l.authenticate(&secret))
-                })
-                .await
-                .map_err(|e| Problem::internal(&e.to_string(), None))?
-                .map_err(|e| Problem::internal(&e.to_string(), None))?;
+                let found = tokio::task::spawn_blocking(move || st.ledger.with(|l| l.authenticate(&secret)))
+                    .await
+                    .map_err(|e| Problem::internal(&e.to_string(), None))?
+                    .map_err(|e| Problem::internal(&e.to_string(), None))?;
                 state.tokens.put(hash, found.clone());
                 found
             }
         };
-        let token =
-            token.ok_or_else(|| Problem::unauthorized("the token is unknown or revoked"))?;
-        Ok(Caller {
-            name: token.name,
-            role: token.role,
-        })
+        let token = token.ok_or_else(|| Problem::unauthorized("the token is unknown or revoked"))?;
+        Ok(Caller { name: token.name, role: token.role })
     }
 }

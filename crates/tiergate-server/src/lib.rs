@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod hooks;
+pub mod metrics;
 pub mod problem;
 mod routes;
 
@@ -16,9 +17,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use tiergate_store::SharedLedger;
 use tiergate_wire::Env;
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 
@@ -33,10 +32,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits {
-            max_body_bytes: 4 * 1024 * 1024,
-            max_batch: 1000,
-        }
+        Limits { max_body_bytes: 4 * 1024 * 1024, max_batch: 1000 }
     }
 }
 
@@ -45,17 +41,16 @@ pub struct AppState {
     pub env: Env,
     pub ledger: SharedLedger,
     pub limits: Limits,
+    pub metrics: metrics::Metrics,
     tokens: auth::TokenCache,
 }
 
 impl AppState {
     pub fn new(env: Env, ledger: SharedLedger, limits: Limits) -> AppState {
-        AppState {
-            env,
-            ledger,
-            limits,
-            tokens: auth::TokenCache::default(),
-        }
+        // The metric definitions are fixed and valid; registering them cannot fail.
+        #[allow(clippy::expect_used)]
+        let metrics = metrics::Metrics::new().expect("metric definitions are valid");
+        AppState { env, ledger, limits, metrics, tokens: auth::TokenCache::default() }
     }
 }
 
@@ -63,12 +58,14 @@ impl AppState {
 /// and a tracing span per request that carries it.
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.limits.max_body_bytes;
-    let trace = TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-    })
-    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros));
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        })
+        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros));
     routes::routes()
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), metrics::track))
         .layer(DefaultBodyLimit::max(limit))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(trace)
@@ -83,16 +80,12 @@ struct RequestIds(Arc<std::sync::atomic::AtomicU64>);
 impl MakeRequestId for RequestIds {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
         let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        axum::http::HeaderValue::from_str(&format!("{}-{n}", *START))
-            .ok()
-            .map(RequestId::new)
+        axum::http::HeaderValue::from_str(&format!("{}-{n}", *START)).ok().map(RequestId::new)
     }
 }
 
 static START: std::sync::LazyLock<u64> = std::sync::LazyLock::new(|| {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 });
 
 /// Logs as one JSON object per line on standard error, at the level `RUST_LOG` names (default `info`).
@@ -113,7 +106,5 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }

@@ -19,13 +19,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Problem {
-        Problem {
-            status,
-            code: code.to_owned(),
-            detail: detail.into(),
-            field: None,
-            extra: Map::new(),
-        }
+        Problem { status, code: code.to_owned(), detail: detail.into(), field: None, extra: Map::new() }
     }
 
     pub fn unauthorized(detail: &str) -> Problem {
@@ -52,15 +46,9 @@ impl Problem {
 
     /// A request the wire layer rejected: 400 when it is not JSON, 422 when it parses but is invalid.
     pub fn from_wire(e: &WireError) -> Problem {
-        let status = if e.code == "malformed_json" {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        Problem {
-            field: e.field.clone(),
-            ..Problem::new(status, e.code, e.message.clone())
-        }
+        let status =
+            if e.code == "malformed_json" { StatusCode::BAD_REQUEST } else { StatusCode::UNPROCESSABLE_ENTITY };
+        Problem { field: e.field.clone(), ..Problem::new(status, e.code, e.message.clone()) }
     }
 
     pub fn from_ledger(e: &LedgerError) -> Problem {
@@ -103,14 +91,9 @@ impl IntoResponse for Problem {
             }
         }
         let mut response = (self.status, body.to_string()).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if self.status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

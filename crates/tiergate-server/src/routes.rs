@@ -40,16 +40,13 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/reservations/{id}/void", post(void_reservation))
         .route("/v1/audit", get(audit))
         .route("/v1/audit/verify", get(verify))
+        .route("/metrics", get(metrics))
         .fallback(not_found)
 }
 
 /// Runs blocking database work off the async threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
-) -> Result<T, Problem> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Problem::internal(&e.to_string(), None))?
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Problem> + Send + 'static) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Problem::internal(&e.to_string(), None))?
 }
 
 fn json_body(bytes: Vec<u8>, status: StatusCode) -> Response {
@@ -71,13 +68,7 @@ fn body(result: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
-    q.map(|Query(t)| t).map_err(|e| {
-        Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_value",
-            e.body_text(),
-        )
-    })
+    q.map(|Query(t)| t).map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", e.body_text()))
 }
 
 fn date_param(date: Option<&str>, field: &str) -> Result<Date, Problem> {
@@ -95,11 +86,7 @@ fn date_param(date: Option<&str>, field: &str) -> Result<Date, Problem> {
 }
 
 fn meta(caller: &Caller, reason: Option<String>) -> Meta {
-    Meta {
-        actor: caller.name.clone(),
-        reason,
-        at: OffsetDateTime::now_utc(),
-    }
+    Meta { actor: caller.name.clone(), reason, at: OffsetDateTime::now_utc() }
 }
 
 async fn healthz() -> Response {
@@ -110,11 +97,7 @@ async fn readyz(State(st): St) -> Answer {
     let ping = tokio::task::spawn_blocking(move || st.ledger.with(|l| l.ping())).await;
     match ping {
         Ok(Ok(())) => Ok(Json(serde_json::json!({"status": "ready"})).into_response()),
-        _ => Err(Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_ready",
-            "the database does not answer",
-        )),
+        _ => Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "the database does not answer")),
     }
 }
 
@@ -139,51 +122,48 @@ async fn determinations(
 ) -> Answer {
     let q = query(q)?;
     caller.require(
-        if q.record {
-            Role::Officer
-        } else {
-            Role::Analyst
-        },
-        if q.record {
-            "recording determinations"
-        } else {
-            "determinations"
-        },
+        if q.record { Role::Officer } else { Role::Analyst },
+        if q.record { "recording determinations" } else { "determinations" },
     )?;
     let bytes = body(raw)?;
     blocking(move || {
-        let text = std::str::from_utf8(&bytes).map_err(|_| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                "the body is not UTF-8",
-            )
-        })?;
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("not valid JSON: {e}"),
-            )
-        })?;
-        let mut hooks = LedgerHooks {
-            ledger: &st.ledger,
-            record: q.record,
-            actor: caller.name.clone(),
-            refused: 0,
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed_json", "the body is not UTF-8"))?;
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_json", format!("not valid JSON: {e}")))?;
+        let mut ledger_hooks = LedgerHooks::new(&st.ledger, q.record, caller.name.clone());
+        let answer = determine_body(&st, &value, text, &mut ledger_hooks);
+        let m = &st.metrics;
+        for (a, n) in &ledger_hooks.determined {
+            m.determinations.with_label_values(&[a]).inc_by(*n);
+        }
+        for (o, n) in &ledger_hooks.recorded {
+            m.reservations.with_label_values(&[o]).inc_by(*n);
+        }
+        let requests = match value.get("requests") {
+            Some(serde_json::Value::Array(items)) => items.len(),
+            _ => 1,
         };
-        let hooks: &mut dyn Hooks = &mut hooks;
+        let rejected = requests.saturating_sub(ledger_hooks.determined.values().sum::<u64>() as usize);
+        if rejected > 0 {
+            m.determinations.with_label_values(&["error"]).inc_by(rejected as u64);
+        }
+        answer
+    })
+    .await
+}
+
+/// Answers a determinations body: a batch or a single request.
+fn determine_body(st: &AppState, value: &serde_json::Value, text: &str, hooks: &mut LedgerHooks<'_>) -> Answer {
+    let hooks: &mut dyn Hooks = hooks;
+    {
         match value.get("requests") {
             Some(serde_json::Value::Array(items)) => {
                 if items.len() > st.limits.max_batch {
                     return Err(Problem::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         "batch_too_large",
-                        format!(
-                            "a batch holds at most {} requests, not {}",
-                            st.limits.max_batch,
-                            items.len()
-                        ),
+                        format!("a batch holds at most {} requests, not {}", st.limits.max_batch, items.len()),
                     )
                     .with_field("requests"));
                 }
@@ -192,8 +172,7 @@ async fn determinations(
                 let mut line = Vec::with_capacity(4096);
                 for (i, item) in items.iter().enumerate() {
                     line.clear();
-                    let text = serde_json::to_string(item)
-                        .map_err(|e| Problem::internal(&e.to_string(), None))?;
+                    let text = serde_json::to_string(item).map_err(|e| Problem::internal(&e.to_string(), None))?;
                     determine_line_with(&st.env, &text, Some(i as u64 + 1), &mut line, hooks);
                     if i > 0 {
                         out.push(b',');
@@ -210,45 +189,25 @@ async fn determinations(
             )
             .with_field("requests")),
             _ => {
-                let out =
-                    determine_one(&st.env, text, hooks).map_err(|e| Problem::from_wire(&e))?;
+                let out = determine_one(&st.env, text, hooks).map_err(|e| Problem::from_wire(&e))?;
                 Ok(json_body(out, StatusCode::OK))
             }
         }
-    })
-    .await
+    }
 }
 
 /// `POST /v1/classify`: `{"item": ..., "quantity": N}` (analyst).
-async fn classify_item(
-    State(st): St,
-    caller: Caller,
-    raw: Result<Bytes, BytesRejection>,
-) -> Answer {
+async fn classify_item(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
     caller.require(Role::Analyst, "classifications")?;
     let bytes = body(raw)?;
     let req: ClassifyRequest = serde_json::from_slice(&bytes).map_err(|e| {
-        let status = if e.is_data() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::BAD_REQUEST
-        };
-        Problem::new(
-            status,
-            if e.is_data() {
-                "invalid_value"
-            } else {
-                "malformed_json"
-            },
-            e.to_string(),
-        )
+        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
+        Problem::new(status, if e.is_data() { "invalid_value" } else { "malformed_json" }, e.to_string())
     })?;
     let label = serde_json::to_value(&req.item).unwrap_or_default();
     let (item, quantity) = req.validate().map_err(|e| Problem::from_wire(&e))?;
-    let c = classify(&item, quantity, &st.env.pack, &st.env.catalog).map_err(|e| {
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
-            .with_field(e.field())
-    })?;
+    let c = classify(&item, quantity, &st.env.pack, &st.env.catalog)
+        .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()).with_field(e.field()))?;
     Ok(Json(ClassifyOut::new(label, &c)).into_response())
 }
 
@@ -268,14 +227,12 @@ async fn items(State(st): St, caller: Caller) -> Answer {
 /// `GET /v1/items/{id}` (viewer).
 async fn item(State(st): St, caller: Caller, Path(id): Path<String>) -> Answer {
     caller.require(Role::Viewer, "reading items")?;
-    let a =
-        st.env.catalog.get(&id).ok_or_else(|| {
-            Problem::not_found(format!("`{id}` is not in the accelerator catalog"))
-        })?;
-    Ok(
-        Json(ItemOut::new(a, &st.env).map_err(|e| Problem::internal(&e.message, None))?)
-            .into_response(),
-    )
+    let a = st
+        .env
+        .catalog
+        .get(&id)
+        .ok_or_else(|| Problem::not_found(format!("`{id}` is not in the accelerator catalog")))?;
+    Ok(Json(ItemOut::new(a, &st.env).map_err(|e| Problem::internal(&e.message, None))?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -285,19 +242,10 @@ struct DateQuery {
 }
 
 /// `GET /v1/countries?date=` (viewer): tier and groups of every country on a date (default: today).
-async fn countries(
-    State(st): St,
-    caller: Caller,
-    q: Result<Query<DateQuery>, QueryRejection>,
-) -> Answer {
+async fn countries(State(st): St, caller: Caller, q: Result<Query<DateQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Viewer, "reading countries")?;
     let date = date_param(query(q)?.date.as_deref(), "date")?;
-    let list: Vec<CountryOut<'_>> = st
-        .env
-        .countries
-        .iter()
-        .map(|c| CountryOut::new(c, &st.env, date))
-        .collect();
+    let list: Vec<CountryOut<'_>> = st.env.countries.iter().map(|c| CountryOut::new(c, &st.env, date)).collect();
     Ok(Json(list).into_response())
 }
 
@@ -310,11 +258,11 @@ async fn country(
 ) -> Answer {
     caller.require(Role::Viewer, "reading countries")?;
     let date = date_param(query(q)?.date.as_deref(), "date")?;
-    let c = st.env.countries.resolve(&code).ok_or_else(|| {
-        Problem::not_found(format!(
-            "`{code}` is not a country code or name Tiergate knows"
-        ))
-    })?;
+    let c = st
+        .env
+        .countries
+        .resolve(&code)
+        .ok_or_else(|| Problem::not_found(format!("`{code}` is not a country code or name Tiergate knows")))?;
     Ok(Json(CountryOut::new(c, &st.env, date)).into_response())
 }
 
@@ -327,12 +275,8 @@ async fn pool_balance(
 ) -> Answer {
     caller.require(Role::Viewer, "reading pools")?;
     let date = date_param(query(q)?.date.as_deref(), "date")?;
-    let balance = blocking(move || {
-        st.ledger
-            .with(|l| l.balance(&pool, date))
-            .map_err(|e| Problem::from_ledger(&e))
-    })
-    .await?;
+    let balance =
+        blocking(move || st.ledger.with(|l| l.balance(&pool, date)).map_err(|e| Problem::from_ledger(&e))).await?;
     Ok(Json(balance).into_response())
 }
 
@@ -356,50 +300,28 @@ async fn reserve(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejectio
     caller.require(Role::Officer, "reserving")?;
     let bytes = body(raw)?;
     let b: ReserveBody = serde_json::from_slice(&bytes).map_err(|e| {
-        let status = if e.is_data() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::BAD_REQUEST
-        };
-        Problem::new(
-            status,
-            if e.is_data() {
-                "invalid_value"
-            } else {
-                "malformed_json"
-            },
-            e.to_string(),
-        )
+        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
+        Problem::new(status, if e.is_data() { "invalid_value" } else { "malformed_json" }, e.to_string())
     })?;
     let date = date_param(b.date.as_deref(), "date")?;
-    let expires = b
-        .expires
-        .as_deref()
-        .map(|e| date_param(Some(e), "expires"))
-        .transpose()?;
+    let expires = b.expires.as_deref().map(|e| date_param(Some(e), "expires")).transpose()?;
     let key = b.key.clone();
     let m = meta(&caller, b.reason);
+    let counted = Arc::clone(&st);
     let outcome = blocking(move || {
-        st.ledger
-            .reserve(&b.pool, b.tpp, &b.key, date, expires, &m)
-            .map_err(|e| Problem::from_ledger(&e))
+        st.ledger.reserve(&b.pool, b.tpp, &b.key, date, expires, &m).map_err(|e| Problem::from_ledger(&e))
     })
     .await?;
+    counted.metrics.reservations.with_label_values(&[crate::hooks::outcome_label(&outcome)]).inc();
     match outcome.status {
         ReserveStatus::Reserved => Ok((StatusCode::CREATED, Json(outcome)).into_response()),
         ReserveStatus::Exists => Ok((StatusCode::OK, Json(outcome)).into_response()),
         ReserveStatus::Rejected => {
             let code = outcome.code.unwrap_or("rejected");
             let detail = if code == "idempotency_conflict" {
-                format!(
-                    "key `{key}` was used for another reservation ({})",
-                    outcome.id.as_deref().unwrap_or("?")
-                )
+                format!("key `{key}` was used for another reservation ({})", outcome.id.as_deref().unwrap_or("?"))
             } else {
-                format!(
-                    "{} TPP exceed what {} has left ({} TPP)",
-                    outcome.tpp, outcome.pool, outcome.available_tpp
-                )
+                format!("{} TPP exceed what {} has left ({} TPP)", outcome.tpp, outcome.pool, outcome.available_tpp)
             };
             let mut p = Problem::new(StatusCode::CONFLICT, code, detail);
             if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&outcome) {
@@ -416,13 +338,7 @@ async fn settle(st: Arc<AppState>, caller: Caller, id: String, post: bool) -> An
     let date = OffsetDateTime::now_utc().date();
     let r = blocking(move || {
         st.ledger
-            .with(|l| {
-                if post {
-                    l.post(&id, date, &m)
-                } else {
-                    l.void(&id, date, &m)
-                }
-            })
+            .with(|l| if post { l.post(&id, date, &m) } else { l.void(&id, date, &m) })
             .map_err(|e| Problem::from_ledger(&e))
     })
     .await?;
@@ -446,19 +362,10 @@ struct PoolQuery {
 }
 
 /// `GET /v1/reservations?pool=` (viewer).
-async fn reservations(
-    State(st): St,
-    caller: Caller,
-    q: Result<Query<PoolQuery>, QueryRejection>,
-) -> Answer {
+async fn reservations(State(st): St, caller: Caller, q: Result<Query<PoolQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Viewer, "reading reservations")?;
     let pool = query(q)?.pool;
-    let list = blocking(move || {
-        st.ledger
-            .with(|l| l.list(&pool))
-            .map_err(|e| Problem::from_ledger(&e))
-    })
-    .await?;
+    let list = blocking(move || st.ledger.with(|l| l.list(&pool)).map_err(|e| Problem::from_ledger(&e))).await?;
     Ok(Json(list).into_response())
 }
 
@@ -475,34 +382,25 @@ struct AuditQuery {
 const AUDIT_PAGE: u64 = 1000;
 
 /// `GET /v1/audit?after=&limit=` (viewer): `{"entries": [...], "next_after": N or null}`.
-async fn audit(
-    State(st): St,
-    caller: Caller,
-    q: Result<Query<AuditQuery>, QueryRejection>,
-) -> Answer {
+async fn audit(State(st): St, caller: Caller, q: Result<Query<AuditQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Viewer, "reading the audit log")?;
     let q = query(q)?;
     let limit = q.limit.unwrap_or(AUDIT_PAGE).clamp(1, AUDIT_PAGE);
-    let entries = blocking(move || {
-        st.ledger
-            .with(|l| l.audit(q.after, limit))
-            .map_err(|e| Problem::from_ledger(&e))
-    })
-    .await?;
-    let next_after = (entries.len() as u64 == limit)
-        .then(|| entries.last().map(|e| e.seq))
-        .flatten();
+    let entries =
+        blocking(move || st.ledger.with(|l| l.audit(q.after, limit)).map_err(|e| Problem::from_ledger(&e))).await?;
+    let next_after = (entries.len() as u64 == limit).then(|| entries.last().map(|e| e.seq)).flatten();
     Ok(Json(serde_json::json!({"entries": entries, "next_after": next_after})).into_response())
 }
 
 /// `GET /v1/audit/verify` (viewer): as `tiergate ledger verify`.
 async fn verify(State(st): St, caller: Caller) -> Answer {
     caller.require(Role::Viewer, "verifying the audit log")?;
-    let report = blocking(move || {
-        st.ledger
-            .with(|l| l.verify())
-            .map_err(|e| Problem::from_ledger(&e))
-    })
-    .await?;
+    let report = blocking(move || st.ledger.with(|l| l.verify()).map_err(|e| Problem::from_ledger(&e))).await?;
     Ok(Json(report).into_response())
+}
+
+/// `GET /metrics` (viewer): Prometheus text format.
+async fn metrics(State(st): St, caller: Caller) -> Answer {
+    caller.require(Role::Viewer, "reading metrics")?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render()).into_response())
 }

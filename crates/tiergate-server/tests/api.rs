@@ -1,10 +1,5 @@
 //! The router in process (tower `oneshot`): every endpoint, every error status, the role matrix.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::sync::Arc;
 
@@ -26,34 +21,17 @@ struct Api {
 impl Api {
     fn new(limits: Limits) -> Api {
         let env = Env::builtin().unwrap();
-        let dir = std::env::temp_dir().join(format!(
-            "tiergate-api-{}-{}",
-            std::process::id(),
-            rand_suffix()
-        ));
+        let dir = std::env::temp_dir().join(format!("tiergate-api-{}-{}", std::process::id(), rand_suffix()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut ledger = Ledger::open(
-            &format!("sqlite://{}", dir.join("api.db").display()),
-            Arc::new(env.pack.clone()),
-        )
-        .unwrap();
+        let mut ledger =
+            Ledger::open(&format!("sqlite://{}", dir.join("api.db").display()), Arc::new(env.pack.clone())).unwrap();
         let now = time::OffsetDateTime::now_utc();
         let tokens = Role::ALL
             .iter()
-            .map(|r| {
-                (
-                    *r,
-                    ledger
-                        .create_token(&format!("{}-token", r.as_str()), *r, now)
-                        .unwrap(),
-                )
-            })
+            .map(|r| (*r, ledger.create_token(&format!("{}-token", r.as_str()), *r, now).unwrap()))
             .collect();
         let state = Arc::new(AppState::new(env, SharedLedger::new(ledger), limits));
-        Api {
-            app: router(state),
-            tokens,
-        }
+        Api { app: router(state), tokens }
     }
 
     fn token(&self, role: Role) -> &str {
@@ -74,38 +52,17 @@ impl Api {
         if body.is_some() {
             req = req.header("content-type", "application/json");
         }
-        let resp = self
-            .app
-            .clone()
-            .oneshot(req.body(body.map_or_else(Body::empty, Body::from)).unwrap())
-            .await
-            .unwrap();
+        let resp =
+            self.app.clone().oneshot(req.body(body.map_or_else(Body::empty, Body::from)).unwrap()).await.unwrap();
         let status = resp.status();
-        let ctype = resp
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
+        let ctype = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         (status, ctype, value)
     }
 
-    async fn as_role(
-        &self,
-        role: Role,
-        method: &str,
-        uri: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let (s, _, v) = self
-            .call(
-                method,
-                uri,
-                Some(self.token(role)),
-                body.map(|b| b.to_string()),
-            )
-            .await;
+    async fn as_role(&self, role: Role, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let (s, _, v) = self.call(method, uri, Some(self.token(role)), body.map(|b| b.to_string())).await;
         (s, v)
     }
 }
@@ -123,46 +80,17 @@ fn order(id: &str, quantity: u64, dest: &str) -> Value {
 fn endpoints() -> Vec<(&'static str, String, Option<Value>, Role)> {
     vec![
         ("GET", "/v1/items".into(), None, Role::Viewer),
-        (
-            "GET",
-            "/v1/items/nvidia-h100-sxm".into(),
-            None,
-            Role::Viewer,
-        ),
+        ("GET", "/v1/items/nvidia-h100-sxm".into(), None, Role::Viewer),
         ("GET", "/v1/countries".into(), None, Role::Viewer),
         ("GET", "/v1/countries/MY".into(), None, Role::Viewer),
-        (
-            "GET",
-            "/v1/pools/country:SG?date=2025-06-01".into(),
-            None,
-            Role::Viewer,
-        ),
-        (
-            "GET",
-            "/v1/reservations?pool=country:SG".into(),
-            None,
-            Role::Viewer,
-        ),
+        ("GET", "/v1/pools/country:SG?date=2025-06-01".into(), None, Role::Viewer),
+        ("GET", "/v1/reservations?pool=country:SG".into(), None, Role::Viewer),
         ("GET", "/v1/audit".into(), None, Role::Viewer),
         ("GET", "/v1/audit/verify".into(), None, Role::Viewer),
-        (
-            "POST",
-            "/v1/classify".into(),
-            Some(json!({"item": "nvidia-h100-sxm"})),
-            Role::Analyst,
-        ),
-        (
-            "POST",
-            "/v1/determinations".into(),
-            Some(order("m1", 10, "SG")),
-            Role::Analyst,
-        ),
-        (
-            "POST",
-            "/v1/determinations?record=true".into(),
-            Some(order("m2", 10, "SG")),
-            Role::Officer,
-        ),
+        ("GET", "/metrics".into(), None, Role::Viewer),
+        ("POST", "/v1/classify".into(), Some(json!({"item": "nvidia-h100-sxm"})), Role::Analyst),
+        ("POST", "/v1/determinations".into(), Some(order("m1", 10, "SG")), Role::Analyst),
+        ("POST", "/v1/determinations?record=true".into(), Some(order("m2", 10, "SG")), Role::Officer),
         (
             "POST",
             "/v1/reservations".into(),
@@ -176,27 +104,16 @@ fn endpoints() -> Vec<(&'static str, String, Option<Value>, Role)> {
 async fn no_token_no_entry() {
     let api = Api::new(Limits::default());
     let (s, _, v) = api.call("GET", "/healthz", None, None).await;
-    assert_eq!(
-        (s, v["status"].as_str()),
-        (StatusCode::OK, Some("ok")),
-        "liveness needs no token"
-    );
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("ok")), "liveness needs no token");
     for (method, uri, body, _) in endpoints() {
         for token in [None, Some("tg_wrong"), Some("not-bearer")] {
-            let (s, ctype, v) = api
-                .call(method, &uri, token, body.as_ref().map(Value::to_string))
-                .await;
+            let (s, ctype, v) = api.call(method, &uri, token, body.as_ref().map(Value::to_string)).await;
             assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {uri} with {token:?}");
             assert_eq!(ctype, "application/problem+json");
-            assert_eq!(
-                (v["status"].as_u64(), v["code"].as_str()),
-                (Some(401), Some("unauthorized"))
-            );
+            assert_eq!((v["status"].as_u64(), v["code"].as_str()), (Some(401), Some("unauthorized")));
         }
     }
-    let (s, _, _) = api
-        .call("GET", "/readyz", Some(api.token(Role::Viewer)), None)
-        .await;
+    let (s, _, _) = api.call("GET", "/readyz", Some(api.token(Role::Viewer)), None).await;
     assert_eq!(s, StatusCode::OK);
 }
 
@@ -218,10 +135,7 @@ async fn roles_are_enforced() {
                 assert!(s.is_success(), "{method} {uri} as {role:?}: {s} {v}");
             } else {
                 assert_eq!(s, StatusCode::FORBIDDEN, "{method} {uri} as {role:?}");
-                assert!(
-                    v["detail"].as_str().unwrap().contains(least.as_str()),
-                    "{v}"
-                );
+                assert!(v["detail"].as_str().unwrap().contains(least.as_str()), "{v}");
             }
         }
     }
@@ -229,226 +143,93 @@ async fn roles_are_enforced() {
 
 #[tokio::test]
 async fn determinations_single_and_batch() {
-    let api = Api::new(Limits {
-        max_body_bytes: 64 * 1024,
-        max_batch: 3,
-    });
+    let api = Api::new(Limits { max_body_bytes: 64 * 1024, max_batch: 3 });
+    let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations", Some(order("d1", 1000, "MY"))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((v["authorization"].as_str(), v["tier"].as_u64()), (Some("LPP"), Some(2)));
+    assert!(v.get("recorded").is_none());
+
     let (s, v) = api
         .as_role(
             Role::Analyst,
             "POST",
             "/v1/determinations",
-            Some(order("d1", 1000, "MY")),
+            Some(json!({"requests": [order("b1", 1, "DE"), order("b2", 1, "Atlantis"), order("b3", 1, "CN")]})),
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(
-        (v["authorization"].as_str(), v["tier"].as_u64()),
-        (Some("LPP"), Some(2))
-    );
-    assert!(v.get("recorded").is_none());
-
-    let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations", Some(json!({"requests": [order("b1", 1, "DE"), order("b2", 1, "Atlantis"), order("b3", 1, "CN")]}))).await;
-    assert_eq!(s, StatusCode::OK);
     let d = v["determinations"].as_array().unwrap();
     assert_eq!(
-        (
-            d[0]["authorization"].as_str(),
-            d[1]["error"]["code"].as_str(),
-            d[2]["review_policy"].as_str()
-        ),
+        (d[0]["authorization"].as_str(), d[1]["error"]["code"].as_str(), d[2]["review_policy"].as_str()),
         (Some("AIA"), Some("unknown_country"), Some("denial"))
     );
 
     // Errors: 400 not JSON, 422 invalid, 413 too many or too big.
-    let (s, _, v) = api
-        .call(
-            "POST",
-            "/v1/determinations",
-            Some(api.token(Role::Analyst)),
-            Some("{not json".into()),
-        )
-        .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("malformed_json"))
-    );
-    let (s, v) = api
-        .as_role(
-            Role::Analyst,
-            "POST",
-            "/v1/determinations",
-            Some(order("e1", 1, "Atlantis")),
-        )
-        .await;
+    let (s, _, v) =
+        api.call("POST", "/v1/determinations", Some(api.token(Role::Analyst)), Some("{not json".into())).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed_json")));
+    let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations", Some(order("e1", 1, "Atlantis"))).await;
     assert_eq!(
         (s, v["code"].as_str(), v["field"].as_str()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("unknown_country"),
-            Some("destination")
-        )
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_country"), Some("destination"))
     );
     let mut negative = order("e2", 1, "MY");
     negative["quantity"] = json!(-3);
+    let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations", Some(negative)).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_quantity")));
     let (s, v) = api
-        .as_role(Role::Analyst, "POST", "/v1/determinations", Some(negative))
+        .as_role(Role::Analyst, "POST", "/v1/determinations", Some(json!({"requests": vec![order("x", 1, "MY"); 4]})))
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_quantity"))
-    );
-    let (s, v) = api
-        .as_role(
-            Role::Analyst,
-            "POST",
-            "/v1/determinations",
-            Some(json!({"requests": vec![order("x", 1, "MY"); 4]})),
-        )
-        .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::PAYLOAD_TOO_LARGE, Some("batch_too_large"))
-    );
+    assert_eq!((s, v["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("batch_too_large")));
     let big = format!("{{\"requests\": [\"{}\"]}}", "x".repeat(70 * 1024));
-    let (s, _, v) = api
-        .call(
-            "POST",
-            "/v1/determinations",
-            Some(api.token(Role::Analyst)),
-            Some(big),
-        )
-        .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::PAYLOAD_TOO_LARGE, Some("body_too_large"))
-    );
+    let (s, _, v) = api.call("POST", "/v1/determinations", Some(api.token(Role::Analyst)), Some(big)).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("body_too_large")));
 }
 
 #[tokio::test]
 async fn recording_reserves_and_attributes() {
     let api = Api::new(Limits::default());
-    let (s, v) = api
-        .as_role(
-            Role::Officer,
-            "POST",
-            "/v1/determinations?record=true",
-            Some(order("r1", 20000, "SG")),
-        )
-        .await;
+    let (s, v) =
+        api.as_role(Role::Officer, "POST", "/v1/determinations?record=true", Some(order("r1", 20000, "SG"))).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(
-        (
-            v["review_policy"].as_str(),
-            v["recorded"]["status"].as_str()
-        ),
-        (Some("approval"), Some("reserved"))
-    );
-    let (_, v) = api
-        .as_role(
-            Role::Officer,
-            "POST",
-            "/v1/determinations?record=true",
-            Some(order("r1", 20000, "SG")),
-        )
-        .await;
-    assert_eq!(
-        v["recorded"]["status"], "exists",
-        "a retry counts nothing twice"
-    );
-    let (_, b) = api
-        .as_role(
-            Role::Viewer,
-            "GET",
-            "/v1/pools/country:SG?date=2025-06-01",
-            None,
-        )
-        .await;
+    assert_eq!((v["review_policy"].as_str(), v["recorded"]["status"].as_str()), (Some("approval"), Some("reserved")));
+    let (_, v) =
+        api.as_role(Role::Officer, "POST", "/v1/determinations?record=true", Some(order("r1", 20000, "SG"))).await;
+    assert_eq!(v["recorded"]["status"], "exists", "a retry counts nothing twice");
+    let (_, b) = api.as_role(Role::Viewer, "GET", "/v1/pools/country:SG?date=2025-06-01", None).await;
     assert_eq!(b["pending_tpp"], 316_640_000);
-    let (_, list) = api
-        .as_role(
-            Role::Viewer,
-            "GET",
-            "/v1/reservations?pool=country:SG",
-            None,
-        )
-        .await;
+    let (_, list) = api.as_role(Role::Viewer, "GET", "/v1/reservations?pool=country:SG", None).await;
     assert_eq!(
         (list[0]["actor"].as_str(), list[0]["reason"].as_str()),
         (Some("officer-token"), Some("determination r1")),
         "attributed to the token"
     );
-    let (s, v) = api
-        .as_role(
-            Role::Officer,
-            "POST",
-            "/v1/determinations?record=maybe",
-            Some(order("r2", 1, "SG")),
-        )
-        .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_value"))
-    );
+    let (s, v) =
+        api.as_role(Role::Officer, "POST", "/v1/determinations?record=maybe", Some(order("r2", 1, "SG"))).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_value")));
 }
 
 #[tokio::test]
 async fn reservations_lifecycle_and_errors() {
     let api = Api::new(Limits::default());
     let reserve = |key: &str, tpp: u64| json!({"pool": "country:SG", "tpp": tpp, "key": key, "date": "2025-06-01"});
-    let (s, v) = api
-        .as_role(
-            Role::Officer,
-            "POST",
-            "/v1/reservations",
-            Some(reserve("k1", 700_000_000)),
-        )
-        .await;
+    let (s, v) = api.as_role(Role::Officer, "POST", "/v1/reservations", Some(reserve("k1", 700_000_000))).await;
     assert_eq!(
         (s, v["status"].as_str(), v["available_tpp"].as_u64()),
         (StatusCode::CREATED, Some("reserved"), Some(90_000_000))
     );
     let id = v["id"].as_str().unwrap().to_owned();
-    let (s, v) = api
-        .as_role(
-            Role::Officer,
-            "POST",
-            "/v1/reservations",
-            Some(reserve("k1", 700_000_000)),
-        )
-        .await;
+    let (s, v) = api.as_role(Role::Officer, "POST", "/v1/reservations", Some(reserve("k1", 700_000_000))).await;
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("exists")));
-    let (s, v) = api
-        .as_role(
-            Role::Officer,
-            "POST",
-            "/v1/reservations",
-            Some(reserve("k1", 5)),
-        )
-        .await;
+    let (s, v) = api.as_role(Role::Officer, "POST", "/v1/reservations", Some(reserve("k1", 5))).await;
     assert_eq!(
         (s, v["code"].as_str(), v["id"].as_str()),
-        (
-            StatusCode::CONFLICT,
-            Some("idempotency_conflict"),
-            Some(id.as_str())
-        )
+        (StatusCode::CONFLICT, Some("idempotency_conflict"), Some(id.as_str()))
     );
-    let (s, v) = api
-        .as_role(
-            Role::Officer,
-            "POST",
-            "/v1/reservations",
-            Some(reserve("k2", 100_000_000)),
-        )
-        .await;
+    let (s, v) = api.as_role(Role::Officer, "POST", "/v1/reservations", Some(reserve("k2", 100_000_000))).await;
     assert_eq!(
         (s, v["code"].as_str(), v["available_tpp"].as_u64()),
-        (
-            StatusCode::CONFLICT,
-            Some("exceeds_allocation"),
-            Some(90_000_000)
-        )
+        (StatusCode::CONFLICT, Some("exceeds_allocation"), Some(90_000_000))
     );
     let (s, v) = api
         .as_role(
@@ -458,106 +239,30 @@ async fn reservations_lifecycle_and_errors() {
             Some(json!({"pool": "country:DE", "tpp": 1, "key": "k3", "date": "2025-06-01"})),
         )
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("undefined_pool"))
-    );
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("undefined_pool")));
     let (s, v) = api
-        .as_role(
-            Role::Officer,
-            "POST",
-            "/v1/reservations",
-            Some(json!({"pool": "country:SG", "tpp": -1, "key": "k4"})),
-        )
+        .as_role(Role::Officer, "POST", "/v1/reservations", Some(json!({"pool": "country:SG", "tpp": -1, "key": "k4"})))
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_value"))
-    );
-    let (s, v) = api
-        .as_role(
-            Role::Officer,
-            "POST",
-            &format!("/v1/reservations/{id}/post"),
-            None,
-        )
-        .await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_value")));
+    let (s, v) = api.as_role(Role::Officer, "POST", &format!("/v1/reservations/{id}/post"), None).await;
     assert_eq!((s, v["state"].as_str()), (StatusCode::OK, Some("posted")));
-    let (s, v) = api
-        .as_role(
-            Role::Officer,
-            "POST",
-            &format!("/v1/reservations/{id}/void"),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::CONFLICT, Some("not_pending"))
-    );
-    let (s, _) = api
-        .as_role(Role::Officer, "POST", "/v1/reservations/res-999/post", None)
-        .await;
+    let (s, v) = api.as_role(Role::Officer, "POST", &format!("/v1/reservations/{id}/void"), None).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("not_pending")));
+    let (s, _) = api.as_role(Role::Officer, "POST", "/v1/reservations/res-999/post", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, b) = api
-        .as_role(
-            Role::Viewer,
-            "GET",
-            "/v1/pools/country:SG?date=2025-06-01",
-            None,
-        )
-        .await;
-    assert_eq!(
-        (s, b["posted_tpp"].as_u64()),
-        (StatusCode::OK, Some(700_000_000))
-    );
-    let (s, v) = api
-        .as_role(Role::Viewer, "GET", "/v1/pools/country:DE", None)
-        .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("undefined_pool"))
-    );
-    let (s, v) = api
-        .as_role(
-            Role::Viewer,
-            "GET",
-            "/v1/pools/country:SG?date=tomorrow",
-            None,
-        )
-        .await;
-    assert_eq!(
-        (s, v["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("date"))
-    );
+    let (s, b) = api.as_role(Role::Viewer, "GET", "/v1/pools/country:SG?date=2025-06-01", None).await;
+    assert_eq!((s, b["posted_tpp"].as_u64()), (StatusCode::OK, Some(700_000_000)));
+    let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/pools/country:DE", None).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("undefined_pool")));
+    let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/pools/country:SG?date=tomorrow", None).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("date")));
 
-    let (_, page) = api
-        .as_role(Role::Viewer, "GET", "/v1/audit?limit=1", None)
-        .await;
-    assert_eq!(
-        (
-            page["entries"].as_array().unwrap().len(),
-            page["next_after"].as_u64()
-        ),
-        (1, Some(1))
-    );
-    let (_, page) = api
-        .as_role(Role::Viewer, "GET", "/v1/audit?after=1", None)
-        .await;
-    assert_eq!(
-        (
-            page["entries"][0]["action"].as_str(),
-            page["next_after"].as_u64()
-        ),
-        (Some("post"), None)
-    );
-    let (_, v) = api
-        .as_role(Role::Viewer, "GET", "/v1/audit/verify", None)
-        .await;
-    assert_eq!(
-        (v["ok"].as_bool(), v["entries"].as_u64()),
-        (Some(true), Some(2))
-    );
+    let (_, page) = api.as_role(Role::Viewer, "GET", "/v1/audit?limit=1", None).await;
+    assert_eq!((page["entries"].as_array().unwrap().len(), page["next_after"].as_u64()), (1, Some(1)));
+    let (_, page) = api.as_role(Role::Viewer, "GET", "/v1/audit?after=1", None).await;
+    assert_eq!((page["entries"][0]["action"].as_str(), page["next_after"].as_u64()), (Some("post"), None));
+    let (_, v) = api.as_role(Role::Viewer, "GET", "/v1/audit/verify", None).await;
+    assert_eq!((v["ok"].as_bool(), v["entries"].as_u64()), (Some(true), Some(2)));
 }
 
 #[tokio::test]
@@ -565,66 +270,77 @@ async fn reference_data_and_not_found() {
     let api = Api::new(Limits::default());
     let (_, items) = api.as_role(Role::Viewer, "GET", "/v1/items", None).await;
     assert_eq!(items.as_array().unwrap().len(), 27);
-    let (_, h100) = api
-        .as_role(Role::Viewer, "GET", "/v1/items/nvidia-h100-sxm", None)
-        .await;
-    assert_eq!(
-        (h100["tpp"].as_u64(), h100["eccn"].as_str()),
-        (Some(15832), Some("3A090.a"))
-    );
-    let (s, _) = api
-        .as_role(Role::Viewer, "GET", "/v1/items/nvidia-h9000", None)
-        .await;
+    let (_, h100) = api.as_role(Role::Viewer, "GET", "/v1/items/nvidia-h100-sxm", None).await;
+    assert_eq!((h100["tpp"].as_u64(), h100["eccn"].as_str()), (Some(15832), Some("3A090.a")));
+    let (s, _) = api.as_role(Role::Viewer, "GET", "/v1/items/nvidia-h9000", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (_, kh) = api
-        .as_role(
-            Role::Viewer,
-            "GET",
-            "/v1/countries/Cambodia?date=2026-03-01",
-            None,
-        )
-        .await;
-    assert_eq!(
-        (kh["code"].as_str(), kh["tier"].as_u64()),
-        (Some("KH"), Some(2))
-    );
-    let (_, all) = api
-        .as_role(Role::Viewer, "GET", "/v1/countries?date=2025-06-01", None)
-        .await;
-    assert_eq!(
-        all.as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["tier"] == 1)
-            .count(),
-        19
-    );
-    let (s, _) = api
-        .as_role(Role::Viewer, "GET", "/v1/countries/Atlantis", None)
-        .await;
+    let (_, kh) = api.as_role(Role::Viewer, "GET", "/v1/countries/Cambodia?date=2026-03-01", None).await;
+    assert_eq!((kh["code"].as_str(), kh["tier"].as_u64()), (Some("KH"), Some(2)));
+    let (_, all) = api.as_role(Role::Viewer, "GET", "/v1/countries?date=2025-06-01", None).await;
+    assert_eq!(all.as_array().unwrap().iter().filter(|c| c["tier"] == 1).count(), 19);
+    let (s, _) = api.as_role(Role::Viewer, "GET", "/v1/countries/Atlantis", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, c) = api.as_role(Role::Analyst, "POST", "/v1/classify", Some(json!({"item": {"tpp": 3000, "die_area_mm2": 1500, "datacenter": true}, "quantity": 2}))).await;
-    assert_eq!(
-        (s, c["eccn"].as_str(), c["tpp_total"].as_u64()),
-        (StatusCode::OK, Some("3A090.b"), Some(6000))
-    );
     let (s, c) = api
         .as_role(
             Role::Analyst,
             "POST",
             "/v1/classify",
-            Some(json!({"item": {"tpp": 3000, "datacenter": true}})),
+            Some(json!({"item": {"tpp": 3000, "die_area_mm2": 1500, "datacenter": true}, "quantity": 2})),
         )
         .await;
-    assert_eq!(
-        (s, c["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("item.die_area_mm2"))
-    );
-    let (s, _, v) = api
-        .call("GET", "/v2/nothing", Some(api.token(Role::Viewer)), None)
+    assert_eq!((s, c["eccn"].as_str(), c["tpp_total"].as_u64()), (StatusCode::OK, Some("3A090.b"), Some(6000)));
+    let (s, c) = api
+        .as_role(Role::Analyst, "POST", "/v1/classify", Some(json!({"item": {"tpp": 3000, "datacenter": true}})))
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("not_found"))
-    );
+    assert_eq!((s, c["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("item.die_area_mm2")));
+    let (s, _, v) = api.call("GET", "/v2/nothing", Some(api.token(Role::Viewer)), None).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+}
+
+#[tokio::test]
+async fn metrics_count_routes_authorizations_and_reservations() {
+    let api = Api::new(Limits::default());
+    api.as_role(Role::Analyst, "POST", "/v1/determinations", Some(order("m1", 1000, "MY"))).await;
+    api.as_role(
+        Role::Analyst,
+        "POST",
+        "/v1/determinations",
+        Some(json!({"requests": [order("m2", 1, "DE"), order("m3", 1, "Atlantis")]})),
+    )
+    .await;
+    api.as_role(
+        Role::Officer,
+        "POST",
+        "/v1/reservations",
+        Some(json!({"pool": "country:SG", "tpp": 5, "key": "mk", "date": "2025-06-01"})),
+    )
+    .await;
+    api.as_role(
+        Role::Officer,
+        "POST",
+        "/v1/reservations",
+        Some(json!({"pool": "country:SG", "tpp": 900000000, "key": "mk2", "date": "2025-06-01"})),
+    )
+    .await;
+    api.as_role(Role::Viewer, "GET", "/v1/items/nvidia-h20", None).await;
+    let req = Request::builder()
+        .uri("/metrics")
+        .header("authorization", format!("Bearer {}", api.token(Role::Viewer)))
+        .body(Body::empty())
+        .unwrap();
+    let resp = api.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    for line in [
+        r#"tiergate_http_requests_total{method="POST",route="/v1/determinations",status="200"} 2"#,
+        r#"tiergate_http_requests_total{method="GET",route="/v1/items/{id}",status="200"} 1"#,
+        r#"tiergate_determinations_total{authorization="LPP"} 1"#,
+        r#"tiergate_determinations_total{authorization="AIA"} 1"#,
+        r#"tiergate_determinations_total{authorization="error"} 1"#,
+        r#"tiergate_reservations_total{outcome="reserved"} 1"#,
+        r#"tiergate_reservations_total{outcome="exceeds_allocation"} 1"#,
+        r#"tiergate_http_request_duration_seconds_count{method="POST",route="/v1/reservations"} 2"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing `{line}` in:\n{text}");
+    }
 }

@@ -11,12 +11,7 @@
 //! n = n + 1 WHERE id = 1`) with the same durability as the ledger (SQLite: WAL, synchronous=FULL, BEGIN
 //! IMMEDIATE; PostgreSQL: default fsync and synchronous_commit); bench/ledger.sh also measures the PostgreSQL
 //! floor with pgbench. Prints one JSON line: mode, backend, clients, operations, seconds, per_second.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,19 +29,14 @@ fn main() {
     let clients: usize = clients.parse().unwrap();
     let per_client: usize = per_client.parse().unwrap();
     let pack = Arc::new(builtin::pack(builtin::countries().unwrap()).unwrap());
-    let backend = if url.starts_with("sqlite://") {
-        "sqlite"
-    } else {
-        "postgres"
-    };
+    let backend = if url.starts_with("sqlite://") { "sqlite" } else { "postgres" };
     if mode == "floor" {
         floor_setup(url);
     } else {
         Ledger::open(url, Arc::clone(&pack)).unwrap(); // migrate before the clock starts
     }
     let run_id = OffsetDateTime::now_utc().unix_timestamp_nanos();
-    let shared = (mode == "shared")
-        .then(|| SharedLedger::new(Ledger::open(url, Arc::clone(&pack)).unwrap()));
+    let shared = (mode == "shared").then(|| SharedLedger::new(Ledger::open(url, Arc::clone(&pack)).unwrap()));
     let start = Instant::now();
     std::thread::scope(|s| {
         for c in 0..clients {
@@ -55,20 +45,9 @@ fn main() {
                 if let Some(shared) = shared {
                     let pool = format!("lpp:bench-{c}:2025");
                     for i in 0..per_client {
-                        let meta = Meta {
-                            actor: format!("bench-{c}"),
-                            reason: None,
-                            at: OffsetDateTime::now_utc(),
-                        };
+                        let meta = Meta { actor: format!("bench-{c}"), reason: None, at: OffsetDateTime::now_utc() };
                         let r = shared
-                            .reserve(
-                                &pool,
-                                1,
-                                &format!("{run_id}-{c}-{i}"),
-                                date!(2025 - 06 - 01),
-                                None,
-                                &meta,
-                            )
+                            .reserve(&pool, 1, &format!("{run_id}-{c}-{i}"), date!(2025 - 06 - 01), None, &meta)
                             .unwrap();
                         assert_eq!(r.status, ReserveStatus::Reserved);
                     }
@@ -78,20 +57,9 @@ fn main() {
                     let mut l = Ledger::open(&url, pack).unwrap();
                     let pool = format!("lpp:bench-{c}:2025");
                     for i in 0..per_client {
-                        let meta = Meta {
-                            actor: format!("bench-{c}"),
-                            reason: None,
-                            at: OffsetDateTime::now_utc(),
-                        };
+                        let meta = Meta { actor: format!("bench-{c}"), reason: None, at: OffsetDateTime::now_utc() };
                         let r = l
-                            .reserve(
-                                &pool,
-                                1,
-                                &format!("{run_id}-{c}-{i}"),
-                                date!(2025 - 06 - 01),
-                                None,
-                                &meta,
-                            )
+                            .reserve(&pool, 1, &format!("{run_id}-{c}-{i}"), date!(2025 - 06 - 01), None, &meta)
                             .unwrap();
                         assert_eq!(r.status, ReserveStatus::Reserved);
                     }
@@ -111,8 +79,7 @@ fn main() {
 fn floor_setup(url: &str) {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let c = rusqlite::Connection::open(path).unwrap();
-        c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
-            .unwrap();
+        c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(())).unwrap();
         c.execute_batch(
             "CREATE TABLE IF NOT EXISTS floor_log (id INTEGER PRIMARY KEY, client INTEGER NOT NULL, n INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS floor_counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
@@ -137,31 +104,21 @@ fn floor_client(url: &str, client: usize, n: usize) {
         c.busy_timeout(std::time::Duration::from_secs(60)).unwrap();
         c.execute_batch("PRAGMA synchronous = FULL").unwrap();
         for i in 0..n as i64 {
-            let tx = c
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .unwrap();
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
             tx.prepare_cached("INSERT INTO floor_log (client, n) VALUES (?1, ?2)")
                 .unwrap()
                 .execute([client, i])
                 .unwrap();
-            tx.prepare_cached("UPDATE floor_counter SET n = n + 1 WHERE id = 1")
-                .unwrap()
-                .execute([])
-                .unwrap();
+            tx.prepare_cached("UPDATE floor_counter SET n = n + 1 WHERE id = 1").unwrap().execute([]).unwrap();
             tx.commit().unwrap();
         }
     } else {
         let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
-        let insert = c
-            .prepare("INSERT INTO floor_log (client, n) VALUES ($1, $2)")
-            .unwrap();
-        let update = c
-            .prepare("UPDATE floor_counter SET n = n + 1 WHERE id = 1")
-            .unwrap();
+        let insert = c.prepare("INSERT INTO floor_log (client, n) VALUES ($1, $2)").unwrap();
+        let update = c.prepare("UPDATE floor_counter SET n = n + 1 WHERE id = 1").unwrap();
         for i in 0..n as i64 {
             let mut tx = c.transaction().unwrap();
-            tx.execute(&insert, &[&(client as i32), &(i as i32)])
-                .unwrap();
+            tx.execute(&insert, &[&(client as i32), &(i as i32)]).unwrap();
             tx.execute(&update, &[]).unwrap();
             tx.commit().unwrap();
         }

@@ -47,9 +47,7 @@ impl State {
     }
 
     pub fn parse(s: &str) -> Option<State> {
-        [State::Pending, State::Posted, State::Voided, State::Expired]
-            .into_iter()
-            .find(|st| st.as_str() == s)
+        [State::Pending, State::Posted, State::Voided, State::Expired].into_iter().find(|st| st.as_str() == s)
     }
 }
 
@@ -145,11 +143,7 @@ pub enum LedgerError {
     #[error("{0}")]
     Conflict(String),
     #[error("reservation `{id}` is {state}; only a pending reservation can be {action}")]
-    NotPending {
-        id: String,
-        state: &'static str,
-        action: &'static str,
-    },
+    NotPending { id: String, state: &'static str, action: &'static str },
     #[error("the database URL `{0}` is neither sqlite://PATH nor postgres://...")]
     BadUrl(String),
     #[error("database: {0}")]
@@ -177,10 +171,7 @@ impl LedgerError {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            LedgerError::Pool(_)
-                | LedgerError::BadInput(_)
-                | LedgerError::NotFound(_)
-                | LedgerError::BadUrl(_)
+            LedgerError::Pool(_) | LedgerError::BadInput(_) | LedgerError::NotFound(_) | LedgerError::BadUrl(_)
         )
     }
 }
@@ -202,27 +193,13 @@ impl From<postgres::Error> for LedgerError {
 pub trait Store: Send {
     /// Reserves `req.tpp` in `req.pool` if pending + posted + tpp <= `cap`; expires overdue reservations of the
     /// pool first. A known key with the same pool, TPP and expiry answers `exists`; with another, `rejected`.
-    fn reserve(
-        &mut self,
-        req: &ReserveRequest,
-        cap: u64,
-        meta: &Meta,
-    ) -> Result<ReserveOutcome, LedgerError>;
+    fn reserve(&mut self, req: &ReserveRequest, cap: u64, meta: &Meta) -> Result<ReserveOutcome, LedgerError>;
     /// Several reservations in one transaction and one commit (group commit), each judged as `reserve` would
     /// in order; a database error fails them all.
-    fn reserve_batch(
-        &mut self,
-        items: &[(ReserveRequest, u64, Meta)],
-    ) -> Result<Vec<ReserveOutcome>, LedgerError>;
+    fn reserve_batch(&mut self, items: &[(ReserveRequest, u64, Meta)]) -> Result<Vec<ReserveOutcome>, LedgerError>;
     /// Moves a pending reservation to `Posted` or `Voided`. Repeating the same move returns the reservation as
     /// it is; a reservation past its expiry on `date` is expired instead and reported as not pending.
-    fn settle(
-        &mut self,
-        id: &str,
-        to: State,
-        date: Date,
-        meta: &Meta,
-    ) -> Result<Reservation, LedgerError>;
+    fn settle(&mut self, id: &str, to: State, date: Date, meta: &Meta) -> Result<Reservation, LedgerError>;
     /// Posted TPP and pending TPP of reservations not expired on `date`.
     fn totals(&mut self, pool: &str, date: Date) -> Result<(u64, u64), LedgerError>;
     fn get(&mut self, id: &str) -> Result<Option<Reservation>, LedgerError>;
@@ -232,13 +209,7 @@ pub trait Store: Send {
     fn audit(&mut self, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError>;
     fn dump(&mut self) -> Result<Dump, LedgerError>;
     /// Stores a token; `false` if the name is taken.
-    fn create_token(
-        &mut self,
-        name: &str,
-        role: Role,
-        hash: &str,
-        at: &str,
-    ) -> Result<bool, LedgerError>;
+    fn create_token(&mut self, name: &str, role: Role, hash: &str, at: &str) -> Result<bool, LedgerError>;
     fn list_tokens(&mut self) -> Result<Vec<TokenInfo>, LedgerError>;
     /// Revokes a token; `false` if no live token has that name.
     fn revoke_token(&mut self, name: &str, at: &str) -> Result<bool, LedgerError>;
@@ -272,10 +243,7 @@ pub struct Ledger {
 
 impl Ledger {
     pub fn open(url: &str, pack: Arc<Pack>) -> Result<Ledger, LedgerError> {
-        Ok(Ledger {
-            store: open_store(url)?,
-            pack,
-        })
+        Ok(Ledger { store: open_store(url)?, pack })
     }
 
     pub fn with_store(store: Box<dyn Store>, pack: Arc<Pack>) -> Ledger {
@@ -352,30 +320,18 @@ impl Ledger {
     }
 
     /// Creates a token and returns its secret, shown this once. Names are 1 to 64 letters, digits, `-`, `_`, `.`.
-    pub fn create_token(
-        &mut self,
-        name: &str,
-        role: Role,
-        at: OffsetDateTime,
-    ) -> Result<String, LedgerError> {
+    pub fn create_token(&mut self, name: &str, role: Role, at: OffsetDateTime) -> Result<String, LedgerError> {
         if name.is_empty()
             || name.len() > 64
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b))
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b))
         {
             return Err(LedgerError::BadInput(format!(
                 "`{name}` is not a token name: use 1 to 64 letters, digits, `-`, `_`, `.` or `@`"
             )));
         }
         let secret = tokens::new_secret()?;
-        if !self
-            .store
-            .create_token(name, role, &tokens::secret_hash(&secret), &timestamp(at))?
-        {
-            return Err(LedgerError::Conflict(format!(
-                "a token named `{name}` exists already"
-            )));
+        if !self.store.create_token(name, role, &tokens::secret_hash(&secret), &timestamp(at))? {
+            return Err(LedgerError::Conflict(format!("a token named `{name}` exists already")));
         }
         Ok(secret)
     }
@@ -423,31 +379,17 @@ fn check_reserve(
     expires: Option<Date>,
 ) -> Result<(ReserveRequest, u64), LedgerError> {
     if tpp == 0 || i64::try_from(tpp).is_err() {
-        return Err(LedgerError::BadInput(format!(
-            "`tpp` must be a whole number from 1 to {}, not {tpp}",
-            i64::MAX
-        )));
+        return Err(LedgerError::BadInput(format!("`tpp` must be a whole number from 1 to {}, not {tpp}", i64::MAX)));
     }
     if key.trim().is_empty() || key.len() > 200 {
-        return Err(LedgerError::BadInput(
-            "`key` must be 1 to 200 characters".into(),
-        ));
+        return Err(LedgerError::BadInput("`key` must be 1 to 200 characters".into()));
     }
     if expires.is_some_and(|e| e < date) {
         return Err(LedgerError::BadInput("`expires` is before `date`".into()));
     }
     let id = PoolId::parse(pool, pack)?;
     let cap = id.cap(pack, date)?;
-    Ok((
-        ReserveRequest {
-            pool: id.to_string_with(pack),
-            tpp,
-            key: key.to_owned(),
-            date,
-            expires,
-        },
-        cap.tpp,
-    ))
+    Ok((ReserveRequest { pool: id.to_string_with(pack), tpp, key: key.to_owned(), date, expires }, cap.tpp))
 }
 
 /// The most reservations committed in one transaction by [`SharedLedger`].
@@ -480,12 +422,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl SharedLedger {
     pub fn new(ledger: Ledger) -> SharedLedger {
         let pack = Arc::clone(&ledger.pack);
-        SharedLedger {
-            ledger: Mutex::new(ledger),
-            state: Mutex::new(Queue::default()),
-            done: Condvar::new(),
-            pack,
-        }
+        SharedLedger { ledger: Mutex::new(ledger), state: Mutex::new(Queue::default()), done: Condvar::new(), pack }
     }
 
     /// Reserves as [`Ledger::reserve`] does, committing together with whatever other threads reserve meanwhile.
@@ -516,8 +453,7 @@ impl SharedLedger {
             let n = q.waiting.len().min(MAX_BATCH);
             let batch: Vec<(u64, (ReserveRequest, u64, Meta))> = q.waiting.drain(..n).collect();
             drop(q);
-            let items: Vec<(ReserveRequest, u64, Meta)> =
-                batch.iter().map(|(_, item)| item.clone()).collect();
+            let items: Vec<(ReserveRequest, u64, Meta)> = batch.iter().map(|(_, item)| item.clone()).collect();
             let outcome = lock(&self.ledger).store.reserve_batch(&items);
             q = lock(&self.state);
             q.committing = false;

@@ -9,8 +9,8 @@ use time::Date;
 use crate::audit::{chain_hash, AuditEntry};
 use crate::tokens::{Role, TokenInfo};
 use crate::{
-    date_text, from_sql_amount, parse_date, sql_amount, timestamp, Dump, LedgerError, Meta,
-    Reservation, ReserveOutcome, ReserveRequest, ReserveStatus, State, Store,
+    date_text, from_sql_amount, parse_date, sql_amount, timestamp, Dump, LedgerError, Meta, Reservation,
+    ReserveOutcome, ReserveRequest, ReserveStatus, State, Store,
 };
 
 /// Serializes concurrent first opens of a database while migrations run.
@@ -85,8 +85,7 @@ pub(crate) struct PostgresStore {
 /// Locks the ledger head and reads it. This must be a statement of its own: under READ COMMITTED a statement
 /// that waits for a row lock re-reads only the locked row, so rows it joined would come from its older snapshot
 /// (a stale pool balance, and an oversubscribed pool: the race test caught exactly that).
-const LOCK_HEAD: &str =
-    "SELECT audit_seq, audit_hash, reservation_seq FROM ledger_head WHERE id = 1 FOR UPDATE";
+const LOCK_HEAD: &str = "SELECT audit_seq, audit_hash, reservation_seq FROM ledger_head WHERE id = 1 FOR UPDATE";
 
 /// Reads, in one round trip after the lock, what a reservation needs: any reservation with the key, the pool's
 /// balance, and whether the pool has overdue reservations to expire first.
@@ -122,13 +121,10 @@ impl PostgresStore {
             .map_err(|e| LedgerError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-        tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")?;
-        let current: i64 = tx
-            .query_one(
-                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                &[],
-            )?
-            .get(0);
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )?;
+        let current: i64 = tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?.get(0);
         let newest = MIGRATIONS.last().map_or(0, |m| m.0);
         if current > newest {
             return Err(LedgerError::Database(format!(
@@ -146,19 +142,11 @@ impl PostgresStore {
         let lock_head = client.prepare(LOCK_HEAD)?;
         let read_for_reserve = client.prepare(READ_FOR_RESERVE)?;
         let write_reservation = client.prepare(WRITE_RESERVATION)?;
-        Ok(PostgresStore {
-            client,
-            prepared: Prepared {
-                lock_head,
-                read_for_reserve,
-                write_reservation,
-            },
-        })
+        Ok(PostgresStore { client, prepared: Prepared { lock_head, read_for_reserve, write_reservation } })
     }
 }
 
-const COLUMNS: &str =
-    "id, key, pool, tpp, state, date, expires, reason, actor, created_at, updated_at";
+const COLUMNS: &str = "id, key, pool, tpp, state, date, expires, reason, actor, created_at, updated_at";
 
 fn to_reservation(row: &Row) -> Result<Reservation, LedgerError> {
     let state: String = row.try_get(4)?;
@@ -169,15 +157,11 @@ fn to_reservation(row: &Row) -> Result<Reservation, LedgerError> {
         key: row.try_get(1)?,
         pool: row.try_get(2)?,
         tpp: from_sql_amount(row.try_get(3)?)?,
-        state: State::parse(&state)
-            .ok_or_else(|| LedgerError::Corrupt(format!("unknown state `{state}`")))?,
-        date: parse_date(&date)
-            .ok_or_else(|| LedgerError::Corrupt(format!("bad date `{date}`")))?,
+        state: State::parse(&state).ok_or_else(|| LedgerError::Corrupt(format!("unknown state `{state}`")))?,
+        date: parse_date(&date).ok_or_else(|| LedgerError::Corrupt(format!("bad date `{date}`")))?,
         expires: match expires {
             None => None,
-            Some(e) => Some(
-                parse_date(&e).ok_or_else(|| LedgerError::Corrupt(format!("bad date `{e}`")))?,
-            ),
+            Some(e) => Some(parse_date(&e).ok_or_else(|| LedgerError::Corrupt(format!("bad date `{e}`")))?),
         },
         reason: row.try_get(7)?,
         actor: row.try_get(8)?,
@@ -186,18 +170,11 @@ fn to_reservation(row: &Row) -> Result<Reservation, LedgerError> {
     })
 }
 
-fn one(
-    c: &mut impl GenericClient,
-    column: &str,
-    value: &str,
-) -> Result<Option<Reservation>, LedgerError> {
-    c.query_opt(
-        &format!("SELECT {COLUMNS} FROM reservations WHERE {column} = $1"),
-        &[&value],
-    )?
-    .as_ref()
-    .map(to_reservation)
-    .transpose()
+fn one(c: &mut impl GenericClient, column: &str, value: &str) -> Result<Option<Reservation>, LedgerError> {
+    c.query_opt(&format!("SELECT {COLUMNS} FROM reservations WHERE {column} = $1"), &[&value])?
+        .as_ref()
+        .map(to_reservation)
+        .transpose()
 }
 
 /// Posted TPP, and pending TPP not expired on `date`: the stored pending less the overdue (found by the
@@ -211,10 +188,7 @@ fn totals(c: &mut impl GenericClient, pool: &str, date: Date) -> Result<(u64, u6
         &[&pool, &date_text(date)],
     )?;
     let (pending, posted, overdue): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
-    Ok((
-        from_sql_amount(posted)?,
-        from_sql_amount(pending)?.saturating_sub(from_sql_amount(overdue)?),
-    ))
+    Ok((from_sql_amount(posted)?, from_sql_amount(pending)?.saturating_sub(from_sql_amount(overdue)?)))
 }
 
 /// Locks the ledger head: every movement starts here, so movements are serialized.
@@ -230,10 +204,7 @@ fn append_audit(
     reason: Option<&str>,
     meta: &Meta,
 ) -> Result<(), LedgerError> {
-    let row = tx.query_one(
-        "SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1",
-        &[],
-    )?;
+    let row = tx.query_one("SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1", &[])?;
     let mut e = AuditEntry {
         seq: from_sql_amount(row.get(0))? + 1,
         at: timestamp(meta.at),
@@ -251,12 +222,20 @@ fn append_audit(
     tx.execute(
         "INSERT INTO audit (seq, at, actor, action, reservation, pool, tpp, reason, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        &[&seq, &e.at, &e.actor, &e.action, &e.reservation, &e.pool, &sql_amount(e.tpp)?, &e.reason, &e.prev_hash, &e.hash],
+        &[
+            &seq,
+            &e.at,
+            &e.actor,
+            &e.action,
+            &e.reservation,
+            &e.pool,
+            &sql_amount(e.tpp)?,
+            &e.reason,
+            &e.prev_hash,
+            &e.hash,
+        ],
     )?;
-    tx.execute(
-        "UPDATE ledger_head SET audit_seq = $1, audit_hash = $2 WHERE id = 1",
-        &[&seq, &e.hash],
-    )?;
+    tx.execute("UPDATE ledger_head SET audit_seq = $1, audit_hash = $2 WHERE id = 1", &[&seq, &e.hash])?;
     Ok(())
 }
 
@@ -268,44 +247,32 @@ fn move_to(
     meta: &Meta,
 ) -> Result<(), LedgerError> {
     let now = timestamp(meta.at);
-    tx.execute(
-        "UPDATE reservations SET state = $1, updated_at = $2 WHERE id = $3",
-        &[&to.as_str(), &now, &r.id],
-    )?;
+    tx.execute("UPDATE reservations SET state = $1, updated_at = $2 WHERE id = $3", &[&to.as_str(), &now, &r.id])?;
     let tpp = sql_amount(r.tpp)?;
     let posted: i64 = if to == State::Posted { tpp } else { 0 };
-    tx.execute("UPDATE pools SET pending_tpp = pending_tpp - $1, posted_tpp = posted_tpp + $2 WHERE pool = $3", &[&tpp, &posted, &r.pool])?;
+    tx.execute(
+        "UPDATE pools SET pending_tpp = pending_tpp - $1, posted_tpp = posted_tpp + $2 WHERE pool = $3",
+        &[&tpp, &posted, &r.pool],
+    )?;
     let action = match to {
         State::Posted => "post",
         State::Voided => "void",
         State::Expired => "expire",
-        State::Pending => {
-            return Err(LedgerError::Corrupt(
-                "a reservation cannot move back to pending".into(),
-            ))
-        }
+        State::Pending => return Err(LedgerError::Corrupt("a reservation cannot move back to pending".into())),
     };
     r.state = to;
     r.updated_at = now;
     append_audit(tx, action, r, reason, meta)
 }
 
-fn expire_overdue(
-    tx: &mut Transaction<'_>,
-    pool: &str,
-    date: Date,
-    meta: &Meta,
-) -> Result<(), LedgerError> {
+fn expire_overdue(tx: &mut Transaction<'_>, pool: &str, date: Date, meta: &Meta) -> Result<(), LedgerError> {
     let rows = tx.query(
         &format!("SELECT {COLUMNS} FROM reservations WHERE pool = $1 AND state = 'pending' AND expires IS NOT NULL AND expires < $2 ORDER BY seq"),
         &[&pool, &date_text(date)],
     )?;
     for row in rows {
         let mut r = to_reservation(&row)?;
-        let why = format!(
-            "past its expiry date {}",
-            r.expires.map(date_text).unwrap_or_default()
-        );
+        let why = format!("past its expiry date {}", r.expires.map(date_text).unwrap_or_default());
         move_to(tx, &mut r, State::Expired, Some(&why), meta)?;
     }
     Ok(())
@@ -344,17 +311,11 @@ fn reserve_in(
             .ok_or_else(|| LedgerError::Corrupt("a reservation vanished under lock".into()))?;
         let (posted, pending) = totals(tx, &req.pool, req.date)?;
         let available = cap.saturating_sub(posted).saturating_sub(pending);
-        let same =
-            existing.pool == req.pool && existing.tpp == req.tpp && existing.expires == req.expires;
+        let same = existing.pool == req.pool && existing.tpp == req.tpp && existing.expires == req.expires;
         return Ok(if same {
             outcome(ReserveStatus::Exists, Some(existing.id), available, None)
         } else {
-            outcome(
-                ReserveStatus::Rejected,
-                Some(existing.id),
-                available,
-                Some("idempotency_conflict"),
-            )
+            outcome(ReserveStatus::Rejected, Some(existing.id), available, Some("idempotency_conflict"))
         });
     }
     let (mut audit_seq, mut audit_hash): (i64, String) = (head.get(0), head.get(1));
@@ -365,18 +326,11 @@ fn reserve_in(
         expire_overdue(tx, &req.pool, req.date, meta)?;
         let head = tx.query_one(&st.lock_head, &[])?;
         let again = tx.query_one(&st.read_for_reserve, &[&req.key, &req.pool, &date])?;
-        (audit_seq, audit_hash, pending, posted) =
-            (head.get(0), head.get(1), again.get(1), again.get(2));
+        (audit_seq, audit_hash, pending, posted) = (head.get(0), head.get(1), again.get(1), again.get(2));
     }
-    let used = from_sql_amount(pending.unwrap_or(0))?
-        .saturating_add(from_sql_amount(posted.unwrap_or(0))?);
+    let used = from_sql_amount(pending.unwrap_or(0))?.saturating_add(from_sql_amount(posted.unwrap_or(0))?);
     if used.saturating_add(req.tpp) > cap {
-        return Ok(outcome(
-            ReserveStatus::Rejected,
-            None,
-            cap.saturating_sub(used),
-            Some("exceeds_allocation"),
-        ));
+        return Ok(outcome(ReserveStatus::Rejected, None, cap.saturating_sub(used), Some("exceeds_allocation")));
     }
     let seq = reservation_seq + 1;
     let id = format!("res-{seq}");
@@ -412,35 +366,20 @@ fn reserve_in(
         ],
     )?;
     if written != 1 {
-        return Err(LedgerError::Corrupt(
-            "the ledger head was not updated".into(),
-        ));
+        return Err(LedgerError::Corrupt("the ledger head was not updated".into()));
     }
-    Ok(outcome(
-        ReserveStatus::Reserved,
-        Some(id),
-        cap.saturating_sub(used).saturating_sub(req.tpp),
-        None,
-    ))
+    Ok(outcome(ReserveStatus::Reserved, Some(id), cap.saturating_sub(used).saturating_sub(req.tpp), None))
 }
 
 impl Store for PostgresStore {
-    fn reserve(
-        &mut self,
-        req: &ReserveRequest,
-        cap: u64,
-        meta: &Meta,
-    ) -> Result<ReserveOutcome, LedgerError> {
+    fn reserve(&mut self, req: &ReserveRequest, cap: u64, meta: &Meta) -> Result<ReserveOutcome, LedgerError> {
         let mut tx = self.client.transaction()?;
         let outcome = reserve_in(&mut tx, &self.prepared, req, cap, meta)?;
         tx.commit()?;
         Ok(outcome)
     }
 
-    fn reserve_batch(
-        &mut self,
-        items: &[(ReserveRequest, u64, Meta)],
-    ) -> Result<Vec<ReserveOutcome>, LedgerError> {
+    fn reserve_batch(&mut self, items: &[(ReserveRequest, u64, Meta)]) -> Result<Vec<ReserveOutcome>, LedgerError> {
         let mut tx = self.client.transaction()?;
         let mut outcomes = Vec::with_capacity(items.len());
         for (req, cap, meta) in items {
@@ -450,44 +389,22 @@ impl Store for PostgresStore {
         Ok(outcomes)
     }
 
-    fn settle(
-        &mut self,
-        id: &str,
-        to: State,
-        date: Date,
-        meta: &Meta,
-    ) -> Result<Reservation, LedgerError> {
+    fn settle(&mut self, id: &str, to: State, date: Date, meta: &Meta) -> Result<Reservation, LedgerError> {
         let mut tx = self.client.transaction()?;
         lock_head(&mut tx)?;
-        let mut r = one(&mut tx, "id", id)?
-            .ok_or_else(|| LedgerError::NotFound(format!("reservation `{id}`")))?;
+        let mut r = one(&mut tx, "id", id)?.ok_or_else(|| LedgerError::NotFound(format!("reservation `{id}`")))?;
         if r.state == to {
             return Ok(r);
         }
-        let action = if to == State::Posted {
-            "posted"
-        } else {
-            "voided"
-        };
+        let action = if to == State::Posted { "posted" } else { "voided" };
         if r.state != State::Pending {
-            return Err(LedgerError::NotPending {
-                id: r.id,
-                state: r.state.as_str(),
-                action,
-            });
+            return Err(LedgerError::NotPending { id: r.id, state: r.state.as_str(), action });
         }
         if r.expires.is_some_and(|e| e < date) {
-            let why = format!(
-                "past its expiry date {}",
-                r.expires.map(date_text).unwrap_or_default()
-            );
+            let why = format!("past its expiry date {}", r.expires.map(date_text).unwrap_or_default());
             move_to(&mut tx, &mut r, State::Expired, Some(&why), meta)?;
             tx.commit()?;
-            return Err(LedgerError::NotPending {
-                id: r.id,
-                state: "expired",
-                action,
-            });
+            return Err(LedgerError::NotPending { id: r.id, state: "expired", action });
         }
         move_to(&mut tx, &mut r, to, meta.reason.as_deref(), meta)?;
         tx.commit()?;
@@ -507,10 +424,8 @@ impl Store for PostgresStore {
     }
 
     fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError> {
-        let rows = self.client.query(
-            &format!("SELECT {COLUMNS} FROM reservations WHERE pool = $1 ORDER BY seq"),
-            &[&pool],
-        )?;
+        let rows =
+            self.client.query(&format!("SELECT {COLUMNS} FROM reservations WHERE pool = $1 ORDER BY seq"), &[&pool])?;
         rows.iter().map(to_reservation).collect()
     }
 
@@ -527,39 +442,20 @@ impl Store for PostgresStore {
             .read_only(true)
             .start()?;
         let mut dump = Dump::default();
-        for row in tx.query(
-            "SELECT pool, pending_tpp, posted_tpp FROM pools ORDER BY pool",
-            &[],
-        )? {
-            dump.pools.push((
-                row.get(0),
-                from_sql_amount(row.get(1))?,
-                from_sql_amount(row.get(2))?,
-            ));
+        for row in tx.query("SELECT pool, pending_tpp, posted_tpp FROM pools ORDER BY pool", &[])? {
+            dump.pools.push((row.get(0), from_sql_amount(row.get(1))?, from_sql_amount(row.get(2))?));
         }
-        for row in tx.query(
-            &format!("SELECT {COLUMNS} FROM reservations ORDER BY seq"),
-            &[],
-        )? {
+        for row in tx.query(&format!("SELECT {COLUMNS} FROM reservations ORDER BY seq"), &[])? {
             dump.reservations.push(to_reservation(&row)?);
         }
         dump.audit = audit_rows(&mut tx, 0, u64::MAX)?;
-        let head = tx.query_one(
-            "SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1",
-            &[],
-        )?;
+        let head = tx.query_one("SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1", &[])?;
         dump.head = (from_sql_amount(head.get(0))?, head.get(1));
         tx.commit()?;
         Ok(dump)
     }
 
-    fn create_token(
-        &mut self,
-        name: &str,
-        role: Role,
-        hash: &str,
-        at: &str,
-    ) -> Result<bool, LedgerError> {
+    fn create_token(&mut self, name: &str, role: Role, hash: &str, at: &str) -> Result<bool, LedgerError> {
         let n = self.client.execute(
             "INSERT INTO tokens (name, role, hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
             &[&name, &role.as_str(), &hash, &at],
@@ -568,17 +464,13 @@ impl Store for PostgresStore {
     }
 
     fn list_tokens(&mut self) -> Result<Vec<TokenInfo>, LedgerError> {
-        let rows = self.client.query(
-            "SELECT name, role, created_at, revoked_at FROM tokens ORDER BY name",
-            &[],
-        )?;
+        let rows = self.client.query("SELECT name, role, created_at, revoked_at FROM tokens ORDER BY name", &[])?;
         rows.iter()
             .map(|r| {
                 let role: String = r.try_get(1)?;
                 Ok(TokenInfo {
                     name: r.try_get(0)?,
-                    role: Role::parse(&role)
-                        .ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
+                    role: Role::parse(&role).ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
                     created_at: r.try_get(2)?,
                     revoked_at: r.try_get(3)?,
                 })
@@ -587,23 +479,21 @@ impl Store for PostgresStore {
     }
 
     fn revoke_token(&mut self, name: &str, at: &str) -> Result<bool, LedgerError> {
-        Ok(self.client.execute(
-            "UPDATE tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
-            &[&name, &at],
-        )? == 1)
+        Ok(self
+            .client
+            .execute("UPDATE tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL", &[&name, &at])?
+            == 1)
     }
 
     fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenInfo>, LedgerError> {
-        let row = self.client.query_opt(
-            "SELECT name, role, created_at FROM tokens WHERE hash = $1 AND revoked_at IS NULL",
-            &[&hash],
-        )?;
+        let row = self
+            .client
+            .query_opt("SELECT name, role, created_at FROM tokens WHERE hash = $1 AND revoked_at IS NULL", &[&hash])?;
         row.map(|r| {
             let role: String = r.try_get(1)?;
             Ok(TokenInfo {
                 name: r.try_get(0)?,
-                role: Role::parse(&role)
-                    .ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
+                role: Role::parse(&role).ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
                 created_at: r.try_get(2)?,
                 revoked_at: None,
             })
@@ -612,10 +502,7 @@ impl Store for PostgresStore {
     }
 
     fn has_tokens(&mut self) -> Result<bool, LedgerError> {
-        Ok(self
-            .client
-            .query_one("SELECT EXISTS (SELECT 1 FROM tokens)", &[])?
-            .get(0))
+        Ok(self.client.query_one("SELECT EXISTS (SELECT 1 FROM tokens)", &[])?.get(0))
     }
 
     fn ping(&mut self) -> Result<(), LedgerError> {
@@ -624,11 +511,7 @@ impl Store for PostgresStore {
     }
 }
 
-fn audit_rows(
-    c: &mut impl GenericClient,
-    after: u64,
-    limit: u64,
-) -> Result<Vec<AuditEntry>, LedgerError> {
+fn audit_rows(c: &mut impl GenericClient, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
     let rows = c.query(
         "SELECT seq, at, actor, action, reservation, pool, tpp, reason, prev_hash, hash FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2",
         &[&sql_amount(after)?, &i64::try_from(limit).unwrap_or(i64::MAX)],

@@ -9,8 +9,8 @@ use time::Date;
 use crate::audit::{chain_hash, AuditEntry};
 use crate::tokens::{Role, TokenInfo};
 use crate::{
-    date_text, from_sql_amount, parse_date, sql_amount, timestamp, Dump, LedgerError, Meta,
-    Reservation, ReserveOutcome, ReserveRequest, ReserveStatus, State, Store,
+    date_text, from_sql_amount, parse_date, sql_amount, timestamp, Dump, LedgerError, Meta, Reservation,
+    ReserveOutcome, ReserveRequest, ReserveStatus, State, Store,
 };
 
 /// How long a writer waits for another's transaction before giving up.
@@ -89,9 +89,7 @@ impl SqliteStore {
         // movement survives a crash or power loss.
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(LedgerError::Database(format!(
-                "cannot put `{path}` in WAL mode (got `{mode}`)"
-            )));
+            return Err(LedgerError::Database(format!("cannot put `{path}` in WAL mode (got `{mode}`)")));
         }
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
         migrate(&mut conn)?;
@@ -101,13 +99,10 @@ impl SqliteStore {
 
 fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")?;
-    let current: i64 = row(
-        &tx,
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-        [],
-        |r| r.get(0),
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
     )?;
+    let current: i64 = row(&tx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
     let newest = MIGRATIONS.last().map_or(0, |m| m.0);
     if current > newest {
         return Err(LedgerError::Database(format!(
@@ -141,12 +136,9 @@ fn row<P: rusqlite::Params, T, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result
     conn.prepare_cached(sql)?.query_row(params, f)
 }
 
-const COLUMNS: &str =
-    "id, key, pool, tpp, state, date, expires, reason, actor, created_at, updated_at";
+const COLUMNS: &str = "id, key, pool, tpp, state, date, expires, reason, actor, created_at, updated_at";
 
-fn row_to_reservation(
-    row: &rusqlite::Row<'_>,
-) -> rusqlite::Result<Result<Reservation, LedgerError>> {
+fn row_to_reservation(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Reservation, LedgerError>> {
     let tpp: i64 = row.get(3)?;
     let state: String = row.get(4)?;
     let date: String = row.get(5)?;
@@ -157,16 +149,11 @@ fn row_to_reservation(
             key: row.get(1)?,
             pool: row.get(2)?,
             tpp: from_sql_amount(tpp)?,
-            state: State::parse(&state)
-                .ok_or_else(|| LedgerError::Corrupt(format!("unknown state `{state}`")))?,
-            date: parse_date(&date)
-                .ok_or_else(|| LedgerError::Corrupt(format!("bad date `{date}`")))?,
+            state: State::parse(&state).ok_or_else(|| LedgerError::Corrupt(format!("unknown state `{state}`")))?,
+            date: parse_date(&date).ok_or_else(|| LedgerError::Corrupt(format!("bad date `{date}`")))?,
             expires: match expires {
                 None => None,
-                Some(e) => Some(
-                    parse_date(&e)
-                        .ok_or_else(|| LedgerError::Corrupt(format!("bad date `{e}`")))?,
-                ),
+                Some(e) => Some(parse_date(&e).ok_or_else(|| LedgerError::Corrupt(format!("bad date `{e}`")))?),
             },
             reason: row.get(7)?,
             actor: row.get(8)?,
@@ -177,37 +164,23 @@ fn row_to_reservation(
 }
 
 fn one(tx: &Connection, sql: &str, arg: &str) -> Result<Option<Reservation>, LedgerError> {
-    row(tx, sql, [arg], row_to_reservation)
-        .optional()?
-        .transpose()
+    row(tx, sql, [arg], row_to_reservation).optional()?.transpose()
 }
 
 fn by_key(tx: &Connection, key: &str) -> Result<Option<Reservation>, LedgerError> {
-    one(
-        tx,
-        &format!("SELECT {COLUMNS} FROM reservations WHERE key = ?1"),
-        key,
-    )
+    one(tx, &format!("SELECT {COLUMNS} FROM reservations WHERE key = ?1"), key)
 }
 
 fn by_id(tx: &Connection, id: &str) -> Result<Option<Reservation>, LedgerError> {
-    one(
-        tx,
-        &format!("SELECT {COLUMNS} FROM reservations WHERE id = ?1"),
-        id,
-    )
+    one(tx, &format!("SELECT {COLUMNS} FROM reservations WHERE id = ?1"), id)
 }
 
 /// Posted TPP, and pending TPP not expired on `date`: the stored pending less the overdue (found by the
 /// `reservations_expiring` index, so the cost does not grow with the pool's pending reservations).
 fn totals(conn: &Connection, pool: &str, date: Date) -> Result<(u64, u64), LedgerError> {
-    let stored: Option<(i64, i64)> = row(
-        conn,
-        "SELECT pending_tpp, posted_tpp FROM pools WHERE pool = ?1",
-        [pool],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-    .optional()?;
+    let stored: Option<(i64, i64)> =
+        row(conn, "SELECT pending_tpp, posted_tpp FROM pools WHERE pool = ?1", [pool], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
     let (pending, posted) = stored.unwrap_or((0, 0));
     let overdue: i64 = row(
         conn,
@@ -216,10 +189,7 @@ fn totals(conn: &Connection, pool: &str, date: Date) -> Result<(u64, u64), Ledge
         params![pool, date_text(date)],
         |r| r.get(0),
     )?;
-    Ok((
-        from_sql_amount(posted)?,
-        from_sql_amount(pending)?.saturating_sub(from_sql_amount(overdue)?),
-    ))
+    Ok((from_sql_amount(posted)?, from_sql_amount(pending)?.saturating_sub(from_sql_amount(overdue)?)))
 }
 
 fn append_audit(
@@ -229,12 +199,10 @@ fn append_audit(
     reason: Option<&str>,
     meta: &Meta,
 ) -> Result<(), LedgerError> {
-    let (seq, prev): (i64, String) = row(
-        tx,
-        "SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1",
-        [],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
+    let (seq, prev): (i64, String) =
+        row(tx, "SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
     let mut e = AuditEntry {
         seq: from_sql_amount(seq)? + 1,
         at: timestamp(meta.at),
@@ -248,10 +216,22 @@ fn append_audit(
         hash: String::new(),
     };
     e.hash = chain_hash(&e);
-    exec(tx,
+    exec(
+        tx,
         "INSERT INTO audit (seq, at, actor, action, reservation, pool, tpp, reason, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![sql_amount(e.seq)?, e.at, e.actor, e.action, e.reservation, e.pool, sql_amount(e.tpp)?, e.reason, e.prev_hash, e.hash],
+        params![
+            sql_amount(e.seq)?,
+            e.at,
+            e.actor,
+            e.action,
+            e.reservation,
+            e.pool,
+            sql_amount(e.tpp)?,
+            e.reason,
+            e.prev_hash,
+            e.hash
+        ],
     )?;
     exec(
         tx,
@@ -270,14 +250,11 @@ fn move_to(
     meta: &Meta,
 ) -> Result<(), LedgerError> {
     let now = timestamp(meta.at);
-    exec(
-        tx,
-        "UPDATE reservations SET state = ?1, updated_at = ?2 WHERE id = ?3",
-        params![to.as_str(), now, r.id],
-    )?;
+    exec(tx, "UPDATE reservations SET state = ?1, updated_at = ?2 WHERE id = ?3", params![to.as_str(), now, r.id])?;
     let tpp = sql_amount(r.tpp)?;
     let posted = if to == State::Posted { tpp } else { 0 };
-    exec(tx,
+    exec(
+        tx,
         "UPDATE pools SET pending_tpp = pending_tpp - ?1, posted_tpp = posted_tpp + ?2 WHERE pool = ?3",
         params![tpp, posted, r.pool],
     )?;
@@ -285,23 +262,14 @@ fn move_to(
         State::Posted => "post",
         State::Voided => "void",
         State::Expired => "expire",
-        State::Pending => {
-            return Err(LedgerError::Corrupt(
-                "a reservation cannot move back to pending".into(),
-            ))
-        }
+        State::Pending => return Err(LedgerError::Corrupt("a reservation cannot move back to pending".into())),
     };
     r.state = to;
     r.updated_at = now;
     append_audit(tx, action, r, reason, meta)
 }
 
-fn expire_overdue(
-    tx: &Transaction<'_>,
-    pool: &str,
-    date: Date,
-    meta: &Meta,
-) -> Result<(), LedgerError> {
+fn expire_overdue(tx: &Transaction<'_>, pool: &str, date: Date, meta: &Meta) -> Result<(), LedgerError> {
     let mut overdue = Vec::new();
     {
         let mut stmt = tx.prepare_cached(&format!(
@@ -313,10 +281,7 @@ fn expire_overdue(
         }
     }
     for mut r in overdue {
-        let why = format!(
-            "past its expiry date {}",
-            r.expires.map(date_text).unwrap_or_default()
-        );
+        let why = format!("past its expiry date {}", r.expires.map(date_text).unwrap_or_default());
         move_to(tx, &mut r, State::Expired, Some(&why), meta)?;
     }
     Ok(())
@@ -340,46 +305,24 @@ fn reserve_in(
     if let Some(existing) = by_key(tx, &req.key)? {
         let (posted, pending) = totals(tx, &req.pool, req.date)?;
         let available = cap.saturating_sub(posted).saturating_sub(pending);
-        let same =
-            existing.pool == req.pool && existing.tpp == req.tpp && existing.expires == req.expires;
+        let same = existing.pool == req.pool && existing.tpp == req.tpp && existing.expires == req.expires;
         return Ok(if same {
             outcome(ReserveStatus::Exists, Some(existing.id), available, None)
         } else {
-            outcome(
-                ReserveStatus::Rejected,
-                Some(existing.id),
-                available,
-                Some("idempotency_conflict"),
-            )
+            outcome(ReserveStatus::Rejected, Some(existing.id), available, Some("idempotency_conflict"))
         });
     }
     expire_overdue(tx, &req.pool, req.date, meta)?;
-    exec(
-        tx,
-        "INSERT OR IGNORE INTO pools (pool, pending_tpp, posted_tpp) VALUES (?1, 0, 0)",
-        [&req.pool],
-    )?;
-    let (pending, posted): (i64, i64) = row(
-        tx,
-        "SELECT pending_tpp, posted_tpp FROM pools WHERE pool = ?1",
-        [&req.pool],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    exec(tx, "INSERT OR IGNORE INTO pools (pool, pending_tpp, posted_tpp) VALUES (?1, 0, 0)", [&req.pool])?;
+    let (pending, posted): (i64, i64) =
+        row(tx, "SELECT pending_tpp, posted_tpp FROM pools WHERE pool = ?1", [&req.pool], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     let used = from_sql_amount(pending)?.saturating_add(from_sql_amount(posted)?);
     if used.saturating_add(req.tpp) > cap {
-        return Ok(outcome(
-            ReserveStatus::Rejected,
-            None,
-            cap.saturating_sub(used),
-            Some("exceeds_allocation"),
-        ));
+        return Ok(outcome(ReserveStatus::Rejected, None, cap.saturating_sub(used), Some("exceeds_allocation")));
     }
-    let seq: i64 = row(
-        tx,
-        "SELECT reservation_seq + 1 FROM ledger_head WHERE id = 1",
-        [],
-        |r| r.get(0),
-    )?;
+    let seq: i64 = row(tx, "SELECT reservation_seq + 1 FROM ledger_head WHERE id = 1", [], |r| r.get(0))?;
     let now = timestamp(meta.at);
     let r = Reservation {
         id: format!("res-{seq}"),
@@ -394,111 +337,63 @@ fn reserve_in(
         created_at: now.clone(),
         updated_at: now,
     };
-    exec(tx,
-            &format!("INSERT INTO reservations (seq, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
-            params![
-                seq,
-                r.id,
-                r.key,
-                r.pool,
-                sql_amount(r.tpp)?,
-                r.state.as_str(),
-                date_text(r.date),
-                r.expires.map(date_text),
-                r.reason,
-                r.actor,
-                r.created_at,
-                r.updated_at
-            ],
-        )?;
     exec(
         tx,
-        "UPDATE pools SET pending_tpp = pending_tpp + ?1 WHERE pool = ?2",
-        params![sql_amount(r.tpp)?, r.pool],
+        &format!(
+            "INSERT INTO reservations (seq, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+        ),
+        params![
+            seq,
+            r.id,
+            r.key,
+            r.pool,
+            sql_amount(r.tpp)?,
+            r.state.as_str(),
+            date_text(r.date),
+            r.expires.map(date_text),
+            r.reason,
+            r.actor,
+            r.created_at,
+            r.updated_at
+        ],
     )?;
-    exec(
-        tx,
-        "UPDATE ledger_head SET reservation_seq = ?1 WHERE id = 1",
-        [seq],
-    )?;
+    exec(tx, "UPDATE pools SET pending_tpp = pending_tpp + ?1 WHERE pool = ?2", params![sql_amount(r.tpp)?, r.pool])?;
+    exec(tx, "UPDATE ledger_head SET reservation_seq = ?1 WHERE id = 1", [seq])?;
     append_audit(tx, "reserve", &r, meta.reason.as_deref(), meta)?;
-    Ok(outcome(
-        ReserveStatus::Reserved,
-        Some(r.id),
-        cap.saturating_sub(used).saturating_sub(req.tpp),
-        None,
-    ))
+    Ok(outcome(ReserveStatus::Reserved, Some(r.id), cap.saturating_sub(used).saturating_sub(req.tpp), None))
 }
 
 impl Store for SqliteStore {
-    fn reserve(
-        &mut self,
-        req: &ReserveRequest,
-        cap: u64,
-        meta: &Meta,
-    ) -> Result<ReserveOutcome, LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    fn reserve(&mut self, req: &ReserveRequest, cap: u64, meta: &Meta) -> Result<ReserveOutcome, LedgerError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let outcome = reserve_in(&tx, req, cap, meta)?;
         tx.commit()?;
         Ok(outcome)
     }
 
-    fn reserve_batch(
-        &mut self,
-        items: &[(ReserveRequest, u64, Meta)],
-    ) -> Result<Vec<ReserveOutcome>, LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let outcomes = items
-            .iter()
-            .map(|(req, cap, meta)| reserve_in(&tx, req, *cap, meta))
-            .collect::<Result<Vec<_>, _>>()?;
+    fn reserve_batch(&mut self, items: &[(ReserveRequest, u64, Meta)]) -> Result<Vec<ReserveOutcome>, LedgerError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let outcomes =
+            items.iter().map(|(req, cap, meta)| reserve_in(&tx, req, *cap, meta)).collect::<Result<Vec<_>, _>>()?;
         tx.commit()?;
         Ok(outcomes)
     }
 
-    fn settle(
-        &mut self,
-        id: &str,
-        to: State,
-        date: Date,
-        meta: &Meta,
-    ) -> Result<Reservation, LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut r =
-            by_id(&tx, id)?.ok_or_else(|| LedgerError::NotFound(format!("reservation `{id}`")))?;
+    fn settle(&mut self, id: &str, to: State, date: Date, meta: &Meta) -> Result<Reservation, LedgerError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut r = by_id(&tx, id)?.ok_or_else(|| LedgerError::NotFound(format!("reservation `{id}`")))?;
         if r.state == to {
             return Ok(r);
         }
-        let action = if to == State::Posted {
-            "posted"
-        } else {
-            "voided"
-        };
+        let action = if to == State::Posted { "posted" } else { "voided" };
         if r.state != State::Pending {
-            return Err(LedgerError::NotPending {
-                id: r.id,
-                state: r.state.as_str(),
-                action,
-            });
+            return Err(LedgerError::NotPending { id: r.id, state: r.state.as_str(), action });
         }
         if r.expires.is_some_and(|e| e < date) {
-            let why = format!(
-                "past its expiry date {}",
-                r.expires.map(date_text).unwrap_or_default()
-            );
+            let why = format!("past its expiry date {}", r.expires.map(date_text).unwrap_or_default());
             move_to(&tx, &mut r, State::Expired, Some(&why), meta)?;
             tx.commit()?;
-            return Err(LedgerError::NotPending {
-                id: r.id,
-                state: "expired",
-                action,
-            });
+            return Err(LedgerError::NotPending { id: r.id, state: "expired", action });
         }
         move_to(&tx, &mut r, to, meta.reason.as_deref(), meta)?;
         tx.commit()?;
@@ -518,9 +413,8 @@ impl Store for SqliteStore {
     }
 
     fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM reservations WHERE pool = ?1 ORDER BY seq"
-        ))?;
+        let mut stmt =
+            self.conn.prepare(&format!("SELECT {COLUMNS} FROM reservations WHERE pool = ?1 ORDER BY seq"))?;
         let rows = stmt.query_map([pool], row_to_reservation)?;
         rows.map(|r| r?).collect()
     }
@@ -531,72 +425,49 @@ impl Store for SqliteStore {
 
     fn dump(&mut self) -> Result<Dump, LedgerError> {
         // One read transaction, so that the dump is a consistent snapshot.
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         let mut dump = Dump::default();
         {
-            let mut stmt =
-                tx.prepare("SELECT pool, pending_tpp, posted_tpp FROM pools ORDER BY pool")?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            })?;
+            let mut stmt = tx.prepare("SELECT pool, pending_tpp, posted_tpp FROM pools ORDER BY pool")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
             for row in rows {
                 let (p, pending, posted) = row?;
-                dump.pools
-                    .push((p, from_sql_amount(pending)?, from_sql_amount(posted)?));
+                dump.pools.push((p, from_sql_amount(pending)?, from_sql_amount(posted)?));
             }
-            let mut stmt =
-                tx.prepare(&format!("SELECT {COLUMNS} FROM reservations ORDER BY seq"))?;
+            let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM reservations ORDER BY seq"))?;
             let rows = stmt.query_map([], row_to_reservation)?;
             for r in rows {
                 dump.reservations.push(r??);
             }
         }
         dump.audit = audit_rows(&tx, 0, u64::MAX)?;
-        let (seq, hash): (i64, String) = row(
-            &tx,
-            "SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (seq, hash): (i64, String) =
+            row(&tx, "SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
         dump.head = (from_sql_amount(seq)?, hash);
         Ok(dump)
     }
 
-    fn create_token(
-        &mut self,
-        name: &str,
-        role: Role,
-        hash: &str,
-        at: &str,
-    ) -> Result<bool, LedgerError> {
-        let n = exec(&self.conn, "INSERT INTO tokens (name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING", params![name, role.as_str(), hash, at])?;
+    fn create_token(&mut self, name: &str, role: Role, hash: &str, at: &str) -> Result<bool, LedgerError> {
+        let n = exec(
+            &self.conn,
+            "INSERT INTO tokens (name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING",
+            params![name, role.as_str(), hash, at],
+        )?;
         Ok(n == 1)
     }
 
     fn list_tokens(&mut self) -> Result<Vec<TokenInfo>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT name, role, created_at, revoked_at FROM tokens ORDER BY name",
-        )?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT name, role, created_at, revoked_at FROM tokens ORDER BY name")?;
         let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-            ))
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
         })?;
         rows.map(|r| {
             let (name, role, created_at, revoked_at) = r?;
             Ok(TokenInfo {
                 name,
-                role: Role::parse(&role)
-                    .ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
+                role: Role::parse(&role).ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
                 created_at,
                 revoked_at,
             })
@@ -617,21 +488,14 @@ impl Store for SqliteStore {
             &self.conn,
             "SELECT name, role, created_at FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
             [hash],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            },
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
         )
         .optional()?;
         found
             .map(|(name, role, created_at)| {
                 Ok(TokenInfo {
                     name,
-                    role: Role::parse(&role)
-                        .ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
+                    role: Role::parse(&role).ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
                     created_at,
                     revoked_at: None,
                 })
@@ -640,12 +504,7 @@ impl Store for SqliteStore {
     }
 
     fn has_tokens(&mut self) -> Result<bool, LedgerError> {
-        Ok(row(
-            &self.conn,
-            "SELECT EXISTS (SELECT 1 FROM tokens)",
-            [],
-            |r| r.get::<_, bool>(0),
-        )?)
+        Ok(row(&self.conn, "SELECT EXISTS (SELECT 1 FROM tokens)", [], |r| r.get::<_, bool>(0))?)
     }
 
     fn ping(&mut self) -> Result<(), LedgerError> {
@@ -658,23 +517,20 @@ fn audit_rows(conn: &Connection, after: u64, limit: u64) -> Result<Vec<AuditEntr
     let mut stmt = conn.prepare(
         "SELECT seq, at, actor, action, reservation, pool, tpp, reason, prev_hash, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     )?;
-    let rows = stmt.query_map(
-        params![sql_amount(after)?, i64::try_from(limit).unwrap_or(i64::MAX)],
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, i64>(6)?,
-                r.get::<_, Option<String>>(7)?,
-                r.get::<_, String>(8)?,
-                r.get::<_, String>(9)?,
-            ))
-        },
-    )?;
+    let rows = stmt.query_map(params![sql_amount(after)?, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, i64>(6)?,
+            r.get::<_, Option<String>>(7)?,
+            r.get::<_, String>(8)?,
+            r.get::<_, String>(9)?,
+        ))
+    })?;
     let mut out = Vec::new();
     for row in rows {
         let (seq, at, actor, action, reservation, pool, tpp, reason, prev_hash, hash) = row?;

@@ -9,17 +9,13 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 static CLEANED: std::sync::Once = std::sync::Once::new();
 
 pub fn admin_url() -> String {
-    std::env::var("TIERGATE_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("TIERGATE_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// Drops test databases (`tg_<test>_<pid>_<n>`) left by test processes that are no longer running.
 fn drop_stale_databases(c: &mut postgres::Client) {
     let names: Vec<String> = c
-        .query(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'tg\\_%'",
-            &[],
-        )
+        .query("SELECT datname FROM pg_database WHERE datname LIKE 'tg\\_%'", &[])
         .unwrap()
         .iter()
         .map(|r| r.get(0))
@@ -41,11 +37,7 @@ pub fn fresh_urls(test: &str) -> Vec<(&'static str, String)> {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join(format!("{test}-{n}.db"));
     let mut urls = vec![("sqlite", format!("sqlite://{}", file.display()))];
-    if let Some(url) = fresh_postgres(&format!(
-        "tg_{}_{}_{n}",
-        test.replace('-', "_"),
-        std::process::id()
-    )) {
+    if let Some(url) = fresh_postgres(&format!("tg_{}_{}_{n}", test.replace('-', "_"), std::process::id())) {
         urls.push(("postgres", url));
     }
     urls
@@ -57,22 +49,16 @@ pub fn fresh_postgres(name: &str) -> Option<String> {
     match postgres::Client::connect(&admin, postgres::NoTls) {
         Ok(mut c) => {
             CLEANED.call_once(|| drop_stale_databases(&mut c));
-            c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-                .unwrap();
+            c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
             c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-            let base = admin
-                .rsplit_once('/')
-                .map_or(admin.as_str(), |(b, _)| b)
-                .to_owned();
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
             Some(format!("{base}/{name}"))
         }
         Err(e) if std::env::var_os("CI").is_some() => {
             panic!("CI is set but PostgreSQL at {admin} is not reachable: {e}")
         }
         Err(e) => {
-            eprintln!(
-                "skipping PostgreSQL: {admin} is not reachable ({e}); set CI to make this fail"
-            );
+            eprintln!("skipping PostgreSQL: {admin} is not reachable ({e}); set CI to make this fail");
             None
         }
     }

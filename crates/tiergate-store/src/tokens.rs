@@ -46,8 +46,7 @@ pub struct TokenInfo {
 /// A new secret: `tg_` and 64 hex digits (256 bits from the operating system's random source).
 pub fn new_secret() -> Result<String, crate::LedgerError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| crate::LedgerError::Database(format!("no random source: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| crate::LedgerError::Database(format!("no random source: {e}")))?;
     Ok(format!("tg_{}", hex(&bytes)))
 }
 

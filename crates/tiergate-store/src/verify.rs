@@ -30,11 +30,7 @@ pub(crate) fn verify(dump: &Dump, pack: &Pack) -> VerifyReport {
     for (i, e) in dump.audit.iter().enumerate() {
         let expected_seq = i as u64 + 1;
         if e.seq != expected_seq {
-            problem(format!(
-                "audit entry {} is numbered {}, expected {expected_seq}",
-                i + 1,
-                e.seq
-            ));
+            problem(format!("audit entry {} is numbered {}, expected {expected_seq}", i + 1, e.seq));
         }
         if e.prev_hash != prev {
             problem(format!(
@@ -45,30 +41,17 @@ pub(crate) fn verify(dump: &Dump, pack: &Pack) -> VerifyReport {
         }
         let h = chain_hash(e);
         if h != e.hash {
-            problem(format!(
-                "audit entry {}: its hash does not match its content",
-                e.seq
-            ));
+            problem(format!("audit entry {}: its hash does not match its content", e.seq));
         }
         prev = e.hash.clone();
     }
-    let last = dump
-        .audit
-        .last()
-        .map_or((0, GENESIS.to_owned()), |e| (e.seq, e.hash.clone()));
+    let last = dump.audit.last().map_or((0, GENESIS.to_owned()), |e| (e.seq, e.hash.clone()));
     if dump.head != last {
-        problem(format!(
-            "the audit head records entry {} but the log ends at entry {}",
-            dump.head.0, last.0
-        ));
+        problem(format!("the audit head records entry {} but the log ends at entry {}", dump.head.0, last.0));
     }
 
     // 2. Replay.
-    let by_id: HashMap<&str, &crate::Reservation> = dump
-        .reservations
-        .iter()
-        .map(|r| (r.id.as_str(), r))
-        .collect();
+    let by_id: HashMap<&str, &crate::Reservation> = dump.reservations.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut states: HashMap<&str, (&str, u64, State)> = HashMap::new();
     let mut pools: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     for e in &dump.audit {
@@ -139,11 +122,8 @@ pub(crate) fn verify(dump: &Dump, pack: &Pack) -> VerifyReport {
             }
         }
     }
-    let stored: BTreeMap<&str, (u64, u64)> = dump
-        .pools
-        .iter()
-        .map(|(p, pending, posted)| (p.as_str(), (*pending, *posted)))
-        .collect();
+    let stored: BTreeMap<&str, (u64, u64)> =
+        dump.pools.iter().map(|(p, pending, posted)| (p.as_str(), (*pending, *posted))).collect();
     for (pool, replayed) in &pools {
         let s = stored.get(pool).copied().unwrap_or_default();
         if s != *replayed {
@@ -155,10 +135,7 @@ pub(crate) fn verify(dump: &Dump, pack: &Pack) -> VerifyReport {
     }
     for (pool, s) in &stored {
         if !pools.contains_key(pool) && *s != (0, 0) {
-            problem(format!(
-                "pool {pool} stores pending {} and posted {} with no audit entries",
-                s.0, s.1
-            ));
+            problem(format!("pool {pool} stores pending {} and posted {} with no audit entries", s.0, s.1));
         }
     }
 
@@ -167,9 +144,5 @@ pub(crate) fn verify(dump: &Dump, pack: &Pack) -> VerifyReport {
         problems.truncate(MAX_LISTED);
         problems.push(format!("... and {} more", total - MAX_LISTED));
     }
-    VerifyReport {
-        ok: problems.is_empty(),
-        entries: dump.audit.len() as u64,
-        problems,
-    }
+    VerifyReport { ok: problems.is_empty(), entries: dump.audit.len() as u64, problems }
 }

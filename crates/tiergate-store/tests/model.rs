@@ -1,12 +1,7 @@
 //! Random sequences of reserve / post / void / time passing, on each backend, against a plain in-memory model
 //! of the ledger. After every step the outcome and every pool's balance must match the model, and
 //! pending + posted <= cap must hold; at the end `verify` must pass.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
@@ -32,18 +27,9 @@ fn cap(pool: usize, date: Date) -> u64 {
 
 #[derive(Clone, Debug)]
 enum Op {
-    Reserve {
-        pool: usize,
-        tpp: u64,
-        key: u8,
-        expires_in: Option<u8>,
-    },
-    Post {
-        which: u8,
-    },
-    Void {
-        which: u8,
-    },
+    Reserve { pool: usize, tpp: u64, key: u8, expires_in: Option<u8> },
+    Post { which: u8 },
+    Void { which: u8 },
     NextDays(u8),
 }
 
@@ -86,18 +72,11 @@ struct Model {
 
 impl Model {
     fn used(&self, pool: usize, date: Date) -> (u64, u64) {
-        let posted = self
-            .res
-            .iter()
-            .filter(|r| r.pool == pool && r.state == St::Posted)
-            .map(|r| r.tpp)
-            .sum();
+        let posted = self.res.iter().filter(|r| r.pool == pool && r.state == St::Posted).map(|r| r.tpp).sum();
         let pending = self
             .res
             .iter()
-            .filter(|r| {
-                r.pool == pool && r.state == St::Pending && r.expires.is_none_or(|e| e >= date)
-            })
+            .filter(|r| r.pool == pool && r.state == St::Pending && r.expires.is_none_or(|e| e >= date))
             .map(|r| r.tpp)
             .sum();
         (posted, pending)
@@ -111,57 +90,41 @@ fn run(url: &str, ops: &[Op]) -> Result<(), TestCaseError> {
     let mut date = date!(2025 - 03 - 28);
     for (step, op) in ops.iter().enumerate() {
         match op {
-            Op::Reserve {
-                pool,
-                tpp,
-                key,
-                expires_in,
-            } => {
+            Op::Reserve { pool, tpp, key, expires_in } => {
                 let expires = expires_in.map(|d| date + Duration::days(i64::from(d)));
-                let got = l
-                    .reserve(POOLS[*pool], *tpp, &format!("key-{key}"), date, expires, &m)
-                    .unwrap();
-                let (status, code, available) = if let Some(&i) = model.keys.get(key) {
-                    let r = &model.res[i];
-                    let (posted, pending) = model.used(*pool, date);
-                    let available = cap(*pool, date).saturating_sub(posted + pending);
-                    if r.pool == *pool && r.tpp == *tpp && r.expires == expires {
-                        (ReserveStatus::Exists, None, available)
+                let got = l.reserve(POOLS[*pool], *tpp, &format!("key-{key}"), date, expires, &m).unwrap();
+                let (status, code, available) =
+                    if let Some(&i) = model.keys.get(key) {
+                        let r = &model.res[i];
+                        let (posted, pending) = model.used(*pool, date);
+                        let available = cap(*pool, date).saturating_sub(posted + pending);
+                        if r.pool == *pool && r.tpp == *tpp && r.expires == expires {
+                            (ReserveStatus::Exists, None, available)
+                        } else {
+                            (ReserveStatus::Rejected, Some("idempotency_conflict"), available)
+                        }
                     } else {
-                        (
-                            ReserveStatus::Rejected,
-                            Some("idempotency_conflict"),
-                            available,
-                        )
-                    }
-                } else {
-                    for r in model.res.iter_mut().filter(|r| {
-                        r.pool == *pool
-                            && r.state == St::Pending
-                            && r.expires.is_some_and(|e| e < date)
-                    }) {
-                        r.state = St::Expired;
-                    }
-                    let (posted, pending) = model.used(*pool, date);
-                    let used = posted + pending;
-                    if used + tpp > cap(*pool, date) {
-                        (
-                            ReserveStatus::Rejected,
-                            Some("exceeds_allocation"),
-                            cap(*pool, date) - used,
-                        )
-                    } else {
-                        model.keys.insert(*key, model.res.len());
-                        model.res.push(Res {
-                            id: got.id.clone().unwrap_or_default(),
-                            pool: *pool,
-                            tpp: *tpp,
-                            expires,
-                            state: St::Pending,
-                        });
-                        (ReserveStatus::Reserved, None, cap(*pool, date) - used - tpp)
-                    }
-                };
+                        for r in model.res.iter_mut().filter(|r| {
+                            r.pool == *pool && r.state == St::Pending && r.expires.is_some_and(|e| e < date)
+                        }) {
+                            r.state = St::Expired;
+                        }
+                        let (posted, pending) = model.used(*pool, date);
+                        let used = posted + pending;
+                        if used + tpp > cap(*pool, date) {
+                            (ReserveStatus::Rejected, Some("exceeds_allocation"), cap(*pool, date) - used)
+                        } else {
+                            model.keys.insert(*key, model.res.len());
+                            model.res.push(Res {
+                                id: got.id.clone().unwrap_or_default(),
+                                pool: *pool,
+                                tpp: *tpp,
+                                expires,
+                                state: St::Pending,
+                            });
+                            (ReserveStatus::Reserved, None, cap(*pool, date) - used - tpp)
+                        }
+                    };
                 prop_assert_eq!(
                     (got.status, got.code, got.available_tpp),
                     (status, code, available),
@@ -178,11 +141,7 @@ fn run(url: &str, ops: &[Op]) -> Result<(), TestCaseError> {
                 let post = matches!(op, Op::Post { .. });
                 let target = if post { St::Posted } else { St::Voided };
                 let id = model.res[i].id.clone();
-                let got = if post {
-                    l.post(&id, date, &m)
-                } else {
-                    l.void(&id, date, &m)
-                };
+                let got = if post { l.post(&id, date, &m) } else { l.void(&id, date, &m) };
                 let r = &mut model.res[i];
                 let expect_ok = if r.state == target {
                     true

@@ -9,19 +9,9 @@ use crate::{write_determination, write_error, Env, WireError};
 /// a ledger, say) and act on the answer after (record a reservation), adding one member to the answer line.
 pub trait Hooks {
     /// Called with a valid request before it is determined. `has_context` says whether the request gave one.
-    fn before(
-        &mut self,
-        id: Option<&str>,
-        req: &mut Request,
-        has_context: bool,
-    ) -> Result<(), WireError>;
+    fn before(&mut self, id: Option<&str>, req: &mut Request, has_context: bool) -> Result<(), WireError>;
     /// Called with the answer; may return a JSON member (`"name":value`) to add to the answer line.
-    fn after(
-        &mut self,
-        id: Option<&str>,
-        req: &Request,
-        d: &Determination<'_>,
-    ) -> Result<Option<Vec<u8>>, WireError>;
+    fn after(&mut self, id: Option<&str>, req: &Request, d: &Determination<'_>) -> Result<Option<Vec<u8>>, WireError>;
 }
 
 /// No adapter: the request's own context, nothing recorded.
@@ -32,12 +22,7 @@ impl Hooks for NoHooks {
         Ok(())
     }
 
-    fn after(
-        &mut self,
-        _: Option<&str>,
-        _: &Request,
-        _: &Determination<'_>,
-    ) -> Result<Option<Vec<u8>>, WireError> {
+    fn after(&mut self, _: Option<&str>, _: &Request, _: &Determination<'_>) -> Result<Option<Vec<u8>>, WireError> {
         Ok(None)
     }
 }
@@ -49,13 +34,7 @@ pub fn determine_line(env: &Env, text: &str, line: Option<u64>, out: &mut Vec<u8
 }
 
 /// [`determine_line`] with an adapter's hooks.
-pub fn determine_line_with(
-    env: &Env,
-    text: &str,
-    line: Option<u64>,
-    out: &mut Vec<u8>,
-    hooks: &mut dyn Hooks,
-) -> bool {
+pub fn determine_line_with(env: &Env, text: &str, line: Option<u64>, out: &mut Vec<u8>, hooks: &mut dyn Hooks) -> bool {
     match decode_request(text) {
         Ok(wire) => determine_wire_with(env, wire, line, out, hooks),
         Err((id, e)) => {
@@ -99,12 +78,7 @@ pub fn determine_one(env: &Env, text: &str, hooks: &mut dyn Hooks) -> Result<Vec
 }
 
 /// Validates, determines and writes the answer line; on error writes nothing.
-fn answer(
-    env: &Env,
-    wire: RequestWire,
-    out: &mut Vec<u8>,
-    hooks: &mut dyn Hooks,
-) -> Result<(), WireError> {
+fn answer(env: &Env, wire: RequestWire, out: &mut Vec<u8>, hooks: &mut dyn Hooks) -> Result<(), WireError> {
     let id = wire.id.clone();
     let has_context = wire.context.is_some();
     let mut req = validate_wire(wire, env)?;
@@ -152,10 +126,7 @@ pub const CSV_COLUMNS: &[&str] = &[
 pub fn check_csv_header(headers: &[&str]) -> Result<(), String> {
     for (i, h) in headers.iter().enumerate() {
         if !CSV_COLUMNS.contains(h) {
-            return Err(format!(
-                "unknown column `{h}`; the columns are: {}",
-                CSV_COLUMNS.join(", ")
-            ));
+            return Err(format!("unknown column `{h}`; the columns are: {}", CSV_COLUMNS.join(", ")));
         }
         if headers.iter().take(i).any(|p| p == h) {
             return Err(format!("column `{h}` appears twice"));
@@ -165,32 +136,20 @@ pub fn check_csv_header(headers: &[&str]) -> Result<(), String> {
 }
 
 /// Turns one CSV row into a request. Empty cells are absent values. Errors name the column.
-pub fn csv_row(
-    headers: &[&str],
-    values: &[&str],
-) -> Result<RequestWire, (Option<String>, WireError)> {
+pub fn csv_row(headers: &[&str], values: &[&str]) -> Result<RequestWire, (Option<String>, WireError)> {
     let get = |name: &str| -> Option<&str> {
-        headers
-            .iter()
-            .position(|h| *h == name)
-            .and_then(|i| values.get(i))
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
+        headers.iter().position(|h| *h == name).and_then(|i| values.get(i)).map(|v| v.trim()).filter(|v| !v.is_empty())
     };
     let id = get("id").map(str::to_owned);
     let row = || -> Result<RequestWire, WireError> {
         let int = |name: &str| -> Result<Option<i64>, WireError> {
             get(name)
-                .map(|v| {
-                    v.parse::<i64>()
-                        .map_err(|_| invalid(name, format!("`{v}` is not a whole number")))
-                })
+                .map(|v| v.parse::<i64>().map_err(|_| invalid(name, format!("`{v}` is not a whole number"))))
                 .transpose()
         };
         let uint = |name: &str| -> Result<u64, WireError> {
             get(name).map_or(Ok(0), |v| {
-                v.parse::<u64>()
-                    .map_err(|_| invalid(name, format!("`{v}` is not a non-negative whole number")))
+                v.parse::<u64>().map_err(|_| invalid(name, format!("`{v}` is not a non-negative whole number")))
             })
         };
         let float = |name: &str| -> Result<Option<f64>, WireError> {
@@ -212,32 +171,22 @@ pub fn csv_row(
                 })
                 .transpose()
         };
-        let choice = |name: &str| -> Option<String> {
-            get(name).map(|v| format!("\"{}\"", v.to_ascii_lowercase()))
-        };
+        let choice = |name: &str| -> Option<String> { get(name).map(|v| format!("\"{}\"", v.to_ascii_lowercase())) };
         let enum_of = |name: &str| -> Result<Option<serde_json::Value>, WireError> {
             choice(name)
                 .map(|v| {
-                    serde_json::from_str(&v).map_err(|_| {
-                        invalid(
-                            name,
-                            format!("`{}` is not valid here", get(name).unwrap_or_default()),
-                        )
-                    })
+                    serde_json::from_str(&v)
+                        .map_err(|_| invalid(name, format!("`{}` is not valid here", get(name).unwrap_or_default())))
                 })
                 .transpose()
         };
         use crate::request::{
-            BaseModelWire, ConsigneeWire, ContextWire, ItemObject, ItemWire, ModelWeightsWire,
-            VeuKindWire, VeuWire,
+            BaseModelWire, ConsigneeWire, ContextWire, ItemObject, ItemWire, ModelWeightsWire, VeuKindWire, VeuWire,
         };
         let item = if let Some(ops) = float("training_operations")? {
             let derived_from = match float("base_training_operations")? {
                 None => None,
-                Some(b) => Some(BaseModelWire {
-                    training_operations: Some(b),
-                    published: boolean("base_published")?,
-                }),
+                Some(b) => Some(BaseModelWire { training_operations: Some(b), published: boolean("base_published")? }),
             };
             Some(ItemWire::Object(ItemObject {
                 model_weights: Some(ModelWeightsWire {
@@ -288,56 +237,39 @@ pub fn csv_row(
             transaction: enum_of("transaction")?
                 .map(serde_json::from_value)
                 .transpose()
-                .map_err(|_| {
-                    invalid("transaction", "must be export, reexport or transfer".into())
-                })?,
+                .map_err(|_| invalid("transaction", "must be export, reexport or transfer".into()))?,
             destination: get("destination").map(str::to_owned),
             end_use: enum_of("end_use")?
                 .map(serde_json::from_value)
                 .transpose()
-                .map_err(|_| {
-                    invalid(
-                        "end_use",
-                        "must be deployment, development, production or storage".into(),
-                    )
-                })?,
+                .map_err(|_| invalid("end_use", "must be deployment, development, production or storage".into()))?,
             consignee: Some(ConsigneeWire {
                 name: get("consignee_name").map(str::to_owned),
                 ultimate_parent: get("ultimate_parent").map(str::to_owned),
                 headquarters: get("consignee_headquarters").map(str::to_owned),
-                ultimate_parent_headquarters: get("ultimate_parent_headquarters")
-                    .map(str::to_owned),
+                ultimate_parent_headquarters: get("ultimate_parent_headquarters").map(str::to_owned),
                 private_sector: boolean("private_sector")?,
                 veu,
                 storage_compliant: boolean("storage_compliant")?,
             }),
             // A context only when the row gives one, so that a ledger can tell.
-            context: [
-                "lpp_received_tpp",
-                "country_licensed_tpp",
-                "nveu_installed_tpp",
-                "aia_received_tpp",
-            ]
-            .iter()
-            .any(|c| get(c).is_some())
-            .then(|| -> Result<ContextWire, WireError> {
-                Ok(ContextWire {
-                    lpp_received_tpp: uint("lpp_received_tpp")?,
-                    country_licensed_tpp: uint("country_licensed_tpp")?,
-                    nveu_installed_tpp: uint("nveu_installed_tpp")?,
-                    aia_received_tpp: uint("aia_received_tpp")?,
+            context: ["lpp_received_tpp", "country_licensed_tpp", "nveu_installed_tpp", "aia_received_tpp"]
+                .iter()
+                .any(|c| get(c).is_some())
+                .then(|| -> Result<ContextWire, WireError> {
+                    Ok(ContextWire {
+                        lpp_received_tpp: uint("lpp_received_tpp")?,
+                        country_licensed_tpp: uint("country_licensed_tpp")?,
+                        nveu_installed_tpp: uint("nveu_installed_tpp")?,
+                        aia_received_tpp: uint("aia_received_tpp")?,
+                    })
                 })
-            })
-            .transpose()?,
+                .transpose()?,
         })
     };
     row().map_err(|e| (id, e))
 }
 
 fn invalid(column: &str, message: String) -> WireError {
-    WireError::new(
-        "invalid_value",
-        Some(column),
-        format!("column `{column}`: {message}"),
-    )
+    WireError::new("invalid_value", Some(column), format!("column `{column}`: {message}"))
 }

@@ -14,11 +14,7 @@ impl Env {
     /// The built-in data with the built-in pack.
     pub fn builtin() -> Result<Env, DataError> {
         let countries = builtin::countries()?;
-        Ok(Env {
-            catalog: builtin::catalog()?,
-            pack: builtin::pack(Arc::clone(&countries))?,
-            countries,
-        })
+        Ok(Env { catalog: builtin::catalog()?, pack: builtin::pack(Arc::clone(&countries))?, countries })
     }
 
     /// The built-in data with the pack in `text` (read from `source`, named in errors).

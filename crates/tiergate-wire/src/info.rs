@@ -33,16 +33,8 @@ pub struct ItemOut<'a> {
 
 impl<'a> ItemOut<'a> {
     pub fn new(a: &'a Accelerator, env: &Env) -> Result<ItemOut<'a>, WireError> {
-        let c = classify(
-            &Item::Catalog {
-                id: a.id.clone(),
-                per_unit: None,
-            },
-            1,
-            &env.pack,
-            &env.catalog,
-        )
-        .map_err(|e| WireError::new(e.code(), Some(e.field()), e.to_string()))?;
+        let c = classify(&Item::Catalog { id: a.id.clone(), per_unit: None }, 1, &env.pack, &env.catalog)
+            .map_err(|e| WireError::new(e.code(), Some(e.field()), e.to_string()))?;
         Ok(ItemOut {
             id: &a.id,
             name: &a.name,
@@ -52,12 +44,7 @@ impl<'a> ItemOut<'a> {
             dense_tops: a
                 .dense_tops
                 .iter()
-                .map(|(p, m)| {
-                    (
-                        p.as_str().to_owned(),
-                        serde_json::json!(Tpp::from_milli(*m).as_f64()),
-                    )
-                })
+                .map(|(p, m)| (p.as_str().to_owned(), serde_json::json!(Tpp::from_milli(*m).as_f64())))
                 .collect(),
             tpp: TppOut(a.tpp),
             tpp_precision: a.tpp_precision.as_str(),
@@ -66,9 +53,7 @@ impl<'a> ItemOut<'a> {
             eccn: c.eccn.map(|e| e.as_str()),
             h100_equivalents: a.tpp.ratio_2dp(env.pack.thresholds.h100_tpp.value),
             epoch_tpp: a.epoch_tpp.map(TppOut),
-            sources: std::iter::once(a.throughput_source.as_str())
-                .chain(a.die_area_source.as_deref())
-                .collect(),
+            sources: std::iter::once(a.throughput_source.as_str()).chain(a.die_area_source.as_deref()).collect(),
         })
     }
 }
@@ -123,14 +108,7 @@ impl<'a> ClassifyOut<'a> {
         ClassifyOut {
             item,
             classification: ClassificationOut::new(c),
-            reasons: c
-                .reasons
-                .iter()
-                .map(|r| ReasonOut {
-                    text: &r.text,
-                    citation: r.citation,
-                })
-                .collect(),
+            reasons: c.reasons.iter().map(|r| ReasonOut { text: &r.text, citation: r.citation }).collect(),
         }
     }
 }
@@ -154,10 +132,7 @@ impl ClassifyRequest {
                 return Err(WireError::new(
                     "invalid_quantity",
                     Some("quantity"),
-                    format!(
-                        "`quantity` must be between 1 and {}, not {q}",
-                        crate::request::MAX_QUANTITY
-                    ),
+                    format!("`quantity` must be between 1 and {}, not {q}", crate::request::MAX_QUANTITY),
                 ))
             }
         };

@@ -11,14 +11,11 @@ mod request;
 mod response;
 
 pub use batch::{
-    check_csv_header, csv_row, determine_line, determine_line_with, determine_one, determine_wire,
-    determine_wire_with, Hooks, NoHooks, CSV_COLUMNS,
+    check_csv_header, csv_row, determine_line, determine_line_with, determine_one, determine_wire, determine_wire_with,
+    Hooks, NoHooks, CSV_COLUMNS,
 };
 pub use env::Env;
-pub use request::{
-    decode_request, item_from_wire, parse_request, validate_wire, ItemWire, RequestWire, WireError,
-};
+pub use request::{decode_request, item_from_wire, parse_request, validate_wire, ItemWire, RequestWire, WireError};
 pub use response::{
-    write_determination, write_error, ClassificationOut, DeterminationOut, ErrorOut, ReasonOut,
-    TppOut,
+    write_determination, write_error, ClassificationOut, DeterminationOut, ErrorOut, ReasonOut, TppOut,
 };

@@ -170,8 +170,7 @@ impl<'de> Deserialize<'de> for ItemWire {
                 Ok(ItemWire::Id(v.to_owned()))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ItemWire, A::Error> {
-                ItemObject::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(ItemWire::Object)
+                ItemObject::deserialize(de::value::MapAccessDeserializer::new(map)).map(ItemWire::Object)
             }
         }
         d.deserialize_any(V)
@@ -189,19 +188,11 @@ pub struct WireError {
 
 impl WireError {
     pub fn new(code: &'static str, field: Option<&str>, message: String) -> WireError {
-        WireError {
-            code,
-            field: field.map(str::to_owned),
-            message,
-        }
+        WireError { code, field: field.map(str::to_owned), message }
     }
 
     fn missing(field: &str, what: &str) -> WireError {
-        WireError::new(
-            "missing_field",
-            Some(field),
-            format!("`{field}` is required: {what}"),
-        )
+        WireError::new("missing_field", Some(field), format!("`{field}` is required: {what}"))
     }
 
     fn invalid(field: &str, message: String) -> WireError {
@@ -216,10 +207,7 @@ pub fn decode_request(line: &str) -> Result<RequestWire, (Option<String>, WireEr
 }
 
 /// Parses one JSON request. On failure the request's `id`, if it could be read, comes back with the error.
-pub fn parse_request(
-    line: &str,
-    env: &Env,
-) -> Result<(Option<String>, Request), (Option<String>, WireError)> {
+pub fn parse_request(line: &str, env: &Env) -> Result<(Option<String>, Request), (Option<String>, WireError)> {
     let wire = decode_request(line)?;
     let id = wire.id.clone();
     match validate_wire(wire, env) {
@@ -240,13 +228,8 @@ fn decode(line: &str) -> Result<RequestWire, WireError> {
         let inner = e.into_inner();
         serde_error(&path, &inner)
     })?;
-    de.end().map_err(|e| {
-        WireError::new(
-            "malformed_json",
-            None,
-            format!("trailing characters after the request: {e}"),
-        )
-    })?;
+    de.end()
+        .map_err(|e| WireError::new("malformed_json", None, format!("trailing characters after the request: {e}")))?;
     Ok(wire)
 }
 
@@ -271,19 +254,14 @@ fn serde_error(path: &str, e: &serde_json::Error) -> WireError {
                     Some(&full),
                     format!(
                         "unknown field `{full}`{}",
-                        rest.split_once(',')
-                            .map_or(String::new(), |(_, r)| format!(",{}", strip_position(r)))
+                        rest.split_once(',').map_or(String::new(), |(_, r)| format!(",{}", strip_position(r)))
                     ),
                 )
             } else if let Some(rest) = msg.strip_prefix("unknown variant `") {
                 WireError::new(
                     "invalid_value",
                     field,
-                    format!(
-                        "`{}`: unknown value `{}",
-                        field.unwrap_or("value"),
-                        strip_position(rest)
-                    ),
+                    format!("`{}`: unknown value `{}", field.unwrap_or("value"), strip_position(rest)),
                 )
             } else {
                 WireError::new(
@@ -298,8 +276,7 @@ fn serde_error(path: &str, e: &serde_json::Error) -> WireError {
 
 /// serde_json appends " at line 1 column 42"; with one request per line the column is noise beside the field.
 fn strip_position(msg: &str) -> &str {
-    msg.rfind(" at line ")
-        .map_or(msg, |i| msg.get(..i).unwrap_or(msg))
+    msg.rfind(" at line ").map_or(msg, |i| msg.get(..i).unwrap_or(msg))
 }
 
 fn salvage_id(line: &str) -> Option<String> {
@@ -315,21 +292,13 @@ fn salvage_id(line: &str) -> Option<String> {
 
 fn parse_date(s: &str) -> Result<Date, WireError> {
     Date::parse(s, format_description!("[year]-[month]-[day]")).map_err(|_| {
-        WireError::new(
-            "invalid_date",
-            Some("date"),
-            format!("`{s}` is not a date in the form YYYY-MM-DD"),
-        )
+        WireError::new("invalid_date", Some("date"), format!("`{s}` is not a date in the form YYYY-MM-DD"))
     })
 }
 
 fn country(env: &Env, field: &str, text: &str) -> Result<Country, WireError> {
     env.countries.resolve(text).ok_or_else(|| {
-        WireError::new(
-            "unknown_country",
-            Some(field),
-            format!("`{text}` is not a country code or name Tiergate knows"),
-        )
+        WireError::new("unknown_country", Some(field), format!("`{text}` is not a country code or name Tiergate knows"))
     })
 }
 
@@ -349,10 +318,7 @@ fn operations(field: &str, v: Option<f64>) -> Result<f64, WireError> {
     if v.is_finite() && v >= 0.0 {
         Ok(v)
     } else {
-        Err(WireError::invalid(
-            field,
-            format!("`{field}` must be a non-negative number, not {v}"),
-        ))
+        Err(WireError::invalid(field, format!("`{field}` must be a non-negative number, not {v}")))
     }
 }
 
@@ -390,15 +356,9 @@ pub fn item_from_wire(w: ItemWire) -> Result<Item, WireError> {
             }),
         };
         return Ok(Item::ModelWeights(ModelWeights {
-            training_operations: operations(
-                "item.model_weights.training_operations",
-                m.training_operations,
-            )?,
+            training_operations: operations("item.model_weights.training_operations", m.training_operations)?,
             published: m.published.ok_or_else(|| {
-                WireError::missing(
-                    "item.model_weights.published",
-                    "whether the weights are published",
-                )
+                WireError::missing("item.model_weights.published", "whether the weights are published")
             })?,
             derived_from,
         }));
@@ -411,50 +371,37 @@ pub fn item_from_wire(w: ItemWire) -> Result<Item, WireError> {
         return Ok(Item::Catalog { id, per_unit });
     }
     let Some(tpp) = o.tpp else {
-        return Err(WireError::missing(
-            "item",
-            "a catalog id, or an object with `catalog`, `tpp` or `model_weights`",
-        ));
+        return Err(WireError::missing("item", "a catalog id, or an object with `catalog`, `tpp` or `model_weights`"));
     };
-    let tpp = Tpp::from_decimal(tpp)
-        .filter(|t| t.milli() > 0)
-        .ok_or_else(|| {
-            WireError::invalid(
-                "item.tpp",
-                format!(
-                    "`item.tpp` must be a positive number with at most three decimals, not {tpp}"
-                ),
-            )
-        })?;
+    let tpp = Tpp::from_decimal(tpp).filter(|t| t.milli() > 0).ok_or_else(|| {
+        WireError::invalid(
+            "item.tpp",
+            format!("`item.tpp` must be a positive number with at most three decimals, not {tpp}"),
+        )
+    })?;
     let die_area = match o.die_area_mm2 {
         None => None,
         Some(a) => Some(Area::from_mm2(a).ok_or_else(|| {
-            WireError::invalid("item.die_area_mm2", format!("`item.die_area_mm2` must be a positive number with at most three decimals, not {a}"))
+            WireError::invalid(
+                "item.die_area_mm2",
+                format!("`item.die_area_mm2` must be a positive number with at most three decimals, not {a}"),
+            )
         })?),
     };
     let datacenter = o.datacenter.ok_or_else(|| {
-        WireError::missing(
-            "item.datacenter",
-            "whether the IC is designed or marketed for data centres",
-        )
+        WireError::missing("item.datacenter", "whether the IC is designed or marketed for data centres")
     })?;
-    Ok(Item::Spec {
-        tpp,
-        die_area,
-        datacenter,
-        per_unit,
-    })
+    Ok(Item::Spec { tpp, die_area, datacenter, per_unit })
 }
 
 /// Validates a decoded request against the countries and the catalog's shape.
 pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
-    let date =
-        parse_date(w.date.as_deref().ok_or_else(|| {
-            WireError::missing("date", "the date of the transaction, YYYY-MM-DD")
-        })?)?;
-    let item = item_from_wire(w.item.ok_or_else(|| {
-        WireError::missing("item", "a catalog id, a spec sheet or model weights")
-    })?)?;
+    let date = parse_date(
+        w.date.as_deref().ok_or_else(|| WireError::missing("date", "the date of the transaction, YYYY-MM-DD"))?,
+    )?;
+    let item = item_from_wire(
+        w.item.ok_or_else(|| WireError::missing("item", "a catalog id, a spec sheet or model weights"))?,
+    )?;
     let quantity = match (w.quantity, &item) {
         (None, Item::ModelWeights(_)) => 1,
         (None, _) => return Err(WireError::missing("quantity", "the number of units")),
@@ -477,21 +424,14 @@ pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
     let destination = country(
         env,
         "destination",
-        w.destination
-            .as_deref()
-            .ok_or_else(|| WireError::missing("destination", "the destination country"))?,
+        w.destination.as_deref().ok_or_else(|| WireError::missing("destination", "the destination country"))?,
     )?;
-    let c = w.consignee.ok_or_else(|| {
-        WireError::missing("consignee", "at least the consignee's `headquarters`")
-    })?;
+    let c = w.consignee.ok_or_else(|| WireError::missing("consignee", "at least the consignee's `headquarters`"))?;
     let headquarters = country(
         env,
         "consignee.headquarters",
         c.headquarters.as_deref().ok_or_else(|| {
-            WireError::missing(
-                "consignee.headquarters",
-                "the country the consignee is headquartered in",
-            )
+            WireError::missing("consignee.headquarters", "the country the consignee is headquartered in")
         })?,
     )?;
     let ultimate_parent_headquarters = match c.ultimate_parent_headquarters.as_deref() {
@@ -500,36 +440,17 @@ pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
     };
     let veu = match c.veu {
         None => None,
-        Some(VeuWire {
-            kind: VeuKindWire::Uveu,
-            country: None,
-            id: _,
-        }) => Some(VeuClaim::Universal),
-        Some(VeuWire {
-            kind: VeuKindWire::Uveu,
-            country: Some(_),
-            ..
-        }) => {
+        Some(VeuWire { kind: VeuKindWire::Uveu, country: None, id: _ }) => Some(VeuClaim::Universal),
+        Some(VeuWire { kind: VeuKindWire::Uveu, country: Some(_), .. }) => {
             return Err(WireError::invalid(
                 "consignee.veu.country",
                 "a universal VEU is not country-specific: drop `country`".into(),
             ))
         }
-        Some(VeuWire {
-            kind: VeuKindWire::Nveu,
-            country: cc,
-            id,
-        }) => {
-            let cc = cc.ok_or_else(|| {
-                WireError::missing(
-                    "consignee.veu.country",
-                    "the country the national VEU is for",
-                )
-            })?;
-            Some(VeuClaim::National {
-                country: country(env, "consignee.veu.country", &cc)?,
-                id,
-            })
+        Some(VeuWire { kind: VeuKindWire::Nveu, country: cc, id }) => {
+            let cc =
+                cc.ok_or_else(|| WireError::missing("consignee.veu.country", "the country the national VEU is for"))?;
+            Some(VeuClaim::National { country: country(env, "consignee.veu.country", &cc)?, id })
         }
     };
     let ctx = w.context.unwrap_or_default();

@@ -51,10 +51,7 @@ impl Serialize for Reasons<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for r in self.0 {
-            seq.serialize_element(&ReasonOut {
-                text: &r.text,
-                citation: r.citation,
-            })?;
+            seq.serialize_element(&ReasonOut { text: &r.text, citation: r.citation })?;
         }
         seq.end()
     }
@@ -94,12 +91,7 @@ pub struct AllocationOut<'a> {
 
 impl<'a> AllocationOut<'a> {
     fn new(a: &'a AllocationEffect) -> AllocationOut<'a> {
-        AllocationOut {
-            pool: &a.pool,
-            tpp: a.tpp,
-            remaining_tpp: a.remaining_tpp,
-            cap_tpp: a.cap_tpp,
-        }
+        AllocationOut { pool: &a.pool, tpp: a.tpp, remaining_tpp: a.remaining_tpp, cap_tpp: a.cap_tpp }
     }
 }
 
@@ -121,11 +113,7 @@ pub struct DeterminationOut<'a, 'p> {
 }
 
 impl<'a, 'p> DeterminationOut<'a, 'p> {
-    pub fn new(
-        id: Option<&'a str>,
-        pack: &'a str,
-        d: &'a Determination<'p>,
-    ) -> DeterminationOut<'a, 'p> {
+    pub fn new(id: Option<&'a str>, pack: &'a str, d: &'a Determination<'p>) -> DeterminationOut<'a, 'p> {
         DeterminationOut {
             id,
             pack,
@@ -149,10 +137,7 @@ pub struct DateOut(pub Date);
 
 impl Serialize for DateOut {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let text = self
-            .0
-            .format(format_description!("[year]-[month]-[day]"))
-            .map_err(serde::ser::Error::custom)?;
+        let text = self.0.format(format_description!("[year]-[month]-[day]")).map_err(serde::ser::Error::custom)?;
         s.serialize_str(&text)
     }
 }
@@ -233,11 +218,9 @@ pub fn write_determination(
             out.push(b'}');
         }
     }
-    for (key, list) in [
-        (&b",\"obligations\":["[..], &d.obligations),
-        (b",\"reasons\":[", &d.reasons),
-        (b",\"notes\":[", &d.notes),
-    ] {
+    for (key, list) in
+        [(&b",\"obligations\":["[..], &d.obligations), (b",\"reasons\":[", &d.reasons), (b",\"notes\":[", &d.notes)]
+    {
         out.extend_from_slice(key);
         for (i, r) in list.iter().enumerate() {
             if i > 0 {
@@ -288,9 +271,7 @@ fn opt_shown(out: &mut Vec<u8>, x: Option<f64>) {
 fn json_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     // No early exit, so the compiler can vectorize the scan.
-    let needs_escape = bytes.iter().fold(false, |acc, &b| {
-        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
+    let needs_escape = bytes.iter().fold(false, |acc, &b| acc | (b < 0x20) | (b == b'"') | (b == b'\\'));
     if needs_escape {
         number(out, &s);
     } else {
@@ -303,17 +284,11 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
 
 /// Appends an error as one JSON line.
 pub fn write_error(out: &mut Vec<u8>, id: Option<&str>, e: &WireError, line: Option<u64>) {
-    let body = ErrorOut {
-        id,
-        error: ErrorBody {
-            code: e.code,
-            field: e.field.as_deref(),
-            message: &e.message,
-            line,
-        },
-    };
+    let body = ErrorOut { id, error: ErrorBody { code: e.code, field: e.field.as_deref(), message: &e.message, line } };
     if serde_json::to_writer(&mut *out, &body).is_err() {
-        out.extend_from_slice(b"{\"id\":null,\"error\":{\"code\":\"internal\",\"field\":null,\"message\":\"could not write the error\"}}");
+        out.extend_from_slice(
+            b"{\"id\":null,\"error\":{\"code\":\"internal\",\"field\":null,\"message\":\"could not write the error\"}}",
+        );
     }
     out.push(b'\n');
 }

@@ -2,12 +2,7 @@
 // The allocation check keeps its `if` inside the arm: folding it into the guard would send a met
 // expectation to the catch-all arm.
 #![allow(clippy::collapsible_match)]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -146,35 +141,23 @@ fn env_with(overrides: Option<&toml::Table>) -> Env {
                 .and_then(toml::Value::as_table_mut)
                 .unwrap_or_else(|| panic!("no table `{k}` in `{path}`"));
         }
-        assert!(
-            table.contains_key(*last),
-            "override `{path}` names no existing key"
-        );
+        assert!(table.contains_key(*last), "override `{path}` names no existing key");
         table.insert((*last).to_owned(), value.clone());
     }
-    Env::with_pack(&toml::to_string(&pack).expect("serializable"), "override")
-        .expect("overridden pack is valid")
+    Env::with_pack(&toml::to_string(&pack).expect("serializable"), "override").expect("overridden pack is valid")
 }
 
 fn citations(v: &Value, key: &str) -> Vec<String> {
     v[key]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|r| r["citation"].as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|r| r["citation"].as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }
 
 fn texts(v: &Value, key: &str) -> Vec<String> {
     v[key]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|r| r["text"].as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|r| r["text"].as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }
 
@@ -183,23 +166,14 @@ fn check(case: &Case, out: &Value) -> Vec<String> {
     let e = &case.expect;
     if let Some(err) = &e.error {
         match out.get("error") {
-            None => f.push(format!(
-                "expected error `{}`, got a determination: {}",
-                err.code, out["authorization"]
-            )),
+            None => f.push(format!("expected error `{}`, got a determination: {}", err.code, out["authorization"])),
             Some(got) => {
                 if got["code"] != err.code.as_str() {
-                    f.push(format!(
-                        "error code: expected `{}`, got {}",
-                        err.code, got["code"]
-                    ));
+                    f.push(format!("error code: expected `{}`, got {}", err.code, got["code"]));
                 }
                 if let Some(field) = &err.field {
                     if got["field"] != field.as_str() {
-                        f.push(format!(
-                            "error field: expected `{field}`, got {}",
-                            got["field"]
-                        ));
+                        f.push(format!("error field: expected `{field}`, got {}", got["field"]));
                     }
                 }
                 if got["message"].as_str().is_none_or(str::is_empty) {
@@ -221,10 +195,7 @@ fn check(case: &Case, out: &Value) -> Vec<String> {
         f.push("review_policy must be set exactly for LICENSE".into());
     }
     for key in ["reasons", "obligations", "notes"] {
-        if out[key].as_array().is_some_and(|a| {
-            a.iter()
-                .any(|r| r["citation"].as_str().is_none_or(str::is_empty))
-        }) {
+        if out[key].as_array().is_some_and(|a| a.iter().any(|r| r["citation"].as_str().is_none_or(str::is_empty))) {
             f.push(format!("an entry of `{key}` has no citation"));
         }
     }
@@ -263,10 +234,7 @@ fn check(case: &Case, out: &Value) -> Vec<String> {
         None => {}
         Some(toml::Value::String(s)) if s == "none" => {
             if !out["allocation"].is_null() {
-                f.push(format!(
-                    "allocation: expected none, got {}",
-                    out["allocation"]
-                ));
+                f.push(format!("allocation: expected none, got {}", out["allocation"]));
             }
         }
         Some(toml::Value::Table(t)) => {
@@ -283,9 +251,7 @@ fn check(case: &Case, out: &Value) -> Vec<String> {
     let obligations = citations(out, "obligations");
     for c in &e.obligations {
         if !obligations.contains(c) {
-            f.push(format!(
-                "missing obligation citing `{c}` (have {obligations:?})"
-            ));
+            f.push(format!("missing obligation citing `{c}` (have {obligations:?})"));
         }
     }
     for c in &e.absent_obligations {
@@ -328,28 +294,16 @@ fn corpus() {
     let mut count = 0;
     for path in &files {
         let text = std::fs::read_to_string(path).expect("readable");
-        let file: CaseFile =
-            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let file: CaseFile = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for case in file.case {
             count += 1;
-            assert!(
-                names.insert(case.name.clone()),
-                "case name `{}` is used twice",
-                case.name
-            );
-            assert!(
-                !case.section.trim().is_empty(),
-                "case `{}` cites no section",
-                case.name
-            );
+            assert!(names.insert(case.name.clone()), "case name `{}` is used twice", case.name);
+            assert!(!case.section.trim().is_empty(), "case `{}` cites no section", case.name);
             covered.extend(case.covers.iter().cloned());
             let line = match (&case.request, &case.raw) {
                 (Some(r), None) => serde_json::to_string(r).expect("toml to json"),
                 (None, Some(raw)) => raw.clone(),
-                _ => panic!(
-                    "case `{}` needs exactly one of `request` and `raw`",
-                    case.name
-                ),
+                _ => panic!("case `{}` needs exactly one of `request` and `raw`", case.name),
             };
             let overridden;
             let env = match &case.pack {
@@ -362,11 +316,7 @@ fn corpus() {
             let mut out = Vec::new();
             let ok = determine_line(env, &line, Some(1), &mut out);
             let value: Value = serde_json::from_slice(&out).expect("output is one JSON object");
-            assert_eq!(
-                out.iter().filter(|b| **b == b'\n').count(),
-                1,
-                "one line out"
-            );
+            assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 1, "one line out");
             let mut problems = check(&case, &value);
             if ok == value.get("error").is_some() {
                 problems.push("determine_line's result disagrees with the output".into());
@@ -384,11 +334,6 @@ fn corpus() {
     }
     let missing: Vec<&&str> = REQUIRED.iter().filter(|t| !covered.contains(**t)).collect();
     assert!(missing.is_empty(), "corpus does not cover: {missing:?}");
-    assert!(
-        failures.is_empty(),
-        "{} of {count} cases failed:\n\n{}",
-        failures.len(),
-        failures.join("\n\n")
-    );
+    assert!(failures.is_empty(), "{} of {count} cases failed:\n\n{}", failures.len(), failures.join("\n\n"));
     assert!(count >= 100, "the corpus shrank to {count} cases");
 }

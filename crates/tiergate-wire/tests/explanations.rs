@@ -1,10 +1,5 @@
 //! Snapshots of whole answers: what a compliance officer reads, reasons and citations included.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 //! A change to any reason text, citation or order shows up here for review (`cargo insta review`).
 
 use std::sync::LazyLock;
@@ -96,11 +91,8 @@ proptest! {
 fn fast_encoder_matches_serde() {
     use tiergate_core::determine;
     let env = &*ENV;
-    let corpus = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/orders.jsonl"
-    ))
-    .expect("examples");
+    let corpus =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/orders.jsonl")).expect("examples");
     let extra = [
         r#"{"id":"C:\\orders\\po-1","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":1,"destination":"MY","consignee":{"headquarters":"MY"}}"#,
         r#"{"id":"tab\there","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":1,"destination":"MY","consignee":{"headquarters":"MY"}}"#,
@@ -115,17 +107,10 @@ fn fast_encoder_matches_serde() {
         let d = determine(&req, &env.pack, &env.catalog).expect("determined");
         let mut fast = Vec::new();
         tiergate_wire::write_determination(&mut fast, id.as_deref(), &env.pack.id, &d, None);
-        let mut slow = serde_json::to_vec(&tiergate_wire::DeterminationOut::new(
-            id.as_deref(),
-            &env.pack.id,
-            &d,
-        ))
-        .expect("serde");
+        let mut slow =
+            serde_json::to_vec(&tiergate_wire::DeterminationOut::new(id.as_deref(), &env.pack.id, &d)).expect("serde");
         slow.push(b'\n');
-        assert_eq!(
-            String::from_utf8_lossy(&fast),
-            String::from_utf8_lossy(&slow)
-        );
+        assert_eq!(String::from_utf8_lossy(&fast), String::from_utf8_lossy(&slow));
         checked += 1;
     }
     assert_eq!(checked, 14);

@@ -67,9 +67,7 @@ const VALID_SHAPES: &[&str] = &[
 fn engine(bencher: divan::Bencher, shape: &str) {
     let env = &*ENV;
     let (_, req) = parse_request(line(shape), env).expect("a valid shape");
-    bencher.bench(|| {
-        determine(divan::black_box(&req), &env.pack, &env.catalog).map(|d| d.reasons.len())
-    });
+    bencher.bench(|| determine(divan::black_box(&req), &env.pack, &env.catalog).map(|d| d.reasons.len()));
 }
 
 #[divan::bench(args = SHAPES)]

@@ -15,12 +15,7 @@ use crate::{determine_cmd, info_cmd, ledger_cmd, serve_cmd};
 /// transfer, as of a date, whether a license is needed, which exception or VEU applies, the review policy and
 /// the allocation it draws on, each answer with the citations that produced it.
 #[derive(Parser, Debug)]
-#[command(
-    name = "tiergate",
-    version,
-    propagate_version = true,
-    max_term_width = 100
-)]
+#[command(name = "tiergate", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     /// Use this rule pack instead of the built-in `ai-diffusion-2025` (a TOML file; see rules/).
     #[arg(long, global = true, value_name = "PATH")]
@@ -213,11 +208,7 @@ pub struct ClassifyArgs {
     #[arg(long, value_name = "BOOL", requires = "tpp")]
     pub datacenter: Option<bool>,
     /// Classify a computer or assembly holding this many such ICs (4A090).
-    #[arg(
-        long = "per-unit",
-        value_name = "N",
-        conflicts_with = "training_operations"
-    )]
+    #[arg(long = "per-unit", value_name = "N", conflicts_with = "training_operations")]
     pub per_unit: Option<i64>,
     /// How many units (for the total TPP).
     #[arg(long, default_value_t = 1)]
@@ -229,11 +220,7 @@ pub struct ClassifyArgs {
     #[arg(long, requires = "training_operations")]
     pub published: bool,
     /// The model was derived from a base model trained with this many operations.
-    #[arg(
-        long = "base-operations",
-        value_name = "OPS",
-        requires = "training_operations"
-    )]
+    #[arg(long = "base-operations", value_name = "OPS", requires = "training_operations")]
     pub base_operations: Option<f64>,
     /// The base model's weights are published.
     #[arg(long = "base-published", requires = "base_operations")]
@@ -287,8 +274,8 @@ pub fn load_env(pack: Option<&std::path::Path>) -> anyhow::Result<Env> {
     match pack {
         None => Ok(Env::builtin()?),
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read rule pack `{}`", path.display()))?;
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read rule pack `{}`", path.display()))?;
             Ok(Env::with_pack(&text, &path.display().to_string())?)
         }
     }
@@ -305,15 +292,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Items(args) => info_cmd::items(&env, &args),
                 Command::Countries(args) => info_cmd::countries(&env, &args),
                 Command::Pack(PackCommand::Show) => info_cmd::show_pack(&env),
-                Command::Serve { bind } => {
-                    serve_cmd::run(env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &bind)
-                }
-                Command::Token(t) => {
-                    ledger_cmd::token(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &t)
-                }
-                Command::Ledger(args) => {
-                    ledger_cmd::run(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &args)
-                }
+                Command::Serve { bind } => serve_cmd::run(env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &bind),
+                Command::Token(t) => ledger_cmd::token(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &t),
+                Command::Ledger(args) => ledger_cmd::run(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &args),
                 Command::Pack(PackCommand::Validate { .. }) => unreachable_validate(),
             }
         }

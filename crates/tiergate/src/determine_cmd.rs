@@ -8,8 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tiergate_wire::{
-    check_csv_header, csv_row, determine_line_with, determine_wire_with, write_error, Env, Hooks,
-    NoHooks,
+    check_csv_header, csv_row, determine_line_with, determine_wire_with, write_error, Env, Hooks, NoHooks,
 };
 
 use tiergate_server::hooks::LedgerHooks;
@@ -34,12 +33,8 @@ pub fn run(env: &Env, db: Option<&str>, args: &DetermineArgs) -> anyhow::Result<
             Some(SharedLedger::new(ledger))
         }
     };
-    let mut ledger_hooks = ledger_hooks.as_ref().map(|shared| LedgerHooks {
-        ledger: shared,
-        record: args.record,
-        actor: crate::ledger_cmd::actor(None),
-        refused: 0,
-    });
+    let mut ledger_hooks =
+        ledger_hooks.as_ref().map(|shared| LedgerHooks::new(shared, args.record, crate::ledger_cmd::actor(None)));
     let mut no_hooks = NoHooks;
     let hooks: &mut dyn Hooks = match ledger_hooks.as_mut() {
         Some(h) => h,
@@ -63,11 +58,7 @@ pub fn run(env: &Env, db: Option<&str>, args: &DetermineArgs) -> anyhow::Result<
         Progress::Auto => path.is_some() && io::stderr().is_terminal(),
     };
     let bar = progress_bar(show, len);
-    let counting = CountingReader {
-        inner: input,
-        bar: bar.clone(),
-        bytes: 0,
-    };
+    let counting = CountingReader { inner: input, bar: bar.clone(), bytes: 0 };
     let mut sink = Sink::new(args.format);
     let all_ok = match format {
         InputFormat::Jsonl => jsonl(env, counting, &mut sink, &bar, hooks)?,
@@ -132,29 +123,18 @@ fn jsonl<R: Read>(
     let mut all_ok = true;
     loop {
         line.clear();
-        if reader
-            .read_until(b'\n', &mut line)
-            .context("cannot read the input")?
-            == 0
-        {
+        if reader.read_until(b'\n', &mut line).context("cannot read the input")? == 0 {
             break;
         }
         number += 1;
         let ok = match std::str::from_utf8(&line) {
             Ok(text) if text.trim().is_empty() => continue,
-            Ok(text) => determine_line_with(
-                env,
-                text.trim_end_matches(['\n', '\r']),
-                Some(number),
-                &mut sink.buf,
-                hooks,
-            ),
+            Ok(text) => {
+                determine_line_with(env, text.trim_end_matches(['\n', '\r']), Some(number), &mut sink.buf, hooks)
+            }
             Err(e) => {
-                let err = tiergate_wire::WireError::new(
-                    "malformed_json",
-                    None,
-                    format!("the line is not UTF-8 text: {e}"),
-                );
+                let err =
+                    tiergate_wire::WireError::new("malformed_json", None, format!("the line is not UTF-8 text: {e}"));
                 write_error(&mut sink.buf, None, &err, Some(number));
                 false
             }
@@ -176,10 +156,7 @@ fn csv<R: Read>(
     hooks: &mut dyn Hooks,
 ) -> anyhow::Result<bool> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let headers = reader
-        .headers()
-        .context("cannot read the CSV header")?
-        .clone();
+    let headers = reader.headers().context("cannot read the CSV header")?.clone();
     let headers: Vec<&str> = headers.iter().map(str::trim).collect();
     check_csv_header(&headers).map_err(|e| anyhow::anyhow!("CSV header: {e}"))?;
     let mut record = csv::StringRecord::new();
@@ -196,18 +173,11 @@ fn csv<R: Read>(
                     let err = tiergate_wire::WireError::new(
                         "malformed_csv",
                         None,
-                        format!(
-                            "the row has {} cells but the header names {} columns",
-                            values.len(),
-                            headers.len()
-                        ),
+                        format!("the row has {} cells but the header names {} columns", values.len(), headers.len()),
                     );
                     write_error(
                         &mut sink.buf,
-                        values
-                            .first()
-                            .copied()
-                            .filter(|_| headers.first() == Some(&"id")),
+                        values.first().copied().filter(|_| headers.first() == Some(&"id")),
                         &err,
                         line,
                     );
@@ -223,17 +193,10 @@ fn csv<R: Read>(
                 }
             }
             Err(e) => {
-                let err = tiergate_wire::WireError::new(
-                    "malformed_csv",
-                    None,
-                    format!("not valid CSV: {e}"),
-                );
+                let err = tiergate_wire::WireError::new("malformed_csv", None, format!("not valid CSV: {e}"));
                 write_error(&mut sink.buf, None, &err, line);
                 all_ok = false;
-                if !matches!(
-                    e.kind(),
-                    csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
-                ) {
+                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }) {
                     break;
                 }
             }
@@ -257,12 +220,7 @@ struct Sink {
 
 impl Sink {
     fn new(format: OutputFormat) -> Sink {
-        Sink {
-            format,
-            buf: Vec::with_capacity(FLUSH_BYTES * 2),
-            out: io::stdout().lock(),
-            header_written: false,
-        }
+        Sink { format, buf: Vec::with_capacity(FLUSH_BYTES * 2), out: io::stdout().lock(), header_written: false }
     }
 
     fn record_done(&mut self) -> io::Result<()> {
@@ -308,20 +266,12 @@ fn table_row(json_line: &[u8]) -> String {
     };
     let id = s(&v["id"]);
     if let Some(e) = v.get("error") {
-        return format!(
-            "{id:<16} error: {} ({}): {}",
-            s(&e["code"]),
-            s(&e["field"]),
-            s(&e["message"])
-        );
+        return format!("{id:<16} error: {} ({}): {}", s(&e["code"]), s(&e["field"]), s(&e["message"]));
     }
     let alloc = match v.get("allocation") {
-        Some(a) if !a.is_null() => format!(
-            "{} {} TPP, {} remaining",
-            s(&a["pool"]),
-            s(&a["tpp"]),
-            s(&a["remaining_tpp"])
-        ),
+        Some(a) if !a.is_null() => {
+            format!("{} {} TPP, {} remaining", s(&a["pool"]), s(&a["tpp"]), s(&a["remaining_tpp"]))
+        }
         _ => "-".to_owned(),
     };
     format!(

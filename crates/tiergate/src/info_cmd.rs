@@ -28,16 +28,10 @@ pub fn classify(env: &Env, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
         if !ops.is_finite() || ops < 0.0 {
             bail!("--training-operations must be a non-negative number");
         }
-        let derived_from = args.base_operations.map(|b| BaseModel {
-            training_operations: b,
-            published: args.base_published,
-        });
+        let derived_from =
+            args.base_operations.map(|b| BaseModel { training_operations: b, published: args.base_published });
         (
-            Item::ModelWeights(ModelWeights {
-                training_operations: ops,
-                published: args.published,
-                derived_from,
-            }),
+            Item::ModelWeights(ModelWeights { training_operations: ops, published: args.published, derived_from }),
             serde_json::json!({"model_weights": {"training_operations": ops}}),
         )
     } else if let Some(tpp) = args.tpp {
@@ -46,35 +40,16 @@ pub fn classify(env: &Env, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
             .context("--tpp must be a positive number with at most three decimals")?;
         let area = args
             .die_area
-            .map(|a| {
-                Area::from_mm2(a)
-                    .context("--die-area must be a positive number with at most three decimals")
-            })
+            .map(|a| Area::from_mm2(a).context("--die-area must be a positive number with at most three decimals"))
             .transpose()?;
-        let datacenter = args
-            .datacenter
-            .context("--datacenter true|false is required with --tpp")?;
+        let datacenter = args.datacenter.context("--datacenter true|false is required with --tpp")?;
         (
-            Item::Spec {
-                tpp: t,
-                die_area: area,
-                datacenter,
-                per_unit,
-            },
+            Item::Spec { tpp: t, die_area: area, datacenter, per_unit },
             serde_json::json!({"tpp": tpp, "die_area_mm2": args.die_area, "datacenter": datacenter}),
         )
     } else {
-        let id = args
-            .item
-            .clone()
-            .context("name a catalog item, or give --tpp or --training-operations")?;
-        (
-            Item::Catalog {
-                id: id.clone(),
-                per_unit,
-            },
-            serde_json::Value::String(id),
-        )
+        let id = args.item.clone().context("name a catalog item, or give --tpp or --training-operations")?;
+        (Item::Catalog { id: id.clone(), per_unit }, serde_json::Value::String(id))
     };
     let c = classify_item(&item, args.quantity.unsigned_abs(), &env.pack, &env.catalog)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -86,11 +61,7 @@ pub fn classify(env: &Env, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
             writeln!(out)?;
         }
         InfoFormat::Text => {
-            writeln!(
-                out,
-                "ECCN: {}",
-                c.eccn.map_or("not controlled by this rule", |e| e.as_str())
-            )?;
+            writeln!(out, "ECCN: {}", c.eccn.map_or("not controlled by this rule", |e| e.as_str()))?;
             if let (Some(unit), Some(total)) = (c.tpp_per_unit, c.tpp_total) {
                 writeln!(
                     out,
@@ -120,16 +91,8 @@ pub fn items(env: &Env, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     for a in env.catalog.iter() {
-        let c = classify_item(
-            &Item::Catalog {
-                id: a.id.clone(),
-                per_unit: None,
-            },
-            1,
-            &env.pack,
-            &env.catalog,
-        )
-        .map_err(|e| anyhow::anyhow!("catalog item `{}`: {e}", a.id))?;
+        let c = classify_item(&Item::Catalog { id: a.id.clone(), per_unit: None }, 1, &env.pack, &env.catalog)
+            .map_err(|e| anyhow::anyhow!("catalog item `{}`: {e}", a.id))?;
         let eccn = c.eccn.map(|e| e.as_str());
         let h100 = a.tpp.ratio_2dp(env.pack.thresholds.h100_tpp.value);
         match args.format {
@@ -140,15 +103,13 @@ pub fn items(env: &Env, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
                 a.name,
                 a.tpp.to_string(),
                 a.die_area.map_or("-".into(), |d| d.to_string()),
-                c.performance_density
-                    .map_or("-".into(), |p| format!("{p:.2}")),
+                c.performance_density.map_or("-".into(), |p| format!("{p:.2}")),
                 eccn.unwrap_or("-"),
                 format!("{h100:.2}"),
                 if a.datacenter { "yes" } else { "no" },
             )?,
             OutputFormat::Jsonl => {
-                let body = ItemOut::new(a, env)
-                    .map_err(|e| anyhow::anyhow!("catalog item `{}`: {e}", a.id))?;
+                let body = ItemOut::new(a, env).map_err(|e| anyhow::anyhow!("catalog item `{}`: {e}", a.id))?;
                 serde_json::to_writer(&mut out, &body)?;
                 writeln!(out)?;
             }
@@ -170,14 +131,9 @@ pub fn countries(env: &Env, args: &CountriesArgs) -> anyhow::Result<ExitCode> {
     for c in env.countries.iter() {
         let body = CountryOut::new(c, env, date);
         match args.format {
-            OutputFormat::Table => writeln!(
-                out,
-                "{:<4} {:<36} {:>4}  {}",
-                body.code,
-                body.name,
-                body.tier,
-                body.groups.join(" ")
-            )?,
+            OutputFormat::Table => {
+                writeln!(out, "{:<4} {:<36} {:>4}  {}", body.code, body.name, body.tier, body.groups.join(" "))?
+            }
             OutputFormat::Jsonl => {
                 serde_json::to_writer(&mut out, &body)?;
                 writeln!(out)?;
@@ -189,10 +145,7 @@ pub fn countries(env: &Env, args: &CountriesArgs) -> anyhow::Result<ExitCode> {
 
 pub fn validate_pack(path: &Path) -> anyhow::Result<ExitCode> {
     let env = crate::cli::load_env(Some(path))?;
-    println!(
-        "{}",
-        serde_json::json!({"pack": env.pack.id, "version": env.pack.version, "valid": true})
-    );
+    println!("{}", serde_json::json!({"pack": env.pack.id, "version": env.pack.version, "valid": true}));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -31,20 +31,9 @@ fn print(v: &impl Serialize) -> anyhow::Result<()> {
 
 /// Prints a ledger error as JSON and gives its exit status: 2 for the caller's input, 1 for a refused move.
 fn fail(e: &LedgerError) -> anyhow::Result<ExitCode> {
-    print(&ErrorOut {
-        error: ErrorBody {
-            code: e.code(),
-            message: e.to_string(),
-        },
-    })?;
+    print(&ErrorOut { error: ErrorBody { code: e.code(), message: e.to_string() } })?;
     eprintln!("tiergate: {e}");
-    Ok(ExitCode::from(
-        if e.is_bad_input() || matches!(e, LedgerError::Database(_)) {
-            2
-        } else {
-            1
-        },
-    ))
+    Ok(ExitCode::from(if e.is_bad_input() || matches!(e, LedgerError::Database(_)) { 2 } else { 1 }))
 }
 
 /// Today's date in UTC: the default date of a ledger operation.
@@ -53,8 +42,7 @@ pub fn today() -> Date {
 }
 
 pub fn parse_date_arg(s: &str) -> Result<Date, String> {
-    tiergate_store::parse_date(s)
-        .ok_or_else(|| format!("`{s}` is not a date in the form YYYY-MM-DD"))
+    tiergate_store::parse_date(s).ok_or_else(|| format!("`{s}` is not a date in the form YYYY-MM-DD"))
 }
 
 /// Who is acting: `--actor`, else the login name, else `cli`.
@@ -77,23 +65,12 @@ pub fn run(env: &Env, db: &str, args: &LedgerArgs) -> anyhow::Result<ExitCode> {
         at: OffsetDateTime::now_utc(),
     };
     match &args.command {
-        LedgerCommand::Reserve {
-            pool,
-            tpp,
-            key,
-            date,
-            expires,
-            reason,
-        } => {
+        LedgerCommand::Reserve { pool, tpp, key, date, expires, reason } => {
             let date = date.unwrap_or_else(today);
             match ledger.reserve(pool, *tpp, key, date, *expires, &meta(reason.as_deref())) {
                 Ok(outcome) => {
                     print(&outcome)?;
-                    Ok(if outcome.status == ReserveStatus::Rejected {
-                        ExitCode::from(1)
-                    } else {
-                        ExitCode::SUCCESS
-                    })
+                    Ok(if outcome.status == ReserveStatus::Rejected { ExitCode::from(1) } else { ExitCode::SUCCESS })
                 }
                 Err(e) => fail(&e),
             }
@@ -114,15 +91,13 @@ pub fn run(env: &Env, db: &str, args: &LedgerArgs) -> anyhow::Result<ExitCode> {
                 Err(e) => fail(&e),
             }
         }
-        LedgerCommand::Balance { pool, date } => {
-            match ledger.balance(pool, date.unwrap_or_else(today)) {
-                Ok(b) => {
-                    print(&b)?;
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => fail(&e),
+        LedgerCommand::Balance { pool, date } => match ledger.balance(pool, date.unwrap_or_else(today)) {
+            Ok(b) => {
+                print(&b)?;
+                Ok(ExitCode::SUCCESS)
             }
-        }
+            Err(e) => fail(&e),
+        },
         LedgerCommand::List { pool } => match ledger.list(pool) {
             Ok(list) => {
                 for r in &list {
@@ -145,16 +120,9 @@ pub fn run(env: &Env, db: &str, args: &LedgerArgs) -> anyhow::Result<ExitCode> {
             Ok(report) => {
                 print(&report)?;
                 if !report.ok {
-                    eprintln!(
-                        "tiergate: the ledger does not verify: {} problem(s)",
-                        report.problems.len()
-                    );
+                    eprintln!("tiergate: the ledger does not verify: {} problem(s)", report.problems.len());
                 }
-                Ok(if report.ok {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
-                })
+                Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
             }
             Err(e) => fail(&e),
         },
@@ -170,18 +138,15 @@ pub fn token(env: &Env, db: &str, cmd: &crate::cli::TokenCommand) -> anyhow::Res
     let now = OffsetDateTime::now_utc();
     let result = match cmd {
         TokenCommand::Create { name, role } => {
-            let role = tiergate_store::Role::parse(role)
-                .ok_or_else(|| anyhow::anyhow!("unknown role `{role}`"))?;
-            ledger.create_token(name, role, now).map(|token| {
-                print(&serde_json::json!({"name": name, "role": role, "token": token}))
-            })
+            let role = tiergate_store::Role::parse(role).ok_or_else(|| anyhow::anyhow!("unknown role `{role}`"))?;
+            ledger
+                .create_token(name, role, now)
+                .map(|token| print(&serde_json::json!({"name": name, "role": role, "token": token})))
         }
-        TokenCommand::List => ledger
-            .list_tokens()
-            .map(|tokens| tokens.iter().try_for_each(print)),
-        TokenCommand::Revoke { name } => ledger
-            .revoke_token(name, now)
-            .map(|()| print(&serde_json::json!({"name": name, "revoked": true}))),
+        TokenCommand::List => ledger.list_tokens().map(|tokens| tokens.iter().try_for_each(print)),
+        TokenCommand::Revoke { name } => {
+            ledger.revoke_token(name, now).map(|()| print(&serde_json::json!({"name": name, "revoked": true})))
+        }
     };
     match result {
         Ok(printed) => printed.map(|()| ExitCode::SUCCESS),

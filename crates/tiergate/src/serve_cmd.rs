@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 
 pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
     tiergate_server::init_logs();
-    let mut ledger = Ledger::open(db, Arc::new(env.pack.clone()))
-        .with_context(|| format!("cannot open the ledger at `{db}`"))?;
+    let mut ledger =
+        Ledger::open(db, Arc::new(env.pack.clone())).with_context(|| format!("cannot open the ledger at `{db}`"))?;
     // A new database has no token: make an admin one, so that the first user is not locked out.
     let first_token = if ledger.has_tokens()? {
         None
@@ -25,16 +25,10 @@ pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
             Err(e) => return Err(e.into()),
         }
     };
-    let state = Arc::new(AppState::new(
-        env,
-        SharedLedger::new(ledger),
-        Limits::default(),
-    ));
+    let state = Arc::new(AppState::new(env, SharedLedger::new(ledger), Limits::default()));
     let served = Arc::clone(&state);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on `{bind}`"))?;
         let addr = listener.local_addr()?;

@@ -1,10 +1,5 @@
 //! The `tiergate` binary, run as a user runs it.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,9 +10,7 @@ fn bin() -> Command {
 }
 
 fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)
 }
 
 fn run(args: &[&str]) -> Output {
@@ -25,27 +18,14 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn run_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = bin()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write");
+    let mut child =
+        bin().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
     child.wait_with_output().expect("wait")
 }
 
 fn lines(out: &Output) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect()
+    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect()
 }
 
 fn stderr(out: &Output) -> String {
@@ -54,42 +34,21 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn determine_example_order_book() {
-    let out = run(&[
-        "determine",
-        repo("examples/orders.jsonl").to_str().expect("utf-8"),
-    ]);
+    let out = run(&["determine", repo("examples/orders.jsonl").to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let answers = lines(&out);
-    let ids: Vec<&str> = answers
-        .iter()
-        .map(|a| a["id"].as_str().expect("id"))
-        .collect();
-    assert_eq!(
-        ids,
-        (1001..=1010).map(|n| format!("po-{n}")).collect::<Vec<_>>()
-    );
-    let auths: Vec<&str> = answers
-        .iter()
-        .map(|a| a["authorization"].as_str().expect("authorization"))
-        .collect();
-    assert_eq!(
-        auths,
-        ["LPP", "LICENSE", "AIA", "LICENSE", "ACA", "UVEU", "NVEU", "ACM", "AIA", "NLR"]
-    );
+    let ids: Vec<&str> = answers.iter().map(|a| a["id"].as_str().expect("id")).collect();
+    assert_eq!(ids, (1001..=1010).map(|n| format!("po-{n}")).collect::<Vec<_>>());
+    let auths: Vec<&str> = answers.iter().map(|a| a["authorization"].as_str().expect("authorization")).collect();
+    assert_eq!(auths, ["LPP", "LICENSE", "AIA", "LICENSE", "ACA", "UVEU", "NVEU", "ACM", "AIA", "NLR"]);
 }
 
 #[test]
 fn bad_records_give_error_lines_and_exit_2() {
-    let out = run(&[
-        "determine",
-        repo("examples/bad-orders.jsonl").to_str().expect("utf-8"),
-    ]);
+    let out = run(&["determine", repo("examples/bad-orders.jsonl").to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(2));
     let answers = lines(&out);
-    let codes: Vec<&str> = answers
-        .iter()
-        .map(|a| a["error"]["code"].as_str().expect("error code"))
-        .collect();
+    let codes: Vec<&str> = answers.iter().map(|a| a["error"]["code"].as_str().expect("error code")).collect();
     assert_eq!(
         codes,
         [
@@ -102,14 +61,8 @@ fn bad_records_give_error_lines_and_exit_2() {
         ]
     );
     assert_eq!(answers[0]["id"], "bad-1");
-    assert_eq!(
-        answers[4]["id"], "bad-5",
-        "the id is echoed when the line is JSON"
-    );
-    assert!(
-        answers[5]["id"].is_null(),
-        "a truncated line has no readable id"
-    );
+    assert_eq!(answers[4]["id"], "bad-5", "the id is echoed when the line is JSON");
+    assert!(answers[5]["id"].is_null(), "a truncated line has no readable id");
     assert_eq!(answers[5]["error"]["line"], 6);
 }
 
@@ -139,16 +92,10 @@ fn reads_standard_input_without_a_path() {
 
 #[test]
 fn csv_order_book() {
-    let out = run(&[
-        "determine",
-        repo("examples/orders.csv").to_str().expect("utf-8"),
-    ]);
+    let out = run(&["determine", repo("examples/orders.csv").to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let answers = lines(&out);
-    let auths: Vec<&str> = answers
-        .iter()
-        .map(|a| a["authorization"].as_str().expect("authorization"))
-        .collect();
+    let auths: Vec<&str> = answers.iter().map(|a| a["authorization"].as_str().expect("authorization")).collect();
     assert_eq!(auths, ["LPP", "LICENSE", "AIA", "LICENSE", "UVEU", "ACA"]);
     assert_eq!(answers[3]["tier"], 3, "ultimate parent headquartered in CN");
 }
@@ -171,41 +118,23 @@ fn csv_unknown_column_stops_with_a_message() {
     let out = run_stdin(&["determine", "--input-format", "csv"], "id,qty\nx,1\n");
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
-    assert!(
-        stderr(&out).contains("unknown column `qty`"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("unknown column `qty`"), "{}", stderr(&out));
 }
 
 #[test]
 fn table_format() {
-    let out = run(&[
-        "determine",
-        repo("examples/orders.jsonl").to_str().expect("utf-8"),
-        "--format",
-        "table",
-    ]);
+    let out = run(&["determine", repo("examples/orders.jsonl").to_str().expect("utf-8"), "--format", "table"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("ID "), "{text}");
     assert_eq!(text.lines().count(), 11);
-    assert!(
-        text.lines()
-            .nth(2)
-            .is_some_and(|l| l.contains("country:AE")),
-        "{text}"
-    );
+    assert!(text.lines().nth(2).is_some_and(|l| l.contains("country:AE")), "{text}");
 }
 
 #[test]
 fn missing_input_file_is_a_clear_error() {
     let out = run(&["determine", "/nonexistent/orders.jsonl"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("cannot open `/nonexistent/orders.jsonl`"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("cannot open `/nonexistent/orders.jsonl`"), "{}", stderr(&out));
 }
 
 #[test]
@@ -225,18 +154,8 @@ fn bad_pack_is_rejected_with_the_key() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
-    assert!(
-        stderr(&out).contains("key `readings.lpp_limit_test.value`"),
-        "{}",
-        stderr(&out)
-    );
-    let out = run(&[
-        "pack",
-        "validate",
-        repo("rules/ai-diffusion-2025.toml")
-            .to_str()
-            .expect("utf-8"),
-    ]);
+    assert!(stderr(&out).contains("key `readings.lpp_limit_test.value`"), "{}", stderr(&out));
+    let out = run(&["pack", "validate", repo("rules/ai-diffusion-2025.toml").to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(lines(&out)[0]["valid"], true);
 }
@@ -251,15 +170,9 @@ fn a_pack_with_another_reading_changes_the_answer() {
         .replace("value = \"after_shipment\"", "value = \"before_shipment\"");
     std::fs::write(&pack, text).expect("write");
     let req = "{\"date\":\"2025-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":500,\"destination\":\"MY\",\"consignee\":{\"headquarters\":\"MY\"},\"context\":{\"lpp_received_tpp\":20000000}}\n";
+    assert_eq!(lines(&run_stdin(&["determine"], req))[0]["authorization"], "LICENSE");
     assert_eq!(
-        lines(&run_stdin(&["determine"], req))[0]["authorization"],
-        "LICENSE"
-    );
-    assert_eq!(
-        lines(&run_stdin(
-            &["--pack", pack.to_str().expect("utf-8"), "determine"],
-            req
-        ))[0]["authorization"],
+        lines(&run_stdin(&["--pack", pack.to_str().expect("utf-8"), "determine"], req))[0]["authorization"],
         "LPP"
     );
 }
@@ -273,17 +186,7 @@ fn classify_catalog_item_and_spec_sheet() {
     assert_eq!(v["tpp_per_unit"], 15832);
     assert_eq!(v["performance_density"], 19.45);
     assert!(v["reasons"].as_array().is_some_and(|r| r.len() == 2));
-    let out = run(&[
-        "classify",
-        "--tpp",
-        "3000",
-        "--die-area",
-        "1500",
-        "--datacenter",
-        "true",
-        "--per-unit",
-        "8",
-    ]);
+    let out = run(&["classify", "--tpp", "3000", "--die-area", "1500", "--datacenter", "true", "--per-unit", "8"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["eccn"], "4A090.b");
     let out = run(&["classify", "--training-operations", "2e26"]);
@@ -323,10 +226,7 @@ fn items_and_countries() {
     let kh = countries.iter().find(|c| c["code"] == "KH").expect("KH");
     assert_eq!(kh["tier"], 2, "Cambodia left D:5 on 2026-02-03");
     let hk = countries.iter().find(|c| c["code"] == "HK").expect("HK");
-    assert_eq!(
-        (hk["tier"].as_u64(), hk["treated_as"].as_str()),
-        (Some(3), Some("CN"))
-    );
+    assert_eq!((hk["tier"].as_u64(), hk["treated_as"].as_str()), (Some(3), Some("CN")));
     assert_eq!(countries.iter().filter(|c| c["tier"] == 1).count(), 19);
 }
 
@@ -344,9 +244,6 @@ fn every_command_has_help() {
     ] {
         let out = run(&args);
         assert_eq!(out.status.code(), Some(0), "{args:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stdout).contains("Usage:"),
-            "{args:?}"
-        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"), "{args:?}");
     }
 }

@@ -1,10 +1,5 @@
 //! The ledger through the `tiergate` binary, with many processes at once, on SQLite and PostgreSQL.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -12,12 +7,7 @@ use std::time::Duration;
 use tiergate_store::testing::fresh_urls;
 
 fn tiergate(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tiergate"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("tiergate runs")
+    Command::new(env!("CARGO_BIN_EXE_tiergate")).arg("--db").arg(db).args(args).output().expect("tiergate runs")
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -53,28 +43,16 @@ fn eight_processes_race_for_one_pool() {
                                         "2025-06-01",
                                     ],
                                 );
-                                (
-                                    json(&out)["status"].as_str().unwrap_or("none").to_owned(),
-                                    out.status.code(),
-                                )
+                                (json(&out)["status"].as_str().unwrap_or("none").to_owned(), out.status.code())
                             })
                             .collect::<Vec<_>>()
                     })
                 })
                 .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap())
-                .collect()
+            workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
         });
-        let reserved = statuses
-            .iter()
-            .filter(|(s, c)| s == "reserved" && *c == Some(0))
-            .count();
-        let rejected = statuses
-            .iter()
-            .filter(|(s, c)| s == "rejected" && *c == Some(1))
-            .count();
+        let reserved = statuses.iter().filter(|(s, c)| s == "reserved" && *c == Some(0)).count();
+        let rejected = statuses.iter().filter(|(s, c)| s == "rejected" && *c == Some(1)).count();
         assert_eq!((reserved, rejected), (79, 81), "{backend}: {statuses:?}");
 
         let again = tiergate(
@@ -93,24 +71,9 @@ fn eight_processes_race_for_one_pool() {
             ],
         );
         let again_json = json(&again);
-        assert_eq!(
-            (again_json["status"].as_str(), again.status.code()),
-            (Some("exists"), Some(0)),
-            "{backend}"
-        );
-        let balance = |db: &str| {
-            json(&tiergate(
-                db,
-                &[
-                    "ledger",
-                    "balance",
-                    "--pool",
-                    "country:SG",
-                    "--date",
-                    "2025-06-01",
-                ],
-            ))
-        };
+        assert_eq!((again_json["status"].as_str(), again.status.code()), (Some("exists"), Some(0)), "{backend}");
+        let balance =
+            |db: &str| json(&tiergate(db, &["ledger", "balance", "--pool", "country:SG", "--date", "2025-06-01"]));
         assert_eq!(balance(&db)["pending_tpp"], 790_000_000, "{backend}");
         let id = again_json["id"].as_str().unwrap().to_owned();
         let posted = tiergate(&db, &["ledger", "post", &id, "--date", "2025-06-02"]);
@@ -128,13 +91,7 @@ fn eight_processes_race_for_one_pool() {
             .find(|r| r["state"] == "pending")
             .map(|r| r["id"].as_str().unwrap().to_owned())
             .unwrap();
-        assert_eq!(
-            json(&tiergate(
-                &db,
-                &["ledger", "void", &pending_id, "--date", "2025-06-02"]
-            ))["state"],
-            "voided"
-        );
+        assert_eq!(json(&tiergate(&db, &["ledger", "void", &pending_id, "--date", "2025-06-02"]))["state"], "voided");
         let b = balance(&db);
         assert_eq!(
             (b["pending_tpp"].as_u64(), b["available_tpp"].as_u64()),
@@ -142,17 +99,8 @@ fn eight_processes_race_for_one_pool() {
             "{backend}"
         );
         let verify = tiergate(&db, &["ledger", "verify"]);
-        assert_eq!(
-            verify.status.code(),
-            Some(0),
-            "{backend}: {}",
-            String::from_utf8_lossy(&verify.stdout)
-        );
-        assert_eq!(
-            json(&verify)["entries"],
-            81,
-            "{backend}: 79 reserves, a post and a void"
-        );
+        assert_eq!(verify.status.code(), Some(0), "{backend}: {}", String::from_utf8_lossy(&verify.stdout));
+        assert_eq!(json(&verify)["entries"], 81, "{backend}: 79 reserves, a post and a void");
     }
 }
 
@@ -210,27 +158,12 @@ fn sigkill_loses_nothing_acknowledged() {
                 }
             }
         }
-        assert!(
-            killed > 0,
-            "{backend}: no process was killed; the test proves nothing"
-        );
-        assert!(
-            !acknowledged.is_empty(),
-            "{backend}: no process finished; the test proves nothing"
-        );
+        assert!(killed > 0, "{backend}: no process was killed; the test proves nothing");
+        assert!(!acknowledged.is_empty(), "{backend}: no process finished; the test proves nothing");
         let verify = tiergate(&db, &["ledger", "verify"]);
-        assert_eq!(
-            verify.status.code(),
-            Some(0),
-            "{backend}: {}",
-            String::from_utf8_lossy(&verify.stdout)
-        );
+        assert_eq!(verify.status.code(), Some(0), "{backend}: {}", String::from_utf8_lossy(&verify.stdout));
         let list = String::from_utf8_lossy(
-            &tiergate(
-                &db,
-                &["ledger", "list", "--pool", "lpp:Kill Test Holdings:2025"],
-            )
-            .stdout,
+            &tiergate(&db, &["ledger", "list", "--pool", "lpp:Kill Test Holdings:2025"]).stdout,
         )
         .into_owned();
         for (key, id) in &acknowledged {
@@ -239,10 +172,7 @@ fn sigkill_loses_nothing_acknowledged() {
                 "{backend}: acknowledged {id} ({key}) is lost"
             );
         }
-        eprintln!(
-            "{backend}: {killed} of 72 processes killed, {} acknowledged, verify ok",
-            acknowledged.len()
-        );
+        eprintln!("{backend}: {killed} of 72 processes killed, {} acknowledged, verify ok", acknowledged.len());
     }
 }
 
@@ -258,17 +188,9 @@ fn determine(db: &str, args: &[&str], input: &str) -> (Vec<serde_json::Value>, O
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    let answers = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let answers = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     (answers, out.status.code())
 }
 
@@ -302,81 +224,30 @@ fn determine_records_into_the_ledger_once() {
         assert_eq!(
             summary(&first),
             [
-                (
-                    "LICENSE".into(),
-                    "\"approval\"".into(),
-                    "\"reserved\"".into()
-                ),
+                ("LICENSE".into(), "\"approval\"".into(), "\"reserved\"".into()),
                 // 316,640,000 + 474,960,000 exceeds 790,000,000: denied, nothing recorded.
                 ("LICENSE".into(), "\"denial\"".into(), "null".into()),
                 ("LPP".into(), "null".into(), "\"reserved\"".into()),
                 // Lion City's LPP pool holds a3's 15,832,000 (its ultimate parent): 15,832,000 more exceeds 26,900,000.
-                (
-                    "LICENSE".into(),
-                    "\"approval\"".into(),
-                    "\"reserved\"".into()
-                ),
+                ("LICENSE".into(), "\"approval\"".into(), "\"reserved\"".into()),
                 ("NVEU".into(), "null".into(), "\"reserved\"".into()),
             ],
             "{backend}"
         );
-        assert_eq!(
-            first[1]["allocation"]["remaining_tpp"], 473_360_000,
-            "{backend}: the denial states the headroom"
-        );
+        assert_eq!(first[1]["allocation"]["remaining_tpp"], 473_360_000, "{backend}: the denial states the headroom");
         assert_eq!(first[3]["classification"]["tpp_total"], 15_832_000);
         assert_eq!(first[4]["recorded"]["pool"], "nveu:in-1");
 
         let (second, code) = determine(&db, &["--record"], &orders);
         assert_eq!(code, Some(0), "{backend}");
-        let statuses: Vec<String> = second
-            .iter()
-            .map(|a| a["recorded"]["status"].to_string())
-            .collect();
-        assert_eq!(
-            statuses,
-            [
-                "\"exists\"",
-                "null",
-                "\"exists\"",
-                "\"exists\"",
-                "\"exists\""
-            ],
-            "{backend}"
-        );
+        let statuses: Vec<String> = second.iter().map(|a| a["recorded"]["status"].to_string()).collect();
+        assert_eq!(statuses, ["\"exists\"", "null", "\"exists\"", "\"exists\"", "\"exists\""], "{backend}");
         for (a, b) in first.iter().zip(&second) {
-            assert_eq!(
-                a["authorization"], b["authorization"],
-                "{backend}: a re-run answers the same"
-            );
+            assert_eq!(a["authorization"], b["authorization"], "{backend}: a re-run answers the same");
         }
-        let balance = json(&tiergate(
-            &db,
-            &[
-                "ledger",
-                "balance",
-                "--pool",
-                "country:SG",
-                "--date",
-                "2025-06-01",
-            ],
-        ));
-        assert_eq!(
-            balance["pending_tpp"],
-            316_640_000 + 15_832_000,
-            "{backend}: counted once"
-        );
-        let lpp = json(&tiergate(
-            &db,
-            &[
-                "ledger",
-                "balance",
-                "--pool",
-                "lpp:Lion City:2025",
-                "--date",
-                "2025-06-01",
-            ],
-        ));
+        let balance = json(&tiergate(&db, &["ledger", "balance", "--pool", "country:SG", "--date", "2025-06-01"]));
+        assert_eq!(balance["pending_tpp"], 316_640_000 + 15_832_000, "{backend}: counted once");
+        let lpp = json(&tiergate(&db, &["ledger", "balance", "--pool", "lpp:Lion City:2025", "--date", "2025-06-01"]));
         assert_eq!(lpp["pending_tpp"], 15_832_000, "{backend}");
 
         // Without --record the ledger only informs: 2,000 H100 (31,664,000 TPP, over the LPP limit) against SG's
@@ -396,16 +267,9 @@ fn determine_records_into_the_ledger_once() {
         // Bad combinations are per-record errors.
         let (errs, code) = determine(&db, &["--record"], "{\"date\":\"2025-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":1,\"destination\":\"SG\",\"consignee\":{\"name\":\"x\",\"headquarters\":\"SG\"}}\n{\"id\":\"c\",\"date\":\"2025-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":1,\"destination\":\"SG\",\"consignee\":{\"name\":\"x\",\"headquarters\":\"SG\"},\"context\":{\"lpp_received_tpp\":0}}\n{\"id\":\"d\",\"date\":\"2025-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":1,\"destination\":\"SG\",\"consignee\":{\"headquarters\":\"SG\"}}");
         assert_eq!(code, Some(2));
-        let fields: Vec<&str> = errs
-            .iter()
-            .map(|e| e["error"]["field"].as_str().unwrap())
-            .collect();
+        let fields: Vec<&str> = errs.iter().map(|e| e["error"]["field"].as_str().unwrap()).collect();
         assert_eq!(fields, ["id", "context", "consignee.name"], "{backend}");
-        assert_eq!(
-            tiergate(&db, &["ledger", "verify"]).status.code(),
-            Some(0),
-            "{backend}"
-        );
+        assert_eq!(tiergate(&db, &["ledger", "verify"]).status.code(), Some(0), "{backend}");
     }
 }
 

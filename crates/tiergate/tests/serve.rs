@@ -1,10 +1,5 @@
 //! `tiergate serve` as a user runs it: the real binary on a free port, spoken to over HTTP.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -27,11 +22,8 @@ impl Server {
             .spawn()
             .unwrap();
         let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        let v: Value =
-            serde_json::from_str(&first).unwrap_or_else(|e| panic!("not JSON ({e}): {first}"));
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        let v: Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("not JSON ({e}): {first}"));
         Server {
             child,
             url: v["listening"].as_str().unwrap().to_owned(),
@@ -41,10 +33,7 @@ impl Server {
 
     /// SIGTERM, then the exit status.
     fn stop(mut self) -> Option<i32> {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         self.child.wait().unwrap().code()
     }
 }
@@ -64,76 +53,31 @@ fn call(method: &str, url: &str, token: &str, body: Option<Value>) -> (u16, Valu
 
 fn token(db: &str, name: &str, role: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_tiergate"))
-        .args([
-            "--db", db, "token", "create", "--name", name, "--role", role,
-        ])
+        .args(["--db", db, "token", "create", "--name", name, "--role", role])
         .output()
         .unwrap();
-    serde_json::from_slice::<Value>(&out.stdout).unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    serde_json::from_slice::<Value>(&out.stdout).unwrap()["token"].as_str().unwrap().to_owned()
 }
 
 #[test]
 fn serve_end_to_end_on_sqlite() {
     let (_, db) = fresh_urls("serve-e2e").into_iter().next().unwrap();
     let server = Server::start(&db);
-    let admin = server
-        .admin
-        .clone()
-        .expect("a new database gets an admin token");
-    let (s, v) = call(
-        "GET",
-        &format!("{}/v1/countries/MY", server.url),
-        &admin,
-        None,
-    );
+    let admin = server.admin.clone().expect("a new database gets an admin token");
+    let (s, v) = call("GET", &format!("{}/v1/countries/MY", server.url), &admin, None);
     assert_eq!((s, v["tier"].as_u64()), (200, Some(2)));
-    assert_eq!(
-        call(
-            "GET",
-            &format!("{}/v1/countries/MY", server.url),
-            "tg_nope",
-            None
-        )
-        .0,
-        401
-    );
+    assert_eq!(call("GET", &format!("{}/v1/countries/MY", server.url), "tg_nope", None).0, 401);
     let officer = token(&db, "erp", "officer");
     let order = json!({"id": "po-9", "date": "2025-06-01", "item": "nvidia-h100-sxm", "quantity": 20000, "destination": "SG", "consignee": {"name": "Lion City", "headquarters": "SG"}});
-    let (s, v) = call(
-        "POST",
-        &format!("{}/v1/determinations?record=true", server.url),
-        &officer,
-        Some(order),
-    );
-    assert_eq!(
-        (s, v["recorded"]["status"].as_str()),
-        (200, Some("reserved")),
-        "{v}"
-    );
-    let (_, list) = call(
-        "GET",
-        &format!("{}/v1/reservations?pool=country:SG", server.url),
-        &officer,
-        None,
-    );
+    let (s, v) = call("POST", &format!("{}/v1/determinations?record=true", server.url), &officer, Some(order));
+    assert_eq!((s, v["recorded"]["status"].as_str()), (200, Some("reserved")), "{v}");
+    let (_, list) = call("GET", &format!("{}/v1/reservations?pool=country:SG", server.url), &officer, None);
     assert_eq!(list[0]["actor"], "erp");
     assert_eq!(server.stop(), Some(0), "SIGTERM stops the server cleanly");
     // A second start on the same database makes no new admin token.
     let again = Server::start(&db);
     assert!(again.admin.is_none());
-    assert_eq!(
-        call(
-            "GET",
-            &format!("{}/v1/audit/verify", again.url),
-            &admin,
-            None
-        )
-        .1["ok"],
-        true
-    );
+    assert_eq!(call("GET", &format!("{}/v1/audit/verify", again.url), &admin, None).1["ok"], true);
     assert_eq!(again.stop(), Some(0));
 }
 
@@ -141,20 +85,13 @@ fn serve_end_to_end_on_sqlite() {
 /// alternating between the instances, grant exactly 79.
 #[test]
 fn two_instances_on_one_postgres_never_oversubscribe() {
-    let Some((_, db)) = fresh_urls("serve-two")
-        .into_iter()
-        .find(|(b, _)| *b == "postgres")
-    else {
+    let Some((_, db)) = fresh_urls("serve-two").into_iter().find(|(b, _)| *b == "postgres") else {
         eprintln!("skipping: no PostgreSQL");
         return;
     };
     let a = Server::start(&db);
     let b = Server::start(&db);
-    let token = a
-        .admin
-        .clone()
-        .or(b.admin.clone())
-        .expect("one of the two made the admin token");
+    let token = a.admin.clone().or(b.admin.clone()).expect("one of the two made the admin token");
     let urls = [a.url.clone(), b.url.clone()];
     let granted: usize = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
@@ -175,17 +112,9 @@ fn two_instances_on_one_postgres_never_oversubscribe() {
         handles.into_iter().map(|h| h.join().unwrap()).sum()
     });
     assert_eq!(granted, 79);
-    let (_, balance) = call(
-        "GET",
-        &format!("{}/v1/pools/country:SG?date=2025-06-01", b.url),
-        &token,
-        None,
-    );
+    let (_, balance) = call("GET", &format!("{}/v1/pools/country:SG?date=2025-06-01", b.url), &token, None);
     assert_eq!(balance["pending_tpp"], 790_000_000);
-    assert_eq!(
-        call("GET", &format!("{}/v1/audit/verify", a.url), &token, None).1["ok"],
-        true
-    );
+    assert_eq!(call("GET", &format!("{}/v1/audit/verify", a.url), &token, None).1["ok"], true);
     assert_eq!(a.stop(), Some(0));
     assert_eq!(b.stop(), Some(0));
 }

@@ -18,11 +18,7 @@ pub fn ledger(url: &str) -> Ledger {
 }
 
 pub fn meta(actor: &str) -> Meta {
-    Meta {
-        actor: actor.to_owned(),
-        reason: None,
-        at: datetime!(2025-06-01 12:00 UTC),
-    }
+    Meta { actor: actor.to_owned(), reason: None, at: datetime!(2025-06-01 12:00 UTC) }
 }
 
 pub const D: time::Date = date!(2025 - 06 - 01);
