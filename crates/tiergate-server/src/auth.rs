@@ -77,11 +77,15 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         let token = match state.tokens.get(&hash) {
             Some(t) => t,
             None => {
-                let st = Arc::clone(state);
-                let found = tokio::task::spawn_blocking(move || st.ledger.with(|l| l.authenticate(&secret)))
-                    .await
-                    .map_err(|e| Problem::internal(&e.to_string(), None))?
-                    .map_err(|e| Problem::internal(&e.to_string(), None))?;
+                let found = if state.inline_db {
+                    state.ledger.read(|l| l.authenticate(&secret))
+                } else {
+                    let st = Arc::clone(state);
+                    tokio::task::spawn_blocking(move || st.ledger.read(|l| l.authenticate(&secret)))
+                        .await
+                        .map_err(|e| Problem::internal(&e.to_string(), None))?
+                }
+                .map_err(|e| Problem::internal(&e.to_string(), None))?;
                 state.tokens.put(hash, found.clone());
                 found
             }

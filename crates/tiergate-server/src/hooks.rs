@@ -7,7 +7,7 @@ use tiergate_core::determine::{allocation_country, nveu_pool_id, ultimate_consig
 use tiergate_core::pool::PoolId;
 
 use tiergate_core::{Determination, Request};
-use tiergate_store::{LedgerError, Meta, Reservation, ReserveStatus, SharedLedger, State};
+use tiergate_store::{LedgerError, Meta, ReserveStatus, SharedLedger, State};
 use tiergate_wire::{Hooks, WireError};
 use time::OffsetDateTime;
 
@@ -30,23 +30,6 @@ impl<'a> LedgerHooks<'a> {
 
 fn db_error(e: &LedgerError) -> WireError {
     WireError::new("database", None, format!("the ledger: {e}"))
-}
-
-impl LedgerHooks<'_> {
-    /// What a pool has drawn on the request's date, less the request's own reservation (`own`) so that a re-run
-    /// answers as the first run did; zero for a pool the rule does not define then.
-    fn drawn(&mut self, pool: &str, req: &Request, own: Option<&Reservation>) -> Result<u64, WireError> {
-        let defined = PoolId::parse(pool, self.ledger.pack()).and_then(|p| p.cap(self.ledger.pack(), req.date)).is_ok();
-        if !defined {
-            return Ok(0);
-        }
-        let drawn = self.ledger.with(|l| l.drawn(pool, req.date)).map_err(|e| db_error(&e))?;
-        let counted = |r: &&Reservation| {
-            r.pool == pool
-                && (r.state == State::Posted || (r.state == State::Pending && r.expires.is_none_or(|e| e >= req.date)))
-        };
-        Ok(drawn.saturating_sub(own.filter(counted).map_or(0, |r| r.tpp)))
-    }
 }
 
 impl Hooks for LedgerHooks<'_> {
@@ -82,20 +65,34 @@ impl Hooks for LedgerHooks<'_> {
             }
             _ => None,
         };
-        let own = match id {
-            Some(key) => self.ledger.with(|l| l.get_by_key(key)).map_err(|e| db_error(&e))?,
-            None => None,
+        // All of a request's reads together, on a reader connection. Pools the rule does not define on the
+        // request's date have drawn nothing.
+        let pack = self.ledger.pack();
+        let defined = |pool: &str| PoolId::parse(pool, pack).and_then(|p| p.cap(pack, req.date)).is_ok();
+        let mut pools: Vec<&str> = vec![lpp_pool.as_str(), country_pool.as_str()];
+        if let Some(p) = &nveu_pool {
+            pools.push(p);
+        }
+        let wanted: Vec<&str> = pools.iter().copied().filter(|p| defined(p)).collect();
+        let date = req.date;
+        let read = self.ledger.read(|l| l.drawn_with_key(&wanted, id, date));
+        let (drawn_by_pool, own) = read.map_err(|e| db_error(&e))?;
+        let drawn = |pool: &str| -> u64 {
+            let Some(i) = wanted.iter().position(|p| *p == pool) else { return 0 };
+            let d = drawn_by_pool.get(i).copied().unwrap_or(0);
+            let counted = own.as_ref().filter(|r| {
+                r.pool == pool
+                    && (r.state == State::Posted || (r.state == State::Pending && r.expires.is_none_or(|e| e >= date)))
+            });
+            d.saturating_sub(counted.map_or(0, |r| r.tpp))
         };
-        let own = own.as_ref();
-        req.context = Context {
-            lpp_received_tpp: self.drawn(&lpp_pool, req, own)?,
-            country_licensed_tpp: self.drawn(&country_pool, req, own)?,
-            nveu_installed_tpp: match nveu_pool {
-                Some(p) => self.drawn(&p, req, own)?,
-                None => 0,
-            },
+        let context = Ok::<Context, LedgerError>(Context {
+            lpp_received_tpp: drawn(&lpp_pool),
+            country_licensed_tpp: drawn(&country_pool),
+            nveu_installed_tpp: nveu_pool.as_deref().map_or(0, drawn),
             aia_received_tpp: 0,
-        };
+        });
+        req.context = context.map_err(|e| db_error(&e))?;
         Ok(())
     }
 

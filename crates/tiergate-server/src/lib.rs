@@ -42,6 +42,9 @@ pub struct AppState {
     pub ledger: SharedLedger,
     pub limits: Limits,
     pub metrics: metrics::Metrics,
+    /// Run database calls on the async workers instead of the blocking pool: for SQLite, whose calls take
+    /// microseconds and never wait on a network. The synchronous PostgreSQL client cannot run there.
+    pub inline_db: bool,
     tokens: auth::TokenCache,
 }
 
@@ -50,7 +53,15 @@ impl AppState {
         // The metric definitions are fixed and valid; registering them cannot fail.
         #[allow(clippy::expect_used)]
         let metrics = metrics::Metrics::new().expect("metric definitions are valid");
-        AppState { env, ledger, limits, metrics, tokens: auth::TokenCache::default() }
+        AppState { env, ledger, limits, metrics, inline_db: false, tokens: auth::TokenCache::default() }
+    }
+}
+
+impl AppState {
+    /// Database calls inline on the async workers (see [`AppState::inline_db`]); only for SQLite.
+    pub fn with_inline_db(mut self, inline: bool) -> AppState {
+        self.inline_db = inline;
+        self
     }
 }
 

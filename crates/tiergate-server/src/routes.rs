@@ -44,8 +44,14 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .fallback(not_found)
 }
 
-/// Runs blocking database work off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Problem> + Send + 'static) -> Result<T, Problem> {
+/// Runs database work: inline for SQLite (microseconds, local), else on the blocking pool.
+async fn db<T: Send + 'static>(
+    st: &AppState,
+    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    if st.inline_db {
+        return f();
+    }
     tokio::task::spawn_blocking(f).await.map_err(|e| Problem::internal(&e.to_string(), None))?
 }
 
@@ -94,10 +100,10 @@ async fn healthz() -> Response {
 }
 
 async fn readyz(State(st): St) -> Answer {
-    let ping = tokio::task::spawn_blocking(move || st.ledger.with(|l| l.ping())).await;
-    match ping {
-        Ok(Ok(())) => Ok(Json(serde_json::json!({"status": "ready"})).into_response()),
-        _ => Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "the database does not answer")),
+    let ready = db(&Arc::clone(&st), move || st.ledger.read(|l| l.ping()).map_err(|e| Problem::from_ledger(&e))).await;
+    match ready {
+        Ok(()) => Ok(Json(serde_json::json!({"status": "ready"})).into_response()),
+        Err(_) => Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "the database does not answer")),
     }
 }
 
@@ -126,13 +132,15 @@ async fn determinations(
         if q.record { "recording determinations" } else { "determinations" },
     )?;
     let bytes = body(raw)?;
-    blocking(move || {
+    db(&Arc::clone(&st), move || {
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed_json", "the body is not UTF-8"))?;
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_json", format!("not valid JSON: {e}")))?;
+        // A batch is `{"requests": [...]}`; anything else is one request. The probe borrows each request's
+        // text, so nothing is parsed twice.
+        let batch: Option<Vec<&serde_json::value::RawValue>> =
+            serde_json::from_str::<BatchProbe<'_>>(text).ok().map(|b| b.requests);
         let mut ledger_hooks = LedgerHooks::new(&st.ledger, q.record, caller.name.clone());
-        let answer = determine_body(&st, &value, text, &mut ledger_hooks);
+        let answer = determine_body(&st, batch.as_deref(), text, &mut ledger_hooks);
         let m = &st.metrics;
         for (a, n) in &ledger_hooks.determined {
             m.determinations.with_label_values(&[a]).inc_by(*n);
@@ -140,10 +148,7 @@ async fn determinations(
         for (o, n) in &ledger_hooks.recorded {
             m.reservations.with_label_values(&[o]).inc_by(*n);
         }
-        let requests = match value.get("requests") {
-            Some(serde_json::Value::Array(items)) => items.len(),
-            _ => 1,
-        };
+        let requests = batch.as_ref().map_or(1, Vec::len);
         let rejected = requests.saturating_sub(ledger_hooks.determined.values().sum::<u64>() as usize);
         if rejected > 0 {
             m.determinations.with_label_values(&["error"]).inc_by(rejected as u64);
@@ -153,47 +158,46 @@ async fn determinations(
     .await
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchProbe<'a> {
+    #[serde(borrow)]
+    requests: Vec<&'a serde_json::value::RawValue>,
+}
+
 /// Answers a determinations body: a batch or a single request.
-fn determine_body(st: &AppState, value: &serde_json::Value, text: &str, hooks: &mut LedgerHooks<'_>) -> Answer {
+fn determine_body(
+    st: &AppState,
+    batch: Option<&[&serde_json::value::RawValue]>,
+    text: &str,
+    hooks: &mut LedgerHooks<'_>,
+) -> Answer {
     let hooks: &mut dyn Hooks = hooks;
-    {
-        match value.get("requests") {
-            Some(serde_json::Value::Array(items)) => {
-                if items.len() > st.limits.max_batch {
-                    return Err(Problem::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "batch_too_large",
-                        format!("a batch holds at most {} requests, not {}", st.limits.max_batch, items.len()),
-                    )
-                    .with_field("requests"));
-                }
-                let mut out = Vec::with_capacity(items.len() * 2048 + 32);
-                out.extend_from_slice(b"{\"determinations\":[");
-                let mut line = Vec::with_capacity(4096);
-                for (i, item) in items.iter().enumerate() {
-                    line.clear();
-                    let text = serde_json::to_string(item).map_err(|e| Problem::internal(&e.to_string(), None))?;
-                    determine_line_with(&st.env, &text, Some(i as u64 + 1), &mut line, hooks);
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(&line));
-                }
-                out.extend_from_slice(b"]}");
-                Ok(json_body(out, StatusCode::OK))
-            }
-            Some(_) if value.as_object().is_some_and(|o| o.len() == 1) => Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_value",
-                "`requests` must be an array of requests",
-            )
-            .with_field("requests")),
-            _ => {
-                let out = determine_one(&st.env, text, hooks).map_err(|e| Problem::from_wire(&e))?;
-                Ok(json_body(out, StatusCode::OK))
-            }
-        }
+    let Some(items) = batch else {
+        let out = determine_one(&st.env, text, hooks).map_err(|e| Problem::from_wire(&e))?;
+        return Ok(json_body(out, StatusCode::OK));
+    };
+    if items.len() > st.limits.max_batch {
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!("a batch holds at most {} requests, not {}", st.limits.max_batch, items.len()),
+        )
+        .with_field("requests"));
     }
+    let mut out = Vec::with_capacity(items.len() * 2048 + 32);
+    out.extend_from_slice(b"{\"determinations\":[");
+    let mut line = Vec::with_capacity(4096);
+    for (i, item) in items.iter().enumerate() {
+        line.clear();
+        determine_line_with(&st.env, item.get(), Some(i as u64 + 1), &mut line, hooks);
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(&line));
+    }
+    out.extend_from_slice(b"]}");
+    Ok(json_body(out, StatusCode::OK))
 }
 
 /// `POST /v1/classify`: `{"item": ..., "quantity": N}` (analyst).
@@ -276,7 +280,8 @@ async fn pool_balance(
     caller.require(Role::Viewer, "reading pools")?;
     let date = date_param(query(q)?.date.as_deref(), "date")?;
     let balance =
-        blocking(move || st.ledger.with(|l| l.balance(&pool, date)).map_err(|e| Problem::from_ledger(&e))).await?;
+        db(&Arc::clone(&st), move || st.ledger.read(|l| l.balance(&pool, date)).map_err(|e| Problem::from_ledger(&e)))
+            .await?;
     Ok(Json(balance).into_response())
 }
 
@@ -308,7 +313,7 @@ async fn reserve(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejectio
     let key = b.key.clone();
     let m = meta(&caller, b.reason);
     let counted = Arc::clone(&st);
-    let outcome = blocking(move || {
+    let outcome = db(&Arc::clone(&st), move || {
         st.ledger.reserve(&b.pool, b.tpp, &b.key, date, expires, &m).map_err(|e| Problem::from_ledger(&e))
     })
     .await?;
@@ -336,7 +341,7 @@ async fn settle(st: Arc<AppState>, caller: Caller, id: String, post: bool) -> An
     caller.require(Role::Officer, if post { "posting" } else { "voiding" })?;
     let m = meta(&caller, None);
     let date = OffsetDateTime::now_utc().date();
-    let r = blocking(move || {
+    let r = db(&Arc::clone(&st), move || {
         st.ledger
             .with(|l| if post { l.post(&id, date, &m) } else { l.void(&id, date, &m) })
             .map_err(|e| Problem::from_ledger(&e))
@@ -365,7 +370,8 @@ struct PoolQuery {
 async fn reservations(State(st): St, caller: Caller, q: Result<Query<PoolQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Viewer, "reading reservations")?;
     let pool = query(q)?.pool;
-    let list = blocking(move || st.ledger.with(|l| l.list(&pool)).map_err(|e| Problem::from_ledger(&e))).await?;
+    let list =
+        db(&Arc::clone(&st), move || st.ledger.read(|l| l.list(&pool)).map_err(|e| Problem::from_ledger(&e))).await?;
     Ok(Json(list).into_response())
 }
 
@@ -387,7 +393,8 @@ async fn audit(State(st): St, caller: Caller, q: Result<Query<AuditQuery>, Query
     let q = query(q)?;
     let limit = q.limit.unwrap_or(AUDIT_PAGE).clamp(1, AUDIT_PAGE);
     let entries =
-        blocking(move || st.ledger.with(|l| l.audit(q.after, limit)).map_err(|e| Problem::from_ledger(&e))).await?;
+        db(&Arc::clone(&st), move || st.ledger.read(|l| l.audit(q.after, limit)).map_err(|e| Problem::from_ledger(&e)))
+            .await?;
     let next_after = (entries.len() as u64 == limit).then(|| entries.last().map(|e| e.seq)).flatten();
     Ok(Json(serde_json::json!({"entries": entries, "next_after": next_after})).into_response())
 }
@@ -395,7 +402,8 @@ async fn audit(State(st): St, caller: Caller, q: Result<Query<AuditQuery>, Query
 /// `GET /v1/audit/verify` (viewer): as `tiergate ledger verify`.
 async fn verify(State(st): St, caller: Caller) -> Answer {
     caller.require(Role::Viewer, "verifying the audit log")?;
-    let report = blocking(move || st.ledger.with(|l| l.verify()).map_err(|e| Problem::from_ledger(&e))).await?;
+    let report =
+        db(&Arc::clone(&st), move || st.ledger.read(|l| l.verify()).map_err(|e| Problem::from_ledger(&e))).await?;
     Ok(Json(report).into_response())
 }
 

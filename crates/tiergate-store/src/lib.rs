@@ -188,6 +188,9 @@ impl From<postgres::Error> for LedgerError {
     }
 }
 
+/// (posted, pending not expired) of each pool asked for, and the reservation with the key asked for.
+pub type Balances = (Vec<(u64, u64)>, Option<Reservation>);
+
 /// A storage backend. Every method that moves TPP runs in one transaction that serializes with every other
 /// movement, checks the cap, records the movement and appends its audit entry, or does nothing.
 pub trait Store: Send {
@@ -204,6 +207,8 @@ pub trait Store: Send {
     fn totals(&mut self, pool: &str, date: Date) -> Result<(u64, u64), LedgerError>;
     fn get(&mut self, id: &str) -> Result<Option<Reservation>, LedgerError>;
     fn get_by_key(&mut self, key: &str) -> Result<Option<Reservation>, LedgerError>;
+    /// In one read: (posted, pending not expired on `date`) of each pool, and the reservation with `key`.
+    fn read_balances(&mut self, pools: &[&str], key: Option<&str>, date: Date) -> Result<Balances, LedgerError>;
     fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError>;
     /// Audit entries with `seq > after`, at most `limit`.
     fn audit(&mut self, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError>;
@@ -305,6 +310,18 @@ impl Ledger {
         self.store.get(id)
     }
 
+    /// What each pool has drawn on `date` (posted plus pending not expired), and the reservation with `key`,
+    /// read together (one read transaction on SQLite).
+    pub fn drawn_with_key(
+        &mut self,
+        pools: &[&str],
+        key: Option<&str>,
+        date: Date,
+    ) -> Result<(Vec<u64>, Option<Reservation>), LedgerError> {
+        let (balances, own) = self.store.read_balances(pools, key, date)?;
+        Ok((balances.into_iter().map(|(posted, pending)| posted.saturating_add(pending)).collect(), own))
+    }
+
     /// The reservation made with idempotency key `key`, if any.
     pub fn get_by_key(&mut self, key: &str) -> Result<Option<Reservation>, LedgerError> {
         self.store.get_by_key(key)
@@ -400,6 +417,9 @@ pub const MAX_BATCH: usize = 256;
 /// one transaction. Each reservation is judged exactly as alone, in queue order; only the commits are shared.
 pub struct SharedLedger {
     ledger: Mutex<Ledger>,
+    /// Connections for reads, beside the one that writes; empty means reads share the writer.
+    readers: Vec<Mutex<Ledger>>,
+    next_reader: std::sync::atomic::AtomicUsize,
     state: Mutex<Queue>,
     done: Condvar,
     pack: Arc<Pack>,
@@ -422,7 +442,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl SharedLedger {
     pub fn new(ledger: Ledger) -> SharedLedger {
         let pack = Arc::clone(&ledger.pack);
-        SharedLedger { ledger: Mutex::new(ledger), state: Mutex::new(Queue::default()), done: Condvar::new(), pack }
+        SharedLedger {
+            ledger: Mutex::new(ledger),
+            readers: Vec::new(),
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
+            state: Mutex::new(Queue::default()),
+            done: Condvar::new(),
+            pack,
+        }
     }
 
     /// Reserves as [`Ledger::reserve`] does, committing together with whatever other threads reserve meanwhile.
@@ -486,9 +513,35 @@ impl SharedLedger {
         (q.commits, q.committed)
     }
 
+    /// Adds `n` connections to `url` for reads, so that reads run beside each other and beside the writer
+    /// (SQLite in WAL mode and PostgreSQL both let readers see the last commit without waiting for writers).
+    pub fn with_readers(mut self, url: &str, n: usize) -> Result<SharedLedger, LedgerError> {
+        for _ in 0..n {
+            self.readers.push(Mutex::new(Ledger::open(url, Arc::clone(&self.pack))?));
+        }
+        Ok(self)
+    }
+
     /// Any other ledger operation, under the ledger's lock.
     pub fn with<R>(&self, f: impl FnOnce(&mut Ledger) -> R) -> R {
         f(&mut lock(&self.ledger))
+    }
+
+    /// A read-only operation on a reader connection: a free one if any, else the next in turn.
+    pub fn read<R>(&self, f: impl FnOnce(&mut Ledger) -> R) -> R {
+        if self.readers.is_empty() {
+            return self.with(f);
+        }
+        for r in &self.readers {
+            if let Ok(mut l) = r.try_lock() {
+                return f(&mut l);
+            }
+        }
+        let i = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.readers.len();
+        match self.readers.get(i) {
+            Some(r) => f(&mut lock(r)),
+            None => self.with(f),
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use time::Date;
 use crate::audit::{chain_hash, AuditEntry};
 use crate::tokens::{Role, TokenInfo};
 use crate::{
-    date_text, from_sql_amount, parse_date, sql_amount, timestamp, Dump, LedgerError, Meta, Reservation,
+    date_text, from_sql_amount, parse_date, sql_amount, timestamp, Balances, Dump, LedgerError, Meta, Reservation,
     ReserveOutcome, ReserveRequest, ReserveStatus, State, Store,
 };
 
@@ -417,6 +417,16 @@ impl Store for PostgresStore {
 
     fn get(&mut self, id: &str) -> Result<Option<Reservation>, LedgerError> {
         one(&mut self.client, "id", id)
+    }
+
+    fn read_balances(&mut self, pools: &[&str], key: Option<&str>, date: Date) -> Result<Balances, LedgerError> {
+        // Statements on their own (autocommit): a transaction would add two round trips to a read.
+        let balances = pools.iter().map(|p| totals(&mut self.client, p, date)).collect::<Result<Vec<_>, _>>()?;
+        let own = match key {
+            Some(k) => one(&mut self.client, "key", k)?,
+            None => None,
+        };
+        Ok((balances, own))
     }
 
     fn get_by_key(&mut self, key: &str) -> Result<Option<Reservation>, LedgerError> {

@@ -9,7 +9,7 @@ use time::Date;
 use crate::audit::{chain_hash, AuditEntry};
 use crate::tokens::{Role, TokenInfo};
 use crate::{
-    date_text, from_sql_amount, parse_date, sql_amount, timestamp, Dump, LedgerError, Meta, Reservation,
+    date_text, from_sql_amount, parse_date, sql_amount, timestamp, Balances, Dump, LedgerError, Meta, Reservation,
     ReserveOutcome, ReserveRequest, ReserveStatus, State, Store,
 };
 
@@ -178,16 +178,14 @@ fn by_id(tx: &Connection, id: &str) -> Result<Option<Reservation>, LedgerError> 
 /// Posted TPP, and pending TPP not expired on `date`: the stored pending less the overdue (found by the
 /// `reservations_expiring` index, so the cost does not grow with the pool's pending reservations).
 fn totals(conn: &Connection, pool: &str, date: Date) -> Result<(u64, u64), LedgerError> {
-    let stored: Option<(i64, i64)> =
-        row(conn, "SELECT pending_tpp, posted_tpp FROM pools WHERE pool = ?1", [pool], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-    let (pending, posted) = stored.unwrap_or((0, 0));
-    let overdue: i64 = row(
+    let (pending, posted, overdue): (i64, i64, i64) = row(
         conn,
-        "SELECT COALESCE(SUM(tpp), 0) FROM reservations
-         WHERE pool = ?1 AND state = 'pending' AND expires IS NOT NULL AND expires < ?2",
+        "SELECT COALESCE((SELECT pending_tpp FROM pools WHERE pool = ?1), 0),
+                COALESCE((SELECT posted_tpp FROM pools WHERE pool = ?1), 0),
+                COALESCE((SELECT SUM(tpp) FROM reservations
+                          WHERE pool = ?1 AND state = 'pending' AND expires IS NOT NULL AND expires < ?2), 0)",
         params![pool, date_text(date)],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
     Ok((from_sql_amount(posted)?, from_sql_amount(pending)?.saturating_sub(from_sql_amount(overdue)?)))
 }
@@ -406,6 +404,18 @@ impl Store for SqliteStore {
 
     fn get(&mut self, id: &str) -> Result<Option<Reservation>, LedgerError> {
         by_id(&self.conn, id)
+    }
+
+    fn read_balances(&mut self, pools: &[&str], key: Option<&str>, date: Date) -> Result<Balances, LedgerError> {
+        // One read transaction: one shared lock on the file instead of one per statement.
+        let tx = self.conn.unchecked_transaction()?;
+        let balances = pools.iter().map(|p| totals(&tx, p, date)).collect::<Result<Vec<_>, _>>()?;
+        let own = match key {
+            Some(k) => by_key(&tx, k)?,
+            None => None,
+        };
+        tx.commit()?;
+        Ok((balances, own))
     }
 
     fn get_by_key(&mut self, key: &str) -> Result<Option<Reservation>, LedgerError> {

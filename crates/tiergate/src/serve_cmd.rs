@@ -10,6 +10,9 @@ use tiergate_store::{Ledger, LedgerError, Role, SharedLedger};
 use tiergate_wire::Env;
 use time::OffsetDateTime;
 
+/// Connections for reads beside the one that writes.
+const READERS: usize = 4;
+
 pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
     tiergate_server::init_logs();
     let mut ledger =
@@ -25,7 +28,10 @@ pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
             Err(e) => return Err(e.into()),
         }
     };
-    let state = Arc::new(AppState::new(env, SharedLedger::new(ledger), Limits::default()));
+    let shared = SharedLedger::new(ledger)
+        .with_readers(db, READERS)
+        .with_context(|| format!("cannot open readers on `{db}`"))?;
+    let state = Arc::new(AppState::new(env, shared, Limits::default()).with_inline_db(db.starts_with("sqlite:")));
     let served = Arc::clone(&state);
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
