@@ -26,6 +26,11 @@ impl TokenCache {
         map.get(hash).filter(|(_, at)| at.elapsed() < TOKEN_CACHE_TTL).map(|(t, _)| t.clone())
     }
 
+    /// Forgets every lookup, so that a revocation made here takes effect here at once.
+    pub fn clear(&self) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
     fn put(&self, hash: String, token: Option<TokenInfo>) {
         let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if map.len() > 10_000 {

@@ -58,6 +58,11 @@ impl AppState {
 }
 
 impl AppState {
+    /// Forgets cached token lookups (after a revocation on this instance).
+    pub fn forget_tokens(&self) {
+        self.tokens.clear();
+    }
+
     /// Database calls inline on the async workers (see [`AppState::inline_db`]); only for SQLite.
     pub fn with_inline_db(mut self, inline: bool) -> AppState {
         self.inline_db = inline;

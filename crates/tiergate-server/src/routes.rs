@@ -41,6 +41,8 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/audit", get(audit))
         .route("/v1/audit/verify", get(verify))
         .route("/metrics", get(metrics))
+        .route("/v1/tokens", get(list_tokens).post(create_token))
+        .route("/v1/tokens/{name}", axum::routing::delete(revoke_token))
         .fallback(not_found)
 }
 
@@ -411,4 +413,57 @@ async fn verify(State(st): St, caller: Caller) -> Answer {
 async fn metrics(State(st): St, caller: Caller) -> Answer {
     caller.require(Role::Viewer, "reading metrics")?;
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render()).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    name: String,
+    role: String,
+}
+
+/// `GET /v1/tokens` (admin): names, roles and dates, never secrets.
+async fn list_tokens(State(st): St, caller: Caller) -> Answer {
+    caller.require(Role::Admin, "managing tokens")?;
+    let list =
+        db(&Arc::clone(&st), move || st.ledger.read(|l| l.list_tokens()).map_err(|e| Problem::from_ledger(&e))).await?;
+    Ok(Json(list).into_response())
+}
+
+/// `POST /v1/tokens` (admin): `{"name", "role"}` → 201 `{"name", "role", "token"}`; the secret is shown once.
+async fn create_token(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
+    caller.require(Role::Admin, "managing tokens")?;
+    let bytes = body(raw)?;
+    let b: TokenBody = serde_json::from_slice(&bytes).map_err(|e| {
+        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
+        Problem::new(status, if e.is_data() { "invalid_value" } else { "malformed_json" }, e.to_string())
+    })?;
+    let role = Role::parse(&b.role).ok_or_else(|| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            format!("`{}` is not viewer, analyst, officer or admin", b.role),
+        )
+        .with_field("role")
+    })?;
+    let name = b.name.clone();
+    let token = db(&Arc::clone(&st), move || {
+        st.ledger
+            .with(|l| l.create_token(&b.name, role, OffsetDateTime::now_utc()))
+            .map_err(|e| Problem::from_ledger(&e))
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"name": name, "role": role, "token": token}))).into_response())
+}
+
+/// `DELETE /v1/tokens/{name}` (admin): revokes; other instances notice within the token cache's 5 seconds.
+async fn revoke_token(State(st): St, caller: Caller, Path(name): Path<String>) -> Answer {
+    caller.require(Role::Admin, "managing tokens")?;
+    let cache = Arc::clone(&st);
+    db(&Arc::clone(&st), move || {
+        st.ledger.with(|l| l.revoke_token(&name, OffsetDateTime::now_utc())).map_err(|e| Problem::from_ledger(&e))
+    })
+    .await?;
+    cache.forget_tokens();
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

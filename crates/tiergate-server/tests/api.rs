@@ -88,6 +88,8 @@ fn endpoints() -> Vec<(&'static str, String, Option<Value>, Role)> {
         ("GET", "/v1/audit".into(), None, Role::Viewer),
         ("GET", "/v1/audit/verify".into(), None, Role::Viewer),
         ("GET", "/metrics".into(), None, Role::Viewer),
+        ("GET", "/v1/tokens".into(), None, Role::Admin),
+        ("POST", "/v1/tokens".into(), Some(json!({"name": "t", "role": "viewer"})), Role::Admin),
         ("POST", "/v1/classify".into(), Some(json!({"item": "nvidia-h100-sxm"})), Role::Analyst),
         ("POST", "/v1/determinations".into(), Some(order("m1", 10, "SG")), Role::Analyst),
         ("POST", "/v1/determinations?record=true".into(), Some(order("m2", 10, "SG")), Role::Officer),
@@ -124,7 +126,13 @@ async fn roles_are_enforced() {
         for role in Role::ALL {
             // A fresh key per call, so that repeats are not answered from the first.
             let body = body.clone().map(|mut b| {
-                let field = if b.get("key").is_some() { "key" } else { "id" };
+                let field = if b.get("key").is_some() {
+                    "key"
+                } else if b.get("name").is_some() {
+                    "name"
+                } else {
+                    "id"
+                };
                 if let Some(k) = b.get_mut(field) {
                     *k = json!(format!("{}-{}", k.as_str().unwrap(), role.as_str()));
                 }
@@ -343,4 +351,31 @@ async fn metrics_count_routes_authorizations_and_reservations() {
     ] {
         assert!(text.lines().any(|l| l == line), "missing `{line}` in:\n{text}");
     }
+}
+
+#[tokio::test]
+async fn admins_manage_tokens_and_revocation_takes_effect() {
+    let api = Api::new(Limits::default());
+    let (s, v) = api.as_role(Role::Admin, "POST", "/v1/tokens", Some(json!({"name": "erp", "role": "officer"}))).await;
+    assert_eq!((s, v["role"].as_str()), (StatusCode::CREATED, Some("officer")));
+    let secret = v["token"].as_str().unwrap().to_owned();
+    let (s, _, _) = api.call("GET", "/v1/items/nvidia-h20", Some(&secret), None).await;
+    assert_eq!(s, StatusCode::OK, "the new token works");
+    let (s, v) = api.as_role(Role::Admin, "POST", "/v1/tokens", Some(json!({"name": "erp", "role": "viewer"}))).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
+    let (s, v) = api.as_role(Role::Admin, "POST", "/v1/tokens", Some(json!({"name": "x", "role": "root"}))).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("role")));
+    let (_, list) = api.as_role(Role::Admin, "GET", "/v1/tokens", None).await;
+    assert!(
+        list.as_array().unwrap().iter().all(|t| t.get("token").is_none() && t.get("hash").is_none()),
+        "no secrets listed"
+    );
+    let (s, _) = api.as_role(Role::Officer, "DELETE", "/v1/tokens/erp", None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = api.as_role(Role::Admin, "DELETE", "/v1/tokens/erp", None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _, _) = api.call("GET", "/v1/items/nvidia-h20", Some(&secret), None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "revoked here, refused here at once");
+    let (s, _) = api.as_role(Role::Admin, "DELETE", "/v1/tokens/erp", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }
