@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod hooks;
 pub mod metrics;
+pub mod openapi;
 pub mod problem;
 mod routes;
 

@@ -43,6 +43,8 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/metrics", get(metrics))
         .route("/v1/tokens", get(list_tokens).post(create_token))
         .route("/v1/tokens/{name}", axum::routing::delete(revoke_token))
+        .route("/openapi.json", get(openapi_json))
+        .route("/docs", get(docs))
         .fallback(not_found)
 }
 
@@ -97,11 +99,13 @@ fn meta(caller: &Caller, reason: Option<String>) -> Meta {
     Meta { actor: caller.name.clone(), reason, at: OffsetDateTime::now_utc() }
 }
 
-async fn healthz() -> Response {
+#[utoipa::path(get, path = "/healthz", summary = "Liveness", responses((status = 200, description = "alive", body = crate::openapi::StatusDoc)), security(()))]
+pub(crate) async fn healthz() -> Response {
     Json(serde_json::json!({"status": "ok"})).into_response()
 }
 
-async fn readyz(State(st): St) -> Answer {
+#[utoipa::path(get, path = "/readyz", summary = "Readiness", responses((status = 200, description = "the database answers", body = crate::openapi::StatusDoc), (status = 503, description = "the database does not answer", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn readyz(State(st): St) -> Answer {
     let ready = db(&Arc::clone(&st), move || st.ledger.read(|l| l.ping()).map_err(|e| Problem::from_ledger(&e))).await;
     match ready {
         Ok(()) => Ok(Json(serde_json::json!({"status": "ready"})).into_response()),
@@ -115,14 +119,15 @@ async fn not_found() -> Problem {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RecordQuery {
+pub(crate) struct RecordQuery {
     #[serde(default)]
     record: bool,
 }
 
 /// `POST /v1/determinations`: one request, or `{"requests": [...]}`. Balances come from the ledger;
 /// `?record=true` reserves what each answer draws (officer).
-async fn determinations(
+#[utoipa::path(post, path = "/v1/determinations", summary = "Determine one request or a batch (analyst; record: officer)", params(("record" = Option<bool>, Query, description = "reserve what each answer draws (officer)")), request_body = crate::openapi::DeterminationsBody, responses((status = 200, description = "the determination, or the batch answers in order", body = crate::openapi::DeterminationsAnswer), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 413, description = "body or batch too large", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "a single request that parses but is invalid", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn determinations(
     State(st): St,
     caller: Caller,
     q: Result<Query<RecordQuery>, QueryRejection>,
@@ -162,7 +167,7 @@ async fn determinations(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct BatchProbe<'a> {
+pub(crate) struct BatchProbe<'a> {
     #[serde(borrow)]
     requests: Vec<&'a serde_json::value::RawValue>,
 }
@@ -203,7 +208,8 @@ fn determine_body(
 }
 
 /// `POST /v1/classify`: `{"item": ..., "quantity": N}` (analyst).
-async fn classify_item(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
+#[utoipa::path(post, path = "/v1/classify", summary = "Classify an item (analyst)", request_body = ClassifyRequest, responses((status = 200, description = "the classification and its reasons", body = ClassifyOut), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "invalid item", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn classify_item(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
     caller.require(Role::Analyst, "classifications")?;
     let bytes = body(raw)?;
     let req: ClassifyRequest = serde_json::from_slice(&bytes).map_err(|e| {
@@ -218,7 +224,8 @@ async fn classify_item(State(st): St, caller: Caller, raw: Result<Bytes, BytesRe
 }
 
 /// `GET /v1/items` (viewer).
-async fn items(State(st): St, caller: Caller) -> Answer {
+#[utoipa::path(get, path = "/v1/items", summary = "The accelerator catalog (viewer)", responses((status = 200, description = "the accelerator catalog", body = Vec<ItemOut>), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn items(State(st): St, caller: Caller) -> Answer {
     caller.require(Role::Viewer, "reading items")?;
     let list = st
         .env
@@ -231,7 +238,8 @@ async fn items(State(st): St, caller: Caller) -> Answer {
 }
 
 /// `GET /v1/items/{id}` (viewer).
-async fn item(State(st): St, caller: Caller, Path(id): Path<String>) -> Answer {
+#[utoipa::path(get, path = "/v1/items/{id}", summary = "One accelerator (viewer)", params(("id" = String, Path, description = "a catalog id, e.g. nvidia-h100-sxm")), responses((status = 200, description = "one accelerator", body = ItemOut), (status = 404, description = "not in the catalog", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn item(State(st): St, caller: Caller, Path(id): Path<String>) -> Answer {
     caller.require(Role::Viewer, "reading items")?;
     let a = st
         .env
@@ -243,12 +251,13 @@ async fn item(State(st): St, caller: Caller, Path(id): Path<String>) -> Answer {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DateQuery {
+pub(crate) struct DateQuery {
     date: Option<String>,
 }
 
 /// `GET /v1/countries?date=` (viewer): tier and groups of every country on a date (default: today).
-async fn countries(State(st): St, caller: Caller, q: Result<Query<DateQuery>, QueryRejection>) -> Answer {
+#[utoipa::path(get, path = "/v1/countries", summary = "Countries with tiers (viewer)", params(("date" = Option<String>, Query, description = "YYYY-MM-DD; default today")), responses((status = 200, description = "every country with tier and groups", body = Vec<CountryOut>), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn countries(State(st): St, caller: Caller, q: Result<Query<DateQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Viewer, "reading countries")?;
     let date = date_param(query(q)?.date.as_deref(), "date")?;
     let list: Vec<CountryOut<'_>> = st.env.countries.iter().map(|c| CountryOut::new(c, &st.env, date)).collect();
@@ -256,7 +265,8 @@ async fn countries(State(st): St, caller: Caller, q: Result<Query<DateQuery>, Qu
 }
 
 /// `GET /v1/countries/{code}` (viewer); also accepts names and aliases.
-async fn country(
+#[utoipa::path(get, path = "/v1/countries/{code}", summary = "One country (viewer)", params(("code" = String, Path, description = "ISO code, name or alias"), ("date" = Option<String>, Query, description = "YYYY-MM-DD; default today")), responses((status = 200, description = "one country", body = CountryOut), (status = 404, description = "unknown country", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn country(
     State(st): St,
     caller: Caller,
     Path(code): Path<String>,
@@ -273,7 +283,8 @@ async fn country(
 }
 
 /// `GET /v1/pools/{pool}?date=` (viewer): as `tiergate ledger balance`.
-async fn pool_balance(
+#[utoipa::path(get, path = "/v1/pools/{pool}", summary = "A pool's balance (viewer)", params(("pool" = String, Path, description = "country:XX, lpp:<consignee>:<year> or nveu:<id>"), ("date" = Option<String>, Query, description = "YYYY-MM-DD; default today")), responses((status = 200, description = "as tiergate ledger balance", body = tiergate_store::Balance), (status = 422, description = "a pool the rule does not define, or a bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn pool_balance(
     State(st): St,
     caller: Caller,
     Path(pool): Path<String>,
@@ -289,7 +300,7 @@ async fn pool_balance(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ReserveBody {
+pub(crate) struct ReserveBody {
     pool: String,
     tpp: u64,
     key: String,
@@ -303,7 +314,8 @@ struct ReserveBody {
 
 /// `POST /v1/reservations` (officer): as `tiergate ledger reserve`. 201 reserved, 200 exists, 409 refused
 /// (the problem carries the same fields).
-async fn reserve(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
+#[utoipa::path(post, path = "/v1/reservations", summary = "Reserve TPP in a pool (officer)", request_body = crate::openapi::ReserveRequestDoc, responses((status = 201, description = "reserved", body = tiergate_store::ReserveOutcome), (status = 200, description = "the key exists with the same body", body = tiergate_store::ReserveOutcome), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "refused: exceeds_allocation or idempotency_conflict; the problem carries the reserve answer's fields", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "invalid", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn reserve(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
     caller.require(Role::Officer, "reserving")?;
     let bytes = body(raw)?;
     let b: ReserveBody = serde_json::from_slice(&bytes).map_err(|e| {
@@ -353,23 +365,26 @@ async fn settle(st: Arc<AppState>, caller: Caller, id: String, post: bool) -> An
 }
 
 /// `POST /v1/reservations/{id}/post` (officer).
-async fn post_reservation(State(st): St, caller: Caller, Path(id): Path<String>) -> Answer {
+#[utoipa::path(post, path = "/v1/reservations/{id}/post", summary = "Post a reservation (officer)", params(("id" = String, Path, description = "res-N")), responses((status = 200, description = "the updated reservation", body = tiergate_store::Reservation), (status = 404, description = "no such reservation", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "not pending", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn post_reservation(State(st): St, caller: Caller, Path(id): Path<String>) -> Answer {
     settle(st, caller, id, true).await
 }
 
 /// `POST /v1/reservations/{id}/void` (officer).
-async fn void_reservation(State(st): St, caller: Caller, Path(id): Path<String>) -> Answer {
+#[utoipa::path(post, path = "/v1/reservations/{id}/void", summary = "Void a reservation (officer)", params(("id" = String, Path, description = "res-N")), responses((status = 200, description = "the updated reservation", body = tiergate_store::Reservation), (status = 404, description = "no such reservation", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "not pending", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn void_reservation(State(st): St, caller: Caller, Path(id): Path<String>) -> Answer {
     settle(st, caller, id, false).await
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PoolQuery {
+pub(crate) struct PoolQuery {
     pool: String,
 }
 
 /// `GET /v1/reservations?pool=` (viewer).
-async fn reservations(State(st): St, caller: Caller, q: Result<Query<PoolQuery>, QueryRejection>) -> Answer {
+#[utoipa::path(get, path = "/v1/reservations", summary = "A pool's reservations (viewer)", params(("pool" = String, Query, description = "the pool")), responses((status = 200, description = "the pool's reservations", body = Vec<tiergate_store::Reservation>), (status = 422, description = "bad pool", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn reservations(State(st): St, caller: Caller, q: Result<Query<PoolQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Viewer, "reading reservations")?;
     let pool = query(q)?.pool;
     let list =
@@ -379,7 +394,7 @@ async fn reservations(State(st): St, caller: Caller, q: Result<Query<PoolQuery>,
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AuditQuery {
+pub(crate) struct AuditQuery {
     #[serde(default)]
     after: u64,
     #[serde(default)]
@@ -390,7 +405,8 @@ struct AuditQuery {
 const AUDIT_PAGE: u64 = 1000;
 
 /// `GET /v1/audit?after=&limit=` (viewer): `{"entries": [...], "next_after": N or null}`.
-async fn audit(State(st): St, caller: Caller, q: Result<Query<AuditQuery>, QueryRejection>) -> Answer {
+#[utoipa::path(get, path = "/v1/audit", summary = "The audit log (viewer)", params(("after" = Option<u64>, Query, description = "entries after this sequence number"), ("limit" = Option<u64>, Query, description = "at most this many, up to 1000")), responses((status = 200, description = "a page of the audit log", body = crate::openapi::AuditPageDoc), (status = 422, description = "bad parameters", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn audit(State(st): St, caller: Caller, q: Result<Query<AuditQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Viewer, "reading the audit log")?;
     let q = query(q)?;
     let limit = q.limit.unwrap_or(AUDIT_PAGE).clamp(1, AUDIT_PAGE);
@@ -402,7 +418,8 @@ async fn audit(State(st): St, caller: Caller, q: Result<Query<AuditQuery>, Query
 }
 
 /// `GET /v1/audit/verify` (viewer): as `tiergate ledger verify`.
-async fn verify(State(st): St, caller: Caller) -> Answer {
+#[utoipa::path(get, path = "/v1/audit/verify", summary = "Verify the audit chain and every pool (viewer)", responses((status = 200, description = "as tiergate ledger verify", body = tiergate_store::VerifyReport), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn verify(State(st): St, caller: Caller) -> Answer {
     caller.require(Role::Viewer, "verifying the audit log")?;
     let report =
         db(&Arc::clone(&st), move || st.ledger.read(|l| l.verify()).map_err(|e| Problem::from_ledger(&e))).await?;
@@ -410,20 +427,22 @@ async fn verify(State(st): St, caller: Caller) -> Answer {
 }
 
 /// `GET /metrics` (viewer): Prometheus text format.
-async fn metrics(State(st): St, caller: Caller) -> Answer {
+#[utoipa::path(get, path = "/metrics", summary = "Prometheus metrics (viewer)", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn metrics(State(st): St, caller: Caller) -> Answer {
     caller.require(Role::Viewer, "reading metrics")?;
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render()).into_response())
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TokenBody {
+pub(crate) struct TokenBody {
     name: String,
     role: String,
 }
 
 /// `GET /v1/tokens` (admin): names, roles and dates, never secrets.
-async fn list_tokens(State(st): St, caller: Caller) -> Answer {
+#[utoipa::path(get, path = "/v1/tokens", summary = "List tokens (admin)", responses((status = 200, description = "tokens without secrets", body = Vec<tiergate_store::TokenInfo>), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn list_tokens(State(st): St, caller: Caller) -> Answer {
     caller.require(Role::Admin, "managing tokens")?;
     let list =
         db(&Arc::clone(&st), move || st.ledger.read(|l| l.list_tokens()).map_err(|e| Problem::from_ledger(&e))).await?;
@@ -431,7 +450,8 @@ async fn list_tokens(State(st): St, caller: Caller) -> Answer {
 }
 
 /// `POST /v1/tokens` (admin): `{"name", "role"}` → 201 `{"name", "role", "token"}`; the secret is shown once.
-async fn create_token(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
+#[utoipa::path(post, path = "/v1/tokens", summary = "Create a token (admin)", request_body = crate::openapi::TokenRequestDoc, responses((status = 201, description = "the token; its secret is shown only now", body = crate::openapi::TokenCreatedDoc), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "the name is taken", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "invalid name or role", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn create_token(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
     caller.require(Role::Admin, "managing tokens")?;
     let bytes = body(raw)?;
     let b: TokenBody = serde_json::from_slice(&bytes).map_err(|e| {
@@ -457,7 +477,8 @@ async fn create_token(State(st): St, caller: Caller, raw: Result<Bytes, BytesRej
 }
 
 /// `DELETE /v1/tokens/{name}` (admin): revokes; other instances notice within the token cache's 5 seconds.
-async fn revoke_token(State(st): St, caller: Caller, Path(name): Path<String>) -> Answer {
+#[utoipa::path(delete, path = "/v1/tokens/{name}", summary = "Revoke a token (admin)", params(("name" = String, Path, description = "the token's name")), responses((status = 204, description = "revoked"), (status = 404, description = "no live token of that name", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn revoke_token(State(st): St, caller: Caller, Path(name): Path<String>) -> Answer {
     caller.require(Role::Admin, "managing tokens")?;
     let cache = Arc::clone(&st);
     db(&Arc::clone(&st), move || {
@@ -466,4 +487,15 @@ async fn revoke_token(State(st): St, caller: Caller, Path(name): Path<String>) -
     .await?;
     cache.forget_tokens();
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /openapi.json`: the OpenAPI 3.1 document (no token).
+async fn openapi_json() -> Response {
+    static DOC: std::sync::LazyLock<String> = std::sync::LazyLock::new(crate::openapi::document);
+    ([(header::CONTENT_TYPE, "application/json")], DOC.as_str()).into_response()
+}
+
+/// `GET /docs`: the document, browsable (no token).
+async fn docs() -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], crate::openapi::DOCS_HTML).into_response()
 }

@@ -379,3 +379,47 @@ async fn admins_manage_tokens_and_revocation_takes_effect() {
     let (s, _) = api.as_role(Role::Admin, "DELETE", "/v1/tokens/erp", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_route() {
+    let api = Api::new(Limits::default());
+    let (s, ctype, doc) = api.call("GET", "/openapi.json", None, None).await;
+    assert_eq!((s, ctype.as_str()), (StatusCode::OK, "application/json"));
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    let paths = doc["paths"].as_object().unwrap();
+    for (method, path) in [
+        ("get", "/healthz"),
+        ("get", "/readyz"),
+        ("get", "/metrics"),
+        ("post", "/v1/determinations"),
+        ("post", "/v1/classify"),
+        ("get", "/v1/items"),
+        ("get", "/v1/items/{id}"),
+        ("get", "/v1/countries"),
+        ("get", "/v1/countries/{code}"),
+        ("get", "/v1/pools/{pool}"),
+        ("post", "/v1/reservations"),
+        ("get", "/v1/reservations"),
+        ("post", "/v1/reservations/{id}/post"),
+        ("post", "/v1/reservations/{id}/void"),
+        ("get", "/v1/audit"),
+        ("get", "/v1/audit/verify"),
+        ("get", "/v1/tokens"),
+        ("post", "/v1/tokens"),
+        ("delete", "/v1/tokens/{name}"),
+    ] {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
+    }
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 19, "and nothing else");
+    // Every reference resolves.
+    let text = doc.to_string();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for r in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = r.split('"').next().unwrap();
+        assert!(schemas.contains_key(name), "dangling $ref to {name}");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert_eq!(doc["paths"]["/healthz"]["get"]["security"], json!([{}]), "liveness needs no token");
+    let (s, ctype, _) = api.call("GET", "/docs", None, None).await;
+    assert_eq!((s, ctype.as_str()), (StatusCode::OK, "text/html; charset=utf-8"));
+}

@@ -27,7 +27,7 @@ pub use tokens::{new_secret, secret_hash, Role, TokenInfo};
 pub use verify::VerifyReport;
 
 /// The state of a reservation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
     Pending,
@@ -52,17 +52,20 @@ impl State {
 }
 
 /// A reservation as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Reservation {
     pub id: String,
     pub key: String,
     pub pool: String,
     pub tpp: u64,
     pub state: State,
-    /// The date the reservation was made as of (its cap's date).
+    /// The date the reservation was made as of (its cap's date), `YYYY-MM-DD`.
     #[serde(serialize_with = "ser_date")]
+    #[schema(value_type = String)]
     pub date: Date,
+    /// The last day it holds if not posted, `YYYY-MM-DD`.
     #[serde(serialize_with = "ser_opt_date")]
+    #[schema(value_type = Option<String>)]
     pub expires: Option<Date>,
     /// Why: the determination (request id) that caused it, if any.
     pub reason: Option<String>,
@@ -73,7 +76,7 @@ pub struct Reservation {
 }
 
 /// What a reservation attempt answered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ReserveStatus {
     Reserved,
@@ -82,7 +85,7 @@ pub enum ReserveStatus {
 }
 
 /// The answer to `reserve`, in the CLI contract's shape.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ReserveOutcome {
     pub status: ReserveStatus,
     pub id: Option<String>,
@@ -90,11 +93,12 @@ pub struct ReserveOutcome {
     pub tpp: u64,
     pub available_tpp: u64,
     /// Why a reservation was rejected: `exceeds_allocation`, `idempotency_conflict`.
+    #[schema(value_type = Option<String>)]
     pub code: Option<&'static str>,
 }
 
 /// A pool's balance on a date.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Balance {
     pub pool: String,
     pub cap_tpp: u64,

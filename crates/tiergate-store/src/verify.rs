@@ -13,7 +13,8 @@ use crate::{Dump, State};
 /// The most problems listed; past this the count is given.
 const MAX_LISTED: usize = 50;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// What `verify` found: `ok`, the audit entries checked, and the problems (absent when none).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct VerifyReport {
     pub ok: bool,
     pub entries: u64,

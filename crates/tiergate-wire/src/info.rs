@@ -11,7 +11,7 @@ use crate::request::{item_from_wire, ItemWire};
 use crate::{ClassificationOut, Env, ReasonOut, TppOut, WireError};
 
 /// One accelerator of the catalog with its classification.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ItemOut<'a> {
     pub id: &'a str,
     pub name: &'a str,
@@ -19,14 +19,19 @@ pub struct ItemOut<'a> {
     pub datacenter: bool,
     pub released: Option<&'a str>,
     /// Dense throughput per precision, TOPS.
+    #[schema(value_type = std::collections::BTreeMap<String, f64>)]
     pub dense_tops: serde_json::Map<String, serde_json::Value>,
+    #[schema(value_type = f64)]
     pub tpp: TppOut,
+    #[schema(value_type = String)]
     pub tpp_precision: &'static str,
     pub die_area_mm2: Option<f64>,
     pub performance_density: Option<f64>,
+    #[schema(value_type = Option<String>)]
     pub eccn: Option<&'static str>,
     pub h100_equivalents: f64,
     /// Epoch AI's own TPP figure, for comparison.
+    #[schema(value_type = Option<f64>)]
     pub epoch_tpp: Option<TppOut>,
     pub sources: Vec<&'a str>,
 }
@@ -59,7 +64,7 @@ impl<'a> ItemOut<'a> {
 }
 
 /// A country with its tier (as a destination) and groups on a date.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CountryOut<'a> {
     pub code: &'a str,
     pub name: &'a str,
@@ -95,8 +100,10 @@ pub fn destination_tier(env: &Env, c: Country, date: Date) -> u8 {
 }
 
 /// A classification with its reasons.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ClassifyOut<'a> {
+    /// The item as asked.
+    #[schema(value_type = Object)]
     pub item: serde_json::Value,
     #[serde(flatten)]
     pub classification: ClassificationOut,
@@ -114,7 +121,7 @@ impl<'a> ClassifyOut<'a> {
 }
 
 /// `POST /v1/classify`: an item as a determination request names it, and a quantity (default 1).
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassifyRequest {
     pub item: ItemWire,

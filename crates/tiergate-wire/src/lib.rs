@@ -17,5 +17,6 @@ pub use batch::{
 pub use env::Env;
 pub use request::{decode_request, item_from_wire, parse_request, validate_wire, ItemWire, RequestWire, WireError};
 pub use response::{
-    write_determination, write_error, ClassificationOut, DeterminationOut, ErrorOut, ReasonOut, TppOut,
+    write_determination, write_error, AllocationOut, ClassificationOut, DeterminationOut, ErrorBody, ErrorOut,
+    ReasonOut, TppOut,
 };

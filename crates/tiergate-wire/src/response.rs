@@ -39,7 +39,8 @@ impl Serialize for Shown {
     }
 }
 
-#[derive(Serialize)]
+/// A statement with the rule that supports it: every reason, obligation and note.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ReasonOut<'a> {
     pub text: &'a str,
     pub citation: &'a str,
@@ -57,12 +58,19 @@ impl Serialize for Reasons<'_, '_> {
     }
 }
 
-#[derive(Serialize)]
+/// An item's classification: ECCN (null when this rule does not control it), TPP, PD and H100-equivalents.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ClassificationOut {
+    /// `3A090.a`, `3A090.b`, `4A090.a`, `4A090.b`, `4E091` or null.
+    #[schema(value_type = Option<String>)]
     pub eccn: Option<&'static str>,
+    #[schema(value_type = Option<f64>)]
     pub tpp_per_unit: Option<TppOut>,
+    #[schema(value_type = Option<f64>)]
     pub tpp_total: Option<TppOut>,
+    #[schema(value_type = Option<f64>)]
     pub performance_density: Option<Shown>,
+    #[schema(value_type = Option<f64>)]
     pub h100_equivalents: Option<Shown>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub training_operations: Option<f64>,
@@ -81,7 +89,8 @@ impl ClassificationOut {
     }
 }
 
-#[derive(Serialize)]
+/// The allocation an answer draws: `country:XX` or `nveu:ID`, whole TPP.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AllocationOut<'a> {
     pub pool: &'a str,
     pub tpp: u64,
@@ -95,20 +104,31 @@ impl<'a> AllocationOut<'a> {
     }
 }
 
-/// The answer to one request, in the contract's field order.
-#[derive(Serialize)]
+/// The answer to one request, in the contract's field order. With a ledger and `record`, a `recorded` member
+/// follows: the reservation's outcome, or null when the answer draws nothing.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DeterminationOut<'a, 'p> {
     pub id: Option<&'a str>,
     pub pack: &'a str,
+    /// `YYYY-MM-DD`.
+    #[schema(value_type = String)]
     pub date: DateOut,
     pub classification: ClassificationOut,
+    /// The effective tier: 1, 2 or 3.
     pub tier: u8,
+    /// `NLR`, `AIA`, `ACA`, `NAC`, `ACM`, `UVEU`, `NVEU`, `LPP` or `LICENSE`.
+    #[schema(value_type = String)]
     pub authorization: &'static str,
     pub license_required: bool,
+    /// `approval`, `denial` or `case_by_case` for `LICENSE`, else null.
+    #[schema(value_type = Option<String>)]
     pub review_policy: Option<&'static str>,
     pub allocation: Option<AllocationOut<'a>>,
+    #[schema(value_type = Vec<ReasonOut>)]
     obligations: Reasons<'a, 'p>,
+    #[schema(value_type = Vec<ReasonOut>)]
     reasons: Reasons<'a, 'p>,
+    #[schema(value_type = Vec<ReasonOut>)]
     notes: Reasons<'a, 'p>,
 }
 
@@ -142,13 +162,14 @@ impl Serialize for DateOut {
     }
 }
 
-#[derive(Serialize)]
+/// A request that could not be determined, in a batch answer.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorOut<'a> {
     pub id: Option<&'a str>,
     pub error: ErrorBody<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody<'a> {
     pub code: &'a str,
     pub field: Option<&'a str>,

@@ -1,0 +1,157 @@
+//! The OpenAPI 3.1 document, generated from the types the handlers use, and a browsable page for it.
+
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use tiergate_store::{
+    AuditEntry, Balance, Reservation, ReserveOutcome, ReserveStatus, Role, State, TokenInfo, VerifyReport,
+};
+use tiergate_wire::info::{ClassifyOut, ClassifyRequest, CountryOut, ItemOut};
+use tiergate_wire::{AllocationOut, ClassificationOut, DeterminationOut, ErrorBody, ErrorOut, ReasonOut, RequestWire};
+
+/// An RFC 9457 problem: every error answer.
+#[derive(Serialize, ToSchema)]
+pub struct ProblemDoc {
+    /// `urn:tiergate:problem:CODE`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// A machine-readable code, e.g. `unknown_country`, `exceeds_allocation`.
+    pub code: String,
+    /// The request field at fault, where known.
+    pub field: Option<String>,
+}
+
+/// `POST /v1/determinations`: one request, or a batch of up to 1,000.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum DeterminationsBody {
+    One(RequestWire),
+    Batch { requests: Vec<RequestWire> },
+}
+
+/// One answer of a batch: a determination or the error of that request.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BatchItem<'a, 'p> {
+    Determined(DeterminationOut<'a, 'p>),
+    Rejected(ErrorOut<'a>),
+}
+
+/// The answer to `POST /v1/determinations`: one determination, or the batch's answers in order.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum DeterminationsAnswer<'a, 'p> {
+    One(DeterminationOut<'a, 'p>),
+    Batch { determinations: Vec<BatchItem<'a, 'p>> },
+}
+
+/// `POST /v1/reservations`.
+#[derive(Serialize, ToSchema)]
+pub struct ReserveRequestDoc {
+    /// `country:XX`, `lpp:<ultimate consignee>:<year>` or `nveu:<id>`.
+    pub pool: String,
+    pub tpp: u64,
+    /// Idempotency key: the same key and body answer `exists`; another body is a 409.
+    pub key: String,
+    /// `YYYY-MM-DD`, the date the cap is taken at; default today.
+    pub date: Option<String>,
+    /// `YYYY-MM-DD`, the last day the reservation holds if not posted.
+    pub expires: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// `POST /v1/tokens`.
+#[derive(Serialize, ToSchema)]
+pub struct TokenRequestDoc {
+    pub name: String,
+    pub role: Role,
+}
+
+/// A new token; `token` is shown only here.
+#[derive(Serialize, ToSchema)]
+pub struct TokenCreatedDoc {
+    pub name: String,
+    pub role: Role,
+    pub token: String,
+}
+
+/// A page of the audit log.
+#[derive(Serialize, ToSchema)]
+pub struct AuditPageDoc {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `after` for the next page; null at the end.
+    pub next_after: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatusDoc {
+    pub status: String,
+}
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A token from `tiergate token create` or POST /v1/tokens"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tiergate",
+        description = "Determinations, classification and the allocation ledger of the AI Diffusion rule (90 FR 4544). Roles: viewer < analyst < officer < admin.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        crate::routes::healthz,
+        crate::routes::readyz,
+        crate::routes::metrics,
+        crate::routes::determinations,
+        crate::routes::classify_item,
+        crate::routes::items,
+        crate::routes::item,
+        crate::routes::countries,
+        crate::routes::country,
+        crate::routes::pool_balance,
+        crate::routes::reserve,
+        crate::routes::reservations,
+        crate::routes::post_reservation,
+        crate::routes::void_reservation,
+        crate::routes::audit,
+        crate::routes::verify,
+        crate::routes::list_tokens,
+        crate::routes::create_token,
+        crate::routes::revoke_token,
+    ),
+    components(schemas(
+        ProblemDoc, DeterminationsBody, DeterminationsAnswer, BatchItem, ReserveRequestDoc, TokenRequestDoc, TokenCreatedDoc,
+        AuditPageDoc, StatusDoc, RequestWire, DeterminationOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
+        ClassifyRequest, ClassifyOut, ItemOut, CountryOut, Balance, Reservation, ReserveOutcome, ReserveStatus, State,
+        AuditEntry, VerifyReport, TokenInfo, Role
+    )),
+    modifiers(&Bearer),
+    security(("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+/// The document as JSON.
+pub fn document() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// A self-contained page that lists the operations of `/openapi.json` (no scripts from elsewhere).
+pub const DOCS_HTML: &str = include_str!("docs.html");
