@@ -27,6 +27,7 @@ pub struct ProblemDoc {
 
 /// `POST /v1/determinations`: one request, or a batch of up to 1,000.
 #[derive(Serialize, ToSchema)]
+#[allow(clippy::large_enum_variant)] // a schema only, never built
 #[serde(untagged)]
 pub enum DeterminationsBody {
     One(RequestWire),
@@ -35,6 +36,7 @@ pub enum DeterminationsBody {
 
 /// One answer of a batch: a determination or the error of that request.
 #[derive(Serialize, ToSchema)]
+#[allow(clippy::large_enum_variant)] // a schema only, never built
 #[serde(untagged)]
 pub enum BatchItem<'a, 'p> {
     Determined(DeterminationOut<'a, 'p>),
@@ -43,6 +45,7 @@ pub enum BatchItem<'a, 'p> {
 
 /// The answer to `POST /v1/determinations`: one determination, or the batch's answers in order.
 #[derive(Serialize, ToSchema)]
+#[allow(clippy::large_enum_variant)] // a schema only, never built
 #[serde(untagged)]
 pub enum DeterminationsAnswer<'a, 'p> {
     One(DeterminationOut<'a, 'p>),
