@@ -25,13 +25,19 @@ pub struct ProblemDoc {
     pub field: Option<String>,
 }
 
-/// `POST /v1/determinations`: one request, or a batch of up to 1,000.
+/// `POST /v1/determinations`: one request, or a batch of up to 1,000. A single invalid request is answered
+/// with a problem (400/422); in a batch each element is answered in its place, an invalid one with an error
+/// object, so a batch's elements may be any JSON value.
 #[derive(Serialize, ToSchema)]
 #[allow(clippy::large_enum_variant)] // a schema only, never built
 #[serde(untagged)]
 pub enum DeterminationsBody {
     One(RequestWire),
-    Batch { requests: Vec<RequestWire> },
+    Batch {
+        /// Requests as for a single determination (`RequestWire`), each answered in its place.
+        #[schema(value_type = Vec<Value>, max_items = 1000)]
+        requests: Vec<serde_json::Value>,
+    },
 }
 
 /// One answer of a batch: a determination or the error of that request.
@@ -50,28 +56,6 @@ pub enum BatchItem<'a, 'p> {
 pub enum DeterminationsAnswer<'a, 'p> {
     One(DeterminationOut<'a, 'p>),
     Batch { determinations: Vec<BatchItem<'a, 'p>> },
-}
-
-/// `POST /v1/reservations`.
-#[derive(Serialize, ToSchema)]
-pub struct ReserveRequestDoc {
-    /// `country:XX`, `lpp:<ultimate consignee>:<year>` or `nveu:<id>`.
-    pub pool: String,
-    pub tpp: u64,
-    /// Idempotency key: the same key and body answer `exists`; another body is a 409.
-    pub key: String,
-    /// `YYYY-MM-DD`, the date the cap is taken at; default today.
-    pub date: Option<String>,
-    /// `YYYY-MM-DD`, the last day the reservation holds if not posted.
-    pub expires: Option<String>,
-    pub reason: Option<String>,
-}
-
-/// `POST /v1/tokens`.
-#[derive(Serialize, ToSchema)]
-pub struct TokenRequestDoc {
-    pub name: String,
-    pub role: Role,
 }
 
 /// A new token; `token` is shown only here.
@@ -141,7 +125,7 @@ impl Modify for Bearer {
         crate::routes::revoke_token,
     ),
     components(schemas(
-        ProblemDoc, DeterminationsBody, DeterminationsAnswer, BatchItem, ReserveRequestDoc, TokenRequestDoc, TokenCreatedDoc,
+        ProblemDoc, DeterminationsBody, DeterminationsAnswer, BatchItem, crate::routes::ReserveBody, crate::routes::TokenBody, TokenCreatedDoc,
         AuditPageDoc, StatusDoc, RequestWire, DeterminationOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
         ClassifyRequest, ClassifyOut, ItemOut, CountryOut, Balance, Reservation, ReserveOutcome, ReserveStatus, State,
         AuditEntry, VerifyReport, TokenInfo, Role

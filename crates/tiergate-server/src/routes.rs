@@ -104,7 +104,7 @@ pub(crate) async fn healthz() -> Response {
     Json(serde_json::json!({"status": "ok"})).into_response()
 }
 
-#[utoipa::path(get, path = "/readyz", summary = "Readiness", responses((status = 200, description = "the database answers", body = crate::openapi::StatusDoc), (status = 503, description = "the database does not answer", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/readyz", summary = "Readiness (no token)", responses((status = 200, description = "the database answers", body = crate::openapi::StatusDoc), (status = 503, description = "the database does not answer", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")), security(()))]
 pub(crate) async fn readyz(State(st): St) -> Answer {
     let ready = db(&Arc::clone(&st), move || st.ledger.read(|l| l.ping()).map_err(|e| Problem::from_ledger(&e))).await;
     match ready {
@@ -117,16 +117,19 @@ async fn not_found() -> Problem {
     Problem::not_found("no such route; see /openapi.json".into())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RecordQuery {
+    /// Reserve what each answer draws (officer).
     #[serde(default)]
+    #[param(value_type = Option<bool>)]
     record: bool,
 }
 
 /// `POST /v1/determinations`: one request, or `{"requests": [...]}`. Balances come from the ledger;
 /// `?record=true` reserves what each answer draws (officer).
-#[utoipa::path(post, path = "/v1/determinations", summary = "Determine one request or a batch (analyst; record: officer)", params(("record" = Option<bool>, Query, description = "reserve what each answer draws (officer)")), request_body = crate::openapi::DeterminationsBody, responses((status = 200, description = "the determination, or the batch answers in order", body = crate::openapi::DeterminationsAnswer), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 413, description = "body or batch too large", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "a single request that parses but is invalid", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/v1/determinations", summary = "Determine one request or a batch (analyst; record: officer)", params(RecordQuery), request_body = crate::openapi::DeterminationsBody, responses((status = 200, description = "the determination, or the batch answers in order", body = crate::openapi::DeterminationsAnswer), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 413, description = "body too large", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "a single request that parses but is invalid, or a batch over 1,000 requests", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn determinations(
     State(st): St,
     caller: Caller,
@@ -186,7 +189,7 @@ fn determine_body(
     };
     if items.len() > st.limits.max_batch {
         return Err(Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "batch_too_large",
             format!("a batch holds at most {} requests, not {}", st.limits.max_batch, items.len()),
         )
@@ -249,14 +252,17 @@ pub(crate) async fn item(State(st): St, caller: Caller, Path(id): Path<String>) 
     Ok(Json(ItemOut::new(a, &st.env).map_err(|e| Problem::internal(&e.message, None))?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DateQuery {
+    /// `YYYY-MM-DD`; default today (UTC).
+    #[param(value_type = Option<String>, format = Date)]
     date: Option<String>,
 }
 
 /// `GET /v1/countries?date=` (viewer): tier and groups of every country on a date (default: today).
-#[utoipa::path(get, path = "/v1/countries", summary = "Countries with tiers (viewer)", params(("date" = Option<String>, Query, description = "YYYY-MM-DD; default today")), responses((status = 200, description = "every country with tier and groups", body = Vec<CountryOut>), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/countries", summary = "Countries with tiers (viewer)", params(DateQuery), responses((status = 200, description = "every country with tier and groups", body = Vec<CountryOut>), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn countries(State(st): St, caller: Caller, q: Result<Query<DateQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Viewer, "reading countries")?;
     let date = date_param(query(q)?.date.as_deref(), "date")?;
@@ -265,7 +271,7 @@ pub(crate) async fn countries(State(st): St, caller: Caller, q: Result<Query<Dat
 }
 
 /// `GET /v1/countries/{code}` (viewer); also accepts names and aliases.
-#[utoipa::path(get, path = "/v1/countries/{code}", summary = "One country (viewer)", params(("code" = String, Path, description = "ISO code, name or alias"), ("date" = Option<String>, Query, description = "YYYY-MM-DD; default today")), responses((status = 200, description = "one country", body = CountryOut), (status = 404, description = "unknown country", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/countries/{code}", summary = "One country (viewer)", params(("code" = String, Path, description = "ISO code, name or alias"), DateQuery), responses((status = 200, description = "one country", body = CountryOut), (status = 404, description = "unknown country", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn country(
     State(st): St,
     caller: Caller,
@@ -283,7 +289,7 @@ pub(crate) async fn country(
 }
 
 /// `GET /v1/pools/{pool}?date=` (viewer): as `tiergate ledger balance`.
-#[utoipa::path(get, path = "/v1/pools/{pool}", summary = "A pool's balance (viewer)", params(("pool" = String, Path, description = "country:XX, lpp:<consignee>:<year> or nveu:<id>"), ("date" = Option<String>, Query, description = "YYYY-MM-DD; default today")), responses((status = 200, description = "as tiergate ledger balance", body = tiergate_store::Balance), (status = 422, description = "a pool the rule does not define, or a bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/pools/{pool}", summary = "A pool's balance (viewer)", params(("pool" = String, Path, description = "country:XX, lpp:<consignee>:<year> or nveu:<id>"), DateQuery), responses((status = 200, description = "as tiergate ledger balance", body = tiergate_store::Balance), (status = 422, description = "a pool the rule does not define, or a bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn pool_balance(
     State(st): St,
     caller: Caller,
@@ -298,15 +304,26 @@ pub(crate) async fn pool_balance(
     Ok(Json(balance).into_response())
 }
 
-#[derive(Deserialize)]
+/// `POST /v1/reservations`, as `tiergate ledger reserve` takes it.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReserveBody {
+    /// `country:XX`, `lpp:<ultimate consignee>:<year>` or `nveu:<id>`.
+    #[schema(pattern = "^(country|lpp|nveu):.+$")]
     pool: String,
+    /// Whole TPP.
+    #[schema(minimum = 1, maximum = 9_223_372_036_854_775_807_i64)]
     tpp: u64,
+    /// Idempotency key: the same key and body answer `exists`; another body is a 409.
+    #[schema(min_length = 1, max_length = 200)]
     key: String,
+    /// The date the cap is taken at, `YYYY-MM-DD`; default today (UTC).
     #[serde(default)]
+    #[schema(format = Date)]
     date: Option<String>,
+    /// The last day the reservation holds if not posted, `YYYY-MM-DD`.
     #[serde(default)]
+    #[schema(format = Date)]
     expires: Option<String>,
     #[serde(default)]
     reason: Option<String>,
@@ -314,7 +331,7 @@ pub(crate) struct ReserveBody {
 
 /// `POST /v1/reservations` (officer): as `tiergate ledger reserve`. 201 reserved, 200 exists, 409 refused
 /// (the problem carries the same fields).
-#[utoipa::path(post, path = "/v1/reservations", summary = "Reserve TPP in a pool (officer)", request_body = crate::openapi::ReserveRequestDoc, responses((status = 201, description = "reserved", body = tiergate_store::ReserveOutcome), (status = 200, description = "the key exists with the same body", body = tiergate_store::ReserveOutcome), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "refused: exceeds_allocation or idempotency_conflict; the problem carries the reserve answer's fields", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "invalid", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/v1/reservations", summary = "Reserve TPP in a pool (officer)", request_body = ReserveBody, responses((status = 201, description = "reserved", body = tiergate_store::ReserveOutcome), (status = 200, description = "the key exists with the same body", body = tiergate_store::ReserveOutcome), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "refused: exceeds_allocation or idempotency_conflict; the problem carries the reserve answer's fields", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "invalid", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn reserve(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
     caller.require(Role::Officer, "reserving")?;
     let bytes = body(raw)?;
@@ -376,14 +393,17 @@ pub(crate) async fn void_reservation(State(st): St, caller: Caller, Path(id): Pa
     settle(st, caller, id, false).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PoolQuery {
+    /// `country:XX`, `lpp:<ultimate consignee>:<year>` or `nveu:<id>`.
+    #[param(pattern = "^(country|lpp|nveu):.+$")]
     pool: String,
 }
 
 /// `GET /v1/reservations?pool=` (viewer).
-#[utoipa::path(get, path = "/v1/reservations", summary = "A pool's reservations (viewer)", params(("pool" = String, Query, description = "the pool")), responses((status = 200, description = "the pool's reservations", body = Vec<tiergate_store::Reservation>), (status = 422, description = "bad pool", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/reservations", summary = "A pool's reservations (viewer)", params(PoolQuery), responses((status = 200, description = "the pool's reservations", body = Vec<tiergate_store::Reservation>), (status = 422, description = "bad pool", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn reservations(State(st): St, caller: Caller, q: Result<Query<PoolQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Viewer, "reading reservations")?;
     let pool = query(q)?.pool;
@@ -392,12 +412,17 @@ pub(crate) async fn reservations(State(st): St, caller: Caller, q: Result<Query<
     Ok(Json(list).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuditQuery {
+    /// Entries after this sequence number (default 0).
     #[serde(default)]
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
     after: u64,
+    /// At most this many entries, 1 to 1000 (default 1000).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
 }
 
@@ -405,11 +430,27 @@ pub(crate) struct AuditQuery {
 const AUDIT_PAGE: u64 = 1000;
 
 /// `GET /v1/audit?after=&limit=` (viewer): `{"entries": [...], "next_after": N or null}`.
-#[utoipa::path(get, path = "/v1/audit", summary = "The audit log (viewer)", params(("after" = Option<u64>, Query, description = "entries after this sequence number"), ("limit" = Option<u64>, Query, description = "at most this many, up to 1000")), responses((status = 200, description = "a page of the audit log", body = crate::openapi::AuditPageDoc), (status = 422, description = "bad parameters", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/audit", summary = "The audit log (viewer)", params(AuditQuery), responses((status = 200, description = "a page of the audit log", body = crate::openapi::AuditPageDoc), (status = 422, description = "bad parameters", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn audit(State(st): St, caller: Caller, q: Result<Query<AuditQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Viewer, "reading the audit log")?;
     let q = query(q)?;
-    let limit = q.limit.unwrap_or(AUDIT_PAGE).clamp(1, AUDIT_PAGE);
+    let limit = q.limit.unwrap_or(AUDIT_PAGE);
+    if !(1..=AUDIT_PAGE).contains(&limit) {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            format!("`limit` must be from 1 to {AUDIT_PAGE}, not {limit}"),
+        )
+        .with_field("limit"));
+    }
+    if i64::try_from(q.after).is_err() {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            "`after` is beyond any sequence number",
+        )
+        .with_field("after"));
+    }
     let entries =
         db(&Arc::clone(&st), move || st.ledger.read(|l| l.audit(q.after, limit)).map_err(|e| Problem::from_ledger(&e)))
             .await?;
@@ -433,10 +474,13 @@ pub(crate) async fn metrics(State(st): St, caller: Caller) -> Answer {
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render()).into_response())
 }
 
-#[derive(Deserialize)]
+/// `POST /v1/tokens`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TokenBody {
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     name: String,
+    #[schema(value_type = tiergate_store::Role)]
     role: String,
 }
 
@@ -450,7 +494,7 @@ pub(crate) async fn list_tokens(State(st): St, caller: Caller) -> Answer {
 }
 
 /// `POST /v1/tokens` (admin): `{"name", "role"}` → 201 `{"name", "role", "token"}`; the secret is shown once.
-#[utoipa::path(post, path = "/v1/tokens", summary = "Create a token (admin)", request_body = crate::openapi::TokenRequestDoc, responses((status = 201, description = "the token; its secret is shown only now", body = crate::openapi::TokenCreatedDoc), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "the name is taken", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "invalid name or role", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/v1/tokens", summary = "Create a token (admin)", request_body = TokenBody, responses((status = 201, description = "the token; its secret is shown only now", body = crate::openapi::TokenCreatedDoc), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "the name is taken", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "invalid name or role", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn create_token(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
     caller.require(Role::Admin, "managing tokens")?;
     let bytes = body(raw)?;

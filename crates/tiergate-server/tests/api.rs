@@ -172,7 +172,7 @@ async fn determinations_single_and_batch() {
         (Some("AIA"), Some("unknown_country"), Some("denial"))
     );
 
-    // Errors: 400 not JSON, 422 invalid, 413 too many or too big.
+    // Errors: 400 not JSON, 422 invalid or too many, 413 too big.
     let (s, _, v) =
         api.call("POST", "/v1/determinations", Some(api.token(Role::Analyst)), Some("{not json".into())).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed_json")));
@@ -188,7 +188,7 @@ async fn determinations_single_and_batch() {
     let (s, v) = api
         .as_role(Role::Analyst, "POST", "/v1/determinations", Some(json!({"requests": vec![order("x", 1, "MY"); 4]})))
         .await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("batch_too_large")));
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("batch_too_large")));
     let big = format!("{{\"requests\": [\"{}\"]}}", "x".repeat(70 * 1024));
     let (s, _, v) = api.call("POST", "/v1/determinations", Some(api.token(Role::Analyst)), Some(big)).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("body_too_large")));

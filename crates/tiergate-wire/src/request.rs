@@ -28,18 +28,23 @@ pub struct RequestWire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = Date, required = true)]
     pub date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = ItemWire, required = true)]
     pub item: Option<ItemWire>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000_000)]
     pub quantity: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction: Option<TransactionWire>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, min_length = 1, required = true)]
     pub destination: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_use: Option<EndUseWire>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = ConsigneeWire, required = true)]
     pub consignee: Option<ConsigneeWire>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<ContextWire>,
@@ -71,6 +76,7 @@ pub struct ConsigneeWire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ultimate_parent: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, min_length = 1, required = true)]
     pub headquarters: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ultimate_parent_headquarters: Option<String>,
@@ -104,12 +110,16 @@ pub enum VeuKindWire {
 #[serde(deny_unknown_fields)]
 pub struct ContextWire {
     #[serde(default)]
+    #[schema(maximum = 1_000_000_000_000_000_u64)]
     pub lpp_received_tpp: u64,
     #[serde(default)]
+    #[schema(maximum = 1_000_000_000_000_000_u64)]
     pub country_licensed_tpp: u64,
     #[serde(default)]
+    #[schema(maximum = 1_000_000_000_000_000_u64)]
     pub nveu_installed_tpp: u64,
     #[serde(default)]
+    #[schema(maximum = 1_000_000_000_000_000_u64)]
     pub aia_received_tpp: u64,
 }
 
@@ -127,10 +137,13 @@ pub struct ItemObject {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub per_unit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(exclusive_minimum = 0)]
     pub tpp: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(exclusive_minimum = 0)]
     pub die_area_mm2: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub datacenter: Option<bool>,
@@ -142,8 +155,10 @@ pub struct ItemObject {
 #[serde(deny_unknown_fields)]
 pub struct ModelWeightsWire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = f64, minimum = 0, required = true)]
     pub training_operations: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = bool, required = true)]
     pub published: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<BaseModelWire>,
@@ -153,8 +168,10 @@ pub struct ModelWeightsWire {
 #[serde(deny_unknown_fields)]
 pub struct BaseModelWire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = f64, minimum = 0, required = true)]
     pub training_operations: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = bool, required = true)]
     pub published: Option<bool>,
 }
 

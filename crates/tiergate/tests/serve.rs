@@ -1,42 +1,14 @@
 //! `tiergate serve` as a user runs it: the real binary on a free port, spoken to over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
+
+use common::Server;
 
 use serde_json::{json, Value};
 use tiergate_store::testing::fresh_urls;
-
-struct Server {
-    child: Child,
-    url: String,
-    admin: Option<String>,
-}
-
-impl Server {
-    fn start(db: &str) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tiergate"))
-            .args(["--db", db, "serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-        let v: Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("not JSON ({e}): {first}"));
-        Server {
-            child,
-            url: v["listening"].as_str().unwrap().to_owned(),
-            admin: v["admin_token"].as_str().map(str::to_owned),
-        }
-    }
-
-    /// SIGTERM, then the exit status.
-    fn stop(mut self) -> Option<i32> {
-        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        self.child.wait().unwrap().code()
-    }
-}
 
 fn call(method: &str, url: &str, token: &str, body: Option<Value>) -> (u16, Value) {
     let req = ureq::request(method, url).set("Authorization", &format!("Bearer {token}"));

@@ -1,0 +1,38 @@
+//! Helpers for the tests that run `tiergate serve`.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub admin: Option<String>,
+}
+
+impl Server {
+    pub fn start(db: &str) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tiergate"))
+            .args(["--db", db, "serve", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        let v: Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("not JSON ({e}): {first}"));
+        Server {
+            child,
+            url: v["listening"].as_str().unwrap().to_owned(),
+            admin: v["admin_token"].as_str().map(str::to_owned),
+        }
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn stop(mut self) -> Option<i32> {
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        self.child.wait().unwrap().code()
+    }
+}
