@@ -48,7 +48,27 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .fallback(not_found)
 }
 
-/// Runs database work: inline for SQLite (microseconds, local), else on the blocking pool.
+/// Runs database work that writes: always on the blocking pool, since a SQLite writer may wait for another
+/// process's lock (up to the busy timeout) and must not stall the async workers meanwhile.
+async fn db_write<T: Send + 'static>(f: impl FnOnce() -> Result<T, Problem> + Send + 'static) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Problem::internal(&e.to_string(), None))?
+}
+
+/// Runs database work that writes when `writes`, else only reads.
+async fn db_maybe_write<T: Send + 'static>(
+    st: &AppState,
+    writes: bool,
+    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    if writes {
+        db_write(f).await
+    } else {
+        db(st, f).await
+    }
+}
+
+/// Runs database work that only reads: inline for SQLite (microseconds, local, never waits for writers in WAL
+/// mode), else on the blocking pool.
 async fn db<T: Send + 'static>(
     st: &AppState,
     f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
@@ -142,7 +162,7 @@ pub(crate) async fn determinations(
         if q.record { "recording determinations" } else { "determinations" },
     )?;
     let bytes = body(raw)?;
-    db(&Arc::clone(&st), move || {
+    db_maybe_write(&Arc::clone(&st), q.record, move || {
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed_json", "the body is not UTF-8"))?;
         // A batch is `{"requests": [...]}`; anything else is one request. The probe borrows each request's
@@ -344,7 +364,7 @@ pub(crate) async fn reserve(State(st): St, caller: Caller, raw: Result<Bytes, By
     let key = b.key.clone();
     let m = meta(&caller, b.reason);
     let counted = Arc::clone(&st);
-    let outcome = db(&Arc::clone(&st), move || {
+    let outcome = db_write(move || {
         st.ledger.reserve(&b.pool, b.tpp, &b.key, date, expires, &m).map_err(|e| Problem::from_ledger(&e))
     })
     .await?;
@@ -372,7 +392,7 @@ async fn settle(st: Arc<AppState>, caller: Caller, id: String, post: bool) -> An
     caller.require(Role::Officer, if post { "posting" } else { "voiding" })?;
     let m = meta(&caller, None);
     let date = OffsetDateTime::now_utc().date();
-    let r = db(&Arc::clone(&st), move || {
+    let r = db_write(move || {
         st.ledger
             .with(|l| if post { l.post(&id, date, &m) } else { l.void(&id, date, &m) })
             .map_err(|e| Problem::from_ledger(&e))
@@ -511,7 +531,7 @@ pub(crate) async fn create_token(State(st): St, caller: Caller, raw: Result<Byte
         .with_field("role")
     })?;
     let name = b.name.clone();
-    let token = db(&Arc::clone(&st), move || {
+    let token = db_write(move || {
         st.ledger
             .with(|l| l.create_token(&b.name, role, OffsetDateTime::now_utc()))
             .map_err(|e| Problem::from_ledger(&e))
@@ -525,7 +545,7 @@ pub(crate) async fn create_token(State(st): St, caller: Caller, raw: Result<Byte
 pub(crate) async fn revoke_token(State(st): St, caller: Caller, Path(name): Path<String>) -> Answer {
     caller.require(Role::Admin, "managing tokens")?;
     let cache = Arc::clone(&st);
-    db(&Arc::clone(&st), move || {
+    db_write(move || {
         st.ledger.with(|l| l.revoke_token(&name, OffsetDateTime::now_utc())).map_err(|e| Problem::from_ledger(&e))
     })
     .await?;
