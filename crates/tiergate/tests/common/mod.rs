@@ -36,3 +36,13 @@ impl Server {
         self.child.wait().unwrap().code()
     }
 }
+
+/// A test that panics before `stop` must not leave its server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
