@@ -407,14 +407,63 @@ impl Store for SqliteStore {
     }
 
     fn read_balances(&mut self, pools: &[&str], key: Option<&str>, date: Date) -> Result<Balances, LedgerError> {
-        // One read transaction: one shared lock on the file instead of one per statement.
-        let tx = self.conn.unchecked_transaction()?;
-        let balances = pools.iter().map(|p| totals(&tx, p, date)).collect::<Result<Vec<_>, _>>()?;
-        let own = match key {
-            Some(k) => by_key(&tx, k)?,
+        // One statement, hence one implicit read transaction and one consistent snapshot: per pool its pending,
+        // posted and overdue TPP, and (on every row, the same) the id of the reservation with `key`.
+        let mut sql = String::with_capacity(600);
+        for i in 0..pools.len() {
+            if i > 0 {
+                sql.push_str(" UNION ALL ");
+            }
+            let p = i + 3;
+            sql.push_str(&format!(
+                "SELECT {i},
+                        COALESCE((SELECT pending_tpp FROM pools WHERE pool = ?{p}), 0),
+                        COALESCE((SELECT posted_tpp FROM pools WHERE pool = ?{p}), 0),
+                        COALESCE((SELECT SUM(tpp) FROM reservations
+                                  WHERE pool = ?{p} AND state = 'pending' AND expires IS NOT NULL AND expires < ?1), 0),
+                        (SELECT id FROM reservations WHERE key = ?2),
+                        (SELECT state FROM reservations WHERE key = ?2)"
+            ));
+        }
+        if pools.is_empty() {
+            sql.push_str(
+                "SELECT -1, 0, 0, 0, (SELECT id FROM reservations WHERE key = ?2), (SELECT state FROM reservations WHERE key = ?2)",
+            );
+        }
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(pools.len() + 2);
+        let date = date_text(date);
+        params.push(&date);
+        params.push(&key);
+        for p in pools {
+            params.push(p);
+        }
+        let mut balances = vec![(0, 0); pools.len()];
+        let mut own_id: Option<String> = None;
+        let mut own_state: Option<String> = None;
+        let mut rows = stmt.query(params.as_slice())?;
+        while let Some(row) = rows.next()? {
+            let i: i64 = row.get(0)?;
+            own_id = row.get(4)?;
+            own_state = row.get(5)?;
+            if let Some(slot) = usize::try_from(i).ok().and_then(|i| balances.get_mut(i)) {
+                let (pending, posted, overdue): (i64, i64, i64) = (row.get(1)?, row.get(2)?, row.get(3)?);
+                *slot = (from_sql_amount(posted)?, from_sql_amount(pending)?.saturating_sub(from_sql_amount(overdue)?));
+            }
+        }
+        drop(rows);
+        drop(stmt);
+        // The reservation itself only when there is one (a re-run): rare, so a second read is fine. Only its
+        // state can change in between, so the state is the one of the snapshot the balances come from.
+        let own = match own_id {
+            Some(id) => by_id(&self.conn, &id)?.map(|mut r| {
+                if let Some(st) = own_state.as_deref().and_then(State::parse) {
+                    r.state = st;
+                }
+                r
+            }),
             None => None,
         };
-        tx.commit()?;
         Ok((balances, own))
     }
 
