@@ -3,9 +3,9 @@
 //! re-run counts nothing twice.
 
 use std::collections::BTreeMap;
+
 use tiergate_core::determine::{allocation_country, nveu_pool_id, ultimate_consignee, Context, VeuClaim};
 use tiergate_core::pool::PoolId;
-
 use tiergate_core::{Determination, Request};
 use tiergate_store::{LedgerError, Meta, ReserveStatus, SharedLedger, State};
 use tiergate_wire::{Hooks, WireError};
@@ -38,21 +38,21 @@ impl Hooks for LedgerHooks<'_> {
             return Err(WireError::new(
                 "invalid_value",
                 Some("context"),
-                "with --db the context comes from the ledger: drop `context` from the request".into(),
+                "the balances come from the ledger (`determine --db`, the API): drop `context` from the request".into(),
             ));
         }
         if self.record && id.is_none() {
             return Err(WireError::new(
                 "missing_field",
                 Some("id"),
-                "`id` is required with --record: it keys the reservation, so a re-run counts nothing twice".into(),
+                "`id` is required when recording: it keys the reservation, so a re-run counts nothing twice".into(),
             ));
         }
         let consignee = ultimate_consignee(&req.consignee).ok_or_else(|| {
             WireError::new(
                 "missing_field",
                 Some("consignee.name"),
-                "`consignee.name` (or `consignee.ultimate_parent`) is required with --db: LPP receipts are kept per ultimate consignee".into(),
+                "`consignee.name` (or `consignee.ultimate_parent`) is required with a ledger: LPP receipts are kept per ultimate consignee".into(),
             )
         })?;
         let lpp_pool = format!("lpp:{consignee}:{}", req.date.year());
@@ -86,13 +86,12 @@ impl Hooks for LedgerHooks<'_> {
             });
             d.saturating_sub(counted.map_or(0, |r| r.tpp))
         };
-        let context = Ok::<Context, LedgerError>(Context {
+        req.context = Context {
             lpp_received_tpp: drawn(&lpp_pool),
             country_licensed_tpp: drawn(&country_pool),
             nveu_installed_tpp: nveu_pool.as_deref().map_or(0, drawn),
             aia_received_tpp: 0,
-        });
-        req.context = context.map_err(|e| db_error(&e))?;
+        };
         Ok(())
     }
 
