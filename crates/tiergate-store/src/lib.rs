@@ -210,7 +210,6 @@ pub trait Store: Send {
     /// Posted TPP and pending TPP of reservations not expired on `date`.
     fn totals(&mut self, pool: &str, date: Date) -> Result<(u64, u64), LedgerError>;
     fn get(&mut self, id: &str) -> Result<Option<Reservation>, LedgerError>;
-    fn get_by_key(&mut self, key: &str) -> Result<Option<Reservation>, LedgerError>;
     /// In one read: (posted, pending not expired on `date`) of each pool, and the reservation with `key`.
     fn read_balances(&mut self, pools: &[&str], key: Option<&str>, date: Date) -> Result<Balances, LedgerError>;
     fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError>;
@@ -303,13 +302,6 @@ impl Ledger {
         })
     }
 
-    /// Posted plus pending TPP of a pool on `date` (zero for a pool never used): what a determination counts
-    /// as already drawn.
-    pub fn drawn(&mut self, pool: &str, date: Date) -> Result<u64, LedgerError> {
-        let (posted, pending) = self.store.totals(pool, date)?;
-        Ok(posted.saturating_add(pending))
-    }
-
     pub fn get(&mut self, id: &str) -> Result<Option<Reservation>, LedgerError> {
         self.store.get(id)
     }
@@ -324,11 +316,6 @@ impl Ledger {
     ) -> Result<(Vec<u64>, Option<Reservation>), LedgerError> {
         let (balances, own) = self.store.read_balances(pools, key, date)?;
         Ok((balances.into_iter().map(|(posted, pending)| posted.saturating_add(pending)).collect(), own))
-    }
-
-    /// The reservation made with idempotency key `key`, if any.
-    pub fn get_by_key(&mut self, key: &str) -> Result<Option<Reservation>, LedgerError> {
-        self.store.get_by_key(key)
     }
 
     pub fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError> {

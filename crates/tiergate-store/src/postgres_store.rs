@@ -429,10 +429,6 @@ impl Store for PostgresStore {
         Ok((balances, own))
     }
 
-    fn get_by_key(&mut self, key: &str) -> Result<Option<Reservation>, LedgerError> {
-        one(&mut self.client, "key", key)
-    }
-
     fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError> {
         let rows =
             self.client.query(&format!("SELECT {COLUMNS} FROM reservations WHERE pool = $1 ORDER BY seq"), &[&pool])?;

@@ -467,10 +467,6 @@ impl Store for SqliteStore {
         Ok((balances, own))
     }
 
-    fn get_by_key(&mut self, key: &str) -> Result<Option<Reservation>, LedgerError> {
-        by_key(&self.conn, key)
-    }
-
     fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError> {
         let mut stmt =
             self.conn.prepare(&format!("SELECT {COLUMNS} FROM reservations WHERE pool = ?1 ORDER BY seq"))?;

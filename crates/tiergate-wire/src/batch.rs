@@ -45,11 +45,6 @@ pub fn determine_line_with(env: &Env, text: &str, line: Option<u64>, out: &mut V
 }
 
 /// Determines a request already decoded (from a CSV row, say) and appends the answer as one JSON line.
-pub fn determine_wire(env: &Env, wire: RequestWire, line: Option<u64>, out: &mut Vec<u8>) -> bool {
-    determine_wire_with(env, wire, line, out, &mut NoHooks)
-}
-
-/// [`determine_wire`] with an adapter's hooks.
 pub fn determine_wire_with(
     env: &Env,
     wire: RequestWire,

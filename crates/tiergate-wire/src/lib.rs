@@ -11,8 +11,8 @@ mod request;
 mod response;
 
 pub use batch::{
-    check_csv_header, csv_row, determine_line, determine_line_with, determine_one, determine_wire, determine_wire_with,
-    Hooks, NoHooks, CSV_COLUMNS,
+    check_csv_header, csv_row, determine_line, determine_line_with, determine_one, determine_wire_with, Hooks, NoHooks,
+    CSV_COLUMNS,
 };
 pub use env::Env;
 pub use request::{decode_request, item_from_wire, parse_request, validate_wire, ItemWire, RequestWire, WireError};
