@@ -97,6 +97,15 @@ fn body(result: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
     })
 }
 
+/// A JSON request body as `T`: 400 when it is not JSON, 422 when it is JSON of the wrong shape.
+fn json_request<T: serde::de::DeserializeOwned>(raw: Result<Bytes, BytesRejection>) -> Result<T, Problem> {
+    let bytes = body(raw)?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
+        Problem::new(status, if e.is_data() { "invalid_value" } else { "malformed_json" }, e.to_string())
+    })
+}
+
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
     q.map(|Query(t)| t).map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", e.body_text()))
 }
@@ -234,11 +243,7 @@ fn determine_body(
 #[utoipa::path(post, path = "/v1/classify", summary = "Classify an item (analyst)", request_body = ClassifyRequest, responses((status = 200, description = "the classification and its reasons", body = ClassifyOut), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "invalid item", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn classify_item(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
     caller.require(Role::Analyst, "classifications")?;
-    let bytes = body(raw)?;
-    let req: ClassifyRequest = serde_json::from_slice(&bytes).map_err(|e| {
-        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
-        Problem::new(status, if e.is_data() { "invalid_value" } else { "malformed_json" }, e.to_string())
-    })?;
+    let req: ClassifyRequest = json_request(raw)?;
     let label = serde_json::to_value(&req.item).unwrap_or_default();
     let (item, quantity) = req.validate().map_err(|e| Problem::from_wire(&e))?;
     let c = classify(&item, quantity, &st.env.pack, &st.env.catalog)
@@ -354,11 +359,7 @@ pub(crate) struct ReserveBody {
 #[utoipa::path(post, path = "/v1/reservations", summary = "Reserve TPP in a pool (officer)", request_body = ReserveBody, responses((status = 201, description = "reserved", body = tiergate_store::ReserveOutcome), (status = 200, description = "the key exists with the same body", body = tiergate_store::ReserveOutcome), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "refused: exceeds_allocation or idempotency_conflict; the problem carries the reserve answer's fields", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "invalid", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn reserve(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
     caller.require(Role::Officer, "reserving")?;
-    let bytes = body(raw)?;
-    let b: ReserveBody = serde_json::from_slice(&bytes).map_err(|e| {
-        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
-        Problem::new(status, if e.is_data() { "invalid_value" } else { "malformed_json" }, e.to_string())
-    })?;
+    let b: ReserveBody = json_request(raw)?;
     let date = date_param(b.date.as_deref(), "date")?;
     let expires = b.expires.as_deref().map(|e| date_param(Some(e), "expires")).transpose()?;
     let key = b.key.clone();
@@ -517,11 +518,7 @@ pub(crate) async fn list_tokens(State(st): St, caller: Caller) -> Answer {
 #[utoipa::path(post, path = "/v1/tokens", summary = "Create a token (admin)", request_body = TokenBody, responses((status = 201, description = "the token; its secret is shown only now", body = crate::openapi::TokenCreatedDoc), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "the name is taken", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "invalid name or role", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn create_token(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
     caller.require(Role::Admin, "managing tokens")?;
-    let bytes = body(raw)?;
-    let b: TokenBody = serde_json::from_slice(&bytes).map_err(|e| {
-        let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
-        Problem::new(status, if e.is_data() { "invalid_value" } else { "malformed_json" }, e.to_string())
-    })?;
+    let b: TokenBody = json_request(raw)?;
     let role = Role::parse(&b.role).ok_or_else(|| {
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
