@@ -361,6 +361,42 @@ fn reserve_in(
     Ok(outcome(ReserveStatus::Reserved, Some(r.id), cap.saturating_sub(used).saturating_sub(req.tpp), None))
 }
 
+/// The statement of `read_balances` for `n` pools. Requests read two or three pools, so those texts are made
+/// once; the statement cache then finds the prepared statement by them.
+fn balances_sql(n: usize) -> std::borrow::Cow<'static, str> {
+    static COMMON: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| (0..=3).map(build_balances_sql).collect());
+    match COMMON.get(n) {
+        Some(sql) => std::borrow::Cow::Borrowed(sql.as_str()),
+        None => std::borrow::Cow::Owned(build_balances_sql(n)),
+    }
+}
+
+fn build_balances_sql(n: usize) -> String {
+    let mut sql = String::with_capacity(600);
+    for i in 0..n {
+        if i > 0 {
+            sql.push_str(" UNION ALL ");
+        }
+        let p = i + 3;
+        sql.push_str(&format!(
+            "SELECT {i},
+                        COALESCE((SELECT pending_tpp FROM pools WHERE pool = ?{p}), 0),
+                        COALESCE((SELECT posted_tpp FROM pools WHERE pool = ?{p}), 0),
+                        COALESCE((SELECT SUM(tpp) FROM reservations
+                                  WHERE pool = ?{p} AND state = 'pending' AND expires IS NOT NULL AND expires < ?1), 0),
+                        (SELECT id FROM reservations WHERE key = ?2),
+                        (SELECT state FROM reservations WHERE key = ?2)"
+        ));
+    }
+    if n == 0 {
+        sql.push_str(
+                "SELECT -1, 0, 0, 0, (SELECT id FROM reservations WHERE key = ?2), (SELECT state FROM reservations WHERE key = ?2)",
+            );
+    }
+    sql
+}
+
 impl Store for SqliteStore {
     fn reserve(&mut self, req: &ReserveRequest, cap: u64, meta: &Meta) -> Result<ReserveOutcome, LedgerError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -409,27 +445,7 @@ impl Store for SqliteStore {
     fn read_balances(&mut self, pools: &[&str], key: Option<&str>, date: Date) -> Result<Balances, LedgerError> {
         // One statement, hence one implicit read transaction and one consistent snapshot: per pool its pending,
         // posted and overdue TPP, and (on every row, the same) the id of the reservation with `key`.
-        let mut sql = String::with_capacity(600);
-        for i in 0..pools.len() {
-            if i > 0 {
-                sql.push_str(" UNION ALL ");
-            }
-            let p = i + 3;
-            sql.push_str(&format!(
-                "SELECT {i},
-                        COALESCE((SELECT pending_tpp FROM pools WHERE pool = ?{p}), 0),
-                        COALESCE((SELECT posted_tpp FROM pools WHERE pool = ?{p}), 0),
-                        COALESCE((SELECT SUM(tpp) FROM reservations
-                                  WHERE pool = ?{p} AND state = 'pending' AND expires IS NOT NULL AND expires < ?1), 0),
-                        (SELECT id FROM reservations WHERE key = ?2),
-                        (SELECT state FROM reservations WHERE key = ?2)"
-            ));
-        }
-        if pools.is_empty() {
-            sql.push_str(
-                "SELECT -1, 0, 0, 0, (SELECT id FROM reservations WHERE key = ?2), (SELECT state FROM reservations WHERE key = ?2)",
-            );
-        }
+        let sql = balances_sql(pools.len());
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(pools.len() + 2);
         let date = date_text(date);
