@@ -1015,10 +1015,8 @@ impl Builder<'_> {
         if m.derived_additional_operations.reading.as_deref() != Some("R3") {
             return Err(self.err("model_weights.derived_additional_operations.reading", "must be `R3`"));
         }
-        for (key, n) in [("model_weights.training_operations", &m.training_operations)] {
-            if n.reading.is_some() {
-                return Err(self.err(&format!("{key}.reading"), "is not a reading"));
-            }
+        if m.training_operations.reading.is_some() {
+            return Err(self.err("model_weights.training_operations.reading", "is not a reading"));
         }
 
         let allocation = AllocationRules {
