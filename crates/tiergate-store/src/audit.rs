@@ -53,6 +53,5 @@ pub fn chain_hash(e: &AuditEntry) -> String {
     };
     // Serializing this struct of strings and integers into memory cannot fail.
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    let digest = Sha256::digest(&bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::tokens::hex(&Sha256::digest(&bytes))
 }

@@ -8,6 +8,7 @@
 
 mod audit;
 mod postgres_store;
+pub mod screening;
 mod sqlite_store;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -18,6 +19,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
+
+pub use screening::{Judgement, ListVersion, NewListVersion};
 use tiergate_core::pool::{PoolError, PoolId};
 use tiergate_core::Pack;
 use time::{Date, OffsetDateTime};
@@ -227,6 +230,16 @@ pub trait Store: Send {
     fn has_tokens(&mut self) -> Result<bool, LedgerError>;
     /// Whether the database answers.
     fn ping(&mut self) -> Result<(), LedgerError>;
+    /// Stores a list version with its entries (JSON bodies, in order) and makes it the list's current version,
+    /// in one transaction; entries of the list's older versions are removed, their version records kept.
+    fn import_list(&mut self, v: &NewListVersion<'_>, bodies: &[String]) -> Result<ListVersion, LedgerError>;
+    /// The current version of every list and all their entries, read in one snapshot.
+    fn current_lists(&mut self) -> Result<(Vec<ListVersion>, Vec<String>), LedgerError>;
+    /// Every version ever imported, newest first.
+    fn list_versions(&mut self) -> Result<Vec<ListVersion>, LedgerError>;
+    fn add_judgement(&mut self, j: &Judgement) -> Result<(), LedgerError>;
+    /// Every judgement, oldest first (a later one overrides an earlier one on the same entry and query).
+    fn judgements(&mut self) -> Result<Vec<Judgement>, LedgerError>;
 }
 
 /// Opens a store by URL: `sqlite://PATH` or `postgres://...` (also `postgresql://`). Runs migrations.
@@ -367,6 +380,39 @@ impl Ledger {
 
     pub fn ping(&mut self) -> Result<(), LedgerError> {
         self.store.ping()
+    }
+
+    /// Stores a list version (see [`Store::import_list`]).
+    pub fn import_list(&mut self, v: &NewListVersion<'_>, bodies: &[String]) -> Result<ListVersion, LedgerError> {
+        if !["csl", "sdn", "dpl"].contains(&v.list) {
+            return Err(LedgerError::BadInput(format!("`{}` is not a list: use csl, sdn or dpl", v.list)));
+        }
+        self.store.import_list(v, bodies)
+    }
+
+    pub fn current_lists(&mut self) -> Result<(Vec<ListVersion>, Vec<String>), LedgerError> {
+        self.store.current_lists()
+    }
+
+    pub fn list_versions(&mut self) -> Result<Vec<ListVersion>, LedgerError> {
+        self.store.list_versions()
+    }
+
+    pub fn add_judgement(&mut self, j: &Judgement) -> Result<(), LedgerError> {
+        if !screening::VERDICTS.contains(&j.verdict.as_str()) {
+            return Err(LedgerError::BadInput(format!(
+                "`{}` is not a verdict: use false_positive or true_match",
+                j.verdict
+            )));
+        }
+        if j.entry_id.trim().is_empty() || j.query.trim().is_empty() {
+            return Err(LedgerError::BadInput("a judgement needs an entry id and a query".to_owned()));
+        }
+        self.store.add_judgement(j)
+    }
+
+    pub fn judgements(&mut self) -> Result<Vec<Judgement>, LedgerError> {
+        self.store.judgements()
     }
 
     /// Recomputes the audit chain, replays it against the stored balances and states, and checks every pool's

@@ -7,6 +7,7 @@ use postgres::{Client, GenericClient, NoTls, Row, Transaction};
 use time::Date;
 
 use crate::audit::{chain_hash, AuditEntry};
+use crate::screening::{Judgement, ListVersion, NewListVersion};
 use crate::tokens::{Role, TokenInfo};
 use crate::{
     date_text, from_sql_amount, parse_date, sql_amount, timestamp, Balances, Dump, LedgerError, Meta, Reservation,
@@ -72,6 +73,36 @@ const MIGRATIONS: &[(i64, &str)] = &[(
              hash TEXT NOT NULL UNIQUE,
              created_at TEXT NOT NULL,
              revoked_at TEXT
+         );",
+    ),
+    (
+        4,
+        "CREATE TABLE list_versions (
+             version BIGINT PRIMARY KEY,
+             list TEXT NOT NULL,
+             source_file TEXT NOT NULL,
+             sha256 TEXT NOT NULL,
+             entries BIGINT NOT NULL,
+             problems BIGINT NOT NULL,
+             imported_at TEXT NOT NULL,
+             actor TEXT NOT NULL,
+             current INTEGER NOT NULL CHECK (current IN (0, 1))
+         );
+         CREATE UNIQUE INDEX list_versions_current ON list_versions (list) WHERE current = 1;
+         CREATE TABLE list_entries (
+             version BIGINT NOT NULL REFERENCES list_versions (version),
+             seq BIGINT NOT NULL,
+             body TEXT NOT NULL,
+             PRIMARY KEY (version, seq)
+         );
+         CREATE TABLE screening_judgements (
+             seq BIGSERIAL PRIMARY KEY,
+             entry_id TEXT NOT NULL,
+             query TEXT NOT NULL,
+             verdict TEXT NOT NULL CHECK (verdict IN ('false_positive', 'true_match')),
+             note TEXT,
+             actor TEXT NOT NULL,
+             at TEXT NOT NULL
          );",
     ),
 ];
@@ -515,6 +546,95 @@ impl Store for PostgresStore {
         self.client.query_one("SELECT 1", &[])?;
         Ok(())
     }
+
+    fn import_list(&mut self, v: &NewListVersion<'_>, bodies: &[String]) -> Result<ListVersion, LedgerError> {
+        let mut tx = self.client.transaction()?;
+        // Imports of lists are rare: one at a time across all instances.
+        tx.batch_execute("LOCK TABLE list_versions IN EXCLUSIVE MODE")?;
+        let version: i64 = tx.query_one("SELECT COALESCE(MAX(version), 0) + 1 FROM list_versions", &[])?.get(0);
+        let entries = i64::try_from(bodies.len()).map_err(|_| LedgerError::BadInput("too many entries".to_owned()))?;
+        let problems = sql_amount(v.problems)?;
+        tx.execute("UPDATE list_versions SET current = 0 WHERE list = $1 AND current = 1", &[&v.list])?;
+        tx.execute(
+            "INSERT INTO list_versions (version, list, source_file, sha256, entries, problems, imported_at, actor, current)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
+            &[&version, &v.list, &v.source_file, &v.sha256, &entries, &problems, &v.at, &v.actor],
+        )?;
+        tx.execute(
+            "DELETE FROM list_entries WHERE version IN (SELECT version FROM list_versions WHERE list = $1 AND current = 0)",
+            &[&v.list],
+        )?;
+        // Thousands of rows in a few round trips: arrays unnested server-side.
+        for (chunk_no, chunk) in bodies.chunks(5_000).enumerate() {
+            let first = i64::try_from(chunk_no * 5_000).unwrap_or(i64::MAX);
+            let seqs: Vec<i64> = (0..chunk.len()).map(|i| first + i64::try_from(i).unwrap_or(0)).collect();
+            tx.execute(
+                "INSERT INTO list_entries (version, seq, body) SELECT $1, s, b FROM unnest($2::bigint[], $3::text[]) AS t(s, b)",
+                &[&version, &seqs, &chunk],
+            )?;
+        }
+        tx.commit()?;
+        Ok(ListVersion {
+            version: from_sql_amount(version)?,
+            list: v.list.to_owned(),
+            source_file: v.source_file.to_owned(),
+            sha256: v.sha256.to_owned(),
+            entries: from_sql_amount(entries)?,
+            problems: v.problems,
+            imported_at: v.at.to_owned(),
+            actor: v.actor.to_owned(),
+            current: true,
+        })
+    }
+
+    fn current_lists(&mut self) -> Result<(Vec<ListVersion>, Vec<String>), LedgerError> {
+        // REPEATABLE READ: the versions and their entries from one snapshot.
+        let mut tx = self
+            .client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let versions = list_version_rows(&mut tx, "WHERE current = 1 ORDER BY list")?;
+        let rows = tx.query(
+            "SELECT e.body FROM list_entries e JOIN list_versions v ON v.version = e.version
+             WHERE v.current = 1 ORDER BY v.list, e.seq",
+            &[],
+        )?;
+        let bodies = rows.iter().map(|r| r.try_get::<_, String>(0)).collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok((versions, bodies))
+    }
+
+    fn list_versions(&mut self) -> Result<Vec<ListVersion>, LedgerError> {
+        list_version_rows(&mut self.client, "ORDER BY version DESC")
+    }
+
+    fn add_judgement(&mut self, j: &Judgement) -> Result<(), LedgerError> {
+        self.client.execute(
+            "INSERT INTO screening_judgements (entry_id, query, verdict, note, actor, at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&j.entry_id, &j.query, &j.verdict, &j.note, &j.actor, &j.at],
+        )?;
+        Ok(())
+    }
+
+    fn judgements(&mut self) -> Result<Vec<Judgement>, LedgerError> {
+        let rows = self
+            .client
+            .query("SELECT entry_id, query, verdict, note, actor, at FROM screening_judgements ORDER BY seq", &[])?;
+        rows.iter()
+            .map(|r| {
+                Ok(Judgement {
+                    entry_id: r.try_get(0)?,
+                    query: r.try_get(1)?,
+                    verdict: r.try_get(2)?,
+                    note: r.try_get(3)?,
+                    actor: r.try_get(4)?,
+                    at: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
 }
 
 fn audit_rows(c: &mut impl GenericClient, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
@@ -535,6 +655,30 @@ fn audit_rows(c: &mut impl GenericClient, after: u64, limit: u64) -> Result<Vec<
                 reason: r.try_get(7)?,
                 prev_hash: r.try_get(8)?,
                 hash: r.try_get(9)?,
+            })
+        })
+        .collect()
+}
+
+fn list_version_rows(c: &mut impl GenericClient, tail: &str) -> Result<Vec<ListVersion>, LedgerError> {
+    let rows = c.query(
+        &format!(
+            "SELECT version, list, source_file, sha256, entries, problems, imported_at, actor, current FROM list_versions {tail}"
+        ),
+        &[],
+    )?;
+    rows.iter()
+        .map(|r| {
+            Ok(ListVersion {
+                version: from_sql_amount(r.try_get(0)?)?,
+                list: r.try_get(1)?,
+                source_file: r.try_get(2)?,
+                sha256: r.try_get(3)?,
+                entries: from_sql_amount(r.try_get(4)?)?,
+                problems: from_sql_amount(r.try_get(5)?)?,
+                imported_at: r.try_get(6)?,
+                actor: r.try_get(7)?,
+                current: r.try_get::<_, i32>(8)? == 1,
             })
         })
         .collect()

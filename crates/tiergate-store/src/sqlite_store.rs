@@ -7,6 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use time::Date;
 
 use crate::audit::{chain_hash, AuditEntry};
+use crate::screening::{Judgement, ListVersion, NewListVersion};
 use crate::tokens::{Role, TokenInfo};
 use crate::{
     date_text, from_sql_amount, parse_date, sql_amount, timestamp, Balances, Dump, LedgerError, Meta, Reservation,
@@ -73,6 +74,36 @@ const MIGRATIONS: &[(i64, &str)] = &[(
              hash TEXT NOT NULL UNIQUE,
              created_at TEXT NOT NULL,
              revoked_at TEXT
+         );",
+    ),
+    (
+        4,
+        "CREATE TABLE list_versions (
+             version INTEGER PRIMARY KEY,
+             list TEXT NOT NULL,
+             source_file TEXT NOT NULL,
+             sha256 TEXT NOT NULL,
+             entries INTEGER NOT NULL,
+             problems INTEGER NOT NULL,
+             imported_at TEXT NOT NULL,
+             actor TEXT NOT NULL,
+             current INTEGER NOT NULL CHECK (current IN (0, 1))
+         );
+         CREATE UNIQUE INDEX list_versions_current ON list_versions (list) WHERE current = 1;
+         CREATE TABLE list_entries (
+             version INTEGER NOT NULL REFERENCES list_versions (version),
+             seq INTEGER NOT NULL,
+             body TEXT NOT NULL,
+             PRIMARY KEY (version, seq)
+         );
+         CREATE TABLE screening_judgements (
+             seq INTEGER PRIMARY KEY,
+             entry_id TEXT NOT NULL,
+             query TEXT NOT NULL,
+             verdict TEXT NOT NULL CHECK (verdict IN ('false_positive', 'true_match')),
+             note TEXT,
+             actor TEXT NOT NULL,
+             at TEXT NOT NULL
          );",
     ),
 ];
@@ -373,27 +404,29 @@ fn balances_sql(n: usize) -> std::borrow::Cow<'static, str> {
 }
 
 fn build_balances_sql(n: usize) -> String {
+    // Rows `(i, pending, posted, overdue, NULL, NULL)` for the pools that exist (a pool without a row has drawn
+    // nothing), then at most one row `(-1, 0, 0, 0, id, state)` for the reservation with `key`. Few cursors: a
+    // request is read on every determination, so this statement is on the API's hot path.
     let mut sql = String::with_capacity(600);
-    for i in 0..n {
-        if i > 0 {
-            sql.push_str(" UNION ALL ");
+    if n > 0 {
+        sql.push_str("WITH q(i, pool) AS (VALUES ");
+        for i in 0..n {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("({i}, ?{})", i + 3));
         }
-        let p = i + 3;
-        sql.push_str(&format!(
-            "SELECT {i},
-                        COALESCE((SELECT pending_tpp FROM pools WHERE pool = ?{p}), 0),
-                        COALESCE((SELECT posted_tpp FROM pools WHERE pool = ?{p}), 0),
-                        COALESCE((SELECT SUM(tpp) FROM reservations
-                                  WHERE pool = ?{p} AND state = 'pending' AND expires IS NOT NULL AND expires < ?1), 0),
-                        (SELECT id FROM reservations WHERE key = ?2),
-                        (SELECT state FROM reservations WHERE key = ?2)"
-        ));
-    }
-    if n == 0 {
         sql.push_str(
-                "SELECT -1, 0, 0, 0, (SELECT id FROM reservations WHERE key = ?2), (SELECT state FROM reservations WHERE key = ?2)",
-            );
+            ") SELECT q.i, p.pending_tpp, p.posted_tpp,
+                      COALESCE((SELECT SUM(r.tpp) FROM reservations r
+                                WHERE r.pool = q.pool AND r.state = 'pending' AND r.expires IS NOT NULL
+                                  AND r.expires < ?1), 0),
+                      NULL, NULL
+               FROM q JOIN pools p ON p.pool = q.pool
+               UNION ALL ",
+        );
     }
+    sql.push_str("SELECT -1, 0, 0, 0, id, state FROM reservations WHERE key = ?2");
     sql
 }
 
@@ -444,7 +477,7 @@ impl Store for SqliteStore {
 
     fn read_balances(&mut self, pools: &[&str], key: Option<&str>, date: Date) -> Result<Balances, LedgerError> {
         // One statement, hence one implicit read transaction and one consistent snapshot: per pool its pending,
-        // posted and overdue TPP, and (on every row, the same) the id of the reservation with `key`.
+        // posted and overdue TPP, and the id and state of the reservation with `key`.
         let sql = balances_sql(pools.len());
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(pools.len() + 2);
@@ -460,9 +493,10 @@ impl Store for SqliteStore {
         let mut rows = stmt.query(params.as_slice())?;
         while let Some(row) = rows.next()? {
             let i: i64 = row.get(0)?;
-            own_id = row.get(4)?;
-            own_state = row.get(5)?;
-            if let Some(slot) = usize::try_from(i).ok().and_then(|i| balances.get_mut(i)) {
+            if i < 0 {
+                own_id = row.get(4)?;
+                own_state = row.get(5)?;
+            } else if let Some(slot) = usize::try_from(i).ok().and_then(|i| balances.get_mut(i)) {
                 let (pending, posted, overdue): (i64, i64, i64) = (row.get(1)?, row.get(2)?, row.get(3)?);
                 *slot = (from_sql_amount(posted)?, from_sql_amount(pending)?.saturating_sub(from_sql_amount(overdue)?));
             }
@@ -582,6 +616,92 @@ impl Store for SqliteStore {
         row(&self.conn, "SELECT 1", [], |r| r.get::<_, i64>(0))?;
         Ok(())
     }
+
+    fn import_list(&mut self, v: &NewListVersion<'_>, bodies: &[String]) -> Result<ListVersion, LedgerError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = row(&tx, "SELECT COALESCE(MAX(version), 0) + 1 FROM list_versions", [], |r| r.get(0))?;
+        let entries = i64::try_from(bodies.len()).map_err(|_| LedgerError::BadInput("too many entries".to_owned()))?;
+        let problems = sql_amount(v.problems)?;
+        exec(&tx, "UPDATE list_versions SET current = 0 WHERE list = ?1 AND current = 1", [v.list])?;
+        exec(
+            &tx,
+            "INSERT INTO list_versions (version, list, source_file, sha256, entries, problems, imported_at, actor, current)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)",
+            params![version, v.list, v.source_file, v.sha256, entries, problems, v.at, v.actor],
+        )?;
+        exec(
+            &tx,
+            "DELETE FROM list_entries WHERE version IN (SELECT version FROM list_versions WHERE list = ?1 AND current = 0)",
+            [v.list],
+        )?;
+        {
+            let mut insert = tx.prepare("INSERT INTO list_entries (version, seq, body) VALUES (?1, ?2, ?3)")?;
+            for (seq, body) in bodies.iter().enumerate() {
+                insert.execute(params![version, i64::try_from(seq).unwrap_or(i64::MAX), body])?;
+            }
+        }
+        tx.commit()?;
+        Ok(ListVersion {
+            version: from_sql_amount(version)?,
+            list: v.list.to_owned(),
+            source_file: v.source_file.to_owned(),
+            sha256: v.sha256.to_owned(),
+            entries: from_sql_amount(entries)?,
+            problems: v.problems,
+            imported_at: v.at.to_owned(),
+            actor: v.actor.to_owned(),
+            current: true,
+        })
+    }
+
+    fn current_lists(&mut self) -> Result<(Vec<ListVersion>, Vec<String>), LedgerError> {
+        // One read transaction: the versions and their entries from one snapshot.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let versions = list_version_rows(&tx, "WHERE current = 1 ORDER BY list")?;
+        let mut bodies = Vec::new();
+        {
+            let mut stmt = tx.prepare(
+                "SELECT e.body FROM list_entries e JOIN list_versions v ON v.version = e.version
+                 WHERE v.current = 1 ORDER BY v.list, e.seq",
+            )?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            for body in rows {
+                bodies.push(body?);
+            }
+        }
+        tx.commit()?;
+        Ok((versions, bodies))
+    }
+
+    fn list_versions(&mut self) -> Result<Vec<ListVersion>, LedgerError> {
+        list_version_rows(&self.conn, "ORDER BY version DESC")
+    }
+
+    fn add_judgement(&mut self, j: &Judgement) -> Result<(), LedgerError> {
+        exec(
+            &self.conn,
+            "INSERT INTO screening_judgements (entry_id, query, verdict, note, actor, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![j.entry_id, j.query, j.verdict, j.note, j.actor, j.at],
+        )?;
+        Ok(())
+    }
+
+    fn judgements(&mut self) -> Result<Vec<Judgement>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT entry_id, query, verdict, note, actor, at FROM screening_judgements ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Judgement {
+                entry_id: r.get(0)?,
+                query: r.get(1)?,
+                verdict: r.get(2)?,
+                note: r.get(3)?,
+                actor: r.get(4)?,
+                at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
 }
 
 fn audit_rows(conn: &Connection, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
@@ -619,4 +739,38 @@ fn audit_rows(conn: &Connection, after: u64, limit: u64) -> Result<Vec<AuditEntr
         });
     }
     Ok(out)
+}
+
+fn list_version_rows(conn: &Connection, tail: &str) -> Result<Vec<ListVersion>, LedgerError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT version, list, source_file, sha256, entries, problems, imported_at, actor, current FROM list_versions {tail}"
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, i64>(5)?,
+            r.get::<_, String>(6)?,
+            r.get::<_, String>(7)?,
+            r.get::<_, i64>(8)?,
+        ))
+    })?;
+    rows.map(|r| {
+        let (version, list, source_file, sha256, entries, problems, imported_at, actor, current) = r?;
+        Ok(ListVersion {
+            version: from_sql_amount(version)?,
+            list,
+            source_file,
+            sha256,
+            entries: from_sql_amount(entries)?,
+            problems: from_sql_amount(problems)?,
+            imported_at,
+            actor,
+            current: current == 1,
+        })
+    })
+    .collect()
 }

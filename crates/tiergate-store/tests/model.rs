@@ -181,6 +181,14 @@ fn run(url: &str, ops: &[Op]) -> Result<(), TestCaseError> {
             );
             prop_assert!(b.posted_tpp + b.pending_tpp <= b.cap_tpp);
         }
+        // The determination hooks' read: every pool's draw and the reservation with a key, in one snapshot.
+        let probe = step % 4;
+        let key = format!("key-{probe}");
+        let (drawn, own) = l.drawn_with_key(&POOLS, Some(&key), date).unwrap();
+        let want: Vec<u64> = (0..POOLS.len()).map(|p| model.used(p, date)).map(|(a, b)| a + b).collect();
+        prop_assert_eq!(drawn, want, "step {}: drawn", step);
+        let want_own = model.keys.get(&(probe as u8)).map(|&i| model.res[i].id.clone());
+        prop_assert_eq!(own.map(|r| r.id), want_own, "step {}: reservation with {}", step, key);
     }
     let report = l.verify().unwrap();
     prop_assert!(report.ok, "verify: {:?}", report.problems);

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tiergate_wire::Env;
 
-use crate::{determine_cmd, info_cmd, ledger_cmd, serve_cmd};
+use crate::{determine_cmd, info_cmd, ledger_cmd, screen_cmd, serve_cmd};
 
 /// Tiergate: the AI Diffusion export rule (90 FR 4544) as a compliance engine.
 ///
@@ -59,6 +59,76 @@ pub enum Command {
     /// API tokens for `tiergate serve`: create (the secret is printed once), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Restricted-party lists (CSL, SDN, DPL): import a file as a new version, list the versions.
+    #[command(subcommand)]
+    Lists(ListsCommand),
+    /// Screen names against the imported lists; record judgements of hits.
+    ///
+    /// `tiergate screen NAME [--country XX]` screens one name; `--batch PATH|-` screens JSON Lines
+    /// (`{"id", "name", "country"}`) or CSV with those columns. One JSON line per query, in order:
+    /// `{"id", "hits": [...], "decision": "clear"|"review"|"match"}`. Exit status 0 when every query was
+    /// screened, 2 when any line was rejected.
+    Screen(ScreenArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ListsCommand {
+    /// Import a list file as a new current version; prints `{"list", "entries", "version"}`. Rows that cannot be
+    /// read are reported on standard error with their line number and skipped.
+    Import {
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+        /// The file's format; by default recognised from its first line.
+        #[arg(long, value_parser = ["csl", "sdn", "dpl"])]
+        format: Option<String>,
+        /// Who is importing, for the version record (default: the login name).
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// Every imported version, newest first, one JSON object per line.
+    Versions,
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ScreenArgs {
+    /// The name to screen.
+    #[arg(value_name = "NAME", required_unless_present = "batch", conflicts_with = "batch")]
+    pub name: Option<String>,
+    /// A country hint (ISO code) for NAME: raises the score of entries in that country, lowers others.
+    #[arg(long, value_name = "XX")]
+    pub country: Option<String>,
+    /// Screen a file of queries (JSON Lines, or CSV for a path ending in `.csv`); `-` reads standard input.
+    #[arg(long, value_name = "PATH")]
+    pub batch: Option<PathBuf>,
+    /// List hits scoring at least this (0 to 1); default: the review threshold of data/screening.toml.
+    #[arg(long, value_name = "T")]
+    pub threshold: Option<f64>,
+    /// Progress bar on standard error: `auto` shows one for a file input when standard error is a terminal.
+    #[arg(long, value_enum, default_value_t = Progress::Auto)]
+    pub progress: Progress,
+    #[command(subcommand)]
+    pub command: Option<ScreenCommand>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScreenCommand {
+    /// Record a judgement of a hit: this entry is (true_match) or is not (false_positive) the party named by
+    /// the query. Later screenings of the same query (after normalisation) show and honour it.
+    Judge {
+        /// The hit's `entry_id`.
+        entry_id: String,
+        /// The query the hit came from.
+        #[arg(long)]
+        query: String,
+        #[arg(long, value_parser = ["false_positive", "true_match"])]
+        verdict: String,
+        #[arg(long)]
+        note: Option<String>,
+        /// Who judges (default: the login name).
+        #[arg(long)]
+        actor: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -295,6 +365,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Serve { bind } => serve_cmd::run(env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &bind),
                 Command::Token(t) => ledger_cmd::token(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &t),
                 Command::Ledger(args) => ledger_cmd::run(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &args),
+                Command::Lists(c) => screen_cmd::lists(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &c),
+                Command::Screen(args) => screen_cmd::screen(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &args),
                 Command::Pack(PackCommand::Validate { .. }) => unreachable_validate(),
             }
         }

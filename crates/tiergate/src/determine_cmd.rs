@@ -2,6 +2,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -41,14 +42,7 @@ pub fn run(env: &Env, db: Option<&str>, args: &DetermineArgs) -> anyhow::Result<
         None => &mut no_hooks,
     };
     let path = args.input.as_deref().filter(|p| p.as_os_str() != "-");
-    let (input, len): (Box<dyn Read>, Option<u64>) = match path {
-        Some(p) => {
-            let f = File::open(p).with_context(|| format!("cannot open `{}`", p.display()))?;
-            let len = f.metadata().ok().map(|m| m.len());
-            (Box::new(f), len)
-        }
-        None => (Box::new(io::stdin().lock()), None),
-    };
+    let (input, len) = open_input(path)?;
     let format = args.input_format.unwrap_or(match path {
         Some(p) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) => InputFormat::Csv,
         _ => InputFormat::Jsonl,
@@ -77,7 +71,7 @@ pub fn run(env: &Env, db: Option<&str>, args: &DetermineArgs) -> anyhow::Result<
     })
 }
 
-fn progress_bar(show: bool, len: Option<u64>) -> ProgressBar {
+pub(crate) fn progress_bar(show: bool, len: Option<u64>) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
     }
@@ -95,10 +89,10 @@ fn progress_bar(show: bool, len: Option<u64>) -> ProgressBar {
 }
 
 /// Counts bytes read, for the progress bar.
-struct CountingReader<R> {
-    inner: R,
-    bar: ProgressBar,
-    bytes: u64,
+pub(crate) struct CountingReader<R> {
+    pub(crate) inner: R,
+    pub(crate) bar: ProgressBar,
+    pub(crate) bytes: u64,
 }
 
 impl<R: Read> Read for CountingReader<R> {
@@ -282,4 +276,16 @@ fn table_row(json_line: &[u8]) -> String {
         s(&v["authorization"]),
         s(&v["review_policy"]),
     )
+}
+
+/// The named file, or standard input for `None`, with the file's length in bytes for a progress bar.
+pub(crate) fn open_input(path: Option<&Path>) -> anyhow::Result<(Box<dyn Read>, Option<u64>)> {
+    Ok(match path {
+        Some(p) => {
+            let f = File::open(p).with_context(|| format!("cannot open `{}`", p.display()))?;
+            let len = f.metadata().ok().map(|m| m.len());
+            (Box::new(f), len)
+        }
+        None => (Box::new(io::stdin().lock()), None),
+    })
 }

@@ -4,6 +4,7 @@ mod cli;
 mod determine_cmd;
 mod info_cmd;
 mod ledger_cmd;
+mod screen_cmd;
 mod serve_cmd;
 
 use std::process::ExitCode;

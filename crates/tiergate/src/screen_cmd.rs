@@ -1,0 +1,277 @@
+//! `tiergate lists` and `tiergate screen`: import restricted-party lists, screen names, record judgements.
+
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tiergate_screen::{lists, Config, Entry, Format, Index, Judged, Screener};
+use tiergate_store::{Judgement, Ledger, NewListVersion};
+use tiergate_wire::Env;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::cli::{ListsCommand, Progress, ScreenArgs, ScreenCommand};
+use crate::determine_cmd::{open_input, progress_bar, CountingReader};
+use crate::ledger_cmd::actor;
+
+fn open(env: &Env, db: &str) -> anyhow::Result<Ledger> {
+    Ledger::open(db, Arc::new(env.pack.clone())).with_context(|| format!("cannot open the database at `{db}`"))
+}
+
+fn now() -> String {
+    OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
+}
+
+fn print_line(out: &mut (impl Write + ?Sized), v: &impl Serialize) -> anyhow::Result<()> {
+    // As an io::Error, so that a closed pipe (`| head`) is recognised as one.
+    serde_json::to_writer(&mut *out, v).map_err(io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn lists(env: &Env, db: &str, command: &ListsCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ListsCommand::Import { path, format, actor: who } => import(env, db, path, format.as_deref(), who.as_deref()),
+        ListsCommand::Versions => {
+            let mut ledger = open(env, db)?;
+            let mut out = io::stdout().lock();
+            for v in ledger.list_versions()? {
+                print_line(&mut out, &v)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Imported<'a> {
+    list: &'a str,
+    entries: u64,
+    version: u64,
+    /// Rows reported and skipped.
+    skipped: u64,
+    sha256: &'a str,
+}
+
+fn import(env: &Env, db: &str, path: &Path, format: Option<&str>, who: Option<&str>) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let format = match format {
+        Some(f) => Format::parse(f).with_context(|| format!("`{f}` is not a list format: use csl, sdn or dpl"))?,
+        None => Format::detect(&bytes).with_context(|| {
+            format!(
+                "cannot tell the format of `{}`: it starts like none of the CSL (CSV with `_id,source,...` or JSON), \
+                 OFAC sdn.csv or BIS dpl.txt; give --format",
+                path.display()
+            )
+        })?,
+    };
+    let parsed =
+        lists::parse(format, &bytes).map_err(|e| anyhow::anyhow!("`{}` was not imported: {e}", path.display()))?;
+    for p in &parsed.problems {
+        eprintln!("tiergate: {}:{}: skipped: {}", path.display(), p.line, p.problem);
+    }
+    if parsed.entries.is_empty() {
+        anyhow::bail!("`{}` was not imported: it holds no readable entries", path.display());
+    }
+    let sha256 = format!("{:x}", Sha256::digest(&bytes));
+    let bodies = parsed.entries.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
+    let who = actor(who);
+    let at = now();
+    let source_file = path.display().to_string();
+    let version = open(env, db)?.import_list(
+        &NewListVersion {
+            list: format.name(),
+            source_file: &source_file,
+            sha256: &sha256,
+            problems: parsed.problems.len() as u64,
+            actor: &who,
+            at: &at,
+        },
+        &bodies,
+    )?;
+    print_line(
+        &mut io::stdout().lock(),
+        &Imported {
+            list: format.name(),
+            entries: version.entries,
+            version: version.version,
+            skipped: version.problems,
+            sha256: &sha256,
+        },
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The screener over the database's current lists, with its judgements.
+pub fn load_screener(ledger: &mut Ledger) -> anyhow::Result<Screener> {
+    let (versions, bodies) = ledger.current_lists()?;
+    if versions.is_empty() {
+        anyhow::bail!("no restricted-party list is imported in this database: run `tiergate lists import PATH` first");
+    }
+    let entries = bodies
+        .iter()
+        .map(|b| serde_json::from_str::<Entry>(b))
+        .collect::<Result<Vec<_>, _>>()
+        .context("a stored list entry cannot be read; re-import the list")?;
+    let config = Config::builtin()?;
+    let mut screener = Screener::new(Index::build(config, entries));
+    for j in ledger.judgements()? {
+        screener.judge(&j.entry_id, &j.query, Judged { verdict: j.verdict, actor: j.actor, at: j.at, note: j.note });
+    }
+    Ok(screener)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueryLine {
+    #[serde(default)]
+    id: Option<String>,
+    name: String,
+    #[serde(default)]
+    country: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LineError {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    error: LineErrorBody,
+}
+
+#[derive(Serialize)]
+struct LineErrorBody {
+    line: u64,
+    message: String,
+}
+
+pub fn screen(env: &Env, db: &str, args: &ScreenArgs) -> anyhow::Result<ExitCode> {
+    if let Some(ScreenCommand::Judge { entry_id, query, verdict, note, actor: who }) = &args.command {
+        let mut ledger = open(env, db)?;
+        let screener = load_screener(&mut ledger)?;
+        if !screener.index().entries().iter().any(|e| &e.entry_id == entry_id) {
+            anyhow::bail!("no entry `{entry_id}` in the imported lists: use the `entry_id` of a hit");
+        }
+        let judgement = Judgement {
+            entry_id: entry_id.clone(),
+            query: screener.index().normal_form(query),
+            verdict: verdict.clone(),
+            note: note.clone(),
+            actor: actor(who.as_deref()),
+            at: now(),
+        };
+        ledger.add_judgement(&judgement)?;
+        print_line(&mut io::stdout().lock(), &judgement)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(t) = args.threshold {
+        if !(0.0..=1.0).contains(&t) {
+            anyhow::bail!("--threshold {t} is not between 0 and 1");
+        }
+    }
+    let country = args.country.as_deref().map(|c| resolve_country(env, c)).transpose()?;
+    let mut ledger = open(env, db)?;
+    let started = Instant::now();
+    let screener = load_screener(&mut ledger)?;
+    let built = started.elapsed();
+    let threshold = args.threshold.unwrap_or(screener.index().config().thresholds.review);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let Some(batch) = &args.batch else {
+        let name = args.name.as_deref().unwrap_or_default();
+        let answer = screener.screen(None, name, country.as_deref(), threshold);
+        print_line(&mut out, &answer)?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let path = Some(batch.as_path()).filter(|p| p.as_os_str() != "-");
+    let (input, len) = open_input(path)?;
+    let show = match args.progress {
+        Progress::Never => false,
+        Progress::Auto => path.is_some() && io::stderr().is_terminal(),
+    };
+    let bar = progress_bar(show, len);
+    let input = CountingReader { inner: input, bar: bar.clone(), bytes: 0 };
+    let is_csv = path.is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")));
+    let screening = Instant::now();
+    let mut queries = 0u64;
+    let mut rejected = 0u64;
+    let mut each = |line: u64, q: Result<QueryLine, String>, out: &mut dyn Write| -> anyhow::Result<()> {
+        queries += 1;
+        let q = q.and_then(|q| match q.country.as_deref().filter(|c| !c.is_empty()) {
+            Some(c) => resolve_country(env, c).map(|c| QueryLine { country: Some(c), ..q }).map_err(|e| e.to_string()),
+            None => Ok(QueryLine { country: None, ..q }),
+        });
+        match q {
+            Ok(q) if !q.name.trim().is_empty() => {
+                let answer = screener.screen(q.id, &q.name, q.country.as_deref(), threshold);
+                print_line(out, &answer)
+            }
+            Ok(q) => {
+                rejected += 1;
+                print_line(
+                    out,
+                    &LineError { id: q.id, error: LineErrorBody { line, message: "`name` is empty".into() } },
+                )
+            }
+            Err(message) => {
+                rejected += 1;
+                print_line(out, &LineError { id: None, error: LineErrorBody { line, message } })
+            }
+        }
+    };
+    if is_csv {
+        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
+        let headers = reader.headers().context("cannot read the CSV header")?.clone();
+        if headers.iter().any(|h| !["id", "name", "country"].contains(&h)) || !headers.iter().any(|h| h == "name") {
+            anyhow::bail!("the CSV header must name the columns id, name and country (name required)");
+        }
+        for record in reader.records() {
+            let line = record.as_ref().ok().and_then(|r| r.position()).map_or(0, |p| p.line());
+            let q = record.map_err(|e| e.to_string()).map(|r| {
+                let get = |c: &str| headers.iter().position(|h| h == c).and_then(|i| r.get(i)).map(str::to_owned);
+                QueryLine { id: get("id"), name: get("name").unwrap_or_default(), country: get("country") }
+            });
+            each(line, q, &mut out)?;
+        }
+    } else {
+        let mut reader = BufReader::new(input);
+        let mut text = String::new();
+        let mut line = 0u64;
+        loop {
+            text.clear();
+            if reader.read_line(&mut text).context("cannot read the input")? == 0 {
+                break;
+            }
+            line += 1;
+            if text.trim().is_empty() {
+                continue;
+            }
+            let q = serde_json::from_str::<QueryLine>(&text).map_err(|e| format!("not a query line: {e}"));
+            each(line, q, &mut out)?;
+        }
+    }
+    out.flush()?;
+    bar.finish_and_clear();
+    let elapsed = screening.elapsed();
+    eprintln!(
+        "tiergate: screened {queries} queries against {} names in {:.0} ms ({:.3} ms per query; lists loaded and \
+         indexed in {:.0} ms)",
+        screener.index().name_count(),
+        elapsed.as_secs_f64() * 1e3,
+        elapsed.as_secs_f64() * 1e3 / queries.max(1) as f64,
+        built.as_secs_f64() * 1e3,
+    );
+    Ok(if rejected > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+/// A country hint as an ISO code: codes, names and aliases are accepted, as in requests.
+fn resolve_country(env: &Env, given: &str) -> anyhow::Result<String> {
+    env.countries
+        .resolve(given)
+        .map(|c| env.countries.code(c).to_owned())
+        .with_context(|| format!("`{given}` is not a country Tiergate knows (give an ISO code such as CN)"))
+}
