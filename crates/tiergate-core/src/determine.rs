@@ -12,6 +12,7 @@ use crate::country::Country;
 use crate::pack::{
     AllocationPool, AllocationTest, BeforeCompliance, BeforeEffective, LppLimitTest, Pack, Snapshot, Step,
 };
+use crate::parties::{HitLevel, ListedParty, Screening};
 use crate::units::{group_digits as g, Tpp};
 use crate::Reason;
 
@@ -94,6 +95,8 @@ pub struct Request {
     pub end_use: EndUse,
     pub consignee: Consignee,
     pub context: Context,
+    /// What the caller's screening of the named parties found; `None` when the caller did not screen.
+    pub screening: Option<Screening>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -190,6 +193,8 @@ pub struct Determination<'p> {
     pub obligations: Vec<Reason<'p>>,
     pub reasons: Vec<Reason<'p>>,
     pub notes: Vec<Reason<'p>>,
+    /// The request's screening, as it was taken into account.
+    pub screening: Option<Screening>,
 }
 
 impl Determination<'_> {
@@ -270,6 +275,7 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
             citation: &pack.compliance.citation,
         });
     }
+    let listing = e.screened(&mut notes);
     let mut outcome = None;
     if before_compliance
         && pack.readings.before_compliance_date == BeforeCompliance::NotRequired
@@ -281,7 +287,14 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
         });
         outcome = Outcome::plain(Authorization::Nlr);
     }
-    for step in &pack.readings.authorization_order {
+    // A listed party rules out every license exception and VEU authorization: only whether the framework
+    // itself needs a license (NLR) and, if it does, its license policy remain to be found.
+    let steps = pack
+        .readings
+        .authorization_order
+        .iter()
+        .filter(|s| listing.is_none() || matches!(s, Step::Nlr | Step::License));
+    for step in steps {
         if outcome.is_some() {
             break;
         }
@@ -301,6 +314,10 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
         review_policy: Some(ReviewPolicy::CaseByCase),
         allocation: None,
     });
+    let outcome = match listing {
+        Some(l) => e.listed_license(outcome, l),
+        None => outcome,
+    };
     let relies_on_security = matches!(outcome.authorization, Authorization::Uveu | Authorization::Nveu)
         || (outcome.authorization == Authorization::Aia && e.classification.control == Control::ModelWeights);
     if relies_on_security && req.date < pack.security_compliance.value {
@@ -323,6 +340,7 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
         reasons: e.reasons,
         notes,
         classification: e.classification,
+        screening: req.screening.clone(),
     })
 }
 
@@ -432,6 +450,130 @@ impl<'r, 'p> Eval<'r, 'p> {
 
     fn in_tier1(&self, c: Country) -> bool {
         self.snap.tier1.contains(c)
+    }
+
+    /// Reads the caller's screening into reasons and notes, and returns the strictest listing that needs a
+    /// license, if any. Hits of one party on one list at one level are told together: the best in full, the
+    /// others by entry id (the answer's `screening.hits` has them all).
+    fn screened(&mut self, notes: &mut Vec<Reason<'p>>) -> Option<Listing<'p>> {
+        let rules = &self.pack.parties;
+        let screening = self.req.screening.as_ref()?;
+        let review = rules.review_citation.as_str();
+        if screening.lists.is_empty() {
+            notes.push(Reason {
+                text: "no restricted-party list is imported into this ledger: the parties were not screened (`tiergate lists import`)".into(),
+                citation: review,
+            });
+            return None;
+        }
+        if screening.screened.is_empty() {
+            notes.push(Reason {
+                text: "the request names no party, so none was screened against the restricted-party lists".into(),
+                citation: review,
+            });
+            return None;
+        }
+        if screening.hits.iter().all(|h| h.level == HitLevel::Cleared) {
+            let names: Vec<String> =
+                screening.screened.iter().map(|(role, name)| format!("{} \"{name}\"", role.label())).collect();
+            self.because(
+                review,
+                format!("{} screened against {}: no listed party", names.join(" and "), screening.lists.join("; ")),
+            );
+        }
+        // Groups in order of first appearance: (role, list, level) → the hits.
+        let mut groups: Vec<Vec<&ListedParty>> = Vec::new();
+        for hit in &screening.hits {
+            let same = |g: &&mut Vec<&ListedParty>| {
+                g.first().is_some_and(|f| (f.role, &f.list, f.level) == (hit.role, &hit.list, hit.level))
+            };
+            match groups.iter_mut().find(same) {
+                Some(g) if hit.level != HitLevel::Cleared => g.push(hit),
+                _ => groups.push(vec![hit]),
+            }
+        }
+        let mut listing: Option<Listing<'p>> = None;
+        for group in groups {
+            let Some((best, others)) = group.split_first() else { continue };
+            let who = format!("{} \"{}\"", best.role.label(), best.query);
+            let entry = describe_entry(best);
+            let more = more_entries(others);
+            match best.level {
+                HitLevel::Cleared => self.because(
+                    review,
+                    format!("{who} resembles {entry}, judged a false positive ({}): not counted", best.judgement.as_deref().unwrap_or("no details")),
+                ),
+                HitLevel::Review => notes.push(Reason {
+                    text: format!("{who} resembles {entry}{more}, below the match threshold: a person must clear this before the export goes ahead").into(),
+                    citation: review,
+                }),
+                HitLevel::Match => {
+                    let judged = best.judgement.as_deref().map(|j| format!(", judged a true match ({j})")).unwrap_or_default();
+                    let Some(rule) = rules.rule_for(best) else {
+                        notes.push(Reason {
+                            text: format!("{who} matches {entry}{judged}{more}; this rule pack attaches no license requirement to that list, but a person must clear the match (other agencies' sanctions may forbid the transaction)").into(),
+                            citation: review,
+                        });
+                        continue;
+                    };
+                    // Every entry of the group counts (a rule applies per list and role, and programs may differ).
+                    for hit in group.iter().filter(|h| rules.rule_for(h).is_some()) {
+                        let Some(rule) = rules.rule_for(hit) else { continue };
+                        let policy = rule.policy.unwrap_or_else(|| rules.entry_policy(hit.license_policy.as_deref()).0);
+                        if listing.as_ref().is_none_or(|l| policy.strictness() > l.policy.strictness()) {
+                            listing = Some(Listing { policy, citation: &rule.citation });
+                        }
+                    }
+                    let (policy, how) = match rule.policy {
+                        Some(policy) => (policy, String::new()),
+                        None => {
+                            let (policy, stated) = rules.entry_policy(best.license_policy.as_deref());
+                            let text = best.license_policy.as_deref().map_or_else(|| "no policy".to_owned(), |t| format!("\"{}\"", t.trim()));
+                            let reading = if stated { "" } else { ", which Tiergate cannot read: a person must read the section it points to" };
+                            (policy, format!("; the entry states {text}{reading}"))
+                        }
+                    };
+                    let requirement = best.license_requirement.as_deref().map(|r| format!("; its license requirement: \"{}\"", r.trim())).unwrap_or_default();
+                    self.because(&rule.citation, format!(
+                        "{who} matches {entry}{judged}{more}: a license is required and no license exception or VEU authorization is available{requirement}{how}; review policy {}",
+                        policy.as_str()
+                    ));
+                }
+            }
+        }
+        listing
+    }
+
+    /// A license because a party is listed: reviewed under the stricter of the listing's policy and the
+    /// framework's own answer (which, for an item the framework does not control here, is no license at all).
+    fn listed_license(&mut self, framework: Outcome, listing: Listing<'p>) -> Outcome {
+        match (framework.authorization, framework.review_policy) {
+            (Authorization::License, Some(own)) if own.strictness() >= listing.policy.strictness() => {
+                self.because(listing.citation, format!(
+                    "the listing's review policy ({}) is no stricter than the framework's ({}): the license is reviewed under {}",
+                    listing.policy.as_str(), own.as_str(), own.as_str()
+                ));
+                framework
+            }
+            (Authorization::License, own) => {
+                self.because(listing.citation, format!(
+                    "the listing's review policy ({}) is stricter than the framework's ({}): the license is reviewed under {}",
+                    listing.policy.as_str(), own.map_or("none", ReviewPolicy::as_str), listing.policy.as_str()
+                ));
+                Outcome { review_policy: Some(listing.policy), ..framework }
+            }
+            _ => {
+                self.obligations.clear();
+                self.because(
+                    listing.citation,
+                    format!(
+                    "this rule alone would need no license, but the listing does: license required, review policy {}",
+                    listing.policy.as_str()
+                ),
+                );
+                license(listing.policy, None)
+            }
+        }
     }
 
     /// §4.1: not controlled for this destination.
@@ -915,6 +1057,40 @@ impl Determination<'_> {
             }
             _ => None,
         }
+    }
+}
+
+/// The strictest listing of a request's parties that needs a license.
+struct Listing<'p> {
+    policy: ReviewPolicy,
+    citation: &'p str,
+}
+
+/// `Entity List (EL) entry 1a2b "Name" (score 0.970; 84 FR 22961)`.
+fn describe_entry(hit: &ListedParty) -> String {
+    let notice = hit.federal_register_notice.as_deref().map(|n| format!("; {}", n.trim())).unwrap_or_default();
+    format!("{} entry {} \"{}\" (score {:.3}{notice})", describe_list(hit), hit.entry_id, hit.name.trim(), hit.score)
+}
+
+/// ` and 3 more entries (id, id, id)`, at most ten ids; empty for none.
+fn more_entries(others: &[&ListedParty]) -> String {
+    const SHOWN: usize = 10;
+    if others.is_empty() {
+        return String::new();
+    }
+    let ids: Vec<&str> = others.iter().take(SHOWN).map(|h| h.entry_id.as_str()).collect();
+    let rest = if others.len() > SHOWN { format!(" and {} more", others.len() - SHOWN) } else { String::new() };
+    let n = others.len();
+    format!(" and {n} more {} ({}{rest})", if n == 1 { "entry" } else { "entries" }, ids.join(", "))
+}
+
+/// `Entity List (EL)`: the list's full name up to its agency, or its code.
+fn describe_list(hit: &ListedParty) -> String {
+    let name = hit.source.split(" - ").next().unwrap_or_default().trim();
+    if name.is_empty() {
+        hit.list.clone()
+    } else {
+        name.to_owned()
     }
 }
 

@@ -10,6 +10,7 @@ pub mod classify;
 pub mod country;
 pub mod determine;
 pub mod pack;
+pub mod parties;
 pub mod pool;
 pub mod units;
 

@@ -12,6 +12,8 @@ use serde::Deserialize;
 use time::Date;
 
 use crate::country::{Countries, Country, CountrySet};
+use crate::determine::ReviewPolicy;
+use crate::parties::{fold, ListRule, PartyRole, PartyRules};
 use crate::units::{Density, Tpp};
 use crate::DataError;
 
@@ -49,6 +51,7 @@ struct RawPack {
     uveu: RawUveu,
     readings: RawReadings,
     obligations: BTreeMap<String, RawObligation>,
+    parties: RawParties,
 }
 
 #[derive(Deserialize)]
@@ -310,6 +313,34 @@ struct RawReadings {
 #[serde(deny_unknown_fields)]
 struct RawObligation {
     text: String,
+    citation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParties {
+    review_citation: String,
+    entry_policy_default: String,
+    entry_policies: Vec<RawEntryPolicy>,
+    lists: Vec<RawListRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntryPolicy {
+    starts_with: String,
+    policy: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawListRule {
+    list: String,
+    #[serde(default)]
+    programs: Vec<String>,
+    roles: Vec<String>,
+    /// `entry` (read the entry's own policy) or a review policy.
+    policy: String,
     citation: String,
 }
 
@@ -631,6 +662,7 @@ pub struct Pack {
     pub uveu: UveuRules,
     pub readings: Readings,
     obligations: HashMap<String, ObligationText>,
+    pub parties: PartyRules,
 }
 
 #[derive(Clone, Debug)]
@@ -1227,6 +1259,7 @@ impl Builder<'_> {
             return Err(self.err(&format!("obligations.{missing}"), "is missing"));
         }
 
+        let parties = self.parties(&raw.parties)?;
         let lr = &raw.license_requirement;
         let lp = &raw.license_policy;
         Ok(Pack {
@@ -1284,6 +1317,61 @@ impl Builder<'_> {
             uveu,
             readings,
             obligations,
+            parties,
+        })
+    }
+
+    fn parties(&self, raw: &RawParties) -> Result<PartyRules, DataError> {
+        const POLICIES: [(&str, ReviewPolicy); 3] = [
+            ("approval", ReviewPolicy::Approval),
+            ("case_by_case", ReviewPolicy::CaseByCase),
+            ("denial", ReviewPolicy::Denial),
+        ];
+        let mut entry_policies = Vec::with_capacity(raw.entry_policies.len());
+        for (i, e) in raw.entry_policies.iter().enumerate() {
+            let key = format!("parties.entry_policies[{i}]");
+            let prefix = fold(&self.text(&format!("{key}.starts_with"), &e.starts_with)?);
+            entry_policies.push((prefix, self.choice(&format!("{key}.policy"), &e.policy, &POLICIES)?));
+        }
+        let mut lists = Vec::with_capacity(raw.lists.len());
+        for (i, l) in raw.lists.iter().enumerate() {
+            let key = format!("parties.lists[{i}]");
+            let list = self.text(&format!("{key}.list"), &l.list)?;
+            if l.roles.is_empty() {
+                return Err(self.err(&format!("{key}.roles"), "names no role (`consignee`, `ultimate_parent`)"));
+            }
+            let roles = l
+                .roles
+                .iter()
+                .map(|r| {
+                    PartyRole::parse(r).ok_or_else(|| {
+                        self.err(&format!("{key}.roles"), format!("`{r}` is not `consignee` or `ultimate_parent`"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let policy = match l.policy.as_str() {
+                "entry" => None,
+                other => Some(self.choice(&format!("{key}.policy"), other, &POLICIES)?),
+            };
+            if policy.is_none() && entry_policies.is_empty() {
+                return Err(self.err(
+                    &format!("{key}.policy"),
+                    "is `entry`, but `parties.entry_policies` gives no way to read an entry's policy",
+                ));
+            }
+            lists.push(ListRule {
+                list,
+                programs: l.programs.clone(),
+                roles,
+                policy,
+                citation: self.text(&format!("{key}.citation"), &l.citation)?,
+            });
+        }
+        Ok(PartyRules {
+            lists,
+            entry_policies,
+            entry_policy_default: self.choice("parties.entry_policy_default", &raw.entry_policy_default, &POLICIES)?,
+            review_citation: self.text("parties.review_citation", &raw.review_citation)?,
         })
     }
 }

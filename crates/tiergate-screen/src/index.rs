@@ -209,8 +209,7 @@ impl Index {
 
     /// The query in the index's normal form, as judgements are keyed.
     pub fn normal_form(&self, query: &str) -> String {
-        let n = self.normalizer.normalize(query);
-        n.core.join(" ")
+        self.normalizer.normal_form(query)
     }
 
     /// The hits scoring at least `threshold`, best first, one per entry.

@@ -43,11 +43,6 @@ impl Entry {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.name.as_str()).chain(self.alt_names.iter().map(String::as_str))
     }
-
-    /// On the BIS Entity List: its entries carry their own license requirement (EAR §744.11).
-    pub fn is_entity_list(&self) -> bool {
-        self.list == "EL"
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -54,6 +54,12 @@ impl Normalizer {
         }
     }
 
+    /// The name's distinctive words in one string: what a judgement is keyed by, so that "ACME Co." and
+    /// "acme company" share one.
+    pub fn normal_form(&self, name: &str) -> String {
+        self.normalize(name).core.join(" ")
+    }
+
     pub fn normalize(&self, name: &str) -> Normalized {
         let words = join_single_letters(words(name));
         let mut out = Normalized::default();

@@ -21,6 +21,9 @@ pub struct Judged {
 pub struct HitOut {
     pub entry_id: String,
     pub list: String,
+    /// The list's full name (`Entity List (EL) - Bureau of Industry and Security`).
+    #[serde(skip)]
+    pub source: String,
     pub name: String,
     pub matched_name: String,
     pub score: f64,
@@ -29,6 +32,12 @@ pub struct HitOut {
     pub license_policy: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub federal_register_notice: Option<String>,
+    /// Sanctions programs the entry is listed under (SDN `SDGT`, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<String>,
+    /// What this hit alone asks for, after any judgement: `match`, `review`, or `clear` when judged a false
+    /// positive.
+    pub decision: Decision,
     /// An analyst's judgement of this entry for this query, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub judgement: Option<Judged>,
@@ -85,6 +94,7 @@ impl Screener {
             out.push(HitOut {
                 entry_id: h.entry.entry_id.clone(),
                 list: h.entry.list.clone(),
+                source: h.entry.source.clone(),
                 name: h.entry.name.clone(),
                 matched_name: h.matched_name.to_owned(),
                 score: h.score,
@@ -92,6 +102,8 @@ impl Screener {
                 license_requirement: h.entry.license_requirement.clone(),
                 license_policy: h.entry.license_policy.clone(),
                 federal_register_notice: h.entry.federal_register_notice.clone(),
+                programs: h.entry.programs.clone(),
+                decision: level,
                 judgement,
             });
         }

@@ -1,18 +1,22 @@
 //! Determinations with a ledger (`tiergate determine --db`, `POST /v1/determinations`): each request's context
-//! comes from the ledger, and recording reserves what each answer draws, keyed by the request id so that a
-//! re-run counts nothing twice.
+//! comes from the ledger, its named parties are screened against the lists the ledger holds, and recording
+//! reserves what each answer draws, keyed by the request id so that a re-run counts nothing twice.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use tiergate_core::determine::{allocation_country, nveu_pool_id, ultimate_consignee, Context, VeuClaim};
 use tiergate_core::pool::PoolId;
 use tiergate_core::{Determination, Request};
 use tiergate_store::{LedgerError, Meta, ReserveStatus, SharedLedger, State};
+use tiergate_wire::parties::{screen_parties, Lists};
 use tiergate_wire::{Hooks, WireError};
 use time::OffsetDateTime;
 
 pub struct LedgerHooks<'a> {
     pub ledger: &'a SharedLedger,
+    /// The restricted-party lists the ledger holds (`None`: none imported, and answers say so).
+    pub lists: Option<Arc<Lists>>,
     pub record: bool,
     pub actor: String,
     /// Reservations refused while recording (a pool filled up since the answer was computed, a key reused).
@@ -23,8 +27,8 @@ pub struct LedgerHooks<'a> {
 }
 
 impl<'a> LedgerHooks<'a> {
-    pub fn new(ledger: &'a SharedLedger, record: bool, actor: String) -> LedgerHooks<'a> {
-        LedgerHooks { ledger, record, actor, refused: 0, determined: BTreeMap::new(), recorded: BTreeMap::new() }
+    pub fn new(ledger: &'a SharedLedger, lists: Option<Arc<Lists>>, record: bool, actor: String) -> LedgerHooks<'a> {
+        LedgerHooks { ledger, lists, record, actor, refused: 0, determined: BTreeMap::new(), recorded: BTreeMap::new() }
     }
 }
 
@@ -92,6 +96,7 @@ impl Hooks for LedgerHooks<'_> {
             nveu_installed_tpp: nveu_pool.as_deref().map_or(0, drawn),
             aia_received_tpp: 0,
         };
+        req.screening = Some(screen_parties(self.lists.as_deref(), req, pack));
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod hooks;
+pub mod lists;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
@@ -46,6 +47,8 @@ pub struct AppState {
     /// Run database calls on the async workers instead of the blocking pool: for SQLite, whose calls take
     /// microseconds and never wait on a network. The synchronous PostgreSQL client cannot run there.
     pub inline_db: bool,
+    /// The restricted-party lists, reloaded by [`AppState::refresh_lists`] when another process changes them.
+    pub lists: lists::ListsCache,
     tokens: auth::TokenCache,
 }
 
@@ -54,7 +57,15 @@ impl AppState {
         // The metric definitions are fixed and valid; registering them cannot fail.
         #[allow(clippy::expect_used)]
         let metrics = metrics::Metrics::new().expect("metric definitions are valid");
-        AppState { env, ledger, limits, metrics, inline_db: false, tokens: auth::TokenCache::default() }
+        AppState {
+            env,
+            ledger,
+            limits,
+            metrics,
+            inline_db: false,
+            lists: lists::ListsCache::default(),
+            tokens: auth::TokenCache::default(),
+        }
     }
 }
 
@@ -62,6 +73,11 @@ impl AppState {
     /// Forgets cached token lookups (after a revocation on this instance).
     pub fn forget_tokens(&self) {
         self.tokens.clear();
+    }
+
+    /// Reloads the restricted-party lists if the ledger's differ from the loaded ones (see [`lists::ListsCache`]).
+    pub fn refresh_lists(&self) -> Result<bool, lists::LoadError> {
+        self.ledger.read(|l| self.lists.refresh(l))
     }
 
     /// Database calls inline on the async workers (see [`AppState::inline_db`]); only for SQLite.

@@ -8,7 +8,10 @@ use tiergate_store::{
     AuditEntry, Balance, Reservation, ReserveOutcome, ReserveStatus, Role, State, TokenInfo, VerifyReport,
 };
 use tiergate_wire::info::{ClassifyOut, ClassifyRequest, CountryOut, ItemOut};
-use tiergate_wire::{AllocationOut, ClassificationOut, DeterminationOut, ErrorBody, ErrorOut, ReasonOut, RequestWire};
+use tiergate_wire::{
+    AllocationOut, ClassificationOut, DeterminationOut, ErrorBody, ErrorOut, PartyHitOut, ReasonOut, RequestWire,
+    ScreenedOut, ScreeningOut,
+};
 
 /// An RFC 9457 problem: every error answer.
 #[derive(Serialize, ToSchema)]
@@ -128,7 +131,7 @@ impl Modify for Bearer {
         ProblemDoc, DeterminationsBody, DeterminationsAnswer, BatchItem, crate::routes::ReserveBody, crate::routes::TokenBody, TokenCreatedDoc,
         AuditPageDoc, StatusDoc, RequestWire, DeterminationOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
         ClassifyRequest, ClassifyOut, ItemOut, CountryOut, Balance, Reservation, ReserveOutcome, ReserveStatus, State,
-        AuditEntry, VerifyReport, TokenInfo, Role
+        AuditEntry, VerifyReport, TokenInfo, Role, ScreeningOut, ScreenedOut, PartyHitOut
     )),
     modifiers(&Bearer),
     security(("bearer" = [])),

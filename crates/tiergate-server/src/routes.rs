@@ -178,7 +178,7 @@ pub(crate) async fn determinations(
         // text, so nothing is parsed twice.
         let batch: Option<Vec<&serde_json::value::RawValue>> =
             serde_json::from_str::<BatchProbe<'_>>(text).ok().map(|b| b.requests);
-        let mut ledger_hooks = LedgerHooks::new(&st.ledger, q.record, caller.name.clone());
+        let mut ledger_hooks = LedgerHooks::new(&st.ledger, st.lists.get(), q.record, caller.name.clone());
         let answer = determine_body(&st, batch.as_deref(), text, &mut ledger_hooks);
         let m = &st.metrics;
         for (a, n) in &ledger_hooks.determined {

@@ -16,6 +16,8 @@ use tower::ServiceExt;
 struct Api {
     app: Router,
     tokens: Vec<(Role, String)>,
+    state: Arc<AppState>,
+    url: String,
 }
 
 impl Api {
@@ -23,15 +25,15 @@ impl Api {
         let env = Env::builtin().unwrap();
         let dir = std::env::temp_dir().join(format!("tiergate-api-{}-{}", std::process::id(), rand_suffix()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut ledger =
-            Ledger::open(&format!("sqlite://{}", dir.join("api.db").display()), Arc::new(env.pack.clone())).unwrap();
+        let url = format!("sqlite://{}", dir.join("api.db").display());
+        let mut ledger = Ledger::open(&url, Arc::new(env.pack.clone())).unwrap();
         let now = time::OffsetDateTime::now_utc();
         let tokens = Role::ALL
             .iter()
             .map(|r| (*r, ledger.create_token(&format!("{}-token", r.as_str()), *r, now).unwrap()))
             .collect();
         let state = Arc::new(AppState::new(env, SharedLedger::new(ledger), limits));
-        Api { app: router(state), tokens }
+        Api { app: router(Arc::clone(&state)), tokens, state, url }
     }
 
     fn token(&self, role: Role) -> &str {
@@ -192,6 +194,57 @@ async fn determinations_single_and_batch() {
     let big = format!("{{\"requests\": [\"{}\"]}}", "x".repeat(70 * 1024));
     let (s, _, v) = api.call("POST", "/v1/determinations", Some(api.token(Role::Analyst)), Some(big)).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("body_too_large")));
+}
+
+/// Lists imported by another process after the server started are picked up by a refresh; a judgement recorded
+/// later is too. Determinations then screen the consignee against them.
+#[tokio::test]
+async fn determinations_screen_against_lists_imported_later() {
+    let api = Api::new(Limits::default());
+    let order = json!({"id": "s1", "date": "2025-06-01", "item": "nvidia-h100-sxm", "quantity": 10, "destination": "MY",
+        "consignee": {"name": "Kestrel Compute Holdings", "headquarters": "MY"}});
+    let (_, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations", Some(order.clone())).await;
+    assert_eq!(v["authorization"], "LPP");
+    assert!(v["notes"].to_string().contains("no restricted-party list is imported"), "{v}");
+    assert!(!api.state.refresh_lists().unwrap(), "nothing changed yet");
+
+    // Another process imports a list with this consignee on the Entity List.
+    let env = Env::builtin().unwrap();
+    let mut other = Ledger::open(&api.url, Arc::new(env.pack.clone())).unwrap();
+    let entry = json!({"entry_id": "el-test-1", "list": "EL", "source": "Entity List (EL) - Bureau of Industry and Security",
+        "name": "Kestrel Compute Holdings", "countries": ["MY"], "license_requirement": "For all items subject to the EAR.",
+        "license_policy": "Presumption of denial.", "federal_register_notice": "90 FR 1"});
+    let version = tiergate_store::NewListVersion {
+        list: "csl",
+        source_file: "test.csv",
+        sha256: "00",
+        problems: 0,
+        actor: "test",
+        at: "2026-11-22T00:00:00Z",
+    };
+    other.import_list(&version, &[entry.to_string()]).unwrap();
+    let (_, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations", Some(order.clone())).await;
+    assert_eq!(v["authorization"], "LPP", "not reloaded yet");
+    assert!(api.state.refresh_lists().unwrap(), "the import is noticed");
+    let (_, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations", Some(order.clone())).await;
+    assert_eq!((v["authorization"].as_str(), v["review_policy"].as_str()), (Some("LICENSE"), Some("denial")), "{v}");
+    assert_eq!(v["screening"]["hits"][0]["entry_id"], "el-test-1");
+    assert!(v["reasons"].to_string().contains("90 FR 1"), "the entry's notice is cited: {v}");
+
+    other
+        .add_judgement(&tiergate_store::Judgement {
+            entry_id: "el-test-1".into(),
+            query: "kestrel compute holdings".into(),
+            verdict: "false_positive".into(),
+            note: Some("a different Kestrel".into()),
+            actor: "alice".into(),
+            at: "2026-11-22T00:00:00Z".into(),
+        })
+        .unwrap();
+    assert!(api.state.refresh_lists().unwrap(), "the judgement is noticed");
+    let (_, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations", Some(order)).await;
+    assert_eq!(v["authorization"], "LPP", "{v}");
+    assert_eq!(v["screening"]["hits"][0]["decision"], "cleared");
 }
 
 #[tokio::test]

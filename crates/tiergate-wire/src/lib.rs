@@ -7,6 +7,7 @@
 mod batch;
 mod env;
 pub mod info;
+pub mod parties;
 mod request;
 mod response;
 
@@ -18,5 +19,5 @@ pub use env::Env;
 pub use request::{decode_request, item_from_wire, parse_request, validate_wire, ItemWire, RequestWire, WireError};
 pub use response::{
     write_determination, write_error, AllocationOut, ClassificationOut, DeterminationOut, ErrorBody, ErrorOut,
-    ReasonOut, TppOut,
+    PartyHitOut, ReasonOut, ScreenedOut, ScreeningOut, TppOut,
 };

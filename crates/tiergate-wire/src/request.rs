@@ -515,5 +515,6 @@ pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
             nveu_installed_tpp: ctx.nveu_installed_tpp,
             aia_received_tpp: ctx.aia_received_tpp,
         },
+        screening: None,
     })
 }

@@ -6,6 +6,7 @@ use time::macros::format_description;
 use time::Date;
 
 use tiergate_core::determine::AllocationEffect;
+use tiergate_core::parties::Screening;
 use tiergate_core::{Classification, Determination, Reason, Tpp};
 
 use crate::WireError;
@@ -130,6 +131,9 @@ pub struct DeterminationOut<'a, 'p> {
     reasons: Reasons<'a, 'p>,
     #[schema(value_type = Vec<ReasonOut>)]
     notes: Reasons<'a, 'p>,
+    /// With a ledger: what screening the named parties against the imported restricted-party lists found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screening: Option<ScreeningOut<'a>>,
 }
 
 impl<'a, 'p> DeterminationOut<'a, 'p> {
@@ -147,6 +151,68 @@ impl<'a, 'p> DeterminationOut<'a, 'p> {
             obligations: Reasons(&d.obligations),
             reasons: Reasons(&d.reasons),
             notes: Reasons(&d.notes),
+            screening: d.screening.as_ref().map(ScreeningOut::new),
+        }
+    }
+}
+
+/// The screening of a request's named parties, as the determination took it into account.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ScreeningOut<'a> {
+    /// The list versions screened against; empty when none is imported (nothing was screened).
+    pub lists: &'a [String],
+    pub screened: Vec<ScreenedOut<'a>>,
+    /// Hits at or above the review threshold, and hits judged false positives (`decision` `cleared`).
+    pub hits: Vec<PartyHitOut<'a>>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ScreenedOut<'a> {
+    /// `consignee` or `ultimate_parent`.
+    pub role: &'static str,
+    pub name: &'a str,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PartyHitOut<'a> {
+    /// `consignee` or `ultimate_parent`.
+    pub role: &'static str,
+    pub query: &'a str,
+    pub entry_id: &'a str,
+    pub list: &'a str,
+    pub name: &'a str,
+    pub score: f64,
+    /// `match`, `review` or `cleared` (judged a false positive).
+    pub decision: &'static str,
+    pub license_requirement: Option<&'a str>,
+    pub license_policy: Option<&'a str>,
+    pub federal_register_notice: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judgement: Option<&'a str>,
+}
+
+impl<'a> ScreeningOut<'a> {
+    pub fn new(s: &'a Screening) -> ScreeningOut<'a> {
+        ScreeningOut {
+            lists: &s.lists,
+            screened: s.screened.iter().map(|(role, name)| ScreenedOut { role: role.as_str(), name }).collect(),
+            hits: s
+                .hits
+                .iter()
+                .map(|h| PartyHitOut {
+                    role: h.role.as_str(),
+                    query: &h.query,
+                    entry_id: &h.entry_id,
+                    list: &h.list,
+                    name: &h.name,
+                    score: h.score,
+                    decision: h.level.as_str(),
+                    license_requirement: h.license_requirement.as_deref(),
+                    license_policy: h.license_policy.as_deref(),
+                    federal_register_notice: h.federal_register_notice.as_deref(),
+                    judgement: h.judgement.as_deref(),
+                })
+                .collect(),
         }
     }
 }
@@ -254,6 +320,10 @@ pub fn write_determination(
             out.push(b'}');
         }
         out.push(b']');
+    }
+    if let Some(s) = &d.screening {
+        out.extend_from_slice(b",\"screening\":");
+        number(out, &ScreeningOut::new(s));
     }
     if let Some(member) = extra {
         out.push(b',');

@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::Value;
-use tiergate_core::builtin;
-use tiergate_wire::{determine_line, Env};
+use tiergate_core::{builtin, Determination, Pack, Request};
+use tiergate_screen::{lists, Config, Format, Index, Judged, Screener};
+use tiergate_wire::parties::{screen_parties, Lists};
+use tiergate_wire::{determine_line, determine_line_with, Env, Hooks, WireError};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,7 +32,41 @@ struct Case {
     raw: Option<String>,
     #[serde(default)]
     pack: Option<toml::Table>,
+    /// Screen the named parties as `determine --db` does, against the real 2022 Consolidated Screening List in
+    /// `tests/data/us-screening-lists` (or against no list, with `lists = false`).
+    #[serde(default)]
+    screening: Option<CaseScreening>,
     expect: Expect,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseScreening {
+    #[serde(default = "yes")]
+    lists: bool,
+    /// Judgements recorded before the case is determined (they are keyed by query, so cases do not share them).
+    #[serde(default)]
+    judgements: Vec<CaseJudgement>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseJudgement {
+    entry_id: String,
+    query: String,
+    verdict: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HitExpect {
+    entry_id: String,
+    /// `match`, `review` or `cleared`.
+    decision: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -52,6 +88,12 @@ struct Expect {
     notes: Vec<String>,
     #[serde(default)]
     no_notes: Vec<String>,
+    /// Entries that must be among `screening.hits`, with their decision.
+    #[serde(default)]
+    hits: Vec<HitExpect>,
+    /// Entry ids that must not be among `screening.hits`.
+    #[serde(default)]
+    absent_hits: Vec<String>,
     error: Option<ErrorExpect>,
 }
 
@@ -119,6 +161,19 @@ const REQUIRED: &[&str] = &[
     "error-unknown-field",
     "error-invalid-date",
     "error-invalid-value",
+    "parties-el-license",
+    "parties-stricter-policy",
+    "parties-parent",
+    "parties-framework-nlr",
+    "parties-policy-unread",
+    "parties-dpl",
+    "parties-sdn-program",
+    "parties-other-list",
+    "parties-review",
+    "parties-judged-false-positive",
+    "parties-judged-true-match",
+    "parties-clear",
+    "parties-no-lists",
 ];
 
 fn corpus_dir() -> PathBuf {
@@ -276,7 +331,60 @@ fn check(case: &Case, out: &Value) -> Vec<String> {
             f.push(format!("a note contains `{s}`"));
         }
     }
+    let hits = out["screening"]["hits"].as_array().cloned().unwrap_or_default();
+    for h in &e.hits {
+        match hits.iter().find(|g| g["entry_id"] == h.entry_id.as_str()) {
+            None => f.push(format!("no hit on entry `{}` (hits: {hits:?})", h.entry_id)),
+            Some(g) if g["decision"] != h.decision.as_str() => {
+                f.push(format!("hit on `{}`: expected {}, got {}", h.entry_id, h.decision, g["decision"]))
+            }
+            Some(_) => {}
+        }
+    }
+    for id in &e.absent_hits {
+        if hits.iter().any(|g| g["entry_id"] == id.as_str()) {
+            f.push(format!("unexpected hit on entry `{id}`"));
+        }
+    }
     f
+}
+
+/// Fills each request's screening as the ledger hooks do, from lists held in memory.
+struct ScreeningHooks<'a> {
+    lists: Option<&'a Lists>,
+    pack: &'a Pack,
+}
+
+impl Hooks for ScreeningHooks<'_> {
+    fn before(&mut self, _: Option<&str>, req: &mut Request, _: bool) -> Result<(), WireError> {
+        req.screening = Some(screen_parties(self.lists, req, self.pack));
+        Ok(())
+    }
+
+    fn after(&mut self, _: Option<&str>, _: &Request, _: &Determination<'_>) -> Result<Option<Vec<u8>>, WireError> {
+        Ok(None)
+    }
+}
+
+/// The real 2022 Consolidated Screening List, with the corpus's judgements.
+fn csl_lists(judgements: &[&CaseJudgement]) -> Lists {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/us-screening-lists/consolidated_2022-05.csv");
+    let bytes = std::fs::read(&path).expect("the CSL test file");
+    let parsed = lists::parse(Format::Csl, &bytes).expect("a CSL file");
+    assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+    let mut screener = Screener::new(Index::build(Config::builtin().expect("builtin config"), parsed.entries));
+    for j in judgements {
+        let query = screener.index().normal_form(&j.query);
+        let judged = Judged {
+            verdict: j.verdict.clone(),
+            actor: "corpus".into(),
+            at: "2026-11-22T00:00:00Z".into(),
+            note: None,
+        };
+        screener.judge(&j.entry_id, &query, judged);
+    }
+    Lists { screener, versions: vec!["csl (tests/data/us-screening-lists/consolidated_2022-05.csv)".into()] }
 }
 
 #[test]
@@ -292,10 +400,20 @@ fn corpus() {
     let mut covered = BTreeSet::new();
     let mut names = BTreeSet::new();
     let mut count = 0;
-    for path in &files {
-        let text = std::fs::read_to_string(path).expect("readable");
-        let file: CaseFile = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        for case in file.case {
+    let files: Vec<(PathBuf, CaseFile)> = files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let file: CaseFile = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (path, file)
+        })
+        .collect();
+    let judgements: Vec<&CaseJudgement> =
+        files.iter().flat_map(|(_, f)| &f.case).flat_map(|c| c.screening.iter().flat_map(|s| &s.judgements)).collect();
+    let screens = files.iter().flat_map(|(_, f)| &f.case).any(|c| c.screening.as_ref().is_some_and(|s| s.lists));
+    let csl = screens.then(|| csl_lists(&judgements));
+    for (path, file) in &files {
+        for case in &file.case {
             count += 1;
             assert!(names.insert(case.name.clone()), "case name `{}` is used twice", case.name);
             assert!(!case.section.trim().is_empty(), "case `{}` cites no section", case.name);
@@ -314,10 +432,17 @@ fn corpus() {
                 None => &default_env,
             };
             let mut out = Vec::new();
-            let ok = determine_line(env, &line, Some(1), &mut out);
+            let ok = match &case.screening {
+                None => determine_line(env, &line, Some(1), &mut out),
+                Some(s) => {
+                    let mut hooks =
+                        ScreeningHooks { lists: if s.lists { csl.as_ref() } else { None }, pack: &env.pack };
+                    determine_line_with(env, &line, Some(1), &mut out, &mut hooks)
+                }
+            };
             let value: Value = serde_json::from_slice(&out).expect("output is one JSON object");
             assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 1, "one line out");
-            let mut problems = check(&case, &value);
+            let mut problems = check(case, &value);
             if ok == value.get("error").is_some() {
                 problems.push("determine_line's result disagrees with the output".into());
             }

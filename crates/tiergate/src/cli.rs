@@ -38,6 +38,10 @@ pub enum Command {
     /// in order, to standard output. A request that cannot be determined yields an error object for its line
     /// and the rest go on. Blank lines are skipped. Exit status: 0 when every request was determined,
     /// 2 when any was rejected.
+    ///
+    /// With --db, balances come from the ledger and the consignee and its ultimate parent are screened against
+    /// the restricted-party lists imported there (`tiergate lists import`): a listed party can make the answer
+    /// a LICENSE, and each answer carries a `screening` member (docs/SCREENING.md).
     Determine(DetermineArgs),
     /// Classify one item: a catalog id, a spec sheet (--tpp), or model weights (--training-operations).
     Classify(ClassifyArgs),

@@ -29,13 +29,17 @@ pub fn run(env: &Env, db: Option<&str>, args: &DetermineArgs) -> anyhow::Result<
         }
         None => None,
         Some(url) => {
-            let ledger = Ledger::open(url, Arc::new(env.pack.clone()))
+            let mut ledger = Ledger::open(url, Arc::new(env.pack.clone()))
                 .with_context(|| format!("cannot open the ledger at `{url}`"))?;
-            Some(SharedLedger::new(ledger))
+            // The parties are screened against the lists the ledger holds, loaded once for the whole run.
+            let (lists, _) =
+                tiergate_server::lists::load(&mut ledger).context("cannot load the restricted-party lists")?;
+            Some((SharedLedger::new(ledger), lists.map(Arc::new)))
         }
     };
-    let mut ledger_hooks =
-        ledger_hooks.as_ref().map(|shared| LedgerHooks::new(shared, args.record, crate::ledger_cmd::actor(None)));
+    let mut ledger_hooks = ledger_hooks
+        .as_ref()
+        .map(|(shared, lists)| LedgerHooks::new(shared, lists.clone(), args.record, crate::ledger_cmd::actor(None)));
     let mut no_hooks = NoHooks;
     let hooks: &mut dyn Hooks = match ledger_hooks.as_mut() {
         Some(h) => h,

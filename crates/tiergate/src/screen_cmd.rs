@@ -9,7 +9,8 @@ use std::time::Instant;
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tiergate_screen::{lists, Config, Entry, Format, Index, Judged, Screener};
+use tiergate_screen::normalize::Normalizer;
+use tiergate_screen::{lists, Config, Format, Screener};
 use tiergate_store::{Judgement, Ledger, NewListVersion};
 use tiergate_wire::Env;
 use time::format_description::well_known::Rfc3339;
@@ -108,23 +109,14 @@ fn import(env: &Env, db: &str, path: &Path, format: Option<&str>, who: Option<&s
 }
 
 /// The screener over the database's current lists, with its judgements.
-pub fn load_screener(ledger: &mut Ledger) -> anyhow::Result<Screener> {
-    let (versions, bodies) = ledger.current_lists()?;
-    if versions.is_empty() {
-        anyhow::bail!("no restricted-party list is imported in this database: run `tiergate lists import PATH` first");
+fn load_screener(ledger: &mut Ledger) -> anyhow::Result<Screener> {
+    match tiergate_server::lists::load(ledger)?.0 {
+        Some(lists) => Ok(lists.screener),
+        None => anyhow::bail!(NO_LISTS),
     }
-    let entries = bodies
-        .iter()
-        .map(|b| serde_json::from_str::<Entry>(b))
-        .collect::<Result<Vec<_>, _>>()
-        .context("a stored list entry cannot be read; re-import the list")?;
-    let config = Config::builtin()?;
-    let mut screener = Screener::new(Index::build(config, entries));
-    for j in ledger.judgements()? {
-        screener.judge(&j.entry_id, &j.query, Judged { verdict: j.verdict, actor: j.actor, at: j.at, note: j.note });
-    }
-    Ok(screener)
 }
+
+const NO_LISTS: &str = "no restricted-party list is imported in this database: run `tiergate lists import PATH` first";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -152,13 +144,23 @@ struct LineErrorBody {
 pub fn screen(env: &Env, db: &str, args: &ScreenArgs) -> anyhow::Result<ExitCode> {
     if let Some(ScreenCommand::Judge { entry_id, query, verdict, note, actor: who }) = &args.command {
         let mut ledger = open(env, db)?;
-        let screener = load_screener(&mut ledger)?;
-        if !screener.index().entries().iter().any(|e| &e.entry_id == entry_id) {
+        // Only the entry ids are needed to check the entry exists: no index is built.
+        let (versions, bodies) = ledger.current_lists()?;
+        if versions.is_empty() {
+            anyhow::bail!(NO_LISTS);
+        }
+        #[derive(Deserialize)]
+        struct Id {
+            entry_id: String,
+        }
+        let known = bodies.iter().any(|b| serde_json::from_str::<Id>(b).is_ok_and(|e| &e.entry_id == entry_id));
+        if !known {
             anyhow::bail!("no entry `{entry_id}` in the imported lists: use the `entry_id` of a hit");
         }
+        let normalizer = Normalizer::new(&Config::builtin()?);
         let judgement = Judgement {
             entry_id: entry_id.clone(),
-            query: screener.index().normal_form(query),
+            query: normalizer.normal_form(query),
             verdict: verdict.clone(),
             note: note.clone(),
             actor: actor(who.as_deref()),

@@ -12,6 +12,8 @@ use time::OffsetDateTime;
 
 /// Connections for reads beside the one that writes.
 const READERS: usize = 4;
+/// How often the server looks for list imports and judgements made by other processes.
+const LIST_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
     tiergate_server::init_logs();
@@ -32,6 +34,8 @@ pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
         .with_readers(db, READERS)
         .with_context(|| format!("cannot open readers on `{db}`"))?;
     let state = Arc::new(AppState::new(env, shared, Limits::default()).with_inline_db(db.starts_with("sqlite:")));
+    // Determinations screen their parties against the imported lists: load them before the first request.
+    state.refresh_lists().context("cannot load the restricted-party lists")?;
     let served = Arc::clone(&state);
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
@@ -52,6 +56,21 @@ pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
             None => eprintln!("Use a token from `tiergate token create --name NAME --role ROLE` as `Authorization: Bearer TOKEN`."),
         }
         tracing::info!(%url, "serving");
+        let watched = Arc::clone(&served);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(LIST_REFRESH);
+            every.tick().await; // the first tick is now, and the lists were just loaded
+            loop {
+                every.tick().await;
+                let state = Arc::clone(&watched);
+                match tokio::task::spawn_blocking(move || state.refresh_lists()).await {
+                    Ok(Ok(true)) => tracing::info!("restricted-party lists or judgements changed: reloaded"),
+                    Ok(Ok(false)) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "cannot reload the restricted-party lists; keeping the loaded ones"),
+                    Err(e) => tracing::warn!(error = %e, "the list reload task failed"),
+                }
+            }
+        });
         serve(listener, served, shutdown_signal()).await.context("the server failed")?;
         tracing::info!("stopped");
         anyhow::Ok(())

@@ -237,3 +237,46 @@ fn tempfile_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `determine --db` screens the consignee against the imported lists: nothing is screened before an import (and
+/// the answer says so), an Entity List match then makes the answer a LICENSE that draws nothing when recorded,
+/// and a false-positive judgement gives the exception back.
+#[test]
+fn determine_screens_parties_against_the_imported_lists() {
+    let request = r#"{"id":"po-anz","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":10,"destination":"PK","consignee":{"name":"ANZ Importers and Exporters","headquarters":"PK"}}"#;
+    let entry = "4f97e92b4e9669c0835c2af6bd8c9b7f6cca142c";
+    for (backend, db) in fresh_urls("determine-screen") {
+        let before = lines(&tiergate_stdin(&db, &["determine"], request));
+        assert_eq!(before[0]["authorization"], "LPP", "{backend}");
+        assert_eq!(before[0]["screening"]["lists"], serde_json::json!([]), "{backend}");
+        let notes = before[0]["notes"].to_string();
+        assert!(notes.contains("no restricted-party list is imported"), "{backend}: {notes}");
+
+        let out = tiergate(&db, &["lists", "import", &list("consolidated_2022-05.csv")]);
+        assert!(out.status.success(), "{backend}: {}", String::from_utf8_lossy(&out.stderr));
+        let recorded = tiergate_stdin(&db, &["determine", "--record"], request);
+        assert!(recorded.status.success(), "{backend}: {}", String::from_utf8_lossy(&recorded.stderr));
+        let listed = &lines(&recorded)[0];
+        assert_eq!(listed["authorization"], "LICENSE", "{backend}: {listed}");
+        assert_eq!(listed["review_policy"], "case_by_case", "{backend}");
+        assert_eq!(listed["recorded"], Value::Null, "{backend}: a case-by-case license draws nothing");
+        assert!(listed["screening"]["lists"][0].as_str().unwrap().starts_with("csl v1: 14,160 entries"), "{backend}");
+        assert_eq!(listed["screening"]["hits"][0]["entry_id"], entry, "{backend}");
+        assert_eq!(listed["screening"]["hits"][0]["decision"], "match", "{backend}");
+        if backend == "sqlite" {
+            let mut shown = listed.clone();
+            shown["screening"]["lists"] = serde_json::json!(["(the imported list version)"]);
+            insta::assert_json_snapshot!("determine_entity_list_consignee", shown);
+        }
+
+        let judged = tiergate(
+            &db,
+            &["screen", "judge", entry, "--query", "ANZ importers & exporters", "--verdict", "false_positive"],
+        );
+        assert!(judged.status.success(), "{backend}: {}", String::from_utf8_lossy(&judged.stderr));
+        let cleared = &lines(&tiergate_stdin(&db, &["determine", "--record"], request))[0];
+        assert_eq!(cleared["authorization"], "LPP", "{backend}: {cleared}");
+        assert_eq!(cleared["screening"]["hits"][0]["decision"], "cleared", "{backend}");
+        assert_eq!(cleared["recorded"]["status"], "reserved", "{backend}: {cleared}");
+    }
+}

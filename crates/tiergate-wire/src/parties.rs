@@ -1,0 +1,63 @@
+//! Screening a request's named parties with a [`Screener`], into the core's [`Screening`] (which the engine then
+//! applies as the pack's `[parties]` rules say).
+
+use tiergate_core::parties::{HitLevel, ListedParty, PartyRole, Screening};
+use tiergate_core::{Pack, Request};
+use tiergate_screen::{Decision, Screener};
+
+/// The lists a caller holds: the screener built from them and a description of each version, for the record.
+pub struct Lists {
+    pub screener: Screener,
+    /// One line per list version screened against (`csl v3: 14,160 entries, sha256 1a2b…, imported …`).
+    pub versions: Vec<String>,
+}
+
+/// Screens the consignee and its ultimate parent (when named, and when not the same name) at the screener's
+/// review threshold, each with its headquarters as the country hint. `None` for `lists` means the caller holds
+/// no imported list: the answer then says that nothing was screened.
+pub fn screen_parties(lists: Option<&Lists>, req: &Request, pack: &Pack) -> Screening {
+    let Some(lists) = lists else { return Screening::default() };
+    let c = &req.consignee;
+    let mut named: Vec<(PartyRole, &str, &str)> = Vec::with_capacity(2);
+    if let Some(name) = c.name.as_deref().filter(|n| !n.trim().is_empty()) {
+        named.push((PartyRole::Consignee, name, pack.countries.code(c.headquarters)));
+    }
+    if let Some(parent) = c.ultimate_parent.as_deref().filter(|n| !n.trim().is_empty()) {
+        let same = named.first().is_some_and(|(_, n, _)| n.trim().eq_ignore_ascii_case(parent.trim()));
+        if !same {
+            named.push((PartyRole::UltimateParent, parent, pack.countries.code(c.ultimate_parent_headquarters)));
+        }
+    }
+    let threshold = lists.screener.index().config().thresholds.review;
+    let mut hits = Vec::new();
+    for &(role, name, country) in &named {
+        let out = lists.screener.screen(None, name, Some(country), threshold);
+        hits.extend(out.hits.into_iter().map(|h| ListedParty {
+            role,
+            query: name.to_owned(),
+            level: match h.decision {
+                Decision::Match => HitLevel::Match,
+                Decision::Review => HitLevel::Review,
+                Decision::Clear => HitLevel::Cleared,
+            },
+            judgement: h.judgement.map(|j| {
+                let note = j.note.map(|n| format!(": {n}")).unwrap_or_default();
+                format!("{} by {} at {}{note}", j.verdict, j.actor, j.at)
+            }),
+            entry_id: h.entry_id,
+            list: h.list,
+            source: h.source,
+            name: h.name,
+            score: h.score,
+            programs: h.programs,
+            license_requirement: h.license_requirement,
+            license_policy: h.license_policy,
+            federal_register_notice: h.federal_register_notice,
+        }));
+    }
+    Screening {
+        lists: lists.versions.clone(),
+        screened: named.iter().map(|(role, name, _)| (*role, (*name).to_owned())).collect(),
+        hits,
+    }
+}
