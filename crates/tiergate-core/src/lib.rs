@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod classify;
 pub mod country;
 pub mod determine;
+pub mod fleet;
 pub mod pack;
 pub mod parties;
 pub mod pool;

@@ -284,6 +284,7 @@ struct RawUveu {
     outside_tier1_max_percent: Num<u64>,
     single_country_max_percent: Num<u64>,
     outside_us_max_percent: Num<u64>,
+    united_states: String,
 }
 
 #[derive(Deserialize)]
@@ -585,6 +586,8 @@ pub struct UveuRules {
     pub outside_tier1_max_percent: Cited<u64>,
     pub single_country_max_percent: Cited<u64>,
     pub outside_us_max_percent: Cited<u64>,
+    /// The country whose UVEUs must keep `outside_us_max_percent` at home.
+    pub united_states: Country,
 }
 
 /// An obligation's text (numbers filled in) and citation.
@@ -1115,6 +1118,7 @@ impl Builder<'_> {
                 &raw.uveu.outside_us_max_percent,
                 100,
             )?,
+            united_states: self.country("uveu.united_states", &raw.uveu.united_states)?,
         };
 
         // Readings.

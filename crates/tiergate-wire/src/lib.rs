@@ -6,6 +6,7 @@
 
 mod batch;
 mod env;
+pub mod fleet;
 pub mod info;
 pub mod parties;
 mod request;

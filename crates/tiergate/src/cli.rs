@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tiergate_wire::Env;
 
-use crate::{determine_cmd, info_cmd, ledger_cmd, screen_cmd, serve_cmd};
+use crate::{determine_cmd, fleet_cmd, info_cmd, ledger_cmd, screen_cmd, serve_cmd};
 
 /// Tiergate: the AI Diffusion export rule (90 FR 4544) as a compliance engine.
 ///
@@ -73,6 +73,45 @@ pub enum Command {
     /// `{"id", "hits": [...], "decision": "clear"|"review"|"match"}`. Exit status 0 when every query was
     /// screened, 2 when any line was rejected.
     Screen(ScreenArgs),
+    /// A Universal VEU's fleet against the limits of Supp. No. 10 to part 748 ¶6: check it, or plan additions.
+    ///
+    /// The fleet file is CSV with the columns `site,country,tpp` or `site,country,item,quantity` (a catalog
+    /// item's TPP per unit times the quantity). Every row must be good; bad rows are all reported, exit 2.
+    #[command(subcommand)]
+    Fleet(FleetCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FleetCommand {
+    /// Shares outside Tier 1, outside the home country and per country, the limits broken, and the headroom
+    /// per country. Exit status 0 when compliant, 1 when any limit is broken, 2 on bad input.
+    Check {
+        /// The fleet CSV; `-` reads standard input.
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+        /// The UVEU's headquarters country (must be Tier 1).
+        #[arg(long, value_name = "XX")]
+        headquarters: String,
+        /// The date whose country groups apply (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::ledger_cmd::parse_date_arg)]
+        date: Option<time::Date>,
+        /// Also give the headroom in this country (repeatable).
+        #[arg(long, value_name = "XX")]
+        country: Vec<String>,
+    },
+    /// The least TPP to add at home (the US for a US headquarters, else anywhere in Tier 1) for the additions
+    /// to keep every limit: `{"feasible", "additional_home_tpp_needed", "violations_after"}`.
+    Plan {
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+        #[arg(long, value_name = "XX")]
+        headquarters: String,
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::ledger_cmd::parse_date_arg)]
+        date: Option<time::Date>,
+        /// TPP to add in a country, as `XX:TPP` (repeatable), e.g. `--add MY:50000000`.
+        #[arg(long = "add", value_name = "XX:TPP", required = true)]
+        add: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -371,6 +410,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Ledger(args) => ledger_cmd::run(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &args),
                 Command::Lists(c) => screen_cmd::lists(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &c),
                 Command::Screen(args) => screen_cmd::screen(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &args),
+                Command::Fleet(c) => fleet_cmd::run(&env, &c),
                 Command::Pack(PackCommand::Validate { .. }) => unreachable_validate(),
             }
         }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod determine_cmd;
+mod fleet_cmd;
 mod info_cmd;
 mod ledger_cmd;
 mod screen_cmd;
