@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use time::Date;
 
 use crate::country::Country;
-use crate::pack::{Pack, Snapshot};
+use crate::pack::{Cited, Pack, Snapshot};
 use crate::units::Tpp;
 
 /// One site of a fleet.
@@ -176,41 +176,20 @@ impl<'p> Limits<'p> {
                 });
             }
         }
-        let outside_t1: i128 = a.0.iter().filter(|(c, _)| !self.tier1(**c)).map(|(_, v)| v).sum();
-        let p = &u.outside_tier1_max_percent;
-        if broken(p.value, outside_t1) {
-            out.push(Violation {
-                rule: FleetRule::OutsideTier1Max,
-                country: None,
-                limit: p.value as f64 / 100.0,
-                value: share(outside_t1),
-                citation: &p.citation,
-            });
-        }
-        let p = &u.single_country_max_percent;
-        for (&c, &v) in a.0.iter().filter(|(c, _)| !self.tier1(**c)) {
-            if broken(p.value, v) {
-                out.push(Violation {
-                    rule: FleetRule::SingleCountryMax,
-                    country: Some(c),
-                    limit: p.value as f64 / 100.0,
-                    value: share(v),
-                    citation: &p.citation,
-                });
+        let over = |out: &mut Vec<Violation<'p>>, rule, country, p: &'p Cited<u64>, part: i128| {
+            if broken(p.value, part) {
+                let limit = p.value as f64 / 100.0;
+                out.push(Violation { rule, country, limit, value: share(part), citation: &p.citation });
             }
+        };
+        let outside_t1: i128 = a.0.iter().filter(|(c, _)| !self.tier1(**c)).map(|(_, v)| v).sum();
+        over(&mut out, FleetRule::OutsideTier1Max, None, &u.outside_tier1_max_percent, outside_t1);
+        for (&c, &v) in a.0.iter().filter(|(c, _)| !self.tier1(**c)) {
+            over(&mut out, FleetRule::SingleCountryMax, Some(c), &u.single_country_max_percent, v);
         }
         if self.us_hq {
-            let p = &u.outside_us_max_percent;
             let outside = total - a.0.get(&self.hq).copied().unwrap_or(0);
-            if broken(p.value, outside) {
-                out.push(Violation {
-                    rule: FleetRule::OutsideUsMax,
-                    country: None,
-                    limit: p.value as f64 / 100.0,
-                    value: share(outside),
-                    citation: &p.citation,
-                });
-            }
+            over(&mut out, FleetRule::OutsideUsMax, None, &u.outside_us_max_percent, outside);
         }
         out
     }

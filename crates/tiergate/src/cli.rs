@@ -86,15 +86,8 @@ pub enum FleetCommand {
     /// Shares outside Tier 1, outside the home country and per country, the limits broken, and the headroom
     /// per country. Exit status 0 when compliant, 1 when any limit is broken, 2 on bad input.
     Check {
-        /// The fleet CSV; `-` reads standard input.
-        #[arg(value_name = "PATH")]
-        path: PathBuf,
-        /// The UVEU's headquarters country (must be Tier 1).
-        #[arg(long, value_name = "XX")]
-        headquarters: String,
-        /// The date whose country groups apply (default: today).
-        #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::ledger_cmd::parse_date_arg)]
-        date: Option<time::Date>,
+        #[command(flatten)]
+        fleet: FleetInput,
         /// Also give the headroom in this country (repeatable).
         #[arg(long, value_name = "XX")]
         country: Vec<String>,
@@ -102,16 +95,25 @@ pub enum FleetCommand {
     /// The least TPP to add at home (the US for a US headquarters, else anywhere in Tier 1) for the additions
     /// to keep every limit: `{"feasible", "additional_home_tpp_needed", "violations_after"}`.
     Plan {
-        #[arg(value_name = "PATH")]
-        path: PathBuf,
-        #[arg(long, value_name = "XX")]
-        headquarters: String,
-        #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::ledger_cmd::parse_date_arg)]
-        date: Option<time::Date>,
+        #[command(flatten)]
+        fleet: FleetInput,
         /// TPP to add in a country, as `XX:TPP` (repeatable), e.g. `--add MY:50000000`.
         #[arg(long = "add", value_name = "XX:TPP", required = true)]
         add: Vec<String>,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct FleetInput {
+    /// The fleet CSV; `-` reads standard input.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// The UVEU's headquarters country (must be Tier 1).
+    #[arg(long, value_name = "XX")]
+    pub headquarters: String,
+    /// The date whose country groups apply (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::ledger_cmd::parse_date_arg)]
+    pub date: Option<time::Date>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -14,14 +14,11 @@ use crate::determine_cmd::open_input;
 use crate::ledger_cmd::today;
 
 pub fn run(env: &Env, command: &FleetCommand) -> anyhow::Result<ExitCode> {
-    let (path, headquarters, date) = match command {
-        FleetCommand::Check { path, headquarters, date, .. } | FleetCommand::Plan { path, headquarters, date, .. } => {
-            (path, headquarters, date.unwrap_or_else(today))
-        }
-    };
-    let hq = country(env, headquarters, "--headquarters")?;
-    let (input, _) = open_input(Some(path.as_path()).filter(|p| p.as_os_str() != "-"))?;
-    let sites = read_fleet(env, input).with_context(|| format!("fleet file `{}`", path.display()))?;
+    let (FleetCommand::Check { fleet, .. } | FleetCommand::Plan { fleet, .. }) = command;
+    let date = fleet.date.unwrap_or_else(today);
+    let hq = country(env, &fleet.headquarters, "--headquarters")?;
+    let (input, _) = open_input(Some(fleet.path.as_path()).filter(|p| p.as_os_str() != "-"))?;
+    let sites = read_fleet(env, input).with_context(|| format!("fleet file `{}`", fleet.path.display()))?;
     let mut out = std::io::stdout().lock();
     match command {
         FleetCommand::Check { country: also, .. } => {
