@@ -481,12 +481,12 @@ impl<'r, 'p> Eval<'r, 'p> {
                 format!("{} screened against {}: no listed party", names.join(" and "), screening.lists.join("; ")),
             );
         }
-        // Groups in order of first appearance: (role, list, level) → the hits.
+        // Groups in order of first appearance: (role, list, level, the pack's rule for it) → the hits. The rule is
+        // part of the key because on one list (SDN) some programs need a license and others do not.
+        let key = |h: &ListedParty| (h.role, h.list.clone(), h.level, rules.rule_for(h).map(|r| r.citation.as_str()));
         let mut groups: Vec<Vec<&ListedParty>> = Vec::new();
         for hit in &screening.hits {
-            let same = |g: &&mut Vec<&ListedParty>| {
-                g.first().is_some_and(|f| (f.role, &f.list, f.level) == (hit.role, &hit.list, hit.level))
-            };
+            let same = |g: &&mut Vec<&ListedParty>| g.first().is_some_and(|f| key(f) == key(hit));
             match groups.iter_mut().find(same) {
                 Some(g) if hit.level != HitLevel::Cleared => g.push(hit),
                 _ => groups.push(vec![hit]),
@@ -516,9 +516,8 @@ impl<'r, 'p> Eval<'r, 'p> {
                         });
                         continue;
                     };
-                    // Every entry of the group counts (a rule applies per list and role, and programs may differ).
-                    for hit in group.iter().filter(|h| rules.rule_for(h).is_some()) {
-                        let Some(rule) = rules.rule_for(hit) else { continue };
+                    // Every entry of the group counts: each may state its own policy.
+                    for hit in &group {
                         let policy = rule.policy.unwrap_or_else(|| rules.entry_policy(hit.license_policy.as_deref()).0);
                         if listing.as_ref().is_none_or(|l| policy.strictness() > l.policy.strictness()) {
                             listing = Some(Listing { policy, citation: &rule.citation });

@@ -1,0 +1,59 @@
+//! The engine's reading of screening hits, with hits made up to reach cases the real lists do not offer.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use tiergate_core::determine::{determine, Authorization, ReviewPolicy};
+use tiergate_core::parties::{HitLevel, ListedParty, PartyRole, Screening};
+use tiergate_wire::{parse_request, Env};
+
+fn hit(entry_id: &str, list: &str, programs: &[&str], level: HitLevel) -> ListedParty {
+    ListedParty {
+        role: PartyRole::Consignee,
+        query: "Example Trading".into(),
+        entry_id: entry_id.into(),
+        list: list.into(),
+        source: String::new(),
+        name: "EXAMPLE TRADING".into(),
+        score: 1.0,
+        level,
+        programs: programs.iter().map(|p| (*p).to_owned()).collect(),
+        license_requirement: None,
+        license_policy: None,
+        federal_register_notice: None,
+        judgement: None,
+    }
+}
+
+fn answer(hits: Vec<ListedParty>) -> (Authorization, Option<ReviewPolicy>, Vec<String>, Vec<String>) {
+    let env = Env::builtin().unwrap();
+    let line = r#"{"date":"2025-06-01","item":"nvidia-h100-sxm","quantity":10,"destination":"MY","consignee":{"name":"Example Trading","headquarters":"MY"}}"#;
+    let (_, mut req) = parse_request(line, &env).unwrap();
+    req.screening = Some(Screening {
+        lists: vec!["sdn v1".into()],
+        screened: vec![(PartyRole::Consignee, "Example Trading".into())],
+        hits,
+    });
+    let d = determine(&req, &env.pack, &env.catalog).unwrap();
+    let text = |rs: &[tiergate_core::Reason<'_>]| rs.iter().map(|r| format!("{} [{}]", r.text, r.citation)).collect();
+    (d.authorization, d.review_policy, text(&d.reasons), text(&d.notes))
+}
+
+/// On one list some programs carry a license requirement and others do not: an SDN match under SDGT counts even
+/// when a better-ranked SDN match of the same name is under a program the pack leaves to a person.
+#[test]
+fn a_licensing_program_counts_behind_a_non_licensing_one() {
+    let (auth, policy, reasons, notes) =
+        answer(vec![hit("1", "SDN", &["IRAN"], HitLevel::Match), hit("2", "SDN", &["SDGT"], HitLevel::Match)]);
+    assert_eq!((auth, policy), (Authorization::License, Some(ReviewPolicy::Denial)));
+    assert!(reasons.iter().any(|r| r.contains("entry 2") && r.contains("15 CFR 744.12")), "{reasons:#?}");
+    assert!(notes.iter().any(|n| n.contains("entry 1") && n.contains("attaches no license requirement")), "{notes:#?}");
+}
+
+/// A review-level hit on a licensing list changes nothing but adds a note; a cleared one only a reason.
+#[test]
+fn review_and_cleared_hits_do_not_license() {
+    let (auth, _, reasons, notes) =
+        answer(vec![hit("3", "EL", &[], HitLevel::Review), hit("4", "DPL", &[], HitLevel::Cleared)]);
+    assert_eq!(auth, Authorization::Lpp);
+    assert!(notes.iter().any(|n| n.contains("entry 3") && n.contains("a person must clear")), "{notes:#?}");
+    assert!(reasons.iter().any(|r| r.contains("entry 4") && r.contains("judged a false positive")), "{reasons:#?}");
+}
