@@ -134,6 +134,11 @@ impl<'p> Limits<'p> {
         self.snap.tier3.contains(c)
     }
 
+    /// TPP outside Tier 1, in thousandths.
+    fn outside_tier1(&self, a: &Amounts) -> i128 {
+        a.0.iter().filter(|(c, _)| !self.tier1(**c)).map(|(_, v)| v).sum()
+    }
+
     fn outside_home(&self, c: Country) -> bool {
         c != self.hq
     }
@@ -142,7 +147,7 @@ impl<'p> Limits<'p> {
     fn constraints(&self, a: &Amounts, at: Option<Country>) -> Vec<(u64, i128, bool)> {
         let u = &self.pack.uveu;
         let total = a.total();
-        let outside_t1: i128 = a.0.iter().filter(|(c, _)| !self.tier1(**c)).map(|(_, v)| v).sum();
+        let outside_t1 = self.outside_tier1(a);
         let mut out = vec![(u.outside_tier1_max_percent.value, outside_t1, at.is_some_and(|c| !self.tier1(c)))];
         let mut countries: Vec<Country> = a.0.keys().copied().collect();
         countries.extend(at);
@@ -163,7 +168,7 @@ impl<'p> Limits<'p> {
         let u = &self.pack.uveu;
         let total = a.total();
         let mut out = Vec::new();
-        let share = |part: i128| if total > 0 { round6(part as f64 / total as f64) } else { 0.0 };
+        let share = |part: i128| share(part, total);
         let broken = |p: u64, part: i128| 100 * part > i128::from(p) * total;
         for (&c, &v) in &a.0 {
             if self.tier3(c) && v > 0 {
@@ -182,7 +187,7 @@ impl<'p> Limits<'p> {
                 out.push(Violation { rule, country, limit, value: share(part), citation: &p.citation });
             }
         };
-        let outside_t1: i128 = a.0.iter().filter(|(c, _)| !self.tier1(**c)).map(|(_, v)| v).sum();
+        let outside_t1 = self.outside_tier1(a);
         over(&mut out, FleetRule::OutsideTier1Max, None, &u.outside_tier1_max_percent, outside_t1);
         for (&c, &v) in a.0.iter().filter(|(c, _)| !self.tier1(**c)) {
             over(&mut out, FleetRule::SingleCountryMax, Some(c), &u.single_country_max_percent, v);
@@ -244,8 +249,13 @@ fn ceil_div(n: i128, d: i128) -> i128 {
     -((-n).div_euclid(d))
 }
 
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
+/// `part / total` rounded to six decimals, for reading only; 0 for an empty fleet.
+fn share(part: i128, total: i128) -> f64 {
+    if total > 0 {
+        ((part as f64 / total as f64) * 1e6).round() / 1e6
+    } else {
+        0.0
+    }
 }
 
 fn amounts(pack: &Pack, sites: &[Site]) -> Amounts {
@@ -271,8 +281,8 @@ pub fn check<'p>(
     let a = amounts(pack, sites);
     let total = a.total();
     let to_tpp = |milli: i128| u64::try_from(milli).map(Tpp::from_milli).map_err(|_| FleetError::TooLarge);
-    let share = |part: i128| if total > 0 { round6(part as f64 / total as f64) } else { 0.0 };
-    let tier1: i128 = a.0.iter().filter(|(c, _)| limits.tier1(**c)).map(|(_, v)| v).sum();
+    let share = |part: i128| share(part, total);
+    let tier1 = total - limits.outside_tier1(&a);
     let home = a.0.get(&limits.hq).copied().unwrap_or(0);
     let mut by_country = Vec::with_capacity(a.0.len());
     for (&c, &v) in &a.0 {

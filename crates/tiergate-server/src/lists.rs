@@ -25,11 +25,20 @@ pub struct Stamp {
     judgements: usize,
 }
 
+impl Stamp {
+    /// From the current versions (any order) and the number of judgements.
+    fn of<'v>(versions: impl IntoIterator<Item = &'v ListVersion>, judgements: usize) -> Stamp {
+        let mut versions: Vec<u64> = versions.into_iter().filter(|v| v.current).map(|v| v.version).collect();
+        versions.sort_unstable();
+        Stamp { versions, judgements }
+    }
+}
+
 /// Reads the current list versions and the judgements into a screener; `None` when no list is imported.
 pub fn load(ledger: &mut Ledger) -> Result<(Option<Lists>, Stamp), LoadError> {
     let (versions, bodies) = ledger.current_lists()?;
     let judgements = ledger.judgements()?;
-    let stamp = Stamp { versions: versions.iter().map(|v| v.version).collect(), judgements: judgements.len() };
+    let stamp = Stamp::of(&versions, judgements.len());
     if versions.is_empty() {
         return Ok((None, stamp));
     }
@@ -74,16 +83,7 @@ impl ListsCache {
     /// Reloads when the ledger's current versions or judgements differ from the loaded ones; says whether it did.
     /// The check is two small reads; the reload (index build) happens only on a change.
     pub fn refresh(&self, ledger: &mut Ledger) -> Result<bool, LoadError> {
-        let versions = ledger.list_versions()?;
-        let stamp = Stamp {
-            versions: {
-                let mut v: Vec<(String, u64)> =
-                    versions.iter().filter(|v| v.current).map(|v| (v.list.clone(), v.version)).collect();
-                v.sort();
-                v.into_iter().map(|(_, n)| n).collect()
-            },
-            judgements: ledger.judgements()?.len(),
-        };
+        let stamp = Stamp::of(&ledger.list_versions()?, ledger.judgements()?.len());
         let unchanged = self.current.read().is_ok_and(|c| c.1 == stamp && (c.0.is_some() || stamp.versions.is_empty()));
         if unchanged {
             return Ok(false);
