@@ -48,12 +48,13 @@ impl EndUse {
 /// The VEU authorization a consignee holds, as the request states it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VeuClaim {
-    Universal,
+    /// A Universal VEU; `id` names its registration, if the request gives one.
+    Universal { id: Option<String> },
     /// A National VEU for one country; `id` names its allocation pool.
-    National {
-        country: Country,
-        id: Option<String>,
-    },
+    National { country: Country, id: Option<String> },
+    /// A claim the caller's VEU registry does not bear out (`determine --db`, the API): not relied on, and the
+    /// answer says why.
+    Unverified { kind: crate::veu::VeuKind, why: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -764,7 +765,18 @@ impl<'r, 'p> Eval<'r, 'p> {
             return None;
         }
         match claim {
-            VeuClaim::Universal => {
+            VeuClaim::Unverified { kind, why } => {
+                let citation = match kind {
+                    crate::veu::VeuKind::Universal => &p.uveu_citation,
+                    crate::veu::VeuKind::National => &p.nveu_citation,
+                };
+                self.because(
+                    citation,
+                    format!("the consignee's {} claim is not relied on: {why}", kind.as_str().to_uppercase()),
+                );
+                None
+            }
+            VeuClaim::Universal { .. } => {
                 let why_not = if !self.in_tier1(self.hq) {
                     Some(format!("the consignee is headquartered in {}, outside Supp. No. 5(a)", code(p, self.hq)))
                 } else if self.tier == Tier::Three {

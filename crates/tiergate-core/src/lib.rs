@@ -10,10 +10,12 @@ pub mod classify;
 pub mod country;
 pub mod determine;
 pub mod fleet;
+pub mod kyc;
 pub mod pack;
 pub mod parties;
 pub mod pool;
 pub mod units;
+pub mod veu;
 
 pub use catalog::{Accelerator, Catalog};
 pub use classify::{classify, Classification, ClassifyError, Eccn, Item};

@@ -52,6 +52,7 @@ struct RawPack {
     readings: RawReadings,
     obligations: BTreeMap<String, RawObligation>,
     parties: RawParties,
+    kyc: RawKyc,
 }
 
 #[derive(Deserialize)]
@@ -224,6 +225,8 @@ struct RawAcm {
 struct RawVeu {
     uveu_citation: String,
     nveu_citation: String,
+    uveu_headquarters: RawGroupRef,
+    nveu_excluded: RawGroupRef,
 }
 
 #[derive(Deserialize)]
@@ -308,6 +311,15 @@ struct RawReadings {
     allocation_pool: RawReading<String>,
     reporting_threshold: RawReading<String>,
     nac_for_tier3: RawReading<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKyc {
+    red_flag_28: RawObligation,
+    tier3_headquarters: RawObligation,
+    fine_tuning_percent: Num<u64>,
+    inference_citation: String,
 }
 
 #[derive(Deserialize)]
@@ -590,6 +602,27 @@ pub struct UveuRules {
     pub united_states: Country,
 }
 
+/// Screening IaaS customers (`tiergate kyc check`).
+#[derive(Clone, Debug)]
+pub struct KycRules {
+    /// Training a 4E091-level model for a customer headquartered (or whose parent is) outside Tier 1.
+    pub red_flag_28: ObligationText,
+    /// A customer headquartered (or whose parent is) in Macau/D:5.
+    pub tier3_headquarters: ObligationText,
+    /// Fine-tuning within this share of the base model's training operations is not training.
+    pub fine_tuning_percent: Cited<u64>,
+    pub inference_citation: String,
+}
+
+/// Who may be registered as a VEU (`tiergate veu add`): group indices into [`Snapshot::groups`].
+#[derive(Clone, Debug)]
+pub struct VeuEligibility {
+    /// A UVEU's headquarters (or its ultimate parent's) must be in one of these groups.
+    pub uveu_headquarters: Cited<Vec<usize>>,
+    /// An NVEU's headquarters and its authorized country must be in none of these groups.
+    pub nveu_excluded: Cited<Vec<usize>>,
+}
+
 /// An obligation's text (numbers filled in) and citation.
 #[derive(Clone, Debug)]
 pub struct ObligationText {
@@ -655,6 +688,7 @@ pub struct Pack {
     pub acm_exclusion_citation: String,
     pub uveu_citation: String,
     pub nveu_citation: String,
+    pub veu_eligibility: VeuEligibility,
     pub lpp_citation: String,
     pub lpp_exclusion_citation: String,
     pub lpp_annual_limit_tpp: Cited<Tpp>,
@@ -666,6 +700,7 @@ pub struct Pack {
     pub readings: Readings,
     obligations: HashMap<String, ObligationText>,
     pub parties: PartyRules,
+    pub kyc: KycRules,
 }
 
 #[derive(Clone, Debug)]
@@ -710,6 +745,13 @@ impl Pack {
         let c = self.canonical(c);
         let snap = self.at(date);
         self.group_names.iter().zip(&snap.groups).filter(|(_, set)| set.contains(c)).map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// Whether `c` (after treating it as another country where the rule does) is in any of `groups` on `date`.
+    pub fn in_groups(&self, c: Country, date: Date, groups: &[usize]) -> bool {
+        let c = self.canonical(c);
+        let snap = self.at(date);
+        groups.iter().any(|g| snap.groups.get(*g).is_some_and(|set| set.contains(c)))
     }
 
     pub fn obligation(&self, id: &str) -> Option<&ObligationText> {
@@ -831,6 +873,29 @@ impl Builder<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// Group names as indices into the snapshots' groups, with their citation; at least one group.
+    fn group_ref(
+        &self,
+        key: &str,
+        r: &RawGroupRef,
+        index: &HashMap<&str, usize>,
+    ) -> Result<Cited<Vec<usize>>, DataError> {
+        if r.groups.is_empty() {
+            return Err(self.err(&format!("{key}.groups"), "names no group"));
+        }
+        let value = r
+            .groups
+            .iter()
+            .map(|n| {
+                index
+                    .get(n.as_str())
+                    .copied()
+                    .ok_or_else(|| self.err(&format!("{key}.groups"), format!("names unknown group `{n}`")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Cited { value, citation: self.text(&format!("{key}.citation"), &r.citation)? })
     }
 
     fn reading<T>(
@@ -975,6 +1040,10 @@ impl Builder<'_> {
                 b_class_headquarters: b_hq,
                 b_class_located_outside: b_out,
             })
+        };
+        let veu_eligibility = VeuEligibility {
+            uveu_headquarters: self.group_ref("veu.uveu_headquarters", &raw.veu.uveu_headquarters, &index)?,
+            nveu_excluded: self.group_ref("veu.nveu_excluded", &raw.veu.nveu_excluded, &index)?,
         };
         let mut snapshots = vec![derive(None, base.clone())?];
         let mut current = base;
@@ -1264,6 +1333,18 @@ impl Builder<'_> {
         }
 
         let parties = self.parties(&raw.parties)?;
+        let kyc_text = |key: &str, o: &RawObligation| -> Result<ObligationText, DataError> {
+            Ok(ObligationText {
+                text: self.text(&format!("{key}.text"), &o.text)?,
+                citation: self.text(&format!("{key}.citation"), &o.citation)?,
+            })
+        };
+        let kyc = KycRules {
+            red_flag_28: kyc_text("kyc.red_flag_28", &raw.kyc.red_flag_28)?,
+            tier3_headquarters: kyc_text("kyc.tier3_headquarters", &raw.kyc.tier3_headquarters)?,
+            fine_tuning_percent: self.percent("kyc.fine_tuning_percent", &raw.kyc.fine_tuning_percent, 100)?,
+            inference_citation: self.text("kyc.inference_citation", &raw.kyc.inference_citation)?,
+        };
         let lr = &raw.license_requirement;
         let lp = &raw.license_policy;
         Ok(Pack {
@@ -1303,6 +1384,7 @@ impl Builder<'_> {
             acm_exclusion_citation: self.text("acm.exclusion_citation", &raw.acm.exclusion_citation)?,
             uveu_citation: self.text("veu.uveu_citation", &raw.veu.uveu_citation)?,
             nveu_citation: self.text("veu.nveu_citation", &raw.veu.nveu_citation)?,
+            veu_eligibility,
             lpp_citation: self.text("lpp.citation", &raw.lpp.citation)?,
             lpp_exclusion_citation: self.text("lpp.exclusion_citation", &raw.lpp.exclusion_citation)?,
             lpp_annual_limit_tpp,
@@ -1322,6 +1404,7 @@ impl Builder<'_> {
             readings,
             obligations,
             parties,
+            kyc,
         })
     }
 

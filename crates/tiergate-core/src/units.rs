@@ -168,6 +168,16 @@ pub fn density_2dp(tpp: Tpp, area: Area) -> f64 {
     hundredths as f64 / 100.0
 }
 
+/// A date as `YYYY-MM-DD`.
+pub fn date_text(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Option<time::Date> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use tiergate_core::pool::PoolId;
 use tiergate_core::{Determination, Request};
 use tiergate_store::{LedgerError, Meta, ReserveStatus, SharedLedger, State};
 use tiergate_wire::parties::{screen_parties, Lists};
+use tiergate_wire::veu::{registry, verify_claim};
 use tiergate_wire::{Hooks, WireError};
 use time::OffsetDateTime;
 
@@ -51,6 +52,14 @@ impl Hooks for LedgerHooks<'_> {
                 Some("id"),
                 "`id` is required when recording: it keys the reservation, so a re-run counts nothing twice".into(),
             ));
+        }
+        // A VEU claim stands only as far as the ledger's registry bears it out.
+        if let Some(claim) = &req.consignee.veu {
+            let stored = self.ledger.read(|l| l.veus()).map_err(|e| db_error(&e))?;
+            let registry = registry(&self.ledger.pack().countries, stored.iter().map(|v| v.body.as_str()))
+                .map_err(|e| WireError::new("database", None, format!("the VEU registry: {e}")))?;
+            let verified = verify_claim(self.ledger.pack(), &registry, claim, &req.consignee);
+            req.consignee.veu = Some(verified);
         }
         let consignee = ultimate_consignee(&req.consignee).ok_or_else(|| {
             WireError::new(

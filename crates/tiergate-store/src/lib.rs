@@ -14,6 +14,7 @@ mod sqlite_store;
 pub mod testing;
 mod tokens;
 mod verify;
+pub mod veus;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -24,6 +25,7 @@ pub use screening::{Judgement, ListVersion, NewListVersion};
 use tiergate_core::pool::{PoolError, PoolId};
 use tiergate_core::Pack;
 use time::{Date, OffsetDateTime};
+pub use veus::{LogCheck, StoredVeu};
 
 pub use audit::{chain_hash, AuditEntry, GENESIS};
 pub use tokens::{new_secret, secret_hash, Role, TokenInfo};
@@ -240,6 +242,22 @@ pub trait Store: Send {
     fn add_judgement(&mut self, j: &Judgement) -> Result<(), LedgerError>;
     /// Every judgement, oldest first (a later one overrides an earlier one on the same entry and query).
     fn judgements(&mut self) -> Result<Vec<Judgement>, LedgerError>;
+    /// Registers a VEU; `false` when the id is taken.
+    fn add_veu(&mut self, v: &StoredVeu) -> Result<bool, LedgerError>;
+    /// Every registration, by id.
+    fn veus(&mut self) -> Result<Vec<StoredVeu>, LedgerError>;
+    /// Appends events to a VEU's log if `check` accepts the whole log with them, in one transaction that holds
+    /// off other appends to the same VEU; returns how many events the log then holds.
+    fn append_veu_events(
+        &mut self,
+        id: &str,
+        bodies: &[String],
+        actor: &str,
+        at: &str,
+        check: LogCheck<'_>,
+    ) -> Result<u64, LedgerError>;
+    /// A VEU's log, oldest first.
+    fn veu_events(&mut self, id: &str) -> Result<Vec<String>, LedgerError>;
 }
 
 /// Opens a store by URL: `sqlite://PATH` or `postgres://...` (also `postgresql://`). Runs migrations.
@@ -413,6 +431,43 @@ impl Ledger {
 
     pub fn judgements(&mut self) -> Result<Vec<Judgement>, LedgerError> {
         self.store.judgements()
+    }
+
+    /// Registers a VEU; a taken id is refused.
+    pub fn add_veu(&mut self, v: &StoredVeu) -> Result<(), LedgerError> {
+        if self.store.add_veu(v)? {
+            Ok(())
+        } else {
+            Err(LedgerError::BadInput(format!("a VEU with id `{}` is already registered", v.id)))
+        }
+    }
+
+    pub fn veus(&mut self) -> Result<Vec<StoredVeu>, LedgerError> {
+        self.store.veus()
+    }
+
+    pub fn veu(&mut self, id: &str) -> Result<Option<StoredVeu>, LedgerError> {
+        Ok(self.store.veus()?.into_iter().find(|v| v.id == id))
+    }
+
+    /// Appends events to a registered VEU's log if `check` accepts the whole log (stored events first); a refusal
+    /// stores nothing and is reported as bad input with `check`'s words.
+    pub fn log_veu_events(
+        &mut self,
+        id: &str,
+        bodies: &[String],
+        actor: &str,
+        at: &str,
+        check: LogCheck<'_>,
+    ) -> Result<u64, LedgerError> {
+        if self.veu(id)?.is_none() {
+            return Err(LedgerError::BadInput(format!("no VEU with id `{id}` is registered")));
+        }
+        self.store.append_veu_events(id, bodies, actor, at, check)
+    }
+
+    pub fn veu_events(&mut self, id: &str) -> Result<Vec<String>, LedgerError> {
+        self.store.veu_events(id)
     }
 
     /// Recomputes the audit chain, replays it against the stored balances and states, and checks every pool's
@@ -594,14 +649,7 @@ fn ser_opt_date<S: serde::Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S
 }
 
 /// `YYYY-MM-DD`.
-pub fn date_text(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
-/// Parses `YYYY-MM-DD`.
-pub fn parse_date(s: &str) -> Option<Date> {
-    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
-}
+pub use tiergate_core::units::{date_text, parse_date};
 
 /// An RFC 3339 timestamp in UTC with microseconds.
 pub fn timestamp(t: OffsetDateTime) -> String {

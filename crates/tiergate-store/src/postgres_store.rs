@@ -9,6 +9,7 @@ use time::Date;
 use crate::audit::{chain_hash, AuditEntry};
 use crate::screening::{Judgement, ListVersion, NewListVersion};
 use crate::tokens::{Role, TokenInfo};
+use crate::veus::{LogCheck, StoredVeu};
 use crate::{
     date_text, from_sql_amount, parse_date, sql_amount, timestamp, Balances, Dump, LedgerError, Meta, Reservation,
     ReserveOutcome, ReserveRequest, ReserveStatus, State, Store,
@@ -104,6 +105,23 @@ const MIGRATIONS: &[(i64, &str)] = &[(
              actor TEXT NOT NULL,
              at TEXT NOT NULL
          );",
+    ),
+    (
+        5,
+        "CREATE TABLE veus (
+             id TEXT PRIMARY KEY,
+             body TEXT NOT NULL,
+             actor TEXT NOT NULL,
+             at TEXT NOT NULL
+         );
+         CREATE TABLE veu_events (
+             seq BIGSERIAL PRIMARY KEY,
+             veu_id TEXT NOT NULL REFERENCES veus (id),
+             body TEXT NOT NULL,
+             actor TEXT NOT NULL,
+             at TEXT NOT NULL
+         );
+         CREATE INDEX veu_events_by_veu ON veu_events (veu_id, seq);",
     ),
 ];
 
@@ -635,6 +653,54 @@ impl Store for PostgresStore {
             })
             .collect()
     }
+
+    fn add_veu(&mut self, v: &StoredVeu) -> Result<bool, LedgerError> {
+        let n = self.client.execute(
+            "INSERT INTO veus (id, body, actor, at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+            &[&v.id, &v.body, &v.actor, &v.at],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn veus(&mut self) -> Result<Vec<StoredVeu>, LedgerError> {
+        let rows = self.client.query("SELECT id, body, actor, at FROM veus ORDER BY id", &[])?;
+        rows.iter()
+            .map(|r| Ok(StoredVeu { id: r.try_get(0)?, body: r.try_get(1)?, actor: r.try_get(2)?, at: r.try_get(3)? }))
+            .collect()
+    }
+
+    fn append_veu_events(
+        &mut self,
+        id: &str,
+        bodies: &[String],
+        actor: &str,
+        at: &str,
+        check: LogCheck<'_>,
+    ) -> Result<u64, LedgerError> {
+        let mut tx = self.client.transaction()?;
+        // The registration's row lock holds off other appends to this VEU's log, from any instance.
+        tx.query_opt("SELECT id FROM veus WHERE id = $1 FOR UPDATE", &[&id])?;
+        let mut log = pg_veu_events(&mut tx, id)?;
+        log.extend_from_slice(bodies);
+        check(&log).map_err(LedgerError::BadInput)?;
+        if !bodies.is_empty() {
+            tx.execute(
+                "INSERT INTO veu_events (veu_id, body, actor, at) SELECT $1, b, $3, $4 FROM unnest($2::text[]) WITH ORDINALITY AS t(b, n) ORDER BY n",
+                &[&id, &bodies, &actor, &at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(log.len() as u64)
+    }
+
+    fn veu_events(&mut self, id: &str) -> Result<Vec<String>, LedgerError> {
+        pg_veu_events(&mut self.client, id)
+    }
+}
+
+fn pg_veu_events(c: &mut impl GenericClient, id: &str) -> Result<Vec<String>, LedgerError> {
+    let rows = c.query("SELECT body FROM veu_events WHERE veu_id = $1 ORDER BY seq", &[&id])?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
 }
 
 fn audit_rows(c: &mut impl GenericClient, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {

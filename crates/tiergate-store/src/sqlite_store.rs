@@ -9,6 +9,7 @@ use time::Date;
 use crate::audit::{chain_hash, AuditEntry};
 use crate::screening::{Judgement, ListVersion, NewListVersion};
 use crate::tokens::{Role, TokenInfo};
+use crate::veus::{LogCheck, StoredVeu};
 use crate::{
     date_text, from_sql_amount, parse_date, sql_amount, timestamp, Balances, Dump, LedgerError, Meta, Reservation,
     ReserveOutcome, ReserveRequest, ReserveStatus, State, Store,
@@ -105,6 +106,23 @@ const MIGRATIONS: &[(i64, &str)] = &[(
              actor TEXT NOT NULL,
              at TEXT NOT NULL
          );",
+    ),
+    (
+        5,
+        "CREATE TABLE veus (
+             id TEXT PRIMARY KEY,
+             body TEXT NOT NULL,
+             actor TEXT NOT NULL,
+             at TEXT NOT NULL
+         );
+         CREATE TABLE veu_events (
+             seq INTEGER PRIMARY KEY,
+             veu_id TEXT NOT NULL REFERENCES veus (id),
+             body TEXT NOT NULL,
+             actor TEXT NOT NULL,
+             at TEXT NOT NULL
+         );
+         CREATE INDEX veu_events_by_veu ON veu_events (veu_id, seq);",
     ),
 ];
 
@@ -702,6 +720,56 @@ impl Store for SqliteStore {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    fn add_veu(&mut self, v: &StoredVeu) -> Result<bool, LedgerError> {
+        let n = exec(
+            &self.conn,
+            "INSERT INTO veus (id, body, actor, at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
+            params![v.id, v.body, v.actor, v.at],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn veus(&mut self) -> Result<Vec<StoredVeu>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached("SELECT id, body, actor, at FROM veus ORDER BY id")?;
+        let rows =
+            stmt.query_map([], |r| Ok(StoredVeu { id: r.get(0)?, body: r.get(1)?, actor: r.get(2)?, at: r.get(3)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn append_veu_events(
+        &mut self,
+        id: &str,
+        bodies: &[String],
+        actor: &str,
+        at: &str,
+        check: LogCheck<'_>,
+    ) -> Result<u64, LedgerError> {
+        // IMMEDIATE: the write lock is taken before the log is read, so no other append slips in between.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut log = sqlite_veu_events(&tx, id)?;
+        log.extend_from_slice(bodies);
+        check(&log).map_err(LedgerError::BadInput)?;
+        for body in bodies {
+            exec(
+                &tx,
+                "INSERT INTO veu_events (veu_id, body, actor, at) VALUES (?1, ?2, ?3, ?4)",
+                params![id, body, actor, at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(log.len() as u64)
+    }
+
+    fn veu_events(&mut self, id: &str) -> Result<Vec<String>, LedgerError> {
+        sqlite_veu_events(&self.conn, id)
+    }
+}
+
+fn sqlite_veu_events(conn: &Connection, id: &str) -> Result<Vec<String>, LedgerError> {
+    let mut stmt = conn.prepare_cached("SELECT body FROM veu_events WHERE veu_id = ?1 ORDER BY seq")?;
+    let rows = stmt.query_map([id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn audit_rows(conn: &Connection, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {

@@ -8,9 +8,11 @@ mod batch;
 mod env;
 pub mod fleet;
 pub mod info;
+pub mod kyc;
 pub mod parties;
 mod request;
 mod response;
+pub mod veu;
 
 pub use batch::{
     check_csv_header, csv_row, determine_line, determine_line_with, determine_one, determine_wire_with, Hooks, NoHooks,

@@ -28,9 +28,14 @@ pub fn screen_parties(lists: Option<&Lists>, req: &Request, pack: &Pack) -> Scre
             named.push((PartyRole::UltimateParent, parent, pack.countries.code(c.ultimate_parent_headquarters)));
         }
     }
+    screen_names(lists, &named)
+}
+
+/// Screens names, each with its role and a country hint, against the lists, judgements applied.
+pub fn screen_names(lists: &Lists, named: &[(PartyRole, &str, &str)]) -> Screening {
     let threshold = lists.screener.index().config().thresholds.review;
     let mut hits = Vec::new();
-    for &(role, name, country) in &named {
+    for &(role, name, country) in named {
         let out = lists.screener.screen(None, name, Some(country), threshold);
         hits.extend(out.hits.into_iter().map(|h| ListedParty {
             role,

@@ -94,7 +94,9 @@ pub struct VeuWire {
     pub kind: VeuKindWire,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
-    /// Names the NVEU's allocation pool (`nveu:ID`); defaults to `NAME/CC` of the consignee.
+    /// The VEU's registration id. With a ledger (`determine --db`, the API) the claim is checked against the
+    /// ledger's VEU registry (`tiergate veu add`), found by this id or else by the consignee's name, and an NVEU
+    /// draws on `nveu:ID`. Without a ledger it names the NVEU's pool, by default `NAME/CC` of the consignee.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
@@ -208,11 +210,11 @@ impl WireError {
         WireError { code, field: field.map(str::to_owned), message }
     }
 
-    fn missing(field: &str, what: &str) -> WireError {
+    pub(crate) fn missing(field: &str, what: &str) -> WireError {
         WireError::new("missing_field", Some(field), format!("`{field}` is required: {what}"))
     }
 
-    fn invalid(field: &str, message: String) -> WireError {
+    pub(crate) fn invalid(field: &str, message: String) -> WireError {
         WireError::new("invalid_value", Some(field), message)
     }
 }
@@ -292,11 +294,11 @@ fn serde_error(path: &str, e: &serde_json::Error) -> WireError {
 }
 
 /// serde_json appends " at line 1 column 42"; with one request per line the column is noise beside the field.
-fn strip_position(msg: &str) -> &str {
+pub(crate) fn strip_position(msg: &str) -> &str {
     msg.rfind(" at line ").map_or(msg, |i| msg.get(..i).unwrap_or(msg))
 }
 
-fn salvage_id(line: &str) -> Option<String> {
+pub(crate) fn salvage_id(line: &str) -> Option<String> {
     #[derive(Deserialize)]
     struct IdOnly {
         id: Option<serde_json::Value>,
@@ -457,7 +459,7 @@ pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
     };
     let veu = match c.veu {
         None => None,
-        Some(VeuWire { kind: VeuKindWire::Uveu, country: None, id: _ }) => Some(VeuClaim::Universal),
+        Some(VeuWire { kind: VeuKindWire::Uveu, country: None, id }) => Some(VeuClaim::Universal { id }),
         Some(VeuWire { kind: VeuKindWire::Uveu, country: Some(_), .. }) => {
             return Err(WireError::invalid(
                 "consignee.veu.country",

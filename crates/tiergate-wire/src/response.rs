@@ -47,6 +47,12 @@ pub struct ReasonOut<'a> {
     pub citation: &'a str,
 }
 
+impl<'a> From<&'a Reason<'_>> for ReasonOut<'a> {
+    fn from(r: &'a Reason<'_>) -> ReasonOut<'a> {
+        ReasonOut { text: &r.text, citation: r.citation }
+    }
+}
+
 struct Reasons<'a, 'p>(&'a [Reason<'p>]);
 
 impl Serialize for Reasons<'_, '_> {

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tiergate_wire::Env;
 
-use crate::{determine_cmd, fleet_cmd, info_cmd, ledger_cmd, screen_cmd, serve_cmd};
+use crate::{determine_cmd, fleet_cmd, info_cmd, kyc_cmd, ledger_cmd, screen_cmd, serve_cmd, veu_cmd};
 
 /// Tiergate: the AI Diffusion export rule (90 FR 4544) as a compliance engine.
 ///
@@ -21,8 +21,9 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub pack: Option<PathBuf>,
 
-    /// The ledger database: `sqlite://PATH` or `postgres://...`. `ledger` commands default to
-    /// `sqlite://tiergate.db`; `determine` uses a ledger only when this (or TIERGATE_DB) is given.
+    /// The ledger database: `sqlite://PATH` or `postgres://...`. Commands that keep state (`ledger`, `token`,
+    /// `lists`, `screen`, `veu`, `serve`) default to `sqlite://tiergate.db`; `determine` and `kyc` use a
+    /// ledger only when this (or TIERGATE_DB) is given.
     #[arg(long, global = true, value_name = "URL", env = "TIERGATE_DB")]
     pub db: Option<String>,
 
@@ -79,6 +80,122 @@ pub enum Command {
     /// item's TPP per unit times the quantity). Every row must be good; bad rows are all reported, exit 2.
     #[command(subcommand)]
     Fleet(FleetCommand),
+    /// The VEU registry: register Universal and National VEUs, show an NVEU's cap and headroom, keep each VEU's
+    /// facility log, and write its semi-annual report.
+    ///
+    /// With --db, `determine` and the API rely on a request's `consignee.veu` only as far as this registry bears
+    /// it out (docs/VEU.md). Bad input exits 2.
+    #[command(subcommand)]
+    Veu(VeuCommand),
+    /// Know your customer, for IaaS providers: red flag 28 and the other checks of docs/KYC.md.
+    #[command(subcommand)]
+    Kyc(KycCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KycCommand {
+    /// Check IaaS customers, JSON Lines `{"id", "name", "headquarters", "ultimate_parent_headquarters",
+    /// "service": "iaas", "purpose": "training"|"fine_tuning"|"inference", "training_operations",
+    /// "base_model_operations"}`, one answer per line: `{"id", "decision": "allow"|"review"|"license_required"|
+    /// "refuse", "red_flags": [{"code", "citation", "text"}], "reasons": [...]}`.
+    ///
+    /// With --db the customer's name is screened against the lists imported there. Exit status: 0 when every
+    /// line was checked, 2 when any was rejected (its answer is an error object).
+    Check {
+        /// JSON Lines; `-` or nothing reads standard input.
+        #[arg(value_name = "PATH")]
+        input: Option<PathBuf>,
+        /// The date whose country groups apply (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::ledger_cmd::parse_date_arg)]
+        date: Option<time::Date>,
+        /// Progress bar on standard error: `auto` shows one for a file input when standard error is a terminal.
+        #[arg(long, value_enum, default_value_t = Progress::Auto)]
+        progress: Progress,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VeuCommand {
+    /// Register a VEU after checking its eligibility as of --date: a UVEU headquartered in Tier 1 (Supp. No.
+    /// 5(a)); an NVEU headquartered and authorized for a country outside Macau/D:5. Prints the registration
+    /// and the reasons; an ineligible one is not stored (exit 1).
+    Add {
+        /// `uveu` (Universal) or `nveu` (National).
+        #[arg(long, value_enum)]
+        kind: VeuKindArg,
+        /// The registration's id: 1 to 64 letters, digits, `-`, `_` or `.`. An NVEU's pool is `nveu:ID`.
+        #[arg(long)]
+        id: String,
+        /// The VEU's name, as requests name the consignee or its ultimate parent.
+        #[arg(long)]
+        name: String,
+        /// Where the VEU (or its ultimate parent) is headquartered.
+        #[arg(long, value_name = "XX")]
+        headquarters: String,
+        /// The country an NVEU is authorized for (required for an NVEU, refused for a UVEU).
+        #[arg(long, value_name = "XX")]
+        country: Option<String>,
+        /// The date eligibility is checked as of (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::ledger_cmd::parse_date_arg)]
+        date: Option<time::Date>,
+        /// Who is registering (default: the login name).
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// Every registered VEU, as JSON Lines.
+    List,
+    /// One VEU; for an NVEU also its cumulative cap for the quarter of --date, its installed TPP from the ledger
+    /// (posted and pending reservations of `nveu:ID`) and its headroom.
+    Show {
+        /// The registration's id.
+        id: String,
+        /// The date whose quarter's cap applies (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::ledger_cmd::parse_date_arg)]
+        date: Option<time::Date>,
+    },
+    /// Append a facility log CSV (`date,event,facility,country,item,quantity[,reservation]`; events received,
+    /// installed, transferred, retired) to a VEU's log. All rows or none: bad rows are reported by line, and a
+    /// log that would install or remove more chips than a facility holds is refused.
+    Log {
+        /// The registration's id.
+        id: String,
+        /// The CSV; `-` reads standard input.
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+        /// Who is logging (default: the login name).
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// The semi-annual report (Supp. No. 10 to part 748 ¶10; 15 CFR 748.15(f)): chips received, installed,
+    /// transferred and retired per facility, the installed base by country, and for an NVEU the ledger's posted
+    /// TPP beside its log. Writes --format to standard output, or with --out all four forms into a directory.
+    Report {
+        /// The registration's id.
+        id: String,
+        /// A calendar half-year: `2025H1` (January to June) or `2025H2`.
+        #[arg(long, value_name = "YYYYH1|YYYYH2")]
+        period: String,
+        /// The form written to standard output.
+        #[arg(long, value_enum, default_value = "json")]
+        format: ReportFormat,
+        /// Write ID-PERIOD.json, .csv, .md and .svg into this directory (created if missing) and print their paths.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum VeuKindArg {
+    Uveu,
+    Nveu,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Json,
+    Csv,
+    Markdown,
+    Svg,
 }
 
 #[derive(Subcommand, Debug)]
@@ -413,6 +530,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Lists(c) => screen_cmd::lists(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &c),
                 Command::Screen(args) => screen_cmd::screen(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &args),
                 Command::Fleet(c) => fleet_cmd::run(&env, &c),
+                Command::Kyc(c) => kyc_cmd::run(&env, cli.db.as_deref(), &c),
+                Command::Veu(c) => veu_cmd::run(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &c),
                 Command::Pack(PackCommand::Validate { .. }) => unreachable_validate(),
             }
         }

@@ -4,9 +4,11 @@ mod cli;
 mod determine_cmd;
 mod fleet_cmd;
 mod info_cmd;
+mod kyc_cmd;
 mod ledger_cmd;
 mod screen_cmd;
 mod serve_cmd;
+mod veu_cmd;
 
 use std::process::ExitCode;
 

@@ -20,15 +20,15 @@ use crate::cli::{ListsCommand, Progress, ScreenArgs, ScreenCommand};
 use crate::determine_cmd::{open_input, progress_bar, CountingReader};
 use crate::ledger_cmd::actor;
 
-fn open(env: &Env, db: &str) -> anyhow::Result<Ledger> {
+pub(crate) fn open(env: &Env, db: &str) -> anyhow::Result<Ledger> {
     Ledger::open(db, Arc::new(env.pack.clone())).with_context(|| format!("cannot open the database at `{db}`"))
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
 }
 
-fn print_line(out: &mut (impl Write + ?Sized), v: &impl Serialize) -> anyhow::Result<()> {
+pub(crate) fn print_line(out: &mut (impl Write + ?Sized), v: &impl Serialize) -> anyhow::Result<()> {
     // As an io::Error, so that a closed pipe (`| head`) is recognised as one.
     serde_json::to_writer(&mut *out, v).map_err(io::Error::from)?;
     writeln!(out)?;

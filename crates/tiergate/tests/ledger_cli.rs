@@ -221,9 +221,17 @@ fn determine_records_into_the_ledger_once() {
         r#"{"id":"a3","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":1000,"destination":"SG","consignee":{"name":"Other Co","ultimate_parent":"Lion City","headquarters":"SG"}}"#,
         r#"{"id":"a4","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":1000,"destination":"SG","consignee":{"name":"Lion City","headquarters":"SG"}}"#,
         r#"{"id":"a5","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":10000,"destination":"IN","consignee":{"name":"India DC","headquarters":"IN","veu":{"kind":"nveu","country":"IN","id":"in-1"}}}"#,
+        // The registry bears out a5's claim, not this one's: no VEU, and LPP is too small, so a license.
+        r#"{"id":"a6","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":10000,"destination":"IN","consignee":{"name":"Not Registered","headquarters":"IN","veu":{"kind":"nveu","country":"IN","id":"in-2"}}}"#,
     ]
     .join("\n");
     for (backend, db) in fresh_urls("cli-record") {
+        let add = Command::new(env!("CARGO_BIN_EXE_tiergate"))
+            .args(["--db", &db, "veu", "add", "--kind", "nveu", "--id", "in-1", "--name", "India DC"])
+            .args(["--headquarters", "IN", "--country", "IN", "--date", "2025-06-01"])
+            .output()
+            .unwrap();
+        assert!(add.status.success(), "{backend}: {}", String::from_utf8_lossy(&add.stderr));
         let (first, code) = determine(&db, &["--record"], &orders);
         assert_eq!(code, Some(0), "{backend}: {first:?}");
         let summary = |answers: &[serde_json::Value]| -> Vec<(String, String, String)> {
@@ -248,9 +256,12 @@ fn determine_records_into_the_ledger_once() {
                 // Lion City's LPP pool holds a3's 15,832,000 (its ultimate parent): 15,832,000 more exceeds 26,900,000.
                 ("LICENSE".into(), "\"approval\"".into(), "\"reserved\"".into()),
                 ("NVEU".into(), "null".into(), "\"reserved\"".into()),
+                ("LICENSE".into(), "\"approval\"".into(), "\"reserved\"".into()),
             ],
             "{backend}"
         );
+        let reasons = first[5]["reasons"].to_string();
+        assert!(reasons.contains("no VEU with id `in-2` is registered"), "{backend}: {reasons}");
         assert_eq!(first[1]["allocation"]["remaining_tpp"], 473_360_000, "{backend}: the denial states the headroom");
         assert_eq!(first[3]["classification"]["tpp_total"], 15_832_000);
         assert_eq!(first[4]["recorded"]["pool"], "nveu:in-1");
@@ -258,7 +269,11 @@ fn determine_records_into_the_ledger_once() {
         let (second, code) = determine(&db, &["--record"], &orders);
         assert_eq!(code, Some(0), "{backend}");
         let statuses: Vec<String> = second.iter().map(|a| a["recorded"]["status"].to_string()).collect();
-        assert_eq!(statuses, ["\"exists\"", "null", "\"exists\"", "\"exists\"", "\"exists\""], "{backend}");
+        assert_eq!(
+            statuses,
+            ["\"exists\"", "null", "\"exists\"", "\"exists\"", "\"exists\"", "\"exists\""],
+            "{backend}"
+        );
         for (a, b) in first.iter().zip(&second) {
             assert_eq!(a["authorization"], b["authorization"], "{backend}: a re-run answers the same");
         }

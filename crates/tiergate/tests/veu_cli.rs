@@ -1,0 +1,150 @@
+//! `tiergate veu` and `tiergate kyc check` through the binary, on SQLite and PostgreSQL: registration and its
+//! refusals, the registry's check of a request's VEU claim, the facility log, and the report in all four forms.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use tiergate_store::testing::fresh_urls;
+
+fn run(db: &str, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tiergate"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn lines(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+const ORDER: &str = r#"{"id":"o1","date":"2025-05-01","item":"nvidia-h100-sxm","quantity":1000,"destination":"AE","consignee":{"name":"g42","headquarters":"AE","veu":{"kind":"nveu","country":"AE"}}}"#;
+
+const LOG: &str = "date,event,facility,country,item,quantity,reservation
+2025-05-12,received,Abu Dhabi 1,AE,nvidia-h100-sxm,1000,res-1
+2025-05-20,installed,Abu Dhabi 1,AE,nvidia-h100-sxm,900,
+2025-06-20,retired,Abu Dhabi 1,AE,nvidia-h100-sxm,12,
+2025-08-01,installed,Abu Dhabi 1,AE,nvidia-h100-sxm,100,
+";
+
+#[test]
+fn register_ship_log_and_report() {
+    for (backend, db) in fresh_urls("cli-veu") {
+        let add = |args: &[&str]| run(&db, &[&["veu", "add", "--date", "2025-03-01"], args].concat(), "");
+        let ok = add(&["--kind", "nveu", "--id", "g42-ae", "--name", "G42", "--headquarters", "AE", "--country", "AE"]);
+        assert_eq!(ok.status.code(), Some(0), "{backend}: {}", stderr(&ok));
+        assert_eq!(lines(&ok)[0]["registered"], true);
+        // Ineligible (exit 1, nothing stored), a taken id and a bad id (exit 2).
+        let cn = add(&["--kind", "nveu", "--id", "cn", "--name", "X", "--headquarters", "CN", "--country", "AE"]);
+        assert_eq!((cn.status.code(), &lines(&cn)[0]["registered"]), (Some(1), &Value::Bool(false)), "{backend}");
+        let again = add(&["--kind", "uveu", "--id", "g42-ae", "--name", "Y", "--headquarters", "US"]);
+        assert_eq!(again.status.code(), Some(2), "{backend}");
+        assert!(stderr(&again).contains("already registered"), "{backend}: {}", stderr(&again));
+        let bad = add(&["--kind", "uveu", "--id", "a b", "--name", "Y", "--headquarters", "US"]);
+        assert_eq!(bad.status.code(), Some(2), "{backend}");
+        let list = lines(&run(&db, &["veu", "list"], ""));
+        assert_eq!(list.len(), 1, "{backend}: {list:?}");
+
+        // The claim is borne out by name (case aside): NVEU, reserved on nveu:g42-ae; then posted.
+        let d = run(&db, &["determine", "--record"], ORDER);
+        let answer = &lines(&d)[0];
+        assert_eq!(
+            (answer["authorization"].as_str(), answer["recorded"]["pool"].as_str()),
+            (Some("NVEU"), Some("nveu:g42-ae")),
+            "{backend}: {answer}"
+        );
+        let id = answer["recorded"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(run(&db, &["ledger", "post", &id, "--date", "2025-05-10"], "").status.code(), Some(0));
+
+        // Show: Q2 2025's cap of 949,500,000 less 15,832,000 installed.
+        let show = &lines(&run(&db, &["veu", "show", "g42-ae", "--date", "2025-05-15"], ""))[0];
+        assert_eq!(show["nveu"]["cap_tpp"], 949_500_000, "{backend}: {show}");
+        assert_eq!(show["nveu"]["installed_tpp"], 15_832_000);
+        assert_eq!(show["nveu"]["headroom_tpp"], 949_500_000 - 15_832_000);
+        assert_eq!(show["nveu"]["quarter"], "2025Q2");
+
+        // Bad logs store nothing: rows with their line numbers, a facility outside the NVEU's country, and a
+        // removal of more chips than the facility has in service.
+        let rows = run(&db, &["veu", "log", "g42-ae", "-"], "date,event,facility,country,item,quantity\n2025-06-01,received,Riyadh,SA,nvidia-h100-sxm,5\n2025-13-01,received,A,AE,nvidia-h100-sxm,5\n2025-06-01,received,A,AE,no-such-chip,0\n");
+        let err = stderr(&rows);
+        assert_eq!(rows.status.code(), Some(2), "{backend}");
+        for needle in ["3 bad row(s)", "line 2: facility `Riyadh` is in SA", "line 3: `date`", "line 4:"] {
+            assert!(err.contains(needle), "{backend}: {needle} in {err}");
+        }
+        let over = run(
+            &db,
+            &["veu", "log", "g42-ae", "-"],
+            "date,event,facility,country,item,quantity\n2025-06-01,retired,A,AE,nvidia-h100-sxm,1\n",
+        );
+        assert!(stderr(&over).contains("line 2: retired 1"), "{backend}: {}", stderr(&over));
+        let logged = run(&db, &["veu", "log", "g42-ae", "-"], &LOG.replace("res-1", &id));
+        assert_eq!(lines(&logged)[0]["events"], 4, "{backend}: {}", stderr(&logged));
+
+        // The report, hand-computed: 888 in service × 15,832; the receipt matches the posted reservation.
+        let r = &lines(&run(&db, &["veu", "report", "g42-ae", "--period", "2025H1"], ""))[0];
+        assert_eq!(r["totals"]["installed_base_tpp"], 888 * 15_832, "{backend}: {r}");
+        assert_eq!(r["totals"]["retired_tpp"], 12 * 15_832);
+        assert_eq!(r["facilities"][0]["items"][0]["in_stock"], 100);
+        assert_eq!(r["ledger"]["posted_in_period_tpp"], 15_832_000);
+        assert_eq!(r["checks"], serde_json::json!([]), "{backend}");
+        let dir = tempdir(&format!("veu-report-{backend}"));
+        let out = run(&db, &["veu", "report", "g42-ae", "--period", "2025H1", "--out", dir.to_str().unwrap()], "");
+        assert_eq!(lines(&out)[0]["files"].as_array().unwrap().len(), 4);
+        let svg = std::fs::read_to_string(dir.join("g42-ae-2025H1.svg")).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("AE: 14,058,816 TPP"), "{backend}: {svg}");
+        let md = std::fs::read_to_string(dir.join("g42-ae-2025H1.md")).unwrap();
+        assert!(md.contains("![Installed base by country](g42-ae-2025H1.svg)") && md.contains("| 888 |"), "{md}");
+        let csv = std::fs::read_to_string(dir.join("g42-ae-2025H1.csv")).unwrap();
+        assert_eq!(
+            csv.lines().nth(1),
+            Some("g42-ae,2025H1,Abu Dhabi 1,AE,nvidia-h100-sxm,15832,1000,900,0,12,100,888,14058816")
+        );
+        let bad_period = run(&db, &["veu", "report", "g42-ae", "--period", "2025Q1"], "");
+        assert_eq!(bad_period.status.code(), Some(2));
+        let missing = run(&db, &["veu", "report", "nope", "--period", "2025H1"], "");
+        assert!(stderr(&missing).contains("no VEU with id `nope`"), "{}", stderr(&missing));
+    }
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// With lists imported, a denied person is refused and a clean name allowed; without, nothing is screened.
+#[test]
+fn kyc_screens_customers_against_the_imported_lists() {
+    let dpl = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/us-screening-lists/dpl_2022-09.txt");
+    let customers = concat!(
+        r#"{"id":"p","name":"Aaron Abraham Villa","headquarters":"US","service":"iaas","purpose":"inference"}"#,
+        "\n",
+        r#"{"id":"q","name":"Quiet Valley Robotics","headquarters":"US","service":"iaas","purpose":"inference"}"#,
+        "\n",
+    );
+    for (backend, db) in fresh_urls("cli-kyc") {
+        let before = lines(&run(&db, &["kyc", "check", "--date", "2025-06-01"], customers));
+        assert_eq!(before[0]["decision"], "allow", "{backend}: nothing imported, nothing screened");
+        let import = run(&db, &["lists", "import", dpl.to_str().unwrap()], "");
+        assert_eq!(import.status.code(), Some(0), "{backend}: {}", stderr(&import));
+        let after = lines(&run(&db, &["kyc", "check", "--date", "2025-06-01"], customers));
+        assert_eq!(after[0]["decision"], "refuse", "{backend}: {}", after[0]);
+        assert_eq!(after[0]["red_flags"][0]["code"], "listed_party");
+        assert!(after[0]["red_flags"][0]["citation"].as_str().unwrap().contains("736.2(b)(4)"), "{}", after[0]);
+        assert_eq!(after[1]["decision"], "allow", "{backend}: {}", after[1]);
+        assert!(after[1]["reasons"].to_string().contains("no hit"), "{}", after[1]);
+    }
+}
