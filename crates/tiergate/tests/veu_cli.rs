@@ -128,7 +128,7 @@ fn tempdir(name: &str) -> std::path::PathBuf {
 /// With lists imported, a denied person is refused and a clean name allowed; without, nothing is screened.
 #[test]
 fn kyc_screens_customers_against_the_imported_lists() {
-    let dpl = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/us-screening-lists/dpl_2022-09.txt");
+    let dpl = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/us-screening-lists/dpl_2022-09.txt");
     let customers = concat!(
         r#"{"id":"p","name":"Aaron Abraham Villa","headquarters":"US","service":"iaas","purpose":"inference"}"#,
         "\n",
