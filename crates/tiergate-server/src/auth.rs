@@ -1,4 +1,4 @@
-//! Bearer tokens and roles.
+//! Bearer tokens, browser sessions and roles.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -40,11 +40,61 @@ impl TokenCache {
     }
 }
 
-/// The authenticated caller: the token's name (which the audit log records) and role.
+/// The cookie a browser session travels in (`POST /v1/session`).
+pub const SESSION_COOKIE: &str = "tiergate_session";
+
+/// The header a session's calls that change something must carry, with the session's CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The authenticated caller: the token's name (which the audit log records) and role; for a browser session,
+/// its secret (to end it) and CSRF token.
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub name: String,
     pub role: Role,
+    pub session: Option<(String, String)>,
+}
+
+/// The value of one cookie of the request, if sent.
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// A browser session's caller. A call that changes something (any method but GET and HEAD) must echo the
+/// session's CSRF token: a page of another origin cannot read it, so it cannot forge the call.
+async fn session_caller(parts: &Parts, state: &Arc<AppState>, secret: &str) -> Result<Caller, Problem> {
+    let owned = secret.to_owned();
+    let st = Arc::clone(state);
+    let found = if state.inline_db {
+        st.ledger.read(|l| l.session(&owned, time::OffsetDateTime::now_utc()))
+    } else {
+        tokio::task::spawn_blocking(move || st.ledger.read(|l| l.session(&owned, time::OffsetDateTime::now_utc())))
+            .await
+            .map_err(|e| Problem::internal(&e.to_string(), None))?
+    }
+    .map_err(|e| Problem::internal(&e.to_string(), None))?;
+    let session = found.ok_or_else(|| Problem::unauthorized("the session has ended or expired: sign in again"))?;
+    let reads = matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD);
+    if !reads {
+        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        if sent != Some(session.csrf.as_str()) {
+            return Err(Problem::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "csrf",
+                format!("a session's changes must carry the `{CSRF_HEADER}` header its sign-in returned"),
+            ));
+        }
+    }
+    Ok(Caller { name: session.token.name, role: session.token.role, session: Some((secret.to_owned(), session.csrf)) })
 }
 
 impl Caller {
@@ -67,9 +117,14 @@ impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Caller, Problem> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            Problem::unauthorized("send `Authorization: Bearer TOKEN` (create one with `tiergate token create`)")
-        })?;
+        let Some(header) = parts.headers.get(AUTHORIZATION) else {
+            return match cookie(parts, SESSION_COOKIE) {
+                Some(secret) => session_caller(parts, state, secret).await,
+                None => Err(Problem::unauthorized(
+                    "send `Authorization: Bearer TOKEN` (create one with `tiergate token create`), or sign in",
+                )),
+            };
+        };
         let secret = header
             .to_str()
             .ok()
@@ -96,6 +151,6 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             }
         };
         let token = token.ok_or_else(|| Problem::unauthorized("the token is unknown or revoked"))?;
-        Ok(Caller { name: token.name, role: token.role })
+        Ok(Caller { name: token.name, role: token.role, session: None })
     }
 }

@@ -5,6 +5,7 @@
 //! `SharedLedger`, which commits concurrent reservations together.
 
 pub mod auth;
+mod dashboard_api;
 pub mod hooks;
 pub mod lists;
 pub mod metrics;

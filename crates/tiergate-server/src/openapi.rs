@@ -5,9 +5,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use tiergate_store::{
-    AuditEntry, Balance, Reservation, ReserveOutcome, ReserveStatus, Role, State, TokenInfo, VerifyReport,
+    AuditEntry, Balance, Judgement, Reservation, ReserveOutcome, ReserveStatus, Role, State, TokenInfo, VerifyReport,
 };
-use tiergate_wire::info::{ClassifyOut, ClassifyRequest, CountryOut, ItemOut};
+use tiergate_wire::info::{ClassifyOut, ClassifyRequest, CountryDetailOut, CountryOut, ItemOut};
 use tiergate_wire::{
     AllocationOut, ClassificationOut, DeterminationOut, ErrorBody, ErrorOut, PartyHitOut, ReasonOut, RequestWire,
     ScreenedOut, ScreeningOut,
@@ -77,6 +77,20 @@ pub struct AuditPageDoc {
     pub next_after: Option<u64>,
 }
 
+/// As `tiergate fleet check` prints it (docs/FLEET.md).
+#[derive(Serialize, ToSchema)]
+pub struct FleetCheckDoc {
+    pub total_tpp: u64,
+    pub tier1_tpp: u64,
+    pub home_tpp: u64,
+    /// `outside_tier1`, `outside_home` and `by_country` (code → share).
+    pub shares: serde_json::Value,
+    /// `{"rule", "country", "limit", "value", "citation"}` each.
+    pub violations: Vec<serde_json::Value>,
+    /// Country code → whole TPP that could be added there now.
+    pub headroom_tpp: std::collections::BTreeMap<String, u64>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct StatusDoc {
     pub status: String,
@@ -126,12 +140,21 @@ impl Modify for Bearer {
         crate::routes::list_tokens,
         crate::routes::create_token,
         crate::routes::revoke_token,
+        crate::dashboard_api::sign_in,
+        crate::dashboard_api::whoami,
+        crate::dashboard_api::sign_out,
+        crate::dashboard_api::pools,
+        crate::dashboard_api::screen,
+        crate::dashboard_api::judge,
+        crate::dashboard_api::fleet_check,
     ),
     components(schemas(
         ProblemDoc, DeterminationsBody, DeterminationsAnswer, BatchItem, crate::routes::ReserveBody, crate::routes::TokenBody, TokenCreatedDoc,
         AuditPageDoc, StatusDoc, RequestWire, DeterminationOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
-        ClassifyRequest, ClassifyOut, ItemOut, CountryOut, Balance, Reservation, ReserveOutcome, ReserveStatus, State,
-        AuditEntry, VerifyReport, TokenInfo, Role, ScreeningOut, ScreenedOut, PartyHitOut
+        ClassifyRequest, ClassifyOut, ItemOut, CountryOut, CountryDetailOut, Balance, Reservation, ReserveOutcome, ReserveStatus, State,
+        AuditEntry, VerifyReport, TokenInfo, Role, ScreeningOut, ScreenedOut, PartyHitOut, Judgement, FleetCheckDoc,
+        crate::dashboard_api::SignIn, crate::dashboard_api::SessionOut, crate::dashboard_api::ScreenDoc,
+        crate::dashboard_api::JudgementBody, crate::dashboard_api::FleetBody
     )),
     modifiers(&Bearer),
     security(("bearer" = [])),

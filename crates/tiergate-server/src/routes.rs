@@ -12,17 +12,18 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use tiergate_core::classify::classify;
 use tiergate_store::{parse_date, Meta, ReserveStatus, Role};
-use tiergate_wire::info::{ClassifyOut, ClassifyRequest, CountryOut, ItemOut};
+use tiergate_wire::info::{ClassifyOut, ClassifyRequest, CountryDetailOut, CountryOut, ItemOut};
 use tiergate_wire::{determine_line_with, determine_one, Hooks};
 use time::{Date, OffsetDateTime};
 
 use crate::auth::Caller;
+use crate::dashboard_api;
 use crate::hooks::LedgerHooks;
 use crate::problem::Problem;
 use crate::AppState;
 
-type St = State<Arc<AppState>>;
-type Answer = Result<Response, Problem>;
+pub(crate) type St = State<Arc<AppState>>;
+pub(crate) type Answer = Result<Response, Problem>;
 
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -45,12 +46,21 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/tokens/{name}", axum::routing::delete(revoke_token))
         .route("/openapi.json", get(openapi_json))
         .route("/docs", get(docs))
+        .route("/v1/session", post(dashboard_api::sign_in).get(dashboard_api::whoami).delete(dashboard_api::sign_out))
+        .route("/v1/pools", get(dashboard_api::pools))
+        .route("/v1/screen", get(dashboard_api::screen))
+        .route("/v1/judgements", post(dashboard_api::judge))
+        .route("/v1/fleet/check", post(dashboard_api::fleet_check))
+        .route("/", get(dashboard_api::asset))
+        .route("/assets/{*file}", get(dashboard_api::asset))
         .fallback(not_found)
 }
 
 /// Runs database work that writes: always on the blocking pool, since a SQLite writer may wait for another
 /// process's lock (up to the busy timeout) and must not stall the async workers meanwhile.
-async fn db_write<T: Send + 'static>(f: impl FnOnce() -> Result<T, Problem> + Send + 'static) -> Result<T, Problem> {
+pub(crate) async fn db_write<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
     tokio::task::spawn_blocking(f).await.map_err(|e| Problem::internal(&e.to_string(), None))?
 }
 
@@ -69,7 +79,7 @@ async fn db_maybe_write<T: Send + 'static>(
 
 /// Runs database work that only reads: inline for SQLite (microseconds, local, never waits for writers in WAL
 /// mode), else on the blocking pool.
-async fn db<T: Send + 'static>(
+pub(crate) async fn db<T: Send + 'static>(
     st: &AppState,
     f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {
@@ -98,7 +108,7 @@ fn body(result: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
 }
 
 /// A JSON request body as `T`: 400 when it is not JSON, 422 when it is JSON of the wrong shape.
-fn json_request<T: serde::de::DeserializeOwned>(raw: Result<Bytes, BytesRejection>) -> Result<T, Problem> {
+pub(crate) fn json_request<T: serde::de::DeserializeOwned>(raw: Result<Bytes, BytesRejection>) -> Result<T, Problem> {
     let bytes = body(raw)?;
     serde_json::from_slice(&bytes).map_err(|e| {
         let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
@@ -106,11 +116,11 @@ fn json_request<T: serde::de::DeserializeOwned>(raw: Result<Bytes, BytesRejectio
     })
 }
 
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
+pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
     q.map(|Query(t)| t).map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", e.body_text()))
 }
 
-fn date_param(date: Option<&str>, field: &str) -> Result<Date, Problem> {
+pub(crate) fn date_param(date: Option<&str>, field: &str) -> Result<Date, Problem> {
     match date {
         None => Ok(OffsetDateTime::now_utc().date()),
         Some(s) => parse_date(s).ok_or_else(|| {
@@ -158,13 +168,18 @@ pub(crate) struct RecordQuery {
 
 /// `POST /v1/determinations`: one request, or `{"requests": [...]}`. Balances come from the ledger;
 /// `?record=true` reserves what each answer draws (officer).
-#[utoipa::path(post, path = "/v1/determinations", summary = "Determine one request or a batch (analyst; record: officer)", params(RecordQuery), request_body = crate::openapi::DeterminationsBody, responses((status = 200, description = "the determination, or the batch answers in order", body = crate::openapi::DeterminationsAnswer), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 413, description = "body too large", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "a single request that parses but is invalid, or a batch over 1,000 requests", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/v1/determinations", summary = "Determine one request or a batch (analyst; record: officer)", params(RecordQuery), request_body(content((crate::openapi::DeterminationsBody = "application/json"), (String = "text/csv")), description = "one request or {\"requests\": [...]} as JSON; or a CSV order book with the columns of `tiergate determine --input-format csv`, answered as a batch"), responses((status = 200, description = "the determination, or the batch answers in order", body = crate::openapi::DeterminationsAnswer), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 413, description = "body too large", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "a single request that parses but is invalid, or a batch over 1,000 requests", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn determinations(
     State(st): St,
     caller: Caller,
     q: Result<Query<RecordQuery>, QueryRejection>,
+    headers: axum::http::HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Answer {
+    let csv = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("text/csv"));
     let q = query(q)?;
     caller.require(
         if q.record { Role::Officer } else { Role::Analyst },
@@ -172,14 +187,18 @@ pub(crate) async fn determinations(
     )?;
     let bytes = body(raw)?;
     db_maybe_write(&Arc::clone(&st), q.record, move || {
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed_json", "the body is not UTF-8"))?;
-        // A batch is `{"requests": [...]}`; anything else is one request. The probe borrows each request's
-        // text, so nothing is parsed twice.
-        let batch: Option<Vec<&serde_json::value::RawValue>> =
-            serde_json::from_str::<BatchProbe<'_>>(text).ok().map(|b| b.requests);
         let mut ledger_hooks = LedgerHooks::new(&st.ledger, st.lists.get(), q.record, caller.name.clone());
-        let answer = determine_body(&st, batch.as_deref(), text, &mut ledger_hooks);
+        let (answer, requests) = if csv {
+            determine_csv_body(&st, &bytes, &mut ledger_hooks)
+        } else {
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed_json", "the body is not UTF-8"))?;
+            // A batch is `{"requests": [...]}`; anything else is one request. The probe borrows each request's
+            // text, so nothing is parsed twice.
+            let batch: Option<Vec<&serde_json::value::RawValue>> =
+                serde_json::from_str::<BatchProbe<'_>>(text).ok().map(|b| b.requests);
+            (determine_body(&st, batch.as_deref(), text, &mut ledger_hooks), batch.as_ref().map_or(1, Vec::len))
+        };
         let m = &st.metrics;
         for (a, n) in &ledger_hooks.determined {
             m.determinations.with_label_values(&[a]).inc_by(*n);
@@ -187,7 +206,6 @@ pub(crate) async fn determinations(
         for (o, n) in &ledger_hooks.recorded {
             m.reservations.with_label_values(&[o]).inc_by(*n);
         }
-        let requests = batch.as_ref().map_or(1, Vec::len);
         let rejected = requests.saturating_sub(ledger_hooks.determined.values().sum::<u64>() as usize);
         if rejected > 0 {
             m.determinations.with_label_values(&["error"]).inc_by(rejected as u64);
@@ -202,6 +220,40 @@ pub(crate) async fn determinations(
 pub(crate) struct BatchProbe<'a> {
     #[serde(borrow)]
     requests: Vec<&'a serde_json::value::RawValue>,
+}
+
+/// Answers a CSV order book (`Content-Type: text/csv`, the columns of `tiergate determine --input-format csv`)
+/// as a batch, `{"determinations": [...]}`, each row's answer or error (with its line) in its place; with the
+/// number of rows.
+fn determine_csv_body(st: &AppState, bytes: &[u8], hooks: &mut LedgerHooks<'_>) -> (Answer, usize) {
+    // Counted first, so that an oversized book is refused before any row is recorded.
+    let rows = csv::ReaderBuilder::new().flexible(true).from_reader(bytes).records().count();
+    if rows > st.limits.max_batch {
+        let p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "batch_too_large",
+            format!("a batch holds at most {} requests, not {rows}", st.limits.max_batch),
+        );
+        return (Err(p), 0);
+    }
+    let mut out = Vec::with_capacity(rows * 2048 + 32);
+    out.extend_from_slice(b"{\"determinations\":[");
+    let mut first = true;
+    let done = tiergate_wire::determine_csv(&st.env, bytes, hooks, |line| {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
+        Ok(())
+    });
+    match done {
+        Ok(_) => {
+            out.extend_from_slice(b"]}");
+            (Ok(json_body(out, StatusCode::OK)), rows)
+        }
+        Err(e) => (Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "malformed_csv", e.to_string())), rows),
+    }
 }
 
 /// Answers a determinations body: a batch or a single request.
@@ -283,7 +335,7 @@ pub(crate) async fn item(State(st): St, caller: Caller, Path(id): Path<String>) 
 pub(crate) struct DateQuery {
     /// `YYYY-MM-DD`; default today (UTC).
     #[param(value_type = Option<String>, format = Date)]
-    date: Option<String>,
+    pub(crate) date: Option<String>,
 }
 
 /// `GET /v1/countries?date=` (viewer): tier and groups of every country on a date (default: today).
@@ -296,7 +348,7 @@ pub(crate) async fn countries(State(st): St, caller: Caller, q: Result<Query<Dat
 }
 
 /// `GET /v1/countries/{code}` (viewer); also accepts names and aliases.
-#[utoipa::path(get, path = "/v1/countries/{code}", summary = "One country (viewer)", params(("code" = String, Path, description = "ISO code, name or alias"), DateQuery), responses((status = 200, description = "one country", body = CountryOut), (status = 404, description = "unknown country", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/countries/{code}", summary = "One country (viewer)", params(("code" = String, Path, description = "ISO code, name or alias"), DateQuery), responses((status = 200, description = "one country, with why it is in its tier and its allocation", body = CountryDetailOut), (status = 404, description = "unknown country", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn country(
     State(st): St,
     caller: Caller,
@@ -310,7 +362,7 @@ pub(crate) async fn country(
         .countries
         .resolve(&code)
         .ok_or_else(|| Problem::not_found(format!("`{code}` is not a country code or name Tiergate knows")))?;
-    Ok(Json(CountryOut::new(c, &st.env, date)).into_response())
+    Ok(Json(CountryDetailOut::new(c, &st.env, date)).into_response())
 }
 
 /// `GET /v1/pools/{pool}?date=` (viewer): as `tiergate ledger balance`.

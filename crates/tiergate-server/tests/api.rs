@@ -90,6 +90,13 @@ fn endpoints() -> Vec<(&'static str, String, Option<Value>, Role)> {
         ("GET", "/v1/audit".into(), None, Role::Viewer),
         ("GET", "/v1/audit/verify".into(), None, Role::Viewer),
         ("GET", "/metrics".into(), None, Role::Viewer),
+        ("GET", "/v1/pools?date=2025-06-01".into(), None, Role::Viewer),
+        (
+            "POST",
+            "/v1/fleet/check".into(),
+            Some(json!({"fleet": "site,country,tpp\nA,US,100\n", "headquarters": "US"})),
+            Role::Analyst,
+        ),
         ("GET", "/v1/tokens".into(), None, Role::Admin),
         ("POST", "/v1/tokens".into(), Some(json!({"name": "t", "role": "viewer"})), Role::Admin),
         ("POST", "/v1/classify".into(), Some(json!({"item": "nvidia-h100-sxm"})), Role::Analyst),
@@ -460,10 +467,17 @@ async fn the_openapi_document_covers_every_route() {
         ("get", "/v1/tokens"),
         ("post", "/v1/tokens"),
         ("delete", "/v1/tokens/{name}"),
+        ("post", "/v1/session"),
+        ("get", "/v1/session"),
+        ("delete", "/v1/session"),
+        ("get", "/v1/pools"),
+        ("get", "/v1/screen"),
+        ("post", "/v1/judgements"),
+        ("post", "/v1/fleet/check"),
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 19, "and nothing else");
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 26, "and nothing else");
     // Every reference resolves.
     let text = doc.to_string();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
@@ -475,4 +489,247 @@ async fn the_openapi_document_covers_every_route() {
     assert_eq!(doc["paths"]["/healthz"]["get"]["security"], json!([{}]), "liveness needs no token");
     let (s, ctype, _) = api.call("GET", "/docs", None, None).await;
     assert_eq!((s, ctype.as_str()), (StatusCode::OK, "text/html; charset=utf-8"));
+}
+
+impl Api {
+    /// A request with headers of our choosing; the response's status, `set-cookie` and JSON body.
+    async fn raw(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> (StatusCode, Option<String>, Value) {
+        let mut req = Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp =
+            self.app.clone().oneshot(req.body(body.map_or_else(Body::empty, Body::from)).unwrap()).await.unwrap();
+        let status = resp.status();
+        let cookie = resp.headers().get("set-cookie").map(|v| v.to_str().unwrap().to_owned());
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, cookie, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+}
+
+/// Sign-in exchanges a token for an HttpOnly, SameSite=Strict cookie; a session's changes need its CSRF token;
+/// sign-out ends it (the cookie no longer works) and a revoked token ends its sessions.
+#[tokio::test]
+async fn browser_sessions_with_csrf() {
+    let api = Api::new(Limits::default());
+    let (s, _, v) = api.raw("GET", "/v1/session", &[], None).await;
+    assert_eq!((s, v["signed_in"].as_bool()), (StatusCode::OK, Some(false)), "anonymous: no error, not signed in");
+    let (s, _, _) = api
+        .raw(
+            "POST",
+            "/v1/session",
+            &[("content-type", "application/json")],
+            Some(json!({"token": "tg_nope"}).to_string()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _, _) = api.raw("POST", "/v1/session", &[], Some("{".into())).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    let body = json!({"token": api.token(Role::Officer)}).to_string();
+    let (s, cookie, me) = api.raw("POST", "/v1/session", &[("content-type", "application/json")], Some(body)).await;
+    assert_eq!((s, me["role"].as_str(), me["name"].as_str()), (StatusCode::OK, Some("officer"), Some("officer-token")));
+    let cookie = cookie.unwrap();
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let csrf = me["csrf"].as_str().unwrap().to_owned();
+
+    // Reads need only the cookie; GET /v1/session gives the CSRF token back after a reload.
+    let (s, _, v) = api.raw("GET", "/v1/session", &[("cookie", &pair)], None).await;
+    assert_eq!((s, v["csrf"].as_str()), (StatusCode::OK, Some(csrf.as_str())));
+    let (s, _, _) = api.raw("GET", "/v1/pools?date=2025-06-01", &[("cookie", &pair)], None).await;
+    assert_eq!(s, StatusCode::OK);
+    // A change without the CSRF header, or with a wrong one, is refused; with it, it goes through.
+    let reserve = json!({"pool": "country:SG", "tpp": 5, "key": "s1", "date": "2025-06-01"}).to_string();
+    for headers in [vec![("cookie", pair.as_str())], vec![("cookie", pair.as_str()), ("x-csrf-token", "tg_forged")]] {
+        let mut h = headers.clone();
+        h.push(("content-type", "application/json"));
+        let (s, _, v) = api.raw("POST", "/v1/reservations", &h, Some(reserve.clone())).await;
+        assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("csrf")), "{headers:?}");
+    }
+    let h = [("cookie", pair.as_str()), ("x-csrf-token", csrf.as_str()), ("content-type", "application/json")];
+    let (s, _, _) = api.raw("POST", "/v1/reservations", &h, Some(reserve)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, v) = api.as_role(Role::Viewer, "GET", "/v1/audit", None).await;
+    assert_eq!(v["entries"][0]["actor"], "officer-token", "a session's changes are its token's");
+
+    // A bearer token has no session to end.
+    let (s, v) = api.as_role(Role::Viewer, "DELETE", "/v1/session", None).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("no_session")));
+    // Sign-out needs the CSRF token too, clears the cookie and ends the session.
+    let (s, _, _) = api.raw("DELETE", "/v1/session", &[("cookie", &pair)], None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, cleared, _) = api.raw("DELETE", "/v1/session", &[("cookie", &pair), ("x-csrf-token", &csrf)], None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert!(cleared.unwrap().contains("Max-Age=0"));
+    let (s, _, _) = api.raw("GET", "/v1/pools", &[("cookie", &pair)], None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "an ended session is refused");
+
+    // Revoking the token ends its other sessions at once.
+    let body = json!({"token": api.token(Role::Analyst)}).to_string();
+    let (_, cookie, _) = api.raw("POST", "/v1/session", &[("content-type", "application/json")], Some(body)).await;
+    let pair = cookie.unwrap().split(';').next().unwrap().to_owned();
+    let (s, _) = api.as_role(Role::Admin, "DELETE", "/v1/tokens/analyst-token", None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _, _) = api.raw("GET", "/v1/pools", &[("cookie", &pair)], None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+/// The endpoints the dashboard added: every pool, CSV order books, fleet checks, screening and judgements.
+#[tokio::test]
+async fn pools_csv_fleet_and_screening_endpoints() {
+    let api = Api::new(Limits { max_body_bytes: 1 << 20, max_batch: 3 });
+    let (s, v) =
+        api.as_role(Role::Officer, "POST", "/v1/determinations?record=true", Some(order("p1", 2000, "SG"))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, pools) = api.as_role(Role::Viewer, "GET", "/v1/pools?date=2025-06-01", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let pools = pools.as_array().unwrap();
+    let sg = pools.iter().find(|p| p["pool"] == "country:SG").unwrap();
+    assert_eq!((sg["pending_tpp"].as_u64(), sg["cap_tpp"].as_u64()), (Some(31_664_000), Some(790_000_000)));
+    assert!(pools.iter().all(|p| p["pool"] != "country:DE" && p["pool"] != "country:CN"), "Tier 2 only");
+    assert!(pools.iter().any(|p| p["pool"] == "country:MY"), "untouched Tier 2 allocations too");
+    let (s, _) = api.as_role(Role::Viewer, "GET", "/v1/pools?date=June", None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A CSV order book answers as a batch; an error row in its place; over the batch limit, nothing is done.
+    let csv = "id,date,item,quantity,destination,consignee_name,consignee_headquarters\nc1,2025-06-01,nvidia-h100-sxm,10,DE,A,DE\nc2,2025-06-01,nope,1,IN,B,IN\n";
+    let t = format!("Bearer {}", api.token(Role::Analyst));
+    let (s, _, v) = api
+        .raw("POST", "/v1/determinations", &[("authorization", &t), ("content-type", "text/csv")], Some(csv.into()))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["determinations"][0]["authorization"], "AIA");
+    assert_eq!(
+        (v["determinations"][1]["error"]["code"].as_str(), v["determinations"][1]["error"]["line"].as_u64()),
+        (Some("unknown_item"), Some(3))
+    );
+    let big = format!("{csv}c3,2025-06-01,nvidia-h100-sxm,1,DE,A,DE\nc4,2025-06-01,nvidia-h100-sxm,1,DE,A,DE\n");
+    let (s, _, v) = api
+        .raw(
+            "POST",
+            "/v1/determinations",
+            &[("authorization", &t), ("content-type", "text/csv; charset=utf-8")],
+            Some(big),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("batch_too_large")));
+    let (s, _, v) = api
+        .raw(
+            "POST",
+            "/v1/determinations",
+            &[("authorization", &t), ("content-type", "text/csv")],
+            Some("when,where\n1,2\n".into()),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("malformed_csv")));
+
+    // Fleet check: as the CLI; bad rows all reported with their lines.
+    let fleet = json!({"fleet": "site,country,tpp\nAshburn,US,900000000\nJohor,MY,100000000\n", "headquarters": "US", "date": "2025-06-01"});
+    let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/fleet/check", Some(fleet)).await;
+    assert_eq!(
+        (s, v["violations"][0]["rule"].as_str(), v["headroom_tpp"]["MY"].as_u64()),
+        (StatusCode::OK, Some("single_country_max"), Some(0))
+    );
+    let bad = json!({"fleet": "site,country,tpp\nA,Atlantis,1\nB,US,-4\n", "headquarters": "US"});
+    let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/fleet/check", Some(bad)).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("fleet")));
+    assert!(
+        v["detail"].as_str().unwrap().contains("line 2") && v["detail"].as_str().unwrap().contains("line 3"),
+        "{v}"
+    );
+    let (s, v) = api
+        .as_role(
+            Role::Analyst,
+            "POST",
+            "/v1/fleet/check",
+            Some(json!({"fleet": "site,country,tpp\nA,MY,1\n", "headquarters": "MY"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("headquarters")),
+        "a UVEU is headquartered in Tier 1"
+    );
+    let (s, _) =
+        api.as_role(Role::Viewer, "POST", "/v1/fleet/check", Some(json!({"fleet": "", "headquarters": "US"}))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Screening: 409 before any list; then hits, and a judgement that counts at once.
+    let (s, v) = api.as_role(Role::Analyst, "GET", "/v1/screen?name=Aaron%20Abraham%20Villa", None).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("no_lists")));
+    let dpl =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/us-screening-lists/dpl_2022-09.txt"))
+            .unwrap();
+    let entries = tiergate_screen::lists::parse(tiergate_screen::Format::Dpl, &dpl).unwrap();
+    let bodies: Vec<String> = entries.entries.iter().map(|e| serde_json::to_string(e).unwrap()).collect();
+    let version = tiergate_store::NewListVersion {
+        list: "dpl",
+        source_file: "dpl.txt",
+        sha256: "x",
+        problems: 0,
+        actor: "test",
+        at: "2026-01-01T00:00:00Z",
+    };
+    api.state.ledger.with(|l| l.import_list(&version, &bodies)).unwrap();
+    api.state.refresh_lists().unwrap();
+    let (s, v) = api.as_role(Role::Analyst, "GET", "/v1/screen?name=Aaron%20Abraham%20Villa&country=US", None).await;
+    assert_eq!((s, v["decision"].as_str()), (StatusCode::OK, Some("match")), "{v}");
+    let entry = v["hits"][0]["entry_id"].as_str().unwrap().to_owned();
+    assert!(v["hits"][0]["features"].is_object());
+    let (s, _) = api.as_role(Role::Analyst, "GET", "/v1/screen?name=x&country=Atlantis", None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let judgement = json!({"entry_id": entry, "query": "Aaron Abraham Villa", "verdict": "false_positive", "note": "another person"});
+    let (s, _) = api.as_role(Role::Analyst, "POST", "/v1/judgements", Some(judgement.clone())).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "judging is an officer's");
+    let (s, v) = api.as_role(Role::Officer, "POST", "/v1/judgements", Some(judgement)).await;
+    assert_eq!((s, v["actor"].as_str()), (StatusCode::CREATED, Some("officer-token")));
+    let (_, v) = api.as_role(Role::Analyst, "GET", "/v1/screen?name=Aaron%20Abraham%20Villa&country=US", None).await;
+    assert_eq!((v["decision"].as_str(), v["hits"][0]["decision"].as_str()), (Some("clear"), Some("clear")), "{v}");
+    let (s, _) = api
+        .as_role(
+            Role::Officer,
+            "POST",
+            "/v1/judgements",
+            Some(json!({"entry_id": "nope", "query": "x", "verdict": "true_match"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = api
+        .as_role(
+            Role::Officer,
+            "POST",
+            "/v1/judgements",
+            Some(json!({"entry_id": entry, "query": "x", "verdict": "maybe"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The dashboard's files are served without a token, with a content type and a strict CSP; nothing else is.
+#[tokio::test]
+async fn the_dashboard_is_served() {
+    let api = Api::new(Limits::default());
+    for (path, ctype) in [
+        ("/", "text/html; charset=utf-8"),
+        ("/assets/app.js", "text/javascript; charset=utf-8"),
+        ("/assets/world.json", "application/json"),
+    ] {
+        let resp = api.app.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(resp.headers()["content-type"], ctype);
+        assert!(resp.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    }
+    let (s, _, _) = api.call("GET", "/assets/../Cargo.toml", None, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = api.call("GET", "/assets/nope.js", None, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }

@@ -28,7 +28,7 @@ use time::{Date, OffsetDateTime};
 pub use veus::{LogCheck, StoredVeu};
 
 pub use audit::{chain_hash, AuditEntry, GENESIS};
-pub use tokens::{new_secret, secret_hash, Role, TokenInfo};
+pub use tokens::{new_secret, secret_hash, Role, Session, TokenInfo};
 pub use verify::VerifyReport;
 
 /// The state of a reservation.
@@ -258,6 +258,20 @@ pub trait Store: Send {
     ) -> Result<u64, LedgerError>;
     /// A VEU's log, oldest first.
     fn veu_events(&mut self, id: &str) -> Result<Vec<String>, LedgerError>;
+    /// Every pool that has ever held a reservation.
+    fn pool_names(&mut self) -> Result<Vec<String>, LedgerError>;
+    fn create_session(
+        &mut self,
+        hash: &str,
+        token: &str,
+        csrf: &str,
+        at: &str,
+        expires_at: &str,
+    ) -> Result<(), LedgerError>;
+    /// The session with this secret hash, if not ended and its token not revoked (expiry is the caller's).
+    fn session_by_hash(&mut self, hash: &str) -> Result<Option<Session>, LedgerError>;
+    /// Ends a session; `false` when there was none live.
+    fn end_session(&mut self, hash: &str, at: &str) -> Result<bool, LedgerError>;
 }
 
 /// Opens a store by URL: `sqlite://PATH` or `postgres://...` (also `postgresql://`). Runs migrations.
@@ -333,6 +347,26 @@ impl Ledger {
         })
     }
 
+    /// The balance on `date` of every country allocation and of every pool that has held a reservation, when the
+    /// rule defines it on that date: country pools first, each group by name.
+    pub fn balances(&mut self, date: Date) -> Result<Vec<Balance>, LedgerError> {
+        let mut names: Vec<String> = self
+            .pack
+            .countries
+            .iter()
+            .filter(|c| self.pack.country_allocation(*c, date).is_some() && self.pack.canonical(*c) == *c)
+            .map(|c| format!("country:{}", self.pack.countries.code(c)))
+            .filter(|p| self.pool_cap(p, date).is_ok())
+            .collect();
+        for p in self.store.pool_names()? {
+            if !names.contains(&p) && self.pool_cap(&p, date).is_ok() {
+                names.push(p);
+            }
+        }
+        names.sort_by(|a, b| (!a.starts_with("country:"), a).cmp(&(!b.starts_with("country:"), b)));
+        names.iter().map(|p| self.balance(p, date)).collect()
+    }
+
     pub fn get(&mut self, id: &str) -> Result<Option<Reservation>, LedgerError> {
         self.store.get(id)
     }
@@ -394,6 +428,32 @@ impl Ledger {
 
     pub fn has_tokens(&mut self) -> Result<bool, LedgerError> {
         self.store.has_tokens()
+    }
+
+    /// Starts a session for a live token, lasting `ttl`: its secret (for the cookie) and the session.
+    pub fn start_session(
+        &mut self,
+        token_secret: &str,
+        at: OffsetDateTime,
+        ttl: time::Duration,
+    ) -> Result<Option<(String, Session)>, LedgerError> {
+        let Some(token) = self.authenticate(token_secret)? else { return Ok(None) };
+        let secret = tokens::new_secret()?;
+        let csrf = tokens::new_secret()?;
+        let expires_at = timestamp(at + ttl);
+        self.store.create_session(&tokens::secret_hash(&secret), &token.name, &csrf, &timestamp(at), &expires_at)?;
+        Ok(Some((secret, Session { token, csrf, expires_at })))
+    }
+
+    /// The live, unexpired session whose secret this is.
+    pub fn session(&mut self, secret: &str, now: OffsetDateTime) -> Result<Option<Session>, LedgerError> {
+        let found = self.store.session_by_hash(&tokens::secret_hash(secret))?;
+        // Timestamps share one fixed-width UTC form, so they compare as text.
+        Ok(found.filter(|s| s.expires_at > timestamp(now)))
+    }
+
+    pub fn end_session(&mut self, secret: &str, at: OffsetDateTime) -> Result<bool, LedgerError> {
+        self.store.end_session(&tokens::secret_hash(secret), &timestamp(at))
     }
 
     pub fn ping(&mut self) -> Result<(), LedgerError> {

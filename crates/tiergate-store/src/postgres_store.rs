@@ -8,7 +8,7 @@ use time::Date;
 
 use crate::audit::{chain_hash, AuditEntry};
 use crate::screening::{Judgement, ListVersion, NewListVersion};
-use crate::tokens::{Role, TokenInfo};
+use crate::tokens::{session, Role, Session, TokenInfo};
 use crate::veus::{LogCheck, StoredVeu};
 use crate::{
     date_text, from_sql_amount, parse_date, sql_amount, timestamp, Balances, Dump, LedgerError, Meta, Reservation,
@@ -122,6 +122,17 @@ const MIGRATIONS: &[(i64, &str)] = &[(
              at TEXT NOT NULL
          );
          CREATE INDEX veu_events_by_veu ON veu_events (veu_id, seq);",
+    ),
+    (
+        6,
+        "CREATE TABLE sessions (
+             hash TEXT PRIMARY KEY,
+             token TEXT NOT NULL REFERENCES tokens (name),
+             csrf TEXT NOT NULL,
+             created_at TEXT NOT NULL,
+             expires_at TEXT NOT NULL,
+             ended_at TEXT
+         );",
     ),
 ];
 
@@ -695,6 +706,44 @@ impl Store for PostgresStore {
 
     fn veu_events(&mut self, id: &str) -> Result<Vec<String>, LedgerError> {
         pg_veu_events(&mut self.client, id)
+    }
+
+    fn pool_names(&mut self) -> Result<Vec<String>, LedgerError> {
+        let rows = self.client.query("SELECT pool FROM pools ORDER BY pool", &[])?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    fn create_session(
+        &mut self,
+        hash: &str,
+        token: &str,
+        csrf: &str,
+        at: &str,
+        expires_at: &str,
+    ) -> Result<(), LedgerError> {
+        self.client.execute(
+            "INSERT INTO sessions (hash, token, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&hash, &token, &csrf, &at, &expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn session_by_hash(&mut self, hash: &str) -> Result<Option<Session>, LedgerError> {
+        let found = self.client.query_opt(
+            "SELECT t.name, t.role, t.created_at, s.csrf, s.expires_at FROM sessions s JOIN tokens t ON t.name = s.token
+             WHERE s.hash = $1 AND s.ended_at IS NULL AND t.revoked_at IS NULL",
+            &[&hash],
+        )?;
+        found
+            .map(|r| session(r.try_get(0)?, &r.try_get::<_, String>(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?))
+            .transpose()
+    }
+
+    fn end_session(&mut self, hash: &str, at: &str) -> Result<bool, LedgerError> {
+        Ok(self
+            .client
+            .execute("UPDATE sessions SET ended_at = $2 WHERE hash = $1 AND ended_at IS NULL", &[&hash, &at])?
+            == 1)
     }
 }
 

@@ -32,7 +32,7 @@ pub struct NewListVersion<'a> {
 }
 
 /// An analyst's judgement of a hit: this query and this entry are (or are not) the same party.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Judgement {
     pub entry_id: String,
     /// The query in the matcher's normal form, so that "ACME Co." and "acme company" share a judgement.

@@ -8,7 +8,7 @@ use time::Date;
 
 use crate::audit::{chain_hash, AuditEntry};
 use crate::screening::{Judgement, ListVersion, NewListVersion};
-use crate::tokens::{Role, TokenInfo};
+use crate::tokens::{session, Role, Session, TokenInfo};
 use crate::veus::{LogCheck, StoredVeu};
 use crate::{
     date_text, from_sql_amount, parse_date, sql_amount, timestamp, Balances, Dump, LedgerError, Meta, Reservation,
@@ -123,6 +123,17 @@ const MIGRATIONS: &[(i64, &str)] = &[(
              at TEXT NOT NULL
          );
          CREATE INDEX veu_events_by_veu ON veu_events (veu_id, seq);",
+    ),
+    (
+        6,
+        "CREATE TABLE sessions (
+             hash TEXT PRIMARY KEY,
+             token TEXT NOT NULL REFERENCES tokens (name),
+             csrf TEXT NOT NULL,
+             created_at TEXT NOT NULL,
+             expires_at TEXT NOT NULL,
+             ended_at TEXT
+         );",
     ),
 ];
 
@@ -763,6 +774,50 @@ impl Store for SqliteStore {
 
     fn veu_events(&mut self, id: &str) -> Result<Vec<String>, LedgerError> {
         sqlite_veu_events(&self.conn, id)
+    }
+
+    fn pool_names(&mut self) -> Result<Vec<String>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached("SELECT pool FROM pools ORDER BY pool")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn create_session(
+        &mut self,
+        hash: &str,
+        token: &str,
+        csrf: &str,
+        at: &str,
+        expires_at: &str,
+    ) -> Result<(), LedgerError> {
+        exec(
+            &self.conn,
+            "INSERT INTO sessions (hash, token, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![hash, token, csrf, at, expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn session_by_hash(&mut self, hash: &str) -> Result<Option<Session>, LedgerError> {
+        let found = row(
+            &self.conn,
+            "SELECT t.name, t.role, t.created_at, s.csrf, s.expires_at FROM sessions s JOIN tokens t ON t.name = s.token
+             WHERE s.hash = ?1 AND s.ended_at IS NULL AND t.revoked_at IS NULL",
+            [hash],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?)),
+        )
+        .optional()?;
+        found
+            .map(|(name, role, created_at, csrf, expires_at)| session(name, &role, created_at, csrf, expires_at))
+            .transpose()
+    }
+
+    fn end_session(&mut self, hash: &str, at: &str) -> Result<bool, LedgerError> {
+        Ok(exec(
+            &self.conn,
+            "UPDATE sessions SET ended_at = ?2 WHERE hash = ?1 AND ended_at IS NULL",
+            params![hash, at],
+        )? == 1)
     }
 }
 

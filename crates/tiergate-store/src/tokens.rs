@@ -43,6 +43,16 @@ pub struct TokenInfo {
     pub revoked_at: Option<String>,
 }
 
+/// A browser session (`POST /v1/session`): made from a token, it acts with the token's name and role until it
+/// ends, expires or the token is revoked. The cookie holds the session's secret; only its hash is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub token: TokenInfo,
+    /// Sent back by the page in `x-csrf-token` with every call that changes something.
+    pub csrf: String,
+    pub expires_at: String,
+}
+
 /// A new secret: `tg_` and 64 hex digits (256 bits from the operating system's random source).
 pub fn new_secret() -> Result<String, crate::LedgerError> {
     let mut bytes = [0u8; 32];
@@ -66,4 +76,16 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// A session row read back: the role must be one this build knows.
+pub(crate) fn session(
+    name: String,
+    role: &str,
+    created_at: String,
+    csrf: String,
+    expires_at: String,
+) -> Result<Session, crate::LedgerError> {
+    let role = Role::parse(role).ok_or_else(|| crate::LedgerError::Corrupt(format!("unknown role `{role}`")))?;
+    Ok(Session { token: TokenInfo { name, role, created_at, revoked_at: None }, csrf, expires_at })
 }

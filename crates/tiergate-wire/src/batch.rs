@@ -268,3 +268,72 @@ pub fn csv_row(headers: &[&str], values: &[&str]) -> Result<RequestWire, (Option
 fn invalid(column: &str, message: String) -> WireError {
     WireError::new("invalid_value", Some(column), format!("column `{column}`: {message}"))
 }
+
+/// Determines every row of a CSV order book (header of [`CSV_COLUMNS`]), in order, handing each answer line (or
+/// error line, with its line number) to `each`. A bad row is an error line and the rest go on; a row that is not
+/// CSV at all stops the reading after its error line. Returns whether every row was determined, or the header's
+/// problem.
+pub fn determine_csv<R: std::io::Read>(
+    env: &Env,
+    input: R,
+    hooks: &mut dyn Hooks,
+    mut each: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> Result<bool, CsvError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let headers = reader.headers().map_err(|e| CsvError::Header(format!("cannot read the CSV header: {e}")))?.clone();
+    let headers: Vec<&str> = headers.iter().map(str::trim).collect();
+    check_csv_header(&headers).map_err(|e| CsvError::Header(format!("CSV header: {e}")))?;
+    let mut record = csv::StringRecord::new();
+    let mut all_ok = true;
+    let mut line_out = Vec::with_capacity(4096);
+    loop {
+        line_out.clear();
+        let more = reader.read_record(&mut record);
+        let line = record.position().map(csv::Position::line);
+        let mut stop = false;
+        match more {
+            Ok(false) => break,
+            Ok(true) => {
+                let values: Vec<&str> = record.iter().collect();
+                if values.len() > headers.len() {
+                    let err = WireError::new(
+                        "malformed_csv",
+                        None,
+                        format!("the row has {} cells but the header names {} columns", values.len(), headers.len()),
+                    );
+                    let id = values.first().copied().filter(|_| headers.first() == Some(&"id"));
+                    write_error(&mut line_out, id, &err, line);
+                    all_ok = false;
+                } else {
+                    all_ok &= match csv_row(&headers, &values) {
+                        Ok(wire) => determine_wire_with(env, wire, line, &mut line_out, hooks),
+                        Err((id, e)) => {
+                            write_error(&mut line_out, id.as_deref(), &e, line);
+                            false
+                        }
+                    };
+                }
+            }
+            Err(e) => {
+                let err = WireError::new("malformed_csv", None, format!("not valid CSV: {e}"));
+                write_error(&mut line_out, None, &err, line);
+                all_ok = false;
+                stop = !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. });
+            }
+        }
+        each(&line_out).map_err(CsvError::Io)?;
+        if stop {
+            break;
+        }
+    }
+    Ok(all_ok)
+}
+
+/// Why a CSV order book could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CsvError {
+    #[error("{0}")]
+    Header(String),
+    #[error(transparent)]
+    Io(std::io::Error),
+}

@@ -87,6 +87,41 @@ impl<'a> CountryOut<'a> {
 }
 
 /// The tier of a destination on a date, headquarters aside.
+/// One country with why it is in its tier: the tier's citation, each group's title and citation, and the
+/// allocation a Tier 2 country has on the date (`GET /v1/countries/{code}`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CountryDetailOut<'a> {
+    #[serde(flatten)]
+    pub country: CountryOut<'a>,
+    pub reasons: Vec<ReasonOut<'a>>,
+    /// The Tier 2 allocation on the date, whole TPP; absent outside Tier 2 or the allocation period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allocation_tpp: Option<u64>,
+}
+
+impl<'a> CountryDetailOut<'a> {
+    pub fn new(c: Country, env: &'a Env, date: Date) -> CountryDetailOut<'a> {
+        let pack = &env.pack;
+        let country = CountryOut::new(c, env, date);
+        let (text, citation) = match country.tier {
+            1 => ("Tier 1: a Supp. No. 5(a) destination", pack.tier1_citation.as_str()),
+            3 => ("Tier 3: Macau or Country Group D:5", pack.tier3_citation.as_str()),
+            _ => ("Tier 2: neither Supp. No. 5(a) nor Macau/D:5", pack.tier2_citation.as_str()),
+        };
+        let mut reasons = vec![ReasonOut { text, citation }];
+        if let Some((_, cit)) = pack.treated_as(c) {
+            reasons.push(ReasonOut { text: "treated as another country for every group", citation: cit });
+        }
+        for g in &country.groups {
+            if let Some(t) = pack.group_names.iter().position(|n| n == g).and_then(|i| pack.group_titles.get(i)) {
+                reasons.push(ReasonOut { text: &t.value, citation: &t.citation });
+            }
+        }
+        let allocation_tpp = (country.tier == 2).then(|| pack.country_allocation(c, date)).flatten();
+        CountryDetailOut { country, reasons, allocation_tpp }
+    }
+}
+
 pub fn destination_tier(env: &Env, c: Country, date: Date) -> u8 {
     let snap = env.pack.at(date);
     let c = env.pack.canonical(c);

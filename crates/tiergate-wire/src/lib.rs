@@ -15,8 +15,8 @@ mod response;
 pub mod veu;
 
 pub use batch::{
-    check_csv_header, csv_row, determine_line, determine_line_with, determine_one, determine_wire_with, Hooks, NoHooks,
-    CSV_COLUMNS,
+    check_csv_header, csv_row, determine_csv, determine_line, determine_line_with, determine_one, determine_wire_with,
+    CsvError, Hooks, NoHooks, CSV_COLUMNS,
 };
 pub use env::Env;
 pub use request::{decode_request, item_from_wire, parse_request, validate_wire, ItemWire, RequestWire, WireError};

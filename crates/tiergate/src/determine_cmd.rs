@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tiergate_wire::{
-    check_csv_header, csv_row, determine_line_with, determine_wire_with, write_error, Env, Hooks, NoHooks,
-};
+use tiergate_wire::{determine_csv, determine_line_with, write_error, CsvError, Env, Hooks, NoHooks};
 
 use tiergate_server::hooks::LedgerHooks;
 use tiergate_store::{Ledger, SharedLedger};
@@ -153,59 +151,21 @@ fn csv<R: Read>(
     bar: &ProgressBar,
     hooks: &mut dyn Hooks,
 ) -> anyhow::Result<bool> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let headers = reader.headers().context("cannot read the CSV header")?.clone();
-    let headers: Vec<&str> = headers.iter().map(str::trim).collect();
-    check_csv_header(&headers).map_err(|e| anyhow::anyhow!("CSV header: {e}"))?;
-    let mut record = csv::StringRecord::new();
-    let mut all_ok = true;
     let mut count = 0u64;
-    loop {
-        let more = reader.read_record(&mut record);
-        let line = record.position().map(|p| p.line());
-        match more {
-            Ok(false) => break,
-            Ok(true) => {
-                let values: Vec<&str> = record.iter().collect();
-                if values.len() > headers.len() {
-                    let err = tiergate_wire::WireError::new(
-                        "malformed_csv",
-                        None,
-                        format!("the row has {} cells but the header names {} columns", values.len(), headers.len()),
-                    );
-                    write_error(
-                        &mut sink.buf,
-                        values.first().copied().filter(|_| headers.first() == Some(&"id")),
-                        &err,
-                        line,
-                    );
-                    all_ok = false;
-                } else {
-                    all_ok &= match csv_row(&headers, &values) {
-                        Ok(wire) => determine_wire_with(env, wire, line, &mut sink.buf, hooks),
-                        Err((id, e)) => {
-                            write_error(&mut sink.buf, id.as_deref(), &e, line);
-                            false
-                        }
-                    };
-                }
-            }
-            Err(e) => {
-                let err = tiergate_wire::WireError::new("malformed_csv", None, format!("not valid CSV: {e}"));
-                write_error(&mut sink.buf, None, &err, line);
-                all_ok = false;
-                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }) {
-                    break;
-                }
-            }
-        }
+    let done = determine_csv(env, input, hooks, |line| {
+        sink.buf.extend_from_slice(line);
         sink.record_done()?;
         count += 1;
         if count.is_multiple_of(PROGRESS_EVERY) {
             bar.set_message(format!("{count} records"));
         }
+        Ok(())
+    });
+    match done {
+        Ok(all_ok) => Ok(all_ok),
+        Err(CsvError::Header(e)) => Err(anyhow::anyhow!(e)),
+        Err(CsvError::Io(e)) => Err(e.into()),
     }
-    Ok(all_ok)
 }
 
 /// Collects answer lines and writes them out, as JSON Lines or as a table.

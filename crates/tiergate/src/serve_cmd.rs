@@ -45,15 +45,27 @@ pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
         let url = format!("http://{addr}");
         // One JSON line on standard output for scripts; words for people on standard error.
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", serde_json::json!({"listening": url, "db": db, "admin_token": first_token}))?;
+        // The token rides in the URL's fragment, which the browser never sends to a server: the page signs in
+        // with it and drops it from the address bar.
+        let sign_in = match &first_token {
+            Some(token) => format!("{url}/#token={token}"),
+            None => format!("{url}/"),
+        };
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"listening": url, "db": db, "admin_token": first_token, "dashboard": sign_in})
+        )?;
         out.flush()?;
         drop(out);
         eprintln!("Tiergate is serving {url} (ledger {db}). Stop it with Ctrl-C.");
         match &first_token {
             Some(token) => eprintln!(
-                "This database had no API token, so an admin token was made; it is shown only now:\n  {token}\nTry:\n  curl -H 'Authorization: Bearer {token}' {url}/v1/countries/MY\n"
+                "This database had no API token, so an admin token was made; it is shown only now:\n  {token}\nOpen the dashboard, signed in:\n  {sign_in}\nOr try the API:\n  curl -H 'Authorization: Bearer {token}' {url}/v1/countries/MY\n"
             ),
-            None => eprintln!("Use a token from `tiergate token create --name NAME --role ROLE` as `Authorization: Bearer TOKEN`."),
+            None => eprintln!(
+                "Open the dashboard at {sign_in} and sign in with a token from `tiergate token create --name NAME --role ROLE`\n(the API takes it as `Authorization: Bearer TOKEN`)."
+            ),
         }
         tracing::info!(%url, "serving");
         let watched = Arc::clone(&served);

@@ -1,0 +1,628 @@
+// The Tiergate dashboard: one page, hash routes, every view backed by the HTTP API (see /docs).
+// No framework and no build step; d3-geo and topojson-client draw the map.
+"use strict";
+
+const RANK = { viewer: 0, analyst: 1, officer: 2, admin: 3 };
+const TIER_NAMES = { 1: "Tier 1", 2: "Tier 2", 3: "Tier 3" };
+const S = { me: null, items: null, countries: new Map(), date: new Date().toISOString().slice(0, 10) };
+
+// ---- helpers -----------------------------------------------------------------------------------------------
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const view = () => $("#view");
+
+/** An element: tag, attributes (on* are listeners), children (strings become text). */
+function h(tag, attrs = {}, ...children) {
+  const el = tag === "svg" || attrs.svg ? document.createElementNS("http://www.w3.org/2000/svg", tag) : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "svg" || v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "text") el.textContent = v;
+    else if (k === "style") el.style.cssText = v; // through the CSSOM: the page's CSP allows no inline style attributes
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+const s = (tag, attrs = {}, ...children) => h(tag, { ...attrs, svg: true }, ...children);
+
+/** Replaces an element's children, skipping absent parts (null, false) and flattening lists. */
+function put(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+const fmt = (n) => (n === null || n === undefined ? "–" : Number(n).toLocaleString("en-US"));
+const pct = (x) => (x === null || x === undefined ? "–" : `${(x * 100).toFixed(2)} %`);
+const can = (role) => S.me && RANK[S.me.role] >= RANK[role];
+
+function say(text, kind = "error") {
+  const m = $("#message");
+  m.textContent = text;
+  m.className = kind === "error" ? "message" : "message info";
+  m.hidden = !text;
+}
+
+/** Calls the API; throws an Error carrying the problem's `detail` on failure. */
+async function api(method, path, body, contentType = "application/json") {
+  const headers = {};
+  if (body !== undefined) headers["content-type"] = contentType;
+  if (method !== "GET" && S.me && S.me.csrf) headers["x-csrf-token"] = S.me.csrf;
+  const res = await fetch(path, {
+    method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : contentType === "application/json" ? JSON.stringify(body) : body,
+  });
+  if (res.status === 204) return null;
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (_) { data = null; }
+  if (!res.ok) {
+    const detail = data && (data.detail || data.title) ? data.detail || data.title : `${res.status} ${res.statusText}`;
+    const err = new Error(detail);
+    err.status = res.status;
+    err.problem = data;
+    if (res.status === 401 && S.me) { S.me = null; renderSignIn(detail); }
+    throw err;
+  }
+  return data;
+}
+
+/** Runs an async action, showing its error in the message area. */
+async function guard(fn) {
+  try { say(""); return await fn(); } catch (e) { say(e.message); return undefined; }
+}
+
+function table(columns, rows, opts = {}) {
+  // columns: [{key, label, num, render}]; rows: objects. Sortable by clicking a header; filterable by opts.filter.
+  let sortKey = opts.sortKey || null, dir = opts.dir || 1, filter = "";
+  const wrap = h("div", { class: "scroll" });
+  const tbody = h("tbody");
+  const head = h("tr", {}, columns.map((c) => h("th", { class: c.num ? "num" : null, scope: "col", "aria-sort": "none" },
+    h("button", { class: "sort", type: "button", onclick: () => { dir = sortKey === c.key ? -dir : 1; sortKey = c.key; draw(); } }, c.label))));
+  const t = h("table", {}, h("thead", {}, head), tbody);
+  function draw() {
+    let list = rows.slice();
+    if (filter) list = list.filter((r) => columns.some((c) => String(r[c.key] ?? "").toLowerCase().includes(filter)));
+    if (sortKey) list.sort((a, b) => {
+      const x = a[sortKey], y = b[sortKey];
+      if (typeof x === "number" || typeof y === "number") return ((x ?? -Infinity) - (y ?? -Infinity)) * dir;
+      return String(x ?? "").localeCompare(String(y ?? "")) * dir;
+    });
+    [...head.children].forEach((th, i) => th.setAttribute("aria-sort", columns[i].key === sortKey ? (dir > 0 ? "ascending" : "descending") : "none"));
+    put(tbody, ...list.map((r) => h("tr", { class: opts.rowClass ? opts.rowClass(r) : null },
+      columns.map((c) => h("td", { class: c.num ? "num" : null }, c.render ? c.render(r) : c.num ? fmt(r[c.key]) : r[c.key] ?? "")))));
+    if (opts.onDraw) opts.onDraw(list);
+  }
+  if (opts.filterable) {
+    wrap.append(h("label", { class: "field" }, "Filter", h("input", { type: "search", "aria-label": "Filter the table", oninput: (e) => { filter = e.target.value.toLowerCase(); draw(); } })));
+  }
+  wrap.append(t);
+  draw();
+  return wrap;
+}
+
+function reasonsList(list) {
+  return h("ul", {}, (list || []).map((r) => h("li", {}, r.text, " ", h("span", { class: "cite" }, `(${r.citation})`))));
+}
+
+function dateInput(onchange) {
+  return h("label", { class: "field" }, "As of", h("input", { type: "date", value: S.date, onchange: (e) => { S.date = e.target.value || S.date; onchange(); } }));
+}
+
+async function loadCountries() {
+  const list = await api("GET", `/v1/countries?date=${S.date}`);
+  S.countries = new Map(list.map((c) => [c.code, c]));
+  return list;
+}
+
+function countrySelect(name, value, attrs = {}) {
+  const sel = h("select", { name, ...attrs }, h("option", { value: "" }, "—"));
+  for (const c of [...S.countries.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    sel.append(h("option", { value: c.code, selected: c.code === value }, `${c.name} (${c.code})`));
+  }
+  return sel;
+}
+
+function download(name, text, type) {
+  const a = h("a", { href: URL.createObjectURL(new Blob([text], { type })), download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+// ---- sign in -----------------------------------------------------------------------------------------------
+
+function renderSignIn(detail) {
+  $("#nav").hidden = true;
+  $("#who").hidden = true;
+  const token = h("input", { id: "token", type: "password", autocomplete: "off", required: true, placeholder: "tg_…" });
+  const form = h("form", { class: "signin panel", onsubmit: async (e) => {
+    e.preventDefault();
+    const me = await guard(() => api("POST", "/v1/session", { token: token.value.trim() }));
+    if (me) { S.me = me; start(); }
+  } },
+  h("h1", {}, "Sign in"),
+  h("p", {}, "Paste an API token: the one `tiergate serve` printed on first start, or one from ",
+    h("code", {}, "tiergate token create --name NAME --role viewer|analyst|officer|admin"), "."),
+  h("label", { class: "field", for: "token" }, "Token", token),
+  h("p", {}, h("button", { class: "primary", type: "submit" }, "Sign in")));
+  put(view(), form);
+  if (detail) say(detail);
+  token.focus();
+}
+
+async function signOut() {
+  await guard(() => api("DELETE", "/v1/session"));
+  S.me = null;
+  location.hash = "";
+  renderSignIn();
+  say("Signed out.", "info");
+}
+
+function start() {
+  $("#nav").hidden = false;
+  $("#who").hidden = false;
+  $("#who-name").textContent = `${S.me.name} (${S.me.role})`;
+  if (!location.hash || location.hash === "#") location.hash = "#/map";
+  else route();
+}
+
+// ---- views -------------------------------------------------------------------------------------------------
+
+const ROUTES = {
+  map: viewMap, country: viewCountry, check: viewCheck, batch: viewBatch,
+  allocations: viewAllocations, fleet: viewFleet, screening: viewScreening, audit: viewAudit,
+};
+
+async function route() {
+  if (!S.me) return;
+  const [name, arg] = location.hash.replace(/^#\/?/, "").split("/");
+  const fn = ROUTES[name] || viewMap;
+  for (const a of document.querySelectorAll("nav a")) {
+    if (a.getAttribute("href") === `#/${name || "map"}`) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  say("");
+  put(view(), h("p", { class: "muted" }, "Loading…"));
+  await guard(() => fn(arg ? decodeURIComponent(arg) : undefined));
+  view().focus({ preventScroll: true });
+}
+
+let WORLD = null;
+
+async function viewMap() {
+  const root = h("div");
+  put(view(), root);
+  const draw = async () => {
+    const [countries, pools] = await Promise.all([loadCountries(), api("GET", `/v1/pools?date=${S.date}`)]);
+    if (!WORLD) WORLD = await (await fetch("/assets/world.json")).json();
+    const byPool = new Map(pools.map((p) => [p.pool, p]));
+    const width = 960, height = 500;
+    const features = topojson.feature(WORLD, WORLD.objects.countries).features;
+    const projection = d3.geoNaturalEarth1().fitSize([width, height], { type: "FeatureCollection", features });
+    const path = d3.geoPath(projection);
+    const tip = h("div", { class: "tooltip", hidden: true, role: "status" });
+    const svg = s("svg", { class: "map", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `World map of tiers as of ${S.date}` });
+    const describe = (c) => {
+      const pool = byPool.get(`country:${c.code}`);
+      const lines = [h("strong", {}, `${c.name} (${c.code})`), h("br"), TIER_NAMES[c.tier], h("br"), `Groups: ${c.groups.join(", ") || "none"}`];
+      if (c.tier === 2 && pool) lines.push(h("br"), `Allocation used ${fmt(pool.posted_tpp)}, pending ${fmt(pool.pending_tpp)}, remaining ${fmt(pool.available_tpp)} TPP`);
+      return lines;
+    };
+    for (const f of features) {
+      const c = f.id && countries.find((x) => x.code === f.id);
+      const d = path(f);
+      if (!d) continue;
+      const p = s("path", {
+        d, class: `country ${c ? `tier${c.tier}` : "nodata"}`, "data-code": f.id || "", "data-tier": c ? c.tier : "",
+        tabindex: c ? 0 : null, role: c ? "link" : null, "aria-label": c ? `${c.name}: ${TIER_NAMES[c.tier]}` : f.properties.name,
+      });
+      if (c) {
+        const show = (ev) => {
+          put(tip, ...describe(c));
+          tip.hidden = false;
+          const box = root.querySelector(".map-wrap").getBoundingClientRect();
+          const x = ev.clientX !== undefined ? ev.clientX - box.left : box.width / 2;
+          const y = ev.clientY !== undefined ? ev.clientY - box.top : 20;
+          tip.style.left = `${Math.min(x + 12, box.width - 290)}px`;
+          tip.style.top = `${y + 12}px`;
+        };
+        p.addEventListener("mousemove", show);
+        p.addEventListener("focus", (ev) => show({ clientX: undefined }));
+        p.addEventListener("mouseleave", () => { tip.hidden = true; });
+        p.addEventListener("blur", () => { tip.hidden = true; });
+        p.addEventListener("click", () => { location.hash = `#/country/${c.code}`; });
+        p.addEventListener("keydown", (ev) => { if (ev.key === "Enter") location.hash = `#/country/${c.code}`; });
+      }
+      svg.append(p);
+    }
+    const legend = h("div", { class: "legend", "aria-label": "Legend" },
+      h("span", { style: "--c: var(--tier1)" }, "Tier 1: Supp. No. 5(a), licence-free under AIA"),
+      h("span", { style: "--c: var(--tier2)" }, "Tier 2: licensed within country allocations"),
+      h("span", { style: "--c: var(--tier3)" }, "Tier 3: Macau and Country Group D:5"),
+      h("span", { style: "--c: var(--nodata)" }, "no ISO code"));
+    const rows = countries.map((c) => {
+      const pool = byPool.get(`country:${c.code}`);
+      return { code: c.code, name: c.name, tier: c.tier, groups: c.groups.join(", "), used: pool ? pool.posted_tpp : null, pending: pool ? pool.pending_tpp : null, remaining: pool ? pool.available_tpp : null };
+    });
+    put(root, 
+      h("h1", {}, "Tiers of the world"),
+      h("div", { class: "row" }, dateInput(draw)),
+      legend,
+      h("div", { class: "map-wrap" }, svg, tip),
+      h("details", {}, h("summary", {}, "The same as a table"),
+        table([
+          { key: "code", label: "Code", render: (r) => h("a", { href: `#/country/${r.code}` }, r.code) },
+          { key: "name", label: "Country" },
+          { key: "tier", label: "Tier", num: true },
+          { key: "groups", label: "Groups" },
+          { key: "used", label: "Used TPP", num: true },
+          { key: "pending", label: "Pending TPP", num: true },
+          { key: "remaining", label: "Remaining TPP", num: true },
+        ], rows, { filterable: true, sortKey: "name" })));
+  };
+  await draw();
+}
+
+async function viewCountry(code) {
+  const c = await api("GET", `/v1/countries/${encodeURIComponent(code)}?date=${S.date}`);
+  const parts = [
+    h("p", {}, h("a", { href: "#/map" }, "← Map")),
+    h("h1", {}, `${c.name} (${c.code}) `, h("span", { class: `badge t${c.tier}` }, TIER_NAMES[c.tier])),
+    h("div", { class: "row" }, dateInput(() => viewCountry(code))),
+    h("h2", {}, "Why"), reasonsList(c.reasons),
+  ];
+  if (c.tier === 2 && c.allocation_tpp) {
+    const pool = `country:${c.code}`;
+    const b = await api("GET", `/v1/pools/${encodeURIComponent(pool)}?date=${S.date}`);
+    const w = (x) => `${Math.min(100, (x / b.cap_tpp) * 100)}%`;
+    parts.push(h("h2", {}, "Allocation"),
+      h("div", { class: "gauge", role: "img", "aria-label": `${fmt(b.posted_tpp)} posted and ${fmt(b.pending_tpp)} pending of ${fmt(b.cap_tpp)} TPP` },
+        h("div", { class: "posted", style: `width:${w(b.posted_tpp)}` }), h("div", { class: "pending", style: `width:${w(b.pending_tpp)}` })),
+      h("p", {}, `Posted ${fmt(b.posted_tpp)} · pending ${fmt(b.pending_tpp)} · remaining ${fmt(b.available_tpp)} of ${fmt(b.cap_tpp)} TPP`));
+    const entries = [];
+    let after = 0;
+    for (let page = 0; page < 20; page++) {
+      const p = await api("GET", `/v1/audit?after=${after}&limit=1000`);
+      entries.push(...p.entries.filter((e) => e.pool === pool));
+      if (p.next_after === null) break;
+      after = p.next_after;
+    }
+    parts.push(h("h2", {}, "History (audit log)"), entries.length
+      ? table([{ key: "seq", label: "#", num: true }, { key: "at", label: "When" }, { key: "actor", label: "Who" }, { key: "action", label: "What" },
+        { key: "reservation", label: "Reservation" }, { key: "tpp", label: "TPP", num: true }, { key: "reason", label: "Why" }], entries, { sortKey: "seq" })
+      : h("p", { class: "muted" }, "No movement yet."));
+  }
+  put(view(), ...parts);
+}
+
+function determinationView(d, onRecord) {
+  if (d.error) return h("div", { class: "panel" }, h("strong", {}, "Rejected: "), d.error.message);
+  const a = d.allocation;
+  return h("div", { class: "panel", id: "answer" },
+    h("div", { class: "row" }, h("span", { class: "auth", "data-authorization": d.authorization }, d.authorization),
+      d.review_policy ? h("span", {}, `review policy: ${d.review_policy}`) : null,
+      h("span", { class: `badge t${d.tier}` }, TIER_NAMES[d.tier])),
+    d.classification ? h("p", {}, `${d.classification.eccn || "not controlled"} · ${fmt(d.classification.tpp_total)} TPP`) : null,
+    a ? h("p", {}, `Allocation ${a.pool}: this draws ${fmt(a.tpp)} TPP; ${fmt(a.remaining_tpp)} of ${fmt(a.cap_tpp)} would remain.`) : h("p", { class: "muted" }, "Draws on no allocation."),
+    d.recorded ? h("p", {}, `Recorded: ${d.recorded.status} ${d.recorded.id || ""} in ${d.recorded.pool}`) : null,
+    d.obligations && d.obligations.length ? [h("h2", {}, "Obligations"), reasonsList(d.obligations)] : null,
+    h("h2", {}, "Reasons"), reasonsList(d.reasons),
+    d.notes && d.notes.length ? [h("h2", {}, "Notes"), reasonsList(d.notes)] : null,
+    onRecord);
+}
+
+async function viewCheck() {
+  await loadCountries();
+  if (!S.items) S.items = await api("GET", "/v1/items");
+  const allowed = can("analyst");
+  const f = h("form", { class: "grid", id: "check-form" });
+  const mode = h("select", { name: "mode", onchange: () => sync() },
+    h("option", { value: "catalog" }, "Catalog item"), h("option", { value: "spec" }, "Spec sheet"), h("option", { value: "weights" }, "Model weights"));
+  const item = h("select", { name: "item" }, S.items.map((i) => h("option", { value: i.id, selected: i.id === "nvidia-h100-sxm" }, `${i.name} (${fmt(i.tpp)} TPP)`)));
+  const tpp = h("input", { name: "tpp", type: "number", min: "0", step: "any", value: "15832" });
+  const die = h("input", { name: "die", type: "number", min: "0", step: "any", value: "814" });
+  const dc = h("select", { name: "datacenter" }, h("option", { value: "true" }, "yes"), h("option", { value: "false" }, "no"));
+  const ops = h("input", { name: "ops", type: "number", min: "0", step: "any", value: "2e26" });
+  const veu = h("select", { name: "veu", onchange: () => sync() }, h("option", { value: "" }, "none"), h("option", { value: "uveu" }, "Universal VEU"), h("option", { value: "nveu" }, "National VEU"));
+  const field = (label, el, cls) => h("label", { class: cls }, label, el);
+  const specRow = [field("TPP per unit", tpp, "spec"), field("Die area mm²", die, "spec"), field("Data-centre part", dc, "spec")];
+  f.append(
+    field("Item", mode), field("Catalog item", item, "catalog"), ...specRow, field("Training operations", ops, "weights"),
+    field("Quantity", h("input", { name: "quantity", type: "number", min: "1", value: "1000", required: true })),
+    field("Destination", countrySelect("destination", "MY", { required: true })),
+    field("Date", h("input", { name: "date", type: "date", value: S.date })),
+    field("Transaction", h("select", { name: "transaction" }, ["export", "reexport", "transfer"].map((t) => h("option", { value: t }, t)))),
+    field("End use", h("select", { name: "end_use" }, ["deployment", "development", "production", "storage"].map((t) => h("option", { value: t }, t)))),
+    field("Consignee", h("input", { name: "consignee", value: "Example Cloud Sdn Bhd" })),
+    field("Consignee headquarters", countrySelect("headquarters", "MY", { required: true })),
+    field("Ultimate parent", h("input", { name: "parent" })),
+    field("Parent headquarters", countrySelect("parent_hq", "")),
+    field("VEU", veu), field("NVEU country", countrySelect("veu_country", ""), "nveu"), field("VEU id", h("input", { name: "veu_id" }), "veu-id"),
+    allowed ? h("div", { class: "row" }, h("button", { class: "primary", type: "submit" }, "Determine")) : null);
+  function sync() {
+    for (const m of ["catalog", "spec", "weights"]) for (const el of f.querySelectorAll(`.${m}`)) el.hidden = mode.value !== m;
+    for (const el of f.querySelectorAll(".nveu")) el.hidden = veu.value !== "nveu";
+    for (const el of f.querySelectorAll(".veu-id")) el.hidden = veu.value === "";
+  }
+  sync();
+  const out = h("div", { id: "check-out" });
+  const request = (record) => {
+    const v = Object.fromEntries(new FormData(f).entries());
+    const itemValue = mode.value === "catalog" ? v.item
+      : mode.value === "spec" ? { tpp: Number(v.tpp), die_area_mm2: v.die ? Number(v.die) : undefined, datacenter: v.datacenter === "true" }
+      : { model_weights: { training_operations: Number(v.ops) } };
+    const consignee = { name: v.consignee || undefined, headquarters: v.headquarters, ultimate_parent: v.parent || undefined, ultimate_parent_headquarters: v.parent_hq || undefined };
+    if (v.veu) consignee.veu = { kind: v.veu, country: v.veu === "nveu" ? v.veu_country : undefined, id: v.veu_id || undefined };
+    const req = { date: v.date, item: itemValue, quantity: Number(v.quantity), transaction: v.transaction, destination: v.destination, end_use: v.end_use, consignee };
+    if (record) req.id = `web-${S.me.name}-${Date.now()}`;
+    return req;
+  };
+  const run = async (record) => {
+    const d = await guard(() => api("POST", `/v1/determinations${record ? "?record=true" : ""}`, request(record)));
+    if (!d) return;
+    const canRecord = can("officer") && d.allocation && !record && !d.recorded;
+    const btn = canRecord ? h("p", {}, h("button", { type: "button", id: "record", onclick: () => run(true) }, `Record: reserve ${fmt(d.allocation.tpp)} TPP in ${d.allocation.pool}`)) : null;
+    put(out, determinationView(d, btn));
+  };
+  f.addEventListener("submit", (e) => { e.preventDefault(); run(false); });
+  put(view(), h("h1", {}, "Check an export"),
+    allowed ? null : h("p", { class: "panel" }, `Your role (${S.me.role}) may read but not run determinations; an analyst token can.`),
+    f, out);
+}
+
+function splitLines(text) { return text.split(/\r?\n/).filter((l) => l.trim() !== ""); }
+
+/** The cells of one CSV line (quotes as RFC 4180 writes them; a quoted cell may not span lines here). */
+function csvCells(line) {
+  const cells = [];
+  let cell = "", quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') { cell += '"'; i++; } else if (ch === '"') quoted = false; else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") { cells.push(cell); cell = ""; } else cell += ch;
+  }
+  cells.push(cell);
+  return cells.map((c) => c.trim());
+}
+
+async function viewBatch() {
+  const allowed = can("analyst");
+  const file = h("input", { type: "file", id: "batch-file", accept: ".csv,.jsonl,.ndjson,.json,text/csv" });
+  const bar = h("progress", { max: 1, value: 0, hidden: true, "aria-label": "Progress" });
+  const status = h("p", { class: "muted", role: "status" });
+  const out = h("div");
+  file.addEventListener("change", () => guard(async () => {
+    const f = file.files[0];
+    if (!f) return;
+    const text = await f.text();
+    const csv = /\.csv$/i.test(f.name) || /^[\w ,"]*\bdate\b/i.test(text.split(/\r?\n/, 1)[0] || "") && !text.trimStart().startsWith("{");
+    const lines = splitLines(text);
+    const header = csv ? lines.shift() : null;
+    const CHUNK = 200;
+    const answers = [];
+    // Each request's destination, for the totals by country (answers name the allocation, not the destination).
+    const at = csv ? csvCells(header).indexOf("destination") : -1;
+    const destinations = lines.map((l) => {
+      if (csv) return at >= 0 ? (csvCells(l)[at] || "").toUpperCase() : "";
+      try { return String(JSON.parse(l).destination || "").toUpperCase(); } catch (_) { return ""; }
+    });
+    bar.hidden = false; bar.max = Math.max(1, lines.length); bar.value = 0;
+    for (let i = 0; i < lines.length; i += CHUNK) {
+      const chunk = lines.slice(i, i + CHUNK);
+      let res;
+      if (csv) {
+        res = await api("POST", "/v1/determinations", [header, ...chunk].join("\n"), "text/csv");
+      } else {
+        const requests = chunk.map((l) => { try { return JSON.parse(l); } catch (_) { return l; } });
+        res = await api("POST", "/v1/determinations", { requests });
+      }
+      answers.push(...res.determinations);
+      bar.value = Math.min(lines.length, i + CHUNK);
+      status.textContent = `${bar.value} of ${lines.length} requests determined`;
+    }
+    renderBatch(out, answers, destinations);
+  }));
+  put(view(), h("h1", {}, "Batch"),
+    allowed ? h("p", {}, "Upload an order book: CSV with the columns of ", h("code", {}, "tiergate determine --input-format csv"), ", or JSON Lines of requests.")
+      : h("p", { class: "panel" }, `Your role (${S.me.role}) may not run determinations.`),
+    allowed ? h("label", { class: "field" }, "Order book", file) : null, bar, status, out);
+}
+
+function renderBatch(out, answers, destinations) {
+  const rows = answers.map((d, i) => ({
+    n: i + 1, id: d.id ?? "", destination: destinations[i] || "",
+    authorization: d.authorization || "ERROR", policy: d.review_policy || "", tpp: d.classification ? d.classification.tpp_total : null,
+    eccn: d.classification ? d.classification.eccn || "" : "", pool: d.allocation ? d.allocation.pool : "", error: d.error ? d.error.message : "",
+  }));
+  const totals = (key) => {
+    const m = new Map();
+    for (const r of rows) {
+      const k = r[key] || "—";
+      const t = m.get(k) || { key: k, count: 0, tpp: 0 };
+      t.count += 1; t.tpp += r.tpp || 0;
+      m.set(k, t);
+    }
+    return [...m.values()];
+  };
+  const columns = [
+    { key: "n", label: "#", num: true }, { key: "id", label: "Id" }, { key: "destination", label: "Destination" }, { key: "authorization", label: "Authorization" },
+    { key: "policy", label: "Review policy" }, { key: "eccn", label: "ECCN" }, { key: "tpp", label: "TPP", num: true },
+    { key: "pool", label: "Allocation" }, { key: "error", label: "Error" },
+  ];
+  const csvOut = () => {
+    const q = (v) => `"${String(v ?? "").replace(/"/g, '""')}"`;
+    const lines = [columns.map((c) => c.key).join(","), ...rows.map((r) => columns.map((c) => q(r[c.key])).join(","))];
+    download("determinations.csv", lines.join("\n") + "\n", "text/csv");
+  };
+  put(out, 
+    h("h2", {}, "Totals by authorization"),
+    table([{ key: "key", label: "Authorization" }, { key: "count", label: "Requests", num: true }, { key: "tpp", label: "TPP", num: true }], totals("authorization"), { sortKey: "count", dir: -1 }),
+    h("h2", {}, "Totals by destination"),
+    table([{ key: "key", label: "Destination" }, { key: "count", label: "Requests", num: true }, { key: "tpp", label: "TPP", num: true }], totals("destination"), { sortKey: "tpp", dir: -1 }),
+    h("h2", {}, `Determinations (${rows.length})`),
+    h("p", {}, h("button", { type: "button", onclick: csvOut }, "Download CSV")),
+    table(columns, rows, { filterable: true, sortKey: "n" }));
+}
+
+async function viewAllocations() {
+  const root = h("div");
+  put(view(), root);
+  const draw = async () => {
+    const pools = await api("GET", `/v1/pools?date=${S.date}`);
+    const rows = pools.map((p) => ({ ...p, used: p.posted_tpp + p.pending_tpp, share: p.cap_tpp ? (p.posted_tpp + p.pending_tpp) / p.cap_tpp : 0 }));
+    const top = rows.filter((r) => r.pool.startsWith("country:") && r.used > 0).sort((a, b) => b.share - a.share).slice(0, 10);
+    const W = 640, bh = 24, left = 110;
+    const chart = top.length ? s("svg", { class: "chart", viewBox: `0 0 ${W} ${top.length * (bh + 8) + 10}`, role: "img", "aria-label": "Most-used Tier 2 allocations" },
+      top.map((r, i) => [
+        s("text", { x: left - 8, y: i * (bh + 8) + bh / 2 + 4, "text-anchor": "end" }, r.pool.replace("country:", "")),
+        s("rect", { class: "bar", x: left, y: i * (bh + 8), width: Math.max(1, r.share * (W - left - 90)), height: bh }),
+        s("text", { x: left + Math.max(1, r.share * (W - left - 90)) + 6, y: i * (bh + 8) + bh / 2 + 4 }, pct(r.share)),
+      ])) : h("p", { class: "muted" }, "No Tier 2 allocation has been drawn on yet.");
+    put(root, h("h1", {}, "Allocations"), h("div", { class: "row" }, dateInput(draw)),
+      h("h2", {}, "Most-used Tier 2 allocations"), chart, h("h2", {}, `All pools (${rows.length})`),
+      table([
+        { key: "pool", label: "Pool" }, { key: "cap_tpp", label: "Cap TPP", num: true }, { key: "posted_tpp", label: "Posted", num: true },
+        { key: "pending_tpp", label: "Pending", num: true }, { key: "available_tpp", label: "Remaining", num: true },
+        { key: "share", label: "Used", num: true, render: (r) => pct(r.share) },
+      ], rows, { filterable: true, sortKey: "share", dir: -1 }));
+  };
+  await draw();
+}
+
+async function viewFleet() {
+  await loadCountries();
+  const allowed = can("analyst");
+  const file = h("input", { type: "file", id: "fleet-file", accept: ".csv,text/csv" });
+  const hq = countrySelect("headquarters", "US");
+  const out = h("div");
+  const run = () => guard(async () => {
+    const f = file.files[0];
+    if (!f) return;
+    const r = await api("POST", "/v1/fleet/check", { fleet: await f.text(), headquarters: hq.value, date: S.date });
+    renderFleet(out, r, hq.value);
+  });
+  file.addEventListener("change", run);
+  hq.addEventListener("change", run);
+  put(view(), h("h1", {}, "UVEU fleet"),
+    allowed ? h("p", {}, "Upload a fleet CSV: ", h("code", {}, "site,country,tpp"), " or ", h("code", {}, "site,country,item,quantity"), ".")
+      : h("p", { class: "panel" }, `Your role (${S.me.role}) may not run fleet checks.`),
+    allowed ? h("div", { class: "row" }, h("label", { class: "field" }, "Headquarters", hq), h("label", { class: "field" }, "Fleet file", file), dateInput(run)) : null, out);
+}
+
+function renderFleet(out, r, hq) {
+  const v = r.violations;
+  const limits = [
+    { label: "Outside Tier 1", value: r.shares.outside_tier1, limit: 0.25, rule: "outside_tier1_max" },
+    ...(hq === "US" ? [{ label: "Outside the US", value: r.shares.outside_home, limit: 0.5, rule: "outside_us_max" }] : []),
+    ...Object.entries(r.shares.by_country).filter(([c]) => (S.countries.get(c) || {}).tier !== 1)
+      .map(([c, x]) => ({ label: c, value: x, limit: 0.07, rule: "single_country_max", country: c })),
+  ];
+  const broken = (l) => v.some((x) => x.rule === l.rule && (!l.country || x.country === l.country)) || (l.country && v.some((x) => x.rule === "tier3_country" && x.country === l.country));
+  const W = 640, bh = 22, left = 120, plot = W - left - 80, max = Math.max(0.6, ...limits.map((l) => l.value));
+  const X = (x) => left + (x / max) * plot;
+  const chart = s("svg", { class: "chart", viewBox: `0 0 ${W} ${limits.length * (bh + 10) + 20}`, role: "img", "aria-label": "Fleet shares against their limits" },
+    limits.map((l, i) => {
+      const y = i * (bh + 10);
+      return [
+        s("text", { x: left - 8, y: y + bh / 2 + 4, "text-anchor": "end" }, l.label),
+        s("rect", { class: `bar${broken(l) ? " over" : ""}`, x: left, y, width: Math.max(1, X(l.value) - left), height: bh }),
+        s("line", { class: "limit", x1: X(l.limit), x2: X(l.limit), y1: y - 3, y2: y + bh + 3 }),
+        s("text", { x: Math.max(X(l.value), X(l.limit)) + 6, y: y + bh / 2 + 4 }, `${pct(l.value)} (limit ${pct(l.limit)})`),
+      ];
+    }));
+  put(out, 
+    h("div", { class: "panel", id: "fleet-summary" },
+      h("p", {}, `Total ${fmt(r.total_tpp)} TPP · Tier 1 ${fmt(r.tier1_tpp)} · home ${fmt(r.home_tpp)}`),
+      v.length ? h("p", { class: "auth", style: "color: var(--bad)" }, `${v.length} limit(s) broken`) : h("p", { class: "auth", style: "color: var(--ok)" }, "Compliant")),
+    h("h2", {}, "Shares against the limits"), chart,
+    ...(v.length ? [h("h2", {}, "Violations"), table([{ key: "rule", label: "Rule" }, { key: "country", label: "Country" },
+      { key: "value", label: "Share", num: true, render: (x) => pct(x.value) }, { key: "limit", label: "Limit", num: true, render: (x) => pct(x.limit) },
+      { key: "citation", label: "Citation" }], v, { rowClass: () => "violation" })] : []),
+    h("h2", {}, "Headroom"),
+    table([{ key: "country", label: "Country" }, { key: "tpp", label: "TPP that may be added now", num: true }],
+      Object.entries(r.headroom_tpp).map(([country, tpp]) => ({ country, tpp })), { sortKey: "tpp", dir: -1 }));
+}
+
+async function viewScreening() {
+  await loadCountries();
+  const allowed = can("analyst");
+  const name = h("input", { name: "name", required: true, id: "screen-name" });
+  const country = countrySelect("country", "");
+  const out = h("div");
+  const run = async () => {
+    const q = new URLSearchParams({ name: name.value });
+    if (country.value) q.set("country", country.value);
+    const r = await guard(() => api("GET", `/v1/screen?${q}`));
+    if (!r) return;
+    const judge = (hit, verdict) => guard(async () => {
+      await api("POST", "/v1/judgements", { entry_id: hit.entry_id, query: name.value, verdict });
+      await run();
+      say(`Recorded: ${verdict.replace("_", " ")} for ${hit.entry_id}.`, "info");
+    });
+    put(out, h("p", {}, "Decision: ", h("strong", {}, r.decision), ` (${r.hits.length} hits, ${r.algorithm})`),
+      r.hits.length ? table([
+        { key: "score", label: "Score", num: true, render: (x) => x.score.toFixed(3) },
+        { key: "list", label: "List" }, { key: "name", label: "Entry" },
+        { key: "decision", label: "Decision", render: (x) => x.decision + (x.judgement ? ` (judged ${x.judgement.verdict} by ${x.judgement.actor})` : "") },
+        { key: "features", label: "Why", render: (x) => h("details", {}, h("summary", {}, "features"),
+          h("ul", {}, Object.entries(x.features).map(([k, val]) => h("li", {}, `${k}: ${typeof val === "number" ? val.toFixed ? +val.toFixed(3) : val : JSON.stringify(val)}`)))) },
+        { key: "license_policy", label: "License policy" },
+        ...(can("officer") ? [{ key: "act", label: "Judge", render: (x) => h("span", { class: "row" },
+          h("button", { type: "button", onclick: () => judge(x, "false_positive") }, "Not this party"),
+          h("button", { type: "button", onclick: () => judge(x, "true_match") }, "Same party")) }] : []),
+      ], r.hits) : h("p", { class: "muted" }, "No hit."));
+  };
+  const form = h("form", { class: "grid", onsubmit: (e) => { e.preventDefault(); run(); } },
+    h("label", {}, "Name", name), h("label", {}, "Country (hint)", country),
+    h("div", {}, h("button", { class: "primary", type: "submit" }, "Screen")));
+  put(view(), h("h1", {}, "Screening"),
+    allowed ? form : h("p", { class: "panel" }, `Your role (${S.me.role}) may not screen names.`), out);
+}
+
+async function viewAudit() {
+  const out = h("div");
+  const verifyOut = h("p", { role: "status" });
+  const cursors = [0];
+  const page = async (i) => {
+    const p = await api("GET", `/v1/audit?after=${cursors[i]}&limit=50`);
+    if (p.next_after !== null) cursors[i + 1] = p.next_after;
+    put(out, 
+      table([{ key: "seq", label: "#", num: true }, { key: "at", label: "When" }, { key: "actor", label: "Who" }, { key: "action", label: "What" },
+        { key: "reservation", label: "Reservation" }, { key: "pool", label: "Pool" }, { key: "tpp", label: "TPP", num: true },
+        { key: "reason", label: "Why" }, { key: "hash", label: "Hash", render: (e) => h("code", { title: e.hash }, e.hash.slice(0, 12)) }], p.entries, { sortKey: "seq" }),
+      h("div", { class: "row" },
+        h("button", { type: "button", disabled: i === 0, onclick: () => guard(() => page(i - 1)) }, "← Previous page"),
+        h("span", { class: "muted" }, `Page ${i + 1}`),
+        h("button", { type: "button", disabled: p.next_after === null, onclick: () => guard(() => page(i + 1)) }, "Next page →")),
+      p.entries.length ? null : h("p", { class: "muted" }, "The log is empty."));
+  };
+  const verify = () => guard(async () => {
+    const r = await api("GET", "/v1/audit/verify");
+    verifyOut.textContent = r.ok ? `Verified: ${r.entries} entries, chain intact, balances replay exactly.` : `Problems: ${r.problems.join("; ")}`;
+  });
+  put(view(), h("h1", {}, "Audit log"), h("div", { class: "row" }, h("button", { type: "button", id: "verify", onclick: verify }, "Verify the chain"), verifyOut), out);
+  await page(0);
+}
+
+// ---- start -------------------------------------------------------------------------------------------------
+
+window.addEventListener("hashchange", route);
+document.addEventListener("DOMContentLoaded", async () => {
+  $("#sign-out").addEventListener("click", signOut);
+  // `tiergate serve` prints a link with the first admin token in the fragment: sign in with it, then forget it.
+  const given = location.hash.match(/^#token=(tg_[0-9a-f]+)$/);
+  if (given) {
+    history.replaceState(null, "", location.pathname);
+    const signed = await guard(() => api("POST", "/v1/session", { token: given[1] }));
+    if (signed) { S.me = signed; start(); return; }
+  }
+  const me = await guard(() => api("GET", "/v1/session"));
+  if (me && me.signed_in) {
+    S.me = me;
+    start();
+  } else {
+    renderSignIn();
+  }
+});

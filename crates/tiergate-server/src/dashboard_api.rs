@@ -1,0 +1,294 @@
+//! Endpoints the dashboard needed that the API lacked, each an ordinary API endpoint too: browser sessions,
+//! every pool at once, screening a name and judging a hit, and a UVEU fleet check.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use tiergate_core::fleet::check;
+use tiergate_store::{Judgement, Role};
+use tiergate_wire::fleet::{read_fleet, FleetCheckOut};
+use time::OffsetDateTime;
+
+use crate::auth::{Caller, SESSION_COOKIE};
+use crate::problem::Problem;
+use crate::routes::{date_param, db, db_write, json_request, query, Answer, DateQuery, St};
+
+/// How long a browser session lasts.
+pub const SESSION_TTL: time::Duration = time::Duration::hours(12);
+
+/// `POST /v1/session`: a token, exchanged for a session cookie.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SignIn {
+    /// A token from `tiergate token create` (or printed by `serve` on first start).
+    token: String,
+}
+
+/// The signed-in caller.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct SessionOut {
+    /// False when the request carried no credential: nothing else is given then.
+    signed_in: bool,
+    name: Option<String>,
+    role: Option<Role>,
+    /// Send in `x-csrf-token` with every call of this session that changes something. Absent for a bearer token.
+    csrf: Option<String>,
+    expires_at: Option<String>,
+}
+
+fn session_cookie(value: &str, max_age: i64) -> String {
+    format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}")
+}
+
+/// `POST /v1/session` (no token header: the body carries it): sets an HttpOnly, SameSite=Strict cookie.
+#[utoipa::path(post, path = "/v1/session", summary = "Sign in: exchange a token for a session cookie", request_body = SignIn, responses((status = 200, description = "signed in; the session cookie is set", body = SessionOut), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "unknown or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "wrong shape", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")), security(()))]
+pub(crate) async fn sign_in(State(st): St, raw: Result<Bytes, BytesRejection>) -> Answer {
+    let b: SignIn = json_request(raw)?;
+    let started = db_write(move || {
+        st.ledger
+            .with(|l| l.start_session(b.token.trim(), OffsetDateTime::now_utc(), SESSION_TTL))
+            .map_err(|e| Problem::from_ledger(&e))
+    })
+    .await?;
+    let (secret, s) = started.ok_or_else(|| Problem::unauthorized("the token is unknown or revoked"))?;
+    let out = SessionOut {
+        signed_in: true,
+        name: Some(s.token.name),
+        role: Some(s.token.role),
+        csrf: Some(s.csrf),
+        expires_at: Some(s.expires_at),
+    };
+    Ok(([(header::SET_COOKIE, session_cookie(&secret, SESSION_TTL.whole_seconds()))], Json(out)).into_response())
+}
+
+/// `GET /v1/session`: who is signed in. Without any credential the answer is `{"signed_in": false}` (so that a
+/// page can ask without an error); a wrong or ended one is a 401.
+#[utoipa::path(get, path = "/v1/session", summary = "The signed-in caller", responses((status = 200, description = "the caller, or signed_in false without a credential", body = SessionOut), (status = 401, description = "a wrong token or an ended session", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")), security((), ("bearer" = [])))]
+pub(crate) async fn whoami(headers: axum::http::HeaderMap, caller: Result<Caller, Problem>) -> Answer {
+    let anonymous = !headers.contains_key(header::AUTHORIZATION)
+        && !headers.get_all(header::COOKIE).iter().any(|c| c.to_str().is_ok_and(|c| c.contains(SESSION_COOKIE)));
+    let caller = match caller {
+        Err(_) if anonymous => {
+            let out = SessionOut { signed_in: false, name: None, role: None, csrf: None, expires_at: None };
+            return Ok(Json(out).into_response());
+        }
+        other => other?,
+    };
+    let out = SessionOut {
+        signed_in: true,
+        name: Some(caller.name),
+        role: Some(caller.role),
+        csrf: caller.session.map(|s| s.1),
+        expires_at: None,
+    };
+    Ok(Json(out).into_response())
+}
+
+/// `DELETE /v1/session`: ends the session and clears its cookie.
+#[utoipa::path(delete, path = "/v1/session", summary = "Sign out", responses((status = 204, description = "signed out"), (status = 401, description = "not signed in", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "missing or wrong x-csrf-token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "a bearer token has no session to end", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn sign_out(State(st): St, caller: Caller) -> Answer {
+    let (secret, _) = caller.session.ok_or_else(|| {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "no_session", "a bearer token has no session to end")
+    })?;
+    db_write(move || {
+        st.ledger.with(|l| l.end_session(&secret, OffsetDateTime::now_utc())).map_err(|e| Problem::from_ledger(&e))
+    })
+    .await?;
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session_cookie("", 0))]).into_response())
+}
+
+/// `GET /v1/pools?date=` (viewer): every pool the rule defines on the date that holds TPP or is a country
+/// allocation, with its balance, as `tiergate ledger balance` gives one.
+#[utoipa::path(get, path = "/v1/pools", summary = "Every pool's balance (viewer)", params(DateQuery), responses((status = 200, description = "balances, country pools first", body = Vec<tiergate_store::Balance>), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn pools(State(st): St, caller: Caller, q: Result<Query<DateQuery>, QueryRejection>) -> Answer {
+    caller.require(Role::Viewer, "reading pools")?;
+    let date = date_param(query(q)?.date.as_deref(), "date")?;
+    let list = db(&Arc::clone(&st), move || st.ledger.read(|l| l.balances(date)).map_err(|e| Problem::from_ledger(&e)))
+        .await?;
+    Ok(Json(list).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScreenQuery {
+    /// The name to screen.
+    #[param(min_length = 1, max_length = 300)]
+    name: String,
+    /// A country code or name, as a hint.
+    country: Option<String>,
+}
+
+/// The answer of `GET /v1/screen`, as `tiergate screen NAME` prints it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ScreenDoc {
+    /// Hits best first: `entry_id`, `list`, `name`, `matched_name`, `score`, `features` (each feature's part of
+    /// the score), `license_requirement`, `license_policy`, `federal_register_notice`, `programs`, `decision`,
+    /// `judgement`.
+    hits: Vec<serde_json::Value>,
+    /// `clear`, `review` or `match`.
+    decision: String,
+    algorithm: String,
+}
+
+/// `GET /v1/screen?name=&country=` (analyst): the name against the imported lists, with judgements applied.
+#[utoipa::path(get, path = "/v1/screen", summary = "Screen a name against the restricted-party lists (analyst)", params(ScreenQuery), responses((status = 200, description = "hits with their features", body = ScreenDoc), (status = 409, description = "no list imported", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "bad name or country", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn screen(State(st): St, caller: Caller, q: Result<Query<ScreenQuery>, QueryRejection>) -> Answer {
+    caller.require(Role::Analyst, "screening")?;
+    let q = query(q)?;
+    let name = q.name.trim();
+    if name.is_empty() || name.len() > 300 {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            "`name` must hold 1 to 300 characters",
+        )
+        .with_field("name"));
+    }
+    let country = match q.country.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(st.env.countries.code(st.env.countries.resolve(c).ok_or_else(|| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_country",
+                format!("`{c}` is not a country Tiergate knows"),
+            )
+            .with_field("country")
+        })?)),
+    };
+    let lists = st.lists.get().ok_or_else(no_lists)?;
+    let threshold = lists.screener.index().config().thresholds.review;
+    Ok(Json(lists.screener.screen(None, name, country, threshold)).into_response())
+}
+
+fn no_lists() -> Problem {
+    Problem::new(StatusCode::CONFLICT, "no_lists", "no restricted-party list is imported: `tiergate lists import FILE`")
+}
+
+/// `POST /v1/judgements`: an analyst's judgement of a hit.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct JudgementBody {
+    /// The hit's `entry_id`.
+    entry_id: String,
+    /// The name as screened.
+    query: String,
+    /// `false_positive` or `true_match`.
+    verdict: String,
+    note: Option<String>,
+}
+
+/// `POST /v1/judgements` (officer): recorded under the caller's name; screening and determinations on every
+/// instance apply it within 30 seconds, on this one at once.
+#[utoipa::path(post, path = "/v1/judgements", summary = "Judge a screening hit (officer)", request_body = JudgementBody, responses((status = 201, description = "recorded", body = tiergate_store::Judgement), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "no such entry in the imported lists", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "no list imported", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "bad verdict", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low, or a session call without x-csrf-token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn judge(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
+    caller.require(Role::Officer, "recording judgements")?;
+    let b: JudgementBody = json_request(raw)?;
+    let lists = st.lists.get().ok_or_else(no_lists)?;
+    let index = lists.screener.index();
+    if !index.entries().iter().any(|e| e.entry_id == b.entry_id) {
+        return Err(Problem::not_found(format!("no entry `{}` in the imported lists", b.entry_id)));
+    }
+    let j = Judgement {
+        entry_id: b.entry_id,
+        query: index.normal_form(&b.query),
+        verdict: b.verdict,
+        note: b.note.filter(|n| !n.trim().is_empty()),
+        actor: caller.name,
+        at: tiergate_store::timestamp(OffsetDateTime::now_utc()),
+    };
+    let stored = j.clone();
+    let state = Arc::clone(&st);
+    db_write(move || state.ledger.with(|l| l.add_judgement(&stored)).map_err(|e| Problem::from_ledger(&e))).await?;
+    let refresh = Arc::clone(&st);
+    // The judgement should count in this instance's next answer: reload now rather than at the next tick.
+    db_write(move || refresh.refresh_lists().map(|_| ()).map_err(|e| Problem::internal(&e.to_string(), None))).await?;
+    Ok((StatusCode::CREATED, Json(j)).into_response())
+}
+
+/// `POST /v1/fleet/check`: a fleet file and the UVEU's headquarters.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FleetBody {
+    /// The fleet CSV: `site,country,tpp` or `site,country,item,quantity`.
+    fleet: String,
+    headquarters: String,
+    /// `YYYY-MM-DD`; default today (UTC).
+    #[schema(format = Date)]
+    date: Option<String>,
+    /// Also give the headroom in these countries.
+    #[serde(default)]
+    countries: Vec<String>,
+}
+
+/// `POST /v1/fleet/check` (analyst): as `tiergate fleet check`.
+#[utoipa::path(post, path = "/v1/fleet/check", summary = "Check a UVEU fleet against the 25 % / 7 % / 50 % limits (analyst)", request_body = FleetBody, responses((status = 200, description = "as tiergate fleet check: total_tpp, tier1_tpp, home_tpp, shares, violations, headroom_tpp", body = crate::openapi::FleetCheckDoc), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "bad rows (each with its line), an unknown country, or a headquarters outside Tier 1", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn fleet_check(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
+    caller.require(Role::Analyst, "fleet checks")?;
+    let b: FleetBody = json_request(raw)?;
+    let date = date_param(b.date.as_deref(), "date")?;
+    let env = &st.env;
+    let country = |field: &str, text: &str| {
+        env.countries.resolve(text).ok_or_else(|| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_country",
+                format!("`{text}` is not a country Tiergate knows"),
+            )
+            .with_field(field)
+        })
+    };
+    let hq = country("headquarters", &b.headquarters)?;
+    let also = b.countries.iter().map(|c| country("countries", c)).collect::<Result<Vec<_>, _>>()?;
+    let sites = read_fleet(env, b.fleet.as_bytes()).map_err(|e| {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_fleet", e.to_string()).with_field("fleet")
+    })?;
+    let report = check(&env.pack, &sites, hq, date, &also).map_err(|e| {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", e.to_string()).with_field("headquarters")
+    })?;
+    Ok(Json(FleetCheckOut::new(&env.pack, &report)).into_response())
+}
+
+/// The dashboard's files, compiled into the binary (`crates/tiergate-server/assets/`).
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    ("index.html", "text/html; charset=utf-8", include_bytes!("../assets/index.html")),
+    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../assets/app.js")),
+    ("app.css", "text/css; charset=utf-8", include_bytes!("../assets/app.css")),
+    ("world.json", "application/json", include_bytes!("../assets/world.json")),
+    ("favicon.svg", "image/svg+xml", include_bytes!("../assets/favicon.svg")),
+    ("vendor/d3-geo.min.js", "text/javascript; charset=utf-8", include_bytes!("../assets/vendor/d3-geo.min.js")),
+    ("vendor/d3-array.min.js", "text/javascript; charset=utf-8", include_bytes!("../assets/vendor/d3-array.min.js")),
+    (
+        "vendor/topojson-client.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/vendor/topojson-client.min.js"),
+    ),
+];
+
+/// `GET /` and `GET /assets/{file}`: the dashboard (no token: it signs in from the page).
+pub(crate) async fn asset(uri: axum::http::Uri) -> Response {
+    let path = uri.path().trim_start_matches('/');
+    let name = if path.is_empty() { "index.html" } else { path.trim_start_matches("assets/") };
+    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+        Some((_, mime, bytes)) => (
+            [
+                (header::CONTENT_TYPE, *mime),
+                (header::CACHE_CONTROL, "no-cache"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+                ),
+            ],
+            *bytes,
+        )
+            .into_response(),
+        None => Problem::not_found(format!("no dashboard file `{name}`")).into_response(),
+    }
+}

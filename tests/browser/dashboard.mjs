@@ -1,0 +1,206 @@
+// The dashboard in a real browser: Debian's Chromium driven by playwright-core, against the real `tiergate serve`
+// on a free port with a fresh SQLite file. Run by crates/tiergate/tests/browser.rs (cargo test), which passes
+// TIERGATE_BIN and SCREENSHOTS; standalone: TIERGATE_BIN=target/debug/tiergate node tests/browser/dashboard.mjs
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "../..");
+const bin = process.env.TIERGATE_BIN || join(repo, "target/debug/tiergate");
+const shots = process.env.SCREENSHOTS || join(repo, "target/browser-screenshots");
+const browserPath = process.env.CHROMIUM || "/usr/bin/chromium";
+mkdirSync(shots, { recursive: true });
+
+const dir = mkdtempSync(join(tmpdir(), "tiergate-browser-"));
+const db = `sqlite://${join(dir, "dashboard.db")}`;
+const cli = (...args) => execFileSync(bin, ["--db", db, ...args], { encoding: "utf8" });
+
+// The lists (for screening) and a viewer token, before the server starts.
+cli("lists", "import", join(repo, "tests/data/us-screening-lists/dpl_2022-09.txt"));
+
+const server = spawn(bin, ["--db", db, "serve", "--bind", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
+let serverLog = "";
+server.stderr.on("data", (d) => { serverLog += d; });
+const first = await new Promise((ok, fail) => {
+  createInterface({ input: server.stdout }).once("line", (l) => ok(JSON.parse(l)));
+  server.once("exit", (c) => fail(new Error(`serve exited ${c}: ${serverLog}`)));
+});
+const base = first.listening;
+assert.ok(first.admin_token, "a new database gets an admin token");
+assert.equal(first.dashboard, `${base}/#token=${first.admin_token}`, "serve prints a sign-in URL");
+const viewer = JSON.parse(cli("token", "create", "--name", "vera", "--role", "viewer")).token;
+
+const browser = await chromium.launch({
+  executablePath: browserPath,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const problems = [];
+let step = "start";
+async function newPage(width = 1280, height = 800) {
+  const context = await browser.newContext({ viewport: { width, height } });
+  const page = await context.newPage();
+  page.on("console", (m) => { if (m.type() === "error") problems.push(`${step}: console: ${m.text()}`); });
+  page.on("pageerror", (e) => problems.push(`${step}: page error: ${e.message}`));
+  return { context, page };
+}
+const shot = (page, name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+const text = (page, sel) => page.locator(sel).first().innerText();
+
+try {
+  const { context, page } = await newPage();
+
+  step = "sign in";
+  await page.goto(`${base}/`);
+  await page.locator("#token").fill(first.admin_token);
+  await shot(page, "01-sign-in");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("nav a[aria-current=page]").waitFor();
+  const cookie = (await context.cookies()).find((c) => c.name === "tiergate_session");
+  assert.ok(cookie && cookie.httpOnly && cookie.sameSite === "Strict", "the session cookie is HttpOnly and SameSite=Strict");
+
+  step = "map";
+  await page.locator('path[data-code="DE"]').waitFor();
+  const bytes = await page.evaluate(() => performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"))
+    .reduce((n, e) => n + (e.transferSize || e.encodedBodySize || 0), 0));
+  assert.ok(bytes > 100_000 && bytes < 1_000_000, `first load under 1 MB (${bytes} bytes)`);
+  console.log(`dashboard: first load ${bytes} bytes`);
+  for (const [code, tier] of [["DE", "1"], ["MY", "2"], ["CN", "3"]]) {
+    const p = page.locator(`path[data-code="${code}"]`);
+    assert.equal(await p.getAttribute("data-tier"), tier, `${code} is Tier ${tier}`);
+    assert.match(await p.getAttribute("class"), new RegExp(`tier${tier}`));
+  }
+  const fills = await page.evaluate(() => ["DE", "MY", "CN"].map((c) => getComputedStyle(document.querySelector(`path[data-code="${c}"]`)).fill));
+  assert.equal(new Set(fills).size, 3, `three tier colours: ${fills}`);
+  // By keyboard: focus shows what hovering shows, Enter opens the country.
+  await page.locator('path[data-code="MY"]').focus();
+  assert.match(await text(page, ".tooltip"), /Malaysia[\s\S]*Tier 2[\s\S]*remaining 790,000,000/);
+  await shot(page, "02-map");
+
+  step = "country";
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: /Malaysia/ }).waitFor();
+  assert.match(await text(page, "main"), /742\.6\(b\)\(10\)\(iii\)\(B\)/, "the tier's citation");
+  await page.locator(".gauge").waitFor();
+  await shot(page, "03-country");
+
+  step = "check";
+  await page.goto(`${base}/#/check`);
+  await page.locator("#check-form select[name=destination]").selectOption("MY");
+  await page.locator("#check-form input[name=quantity]").fill("2000");
+  for (const spec of await page.locator("#check-form label.spec").all()) assert.ok(!(await spec.isVisible()), "spec-sheet fields hide for a catalog item");
+  await page.getByRole("button", { name: "Determine" }).click();
+  await page.locator("#answer").waitFor();
+  assert.doesNotMatch(await text(page, "main"), /^null|\nnull\n/, "no stray text");
+  assert.equal(await text(page, "#answer .auth"), "LICENSE");
+  assert.match(await text(page, "#answer"), /15 CFR 742\.6\(b\)\(10\)\(iii\)\(B\)\(1\)/, "the reason's citation");
+  await page.locator("#record").click();
+  await page.getByText(/Recorded: reserved res-\d+ in country:MY/).waitFor();
+  await shot(page, "04-check");
+
+  step = "batch";
+  await page.goto(`${base}/#/batch`);
+  const book = [
+    "id,date,item,quantity,destination,consignee_name,consignee_headquarters",
+    "b1,2025-06-01,nvidia-h100-sxm,100,DE,Berlin AI,DE",
+    "b2,2025-06-01,nvidia-h100-sxm,2000,MY,Kuala Compute,MY",
+    "b3,2025-06-01,nvidia-h100-sxm,10,CN,Shanghai Labs,CN",
+    "b4,2025-06-01,nvidia-h100-sxm,500,IN,Mumbai Cloud,IN",
+    "b5,2025-06-01,no-such-chip,1,IN,Mumbai Cloud,IN",
+  ].join("\n");
+  await page.locator("#batch-file").setInputFiles({ name: "book.csv", mimeType: "text/csv", buffer: Buffer.from(book) });
+  await page.getByRole("heading", { name: "Determinations (5)" }).waitFor();
+  const main = await text(page, "main");
+  for (const a of ["AIA", "LICENSE", "LPP", "ERROR"]) assert.match(main, new RegExp(a), `the totals name ${a}`);
+  assert.match(main, /Totals by destination[\s\S]*IN\t2\t7,916,000/, "IN: two requests, one determined");
+  assert.match(await text(page, "[role=status]"), /5 of 5 requests determined/);
+  await shot(page, "05-batch");
+
+  step = "allocations";
+  await page.goto(`${base}/#/allocations`);
+  await page.getByRole("heading", { name: "Most-used Tier 2 allocations" }).waitFor();
+  assert.match(await text(page, "main"), /country:MY/);
+  await shot(page, "06-allocations");
+
+  step = "fleet";
+  await page.goto(`${base}/#/fleet`);
+  await page.locator("select[name=headquarters]").selectOption("US");
+  await page.locator("#fleet-file").setInputFiles({ name: "fleet.csv", mimeType: "text/csv", buffer: Buffer.from("site,country,tpp\nAshburn,US,900000000\nJohor,MY,100000000\n") });
+  await page.locator("#fleet-summary").waitFor();
+  assert.match(await text(page, "#fleet-summary"), /1 limit\(s\) broken/);
+  assert.equal(await page.locator("tr.violation").count(), 1);
+  assert.match(await text(page, "tr.violation"), /single_country_max[\s\S]*MY/);
+  await shot(page, "07-fleet");
+
+  step = "screening";
+  await page.goto(`${base}/#/screening`);
+  await page.locator("#screen-name").fill("Aaron Abraham Villa");
+  await page.getByRole("button", { name: "Screen" }).click();
+  await page.getByText(/Decision: match/).waitFor();
+  assert.match(await text(page, "main"), /AARON ABRAHAM VILLA/);
+  await page.getByRole("button", { name: "Not this party" }).first().click();
+  await page.getByText(/Recorded: false positive/).waitFor();
+  await page.getByText(/judged false_positive by admin/).waitFor();
+  await shot(page, "08-screening");
+
+  step = "audit";
+  await page.goto(`${base}/#/audit`);
+  await page.locator("table tbody tr").first().waitFor();
+  await page.locator("#verify").click();
+  await page.getByText(/Verified: \d+ entries/).waitFor();
+  await shot(page, "09-audit");
+
+  step = "narrow";
+  await page.setViewportSize({ width: 390, height: 800 });
+  await page.goto(`${base}/#/map`);
+  await page.locator('path[data-code="DE"]').waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `no sideways scrolling on a narrow window (${overflow}px)`);
+  await shot(page, "10-narrow");
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  step = "sign out";
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.locator("#token").waitFor();
+  const after = await page.request.get(`${base}/v1/session`);
+  assert.equal((await after.json()).signed_in, false, "the cookie is gone");
+  await context.close();
+
+  step = "viewer";
+  const v = await newPage();
+  await v.page.goto(`${base}/#token=${viewer}`);
+  await v.page.locator("nav a[aria-current=page]").waitFor();
+  assert.match(await text(v.page, "#who"), /vera \(viewer\)/);
+  await v.page.goto(`${base}/#/check`);
+  await v.page.getByText(/may read but not run determinations/).waitFor();
+  assert.equal(await v.page.getByRole("button", { name: "Determine" }).count(), 0, "a viewer is offered no Determine button");
+  assert.equal(await v.page.locator("#record").count(), 0, "nor a Record button");
+  await shot(v.page, "11-viewer-check");
+  // The server refuses the viewer too, even with the session's CSRF token.
+  const session = await (await v.page.request.get(`${base}/v1/session`)).json();
+  const refused = await v.page.request.post(`${base}/v1/determinations?record=true`, {
+    headers: { "x-csrf-token": session.csrf, "content-type": "application/json" },
+    data: { id: "v1", date: "2025-06-01", item: "nvidia-h100-sxm", quantity: 1, destination: "MY", consignee: { name: "X", headquarters: "MY" } },
+  });
+  assert.equal(refused.status(), 403, "a viewer may not record");
+  // And a session call without the CSRF header is refused whatever the role.
+  const noCsrf = await v.page.request.delete(`${base}/v1/session`);
+  assert.equal(noCsrf.status(), 403, "no CSRF header, no change");
+  await v.context.close();
+
+  assert.deepEqual(problems, [], "no console errors");
+  console.log(`dashboard: every view passed; screenshots in ${shots}`);
+} catch (e) {
+  console.error(`dashboard: failed at step "${step}": ${e.stack || e}`);
+  if (problems.length) console.error(problems.join("\n"));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+  server.kill("SIGTERM");
+  rmSync(dir, { recursive: true, force: true });
+}
