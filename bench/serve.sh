@@ -62,6 +62,11 @@ for ((i = 1; i <= PAIRS; i++)); do
   rows+=("| $i | $h_rps | $h_p99 | $d_rps | $d_p50 | $d_p99 | $r |")
   ratios+=("$r"); p99s+=("$d_p99"); bads=$((bads + h_bad + d_bad))
 done
+# Where the gap comes from: the same HTTP stack with a token and a small JSON answer but no database
+# (GET /v1/countries/MY), and with one ledger read (GET /v1/pools/country:MY), between the floor and a determination.
+read -r c_rps _ c_p99 c_bad < <(run -H "Authorization: Bearer $TOKEN" "$URL/v1/countries/MY")
+read -r p_rps _ p_p99 p_bad < <(run -H "Authorization: Bearer $TOKEN" "$URL/v1/pools/country:MY?date=2025-06-01")
+bads=$((bads + c_bad + p_bad))
 ratio=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 d_p99=$(printf '%s\n' "${p99s[@]}" | sort -n | tail -1)
 verdict=$(awk -v r="$ratio" -v p="$d_p99" -v b="$bads" 'BEGIN {print (r <= 2.0 && p < 10 && b == 0) ? "within target" : "OUTSIDE TARGET"}')
@@ -82,6 +87,15 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   printf '%s\n' "${rows[@]}"
   echo
   echo "Median ratio healthz / determinations: **$ratio** (target <= 2.0); worst determinations p99 **$d_p99 ms** (target < 10 ms); non-2xx answers: $bads: $verdict."
+  echo
+  echo "Steps between the floor and a determination, one run each after the pairs (ratio to the last healthz run):"
+  echo
+  echo "| route | req/s | p99 ms | ratio |"
+  echo "|---|---|---|---|"
+  echo "| GET /healthz | $h_rps | $h_p99 | 1.00 |"
+  echo "| GET /v1/countries/MY (token, small JSON, no database) | $c_rps | $c_p99 | $(awk -v h="$h_rps" -v d="$c_rps" 'BEGIN {printf "%.2f", h / d}') |"
+  echo "| GET /v1/pools/country:MY (token, one SQLite read) | $p_rps | $p_p99 | $(awk -v h="$h_rps" -v d="$p_rps" 'BEGIN {printf "%.2f", h / d}') |"
+  echo "| POST /v1/determinations (last pair) | $d_rps | $d_p99 | $r |"
 } > "$out"
 cat "$out"
 [ "$verdict" = "within target" ]
