@@ -42,9 +42,11 @@ const browser = await chromium.launch({
 });
 const problems = [];
 let step = "start";
+let current = null; // the page in use, for a screenshot when a step fails
 async function newPage(width = 1280, height = 800) {
   const context = await browser.newContext({ viewport: { width, height } });
   const page = await context.newPage();
+  current = page;
   page.on("console", (m) => { if (m.type() === "error") problems.push(`${step}: console: ${m.text()}`); });
   page.on("pageerror", (e) => problems.push(`${step}: page error: ${e.message}`));
   return { context, page };
@@ -99,6 +101,14 @@ try {
   assert.doesNotMatch(await text(page, "main"), /^null|\nnull\n/, "no stray text");
   assert.equal(await text(page, "#answer .auth"), "LICENSE");
   assert.match(await text(page, "#answer"), /15 CFR 742\.6\(b\)\(10\)\(iii\)\(B\)\(1\)/, "the reason's citation");
+  // Model weights trained with 2 x 10^26 operations, unpublished: 4E091, a license.
+  await page.locator("#check-form select[name=mode]").selectOption("weights");
+  await page.getByRole("button", { name: "Determine" }).click();
+  await page.locator("#answer p", { hasText: /^4E091 ·/ }).waitFor();
+  assert.equal(await text(page, "#answer .auth"), "LICENSE");
+  await page.locator("#check-form select[name=mode]").selectOption("catalog");
+  await page.getByRole("button", { name: "Determine" }).click();
+  await page.locator("#answer p", { hasText: /^3A090\.a ·/ }).waitFor();
   await page.locator("#record").click();
   await page.getByText(/Recorded: reserved res-\d+ in country:MY/).waitFor();
   await shot(page, "04-check");
@@ -197,6 +207,7 @@ try {
   console.log(`dashboard: every view passed; screenshots in ${shots}`);
 } catch (e) {
   console.error(`dashboard: failed at step "${step}": ${e.stack || e}`);
+  if (current) await current.screenshot({ path: join(shots, "failure.png"), fullPage: true }).catch(() => {});
   if (problems.length) console.error(problems.join("\n"));
   process.exitCode = 1;
 } finally {

@@ -323,11 +323,12 @@ async function viewCheck() {
   const die = h("input", { name: "die", type: "number", min: "0", step: "any", value: "814" });
   const dc = h("select", { name: "datacenter" }, h("option", { value: "true" }, "yes"), h("option", { value: "false" }, "no"));
   const ops = h("input", { name: "ops", type: "number", min: "0", step: "any", value: "2e26" });
+  const published = h("select", { name: "published" }, h("option", { value: "false" }, "no"), h("option", { value: "true" }, "yes"));
   const veu = h("select", { name: "veu", onchange: () => sync() }, h("option", { value: "" }, "none"), h("option", { value: "uveu" }, "Universal VEU"), h("option", { value: "nveu" }, "National VEU"));
   const field = (label, el, cls) => h("label", { class: cls }, label, el);
   const specRow = [field("TPP per unit", tpp, "spec"), field("Die area mm²", die, "spec"), field("Data-centre part", dc, "spec")];
   f.append(
-    field("Item", mode), field("Catalog item", item, "catalog"), ...specRow, field("Training operations", ops, "weights"),
+    field("Item", mode), field("Catalog item", item, "catalog"), ...specRow, field("Training operations", ops, "weights"), field("Weights published", published, "weights"),
     field("Quantity", h("input", { name: "quantity", type: "number", min: "1", value: "1000", required: true })),
     field("Destination", countrySelect("destination", "MY", { required: true })),
     field("Date", h("input", { name: "date", type: "date", value: S.date })),
@@ -350,7 +351,7 @@ async function viewCheck() {
     const v = Object.fromEntries(new FormData(f).entries());
     const itemValue = mode.value === "catalog" ? v.item
       : mode.value === "spec" ? { tpp: Number(v.tpp), die_area_mm2: v.die ? Number(v.die) : undefined, datacenter: v.datacenter === "true" }
-      : { model_weights: { training_operations: Number(v.ops) } };
+      : { model_weights: { training_operations: Number(v.ops), published: v.published === "true" } };
     const consignee = { name: v.consignee || undefined, headquarters: v.headquarters, ultimate_parent: v.parent || undefined, ultimate_parent_headquarters: v.parent_hq || undefined };
     if (v.veu) consignee.veu = { kind: v.veu, country: v.veu === "nveu" ? v.veu_country : undefined, id: v.veu_id || undefined };
     const req = { date: v.date, item: itemValue, quantity: Number(v.quantity), transaction: v.transaction, destination: v.destination, end_use: v.end_use, consignee };
