@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use time::{Date, Month};
 
 use crate::country::Country;
+use crate::determine::{Consignee, VeuClaim};
 use crate::fleet::{self, Site};
 use crate::pack::{Cited, Pack};
 use crate::units::Tpp;
@@ -137,6 +138,115 @@ pub fn eligibility<'p>(pack: &'p Pack, reg: &Registration, date: Date) -> Eligib
 fn group_list(pack: &Pack, groups: &[usize]) -> String {
     let names: Vec<&str> = groups.iter().filter_map(|g| pack.group_names.get(*g)).map(String::as_str).collect();
     names.join(" or ")
+}
+
+/// Checks a request's VEU claim against the registry (`determine --db`, the API): the claim stands only for a
+/// registered VEU of the claimed kind, found by its id or else by the consignee's (or its parent's) name, that is
+/// registered to that consignee with its headquarters and, for an NVEU, for the claimed country. Any other claim
+/// becomes [`VeuClaim::Unverified`] with the reason, so the answer says why no VEU was relied on.
+pub fn verify_claim(pack: &Pack, registry: &[Registration], claim: &VeuClaim, consignee: &Consignee) -> VeuClaim {
+    let (kind, id, country) = match claim {
+        VeuClaim::Universal { id } => (VeuKind::Universal, id.as_deref(), None),
+        VeuClaim::National { country, id } => (VeuKind::National, id.as_deref(), Some(pack.canonical(*country))),
+        VeuClaim::Unverified { .. } => return claim.clone(),
+    };
+    let code = |c: Country| pack.countries.code(c);
+    let names: Vec<String> = [consignee.name.as_deref(), consignee.ultimate_parent.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(same_name)
+        .collect();
+    let named = |r: &Registration| names.contains(&same_name(&r.name));
+    let unverified = |why: String| VeuClaim::Unverified { kind, why };
+    let found = match id {
+        Some(id) => match registry.iter().find(|r| r.id == id) {
+            None => return unverified(format!("no VEU with id `{id}` is registered (tiergate veu add)")),
+            Some(r) if r.kind != kind => {
+                return unverified(format!("`{id}` is registered as {}", r.kind.as_str().to_uppercase()))
+            }
+            Some(r) if !named(r) => {
+                return unverified(format!(
+                    "`{id}` is registered to `{}`, which is neither the consignee nor its ultimate parent",
+                    r.name
+                ))
+            }
+            Some(r) => r,
+        },
+        None => {
+            let mut matches = registry.iter().filter(|r| {
+                r.kind == kind && named(r) && (country.is_none() || r.country.map(|c| pack.canonical(c)) == country)
+            });
+            match (matches.next(), matches.next()) {
+                (Some(r), None) => r,
+                (None, _) => {
+                    return unverified(format!(
+                        "no {} is registered under the consignee's name{} (tiergate veu add)",
+                        kind.as_str().to_uppercase(),
+                        country.map(|c| format!(" for {}", code(c))).unwrap_or_default()
+                    ))
+                }
+                (Some(_), Some(_)) => {
+                    return unverified(format!(
+                        "several {}s are registered under the consignee's name: give `consignee.veu.id`",
+                        kind.as_str().to_uppercase()
+                    ))
+                }
+            }
+        }
+    };
+    if pack.canonical(found.headquarters) != pack.canonical(consignee.headquarters)
+        && pack.canonical(found.headquarters) != pack.canonical(consignee.ultimate_parent_headquarters)
+    {
+        return unverified(format!(
+            "`{}` is registered as headquartered in {}, the request says {}",
+            found.id,
+            code(found.headquarters),
+            code(consignee.headquarters)
+        ));
+    }
+    match kind {
+        VeuKind::Universal => VeuClaim::Universal { id: Some(found.id.clone()) },
+        VeuKind::National => {
+            let Some(registered) = found.country else {
+                return unverified(format!("`{}` is registered without a country", found.id));
+            };
+            if Some(pack.canonical(registered)) != country {
+                return unverified(format!(
+                    "`{}` is registered for {}, the request claims an NVEU for {}",
+                    found.id,
+                    code(registered),
+                    country.map_or("no country", code)
+                ));
+            }
+            VeuClaim::National { country: registered, id: Some(found.id.clone()) }
+        }
+    }
+}
+
+/// Names compared without case and with runs of spaces as one.
+fn same_name(s: &str) -> String {
+    s.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" ")
+}
+
+/// What is wrong with an event's facility for this VEU, if anything: an NVEU's facilities are in its country; no
+/// VEU's may be in a country of the pack's `nveu_excluded` groups (Macau/D:5) on the event's date.
+pub fn facility_problem(pack: &Pack, reg: &Registration, e: &Event) -> Option<String> {
+    let code = |c: Country| pack.countries.code(c);
+    match reg.country {
+        Some(c) if pack.canonical(c) != pack.canonical(e.country) => Some(format!(
+            "facility `{}` is in {}, but NVEU `{}` is authorized for {} only",
+            e.facility,
+            code(e.country),
+            reg.id,
+            code(c)
+        )),
+        _ if pack.in_groups(e.country, e.date, &pack.veu_eligibility.nveu_excluded.value) => Some(format!(
+            "facility `{}` is in {}: a VEU's data centres may not be in Macau/D:5",
+            e.facility,
+            code(e.country)
+        )),
+        _ => None,
+    }
 }
 
 /// The headroom of an NVEU on a date: its cumulative cap for the quarter and what it has installed.

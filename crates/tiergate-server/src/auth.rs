@@ -74,14 +74,10 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 async fn session_caller(parts: &Parts, state: &Arc<AppState>, secret: &str) -> Result<Caller, Problem> {
     let owned = secret.to_owned();
     let st = Arc::clone(state);
-    let found = if state.inline_db {
-        st.ledger.read(|l| l.session(&owned, time::OffsetDateTime::now_utc()))
-    } else {
-        tokio::task::spawn_blocking(move || st.ledger.read(|l| l.session(&owned, time::OffsetDateTime::now_utc())))
-            .await
-            .map_err(|e| Problem::internal(&e.to_string(), None))?
-    }
-    .map_err(|e| Problem::internal(&e.to_string(), None))?;
+    let found = crate::routes::db(state, move || {
+        st.ledger.read(|l| l.session(&owned, time::OffsetDateTime::now_utc())).map_err(|e| Problem::from_ledger(&e))
+    })
+    .await?;
     let session = found.ok_or_else(|| Problem::unauthorized("the session has ended or expired: sign in again"))?;
     let reads = matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD);
     if !reads {
@@ -137,15 +133,11 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         let token = match state.tokens.get(&hash) {
             Some(t) => t,
             None => {
-                let found = if state.inline_db {
-                    state.ledger.read(|l| l.authenticate(&secret))
-                } else {
-                    let st = Arc::clone(state);
-                    tokio::task::spawn_blocking(move || st.ledger.read(|l| l.authenticate(&secret)))
-                        .await
-                        .map_err(|e| Problem::internal(&e.to_string(), None))?
-                }
-                .map_err(|e| Problem::internal(&e.to_string(), None))?;
+                let st = Arc::clone(state);
+                let found = crate::routes::db(state, move || {
+                    st.ledger.read(|l| l.authenticate(&secret)).map_err(|e| Problem::from_ledger(&e))
+                })
+                .await?;
                 state.tokens.put(hash, found.clone());
                 found
             }

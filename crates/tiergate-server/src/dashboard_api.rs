@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 use crate::auth::{Caller, SESSION_COOKIE};
 use crate::problem::Problem;
-use crate::routes::{date_param, db, db_write, json_request, query, Answer, DateQuery, St};
+use crate::routes::{content_type_is, date_param, db, db_write, json_request, query, Answer, DateQuery, St};
 
 /// How long a browser session lasts.
 pub const SESSION_TTL: time::Duration = time::Duration::hours(12);
@@ -47,8 +47,21 @@ fn session_cookie(value: &str, max_age: i64) -> String {
 }
 
 /// `POST /v1/session` (no token header: the body carries it): sets an HttpOnly, SameSite=Strict cookie.
-#[utoipa::path(post, path = "/v1/session", summary = "Sign in: exchange a token for a session cookie", request_body = SignIn, responses((status = 200, description = "signed in; the session cookie is set", body = SessionOut), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "unknown or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "wrong shape", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")), security(()))]
-pub(crate) async fn sign_in(State(st): St, raw: Result<Bytes, BytesRejection>) -> Answer {
+#[utoipa::path(post, path = "/v1/session", summary = "Sign in: exchange a token for a session cookie", request_body = SignIn, responses((status = 200, description = "signed in; the session cookie is set", body = SessionOut), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "unknown or revoked token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 415, description = "not sent as application/json", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "wrong shape", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")), security(()))]
+pub(crate) async fn sign_in(
+    State(st): St,
+    headers: axum::http::HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Answer {
+    // Only JSON: a form on another site cannot send it without the browser asking this server first, so no other
+    // site can sign a visitor in under a token of its choosing.
+    if !content_type_is(&headers, "application/json") {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "sign in with a JSON body and `Content-Type: application/json`",
+        ));
+    }
     let b: SignIn = json_request(raw)?;
     let started = db_write(move || {
         st.ledger

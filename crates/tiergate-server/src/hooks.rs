@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use tiergate_core::determine::{allocation_country, nveu_pool_id, ultimate_consignee, Context, VeuClaim};
 use tiergate_core::pool::PoolId;
+use tiergate_core::veu::verify_claim;
 use tiergate_core::{Determination, Request};
 use tiergate_store::{LedgerError, Meta, ReserveStatus, SharedLedger, State};
 use tiergate_wire::parties::{screen_parties, Lists};
-use tiergate_wire::veu::{registry, verify_claim};
+use tiergate_wire::veu::registry;
 use tiergate_wire::{Hooks, WireError};
 use time::OffsetDateTime;
 

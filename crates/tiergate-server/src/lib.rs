@@ -1,7 +1,8 @@
 //! Tiergate's HTTP API. Handlers speak the wire crate's shapes, ask the core, and keep state in the store.
 //!
-//! Every route but `/healthz` needs a bearer token; roles (viewer < analyst < officer < admin) decide what it
-//! may do. Errors are RFC 9457 problem details. Database work runs on tokio's blocking pool through one
+//! Every route but `/healthz`, the OpenAPI document and the dashboard's files needs a bearer token or a browser
+//! session made from one (`POST /v1/session`, whose changes must also carry its CSRF token); roles (viewer <
+//! analyst < officer < admin) decide what it may do. Errors are RFC 9457 problem details. Database work runs on tokio's blocking pool through one
 //! `SharedLedger`, which commits concurrent reservations together.
 
 pub mod auth;

@@ -116,6 +116,15 @@ pub(crate) fn json_request<T: serde::de::DeserializeOwned>(raw: Result<Bytes, By
     })
 }
 
+/// Whether the request's body is of this media type (parameters such as `charset` aside).
+pub(crate) fn content_type_is(headers: &axum::http::HeaderMap, media_type: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case(media_type))
+}
+
 pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
     q.map(|Query(t)| t).map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", e.body_text()))
 }
@@ -176,10 +185,7 @@ pub(crate) async fn determinations(
     headers: axum::http::HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Answer {
-    let csv = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("text/csv"));
+    let csv = content_type_is(&headers, "text/csv");
     let q = query(q)?;
     caller.require(
         if q.record { Role::Officer } else { Role::Analyst },

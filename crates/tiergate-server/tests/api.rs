@@ -529,8 +529,12 @@ async fn browser_sessions_with_csrf() {
         )
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, _, _) = api.raw("POST", "/v1/session", &[], Some("{".into())).await;
+    let (s, _, _) = api.raw("POST", "/v1/session", &[("content-type", "application/json")], Some("{".into())).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+    // A form post (which another site could make) cannot sign anyone in.
+    let form = json!({"token": api.token(Role::Viewer)}).to_string();
+    let (s, cookie, _) = api.raw("POST", "/v1/session", &[("content-type", "text/plain")], Some(form)).await;
+    assert_eq!((s, cookie), (StatusCode::UNSUPPORTED_MEDIA_TYPE, None));
 
     let body = json!({"token": api.token(Role::Officer)}).to_string();
     let (s, cookie, me) = api.raw("POST", "/v1/session", &[("content-type", "application/json")], Some(body)).await;

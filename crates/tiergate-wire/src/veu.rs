@@ -5,9 +5,8 @@ use std::fmt::Write as _;
 use std::io::Read;
 
 use serde::{Deserialize, Serialize};
-use tiergate_core::determine::{Consignee, VeuClaim};
 use tiergate_core::veu::{Event, EventKind, Registration, Report, VeuKind};
-use tiergate_core::{Countries, Country, Pack, Tpp};
+use tiergate_core::{Countries, Pack, Tpp};
 use time::Date;
 
 use crate::response::{ReasonOut, TppOut};
@@ -221,100 +220,12 @@ fn event(env: &Env, row: &csv::StringRecord) -> Result<Event, String> {
     })
 }
 
-/// Checks a request's VEU claim against the registry (`determine --db`, the API): the claim stands only for a
-/// registered VEU of the claimed kind, found by its id or else by the consignee's (or its parent's) name, that is
-/// registered to that consignee with its headquarters and, for an NVEU, for the claimed country. Any other claim
-/// becomes [`VeuClaim::Unverified`] with the reason, so the answer says why no VEU was relied on.
-pub fn verify_claim(pack: &Pack, registry: &[Registration], claim: &VeuClaim, consignee: &Consignee) -> VeuClaim {
-    let (kind, id, country) = match claim {
-        VeuClaim::Universal { id } => (VeuKind::Universal, id.as_deref(), None),
-        VeuClaim::National { country, id } => (VeuKind::National, id.as_deref(), Some(pack.canonical(*country))),
-        VeuClaim::Unverified { .. } => return claim.clone(),
-    };
-    let code = |c: Country| pack.countries.code(c);
-    let names: Vec<String> = [consignee.name.as_deref(), consignee.ultimate_parent.as_deref()]
-        .into_iter()
-        .flatten()
-        .map(same_name)
-        .collect();
-    let named = |r: &Registration| names.contains(&same_name(&r.name));
-    let unverified = |why: String| VeuClaim::Unverified { kind, why };
-    let found = match id {
-        Some(id) => match registry.iter().find(|r| r.id == id) {
-            None => return unverified(format!("no VEU with id `{id}` is registered (tiergate veu add)")),
-            Some(r) if r.kind != kind => {
-                return unverified(format!("`{id}` is registered as {}", r.kind.as_str().to_uppercase()))
-            }
-            Some(r) if !named(r) => {
-                return unverified(format!(
-                    "`{id}` is registered to `{}`, which is neither the consignee nor its ultimate parent",
-                    r.name
-                ))
-            }
-            Some(r) => r,
-        },
-        None => {
-            let mut matches = registry.iter().filter(|r| {
-                r.kind == kind && named(r) && (country.is_none() || r.country.map(|c| pack.canonical(c)) == country)
-            });
-            match (matches.next(), matches.next()) {
-                (Some(r), None) => r,
-                (None, _) => {
-                    return unverified(format!(
-                        "no {} is registered under the consignee's name{} (tiergate veu add)",
-                        kind.as_str().to_uppercase(),
-                        country.map(|c| format!(" for {}", code(c))).unwrap_or_default()
-                    ))
-                }
-                (Some(_), Some(_)) => {
-                    return unverified(format!(
-                        "several {}s are registered under the consignee's name: give `consignee.veu.id`",
-                        kind.as_str().to_uppercase()
-                    ))
-                }
-            }
-        }
-    };
-    if pack.canonical(found.headquarters) != pack.canonical(consignee.headquarters)
-        && pack.canonical(found.headquarters) != pack.canonical(consignee.ultimate_parent_headquarters)
-    {
-        return unverified(format!(
-            "`{}` is registered as headquartered in {}, the request says {}",
-            found.id,
-            code(found.headquarters),
-            code(consignee.headquarters)
-        ));
-    }
-    match kind {
-        VeuKind::Universal => VeuClaim::Universal { id: Some(found.id.clone()) },
-        VeuKind::National => {
-            let Some(registered) = found.country else {
-                return unverified(format!("`{}` is registered without a country", found.id));
-            };
-            if Some(pack.canonical(registered)) != country {
-                return unverified(format!(
-                    "`{}` is registered for {}, the request claims an NVEU for {}",
-                    found.id,
-                    code(registered),
-                    country.map_or("no country", code)
-                ));
-            }
-            VeuClaim::National { country: registered, id: Some(found.id.clone()) }
-        }
-    }
-}
-
 /// The registry as stored, read back into registrations.
 pub fn registry<'a>(
     countries: &Countries,
     bodies: impl IntoIterator<Item = &'a str>,
 ) -> Result<Vec<Registration>, String> {
     bodies.into_iter().map(|body| VeuBody::parse(body)?.registration(countries)).collect()
-}
-
-/// Names compared without case and with runs of spaces as one.
-fn same_name(s: &str) -> String {
-    s.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" ")
 }
 
 /// A registration on the wire (`veu list`, `veu show`, `veu add`).

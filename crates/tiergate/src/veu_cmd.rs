@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use serde::Serialize;
-use tiergate_core::veu::{eligibility, replay, report, Event, Period, Posted, Registration, VeuKind};
+use tiergate_core::veu::{eligibility, facility_problem, replay, report, Event, Period, Posted, Registration, VeuKind};
 use tiergate_core::Country;
 use tiergate_store::{Ledger, State, StoredVeu};
 use tiergate_wire::veu::{
@@ -136,7 +136,7 @@ pub fn run(env: &Env, db: &str, command: &VeuCommand) -> anyhow::Result<ExitCode
         VeuCommand::Log { id, path, actor: who } => {
             let (_, _, reg) = find(env, &mut ledger, id)?;
             let (input, _) = open_input(Some(path.as_path()).filter(|p| p.as_os_str() != "-"))?;
-            let rows = read_log(env, input, |e| wrong_country(env, &reg, e))
+            let rows = read_log(env, input, |e| facility_problem(&env.pack, &reg, e))
                 .with_context(|| format!("facility log `{}`", path.display()))?;
             let lines: Vec<u64> = rows.iter().map(|(l, _)| *l).collect();
             let bodies = rows
@@ -224,24 +224,4 @@ fn find(env: &Env, ledger: &mut Ledger, id: &str) -> anyhow::Result<(StoredVeu, 
     let body = VeuBody::parse(&stored.body).map_err(anyhow::Error::msg)?;
     let reg = body.registration(&env.countries).map_err(anyhow::Error::msg)?;
     Ok((stored, body, reg))
-}
-
-/// An NVEU's facilities are in its country; a UVEU's anywhere outside Macau/D:5 (as of the event's date).
-fn wrong_country(env: &Env, reg: &Registration, e: &Event) -> Option<String> {
-    let code = |c: Country| env.countries.code(c).to_owned();
-    match reg.country {
-        Some(c) if env.pack.canonical(c) != env.pack.canonical(e.country) => Some(format!(
-            "facility `{}` is in {}, but NVEU `{}` is authorized for {} only",
-            e.facility,
-            code(e.country),
-            reg.id,
-            code(c)
-        )),
-        _ if env.pack.in_groups(e.country, e.date, &env.pack.veu_eligibility.nveu_excluded.value) => Some(format!(
-            "facility `{}` is in {}: a VEU's data centres may not be in Macau/D:5",
-            e.facility,
-            code(e.country)
-        )),
-        _ => None,
-    }
 }
