@@ -790,6 +790,8 @@ impl Store for SqliteStore {
         at: &str,
         expires_at: &str,
     ) -> Result<(), LedgerError> {
+        // Sessions that can no longer be used are of no further use: forget them as new ones are made.
+        exec(&self.conn, "DELETE FROM sessions WHERE expires_at < ?1 OR ended_at IS NOT NULL", [at])?;
         exec(
             &self.conn,
             "INSERT INTO sessions (hash, token, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",

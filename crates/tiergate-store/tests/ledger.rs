@@ -323,3 +323,44 @@ fn tokens_are_stored_as_hashes_and_can_be_revoked() {
         l.ping().unwrap();
     }
 }
+
+/// Browser sessions on both backends: a session acts as its token until it ends, expires or the token is revoked;
+/// a wrong secret finds nothing; VEU registrations and logs keep their bodies and refuse what the check refuses.
+#[test]
+fn sessions_and_the_veu_registry() {
+    use tiergate_store::{Role, StoredVeu};
+    use time::{Duration, OffsetDateTime};
+    for (backend, url) in fresh_urls("sessions") {
+        let mut l = ledger(&url);
+        let now = OffsetDateTime::now_utc();
+        let token = l.create_token("web", Role::Officer, now).unwrap();
+        assert!(l.start_session("tg_wrong", now, Duration::hours(1)).unwrap().is_none(), "{backend}");
+        let (secret, s) = l.start_session(&token, now, Duration::hours(1)).unwrap().unwrap();
+        assert_eq!((s.token.name.as_str(), s.token.role), ("web", Role::Officer), "{backend}");
+        let found = l.session(&secret, now).unwrap().unwrap();
+        assert_eq!(found.csrf, s.csrf, "{backend}");
+        assert!(l.session("tg_other", now).unwrap().is_none(), "{backend}");
+        assert!(l.session(&secret, now + Duration::hours(2)).unwrap().is_none(), "{backend}: expired");
+        assert!(l.end_session(&secret, now).unwrap(), "{backend}");
+        assert!(l.session(&secret, now).unwrap().is_none(), "{backend}: ended");
+        assert!(!l.end_session(&secret, now).unwrap(), "{backend}: ended once");
+        let (again, _) = l.start_session(&token, now, Duration::hours(1)).unwrap().unwrap();
+        l.revoke_token("web", now).unwrap();
+        assert!(l.session(&again, now).unwrap().is_none(), "{backend}: the token's revocation ends it");
+
+        let veu = StoredVeu { id: "v1".into(), body: "{\"a\":1}".into(), actor: "t".into(), at: "x".into() };
+        l.add_veu(&veu).unwrap();
+        assert!(l.add_veu(&veu).is_err(), "{backend}: a taken id");
+        assert_eq!(l.veus().unwrap(), vec![veu.clone()], "{backend}");
+        let ok = |log: &[String]| if log.len() <= 3 { Ok(()) } else { Err("too long".to_owned()) };
+        assert_eq!(l.log_veu_events("v1", &["e1".into(), "e2".into()], "t", "x", &ok).unwrap(), 2, "{backend}");
+        let refused = l.log_veu_events("v1", &["e3".into(), "e4".into()], "t", "x", &ok).unwrap_err();
+        assert!(matches!(refused, LedgerError::BadInput(ref m) if m == "too long"), "{backend}: {refused}");
+        assert_eq!(
+            l.veu_events("v1").unwrap(),
+            vec!["e1".to_owned(), "e2".to_owned()],
+            "{backend}: nothing of a refused append"
+        );
+        assert!(l.log_veu_events("nope", &["e".into()], "t", "x", &ok).is_err(), "{backend}");
+    }
+}

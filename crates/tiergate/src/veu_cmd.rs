@@ -113,9 +113,7 @@ pub fn run(env: &Env, db: &str, command: &VeuCommand) -> anyhow::Result<ExitCode
             let events = ledger.veu_events(id)?.len();
             let nveu = match reg.pool() {
                 Some(pool) => {
-                    let b = ledger
-                        .balance(&pool, date)
-                        .with_context(|| format!("NVEU `{id}` on {date}: the schedule sets no cap for that date"))?;
+                    let b = ledger.balance(&pool, date)?;
                     let quarter = env.pack.nveu.cap(date).map(|(q, _)| q.to_string()).unwrap_or_default();
                     Some(NveuOut {
                         date: tiergate_store::date_text(date),
