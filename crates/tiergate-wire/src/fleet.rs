@@ -9,67 +9,24 @@ use tiergate_core::fleet::{FleetCheck, FleetPlan, Site, Violation};
 use tiergate_core::{Pack, Tpp};
 
 use crate::response::TppOut;
+use crate::rows::{catalog_quantity, read_rows, CsvFileError};
 use crate::Env;
-
-/// A fleet file that cannot be used: every bad row, by line, or what is wrong with the file as a whole.
-#[derive(Debug, thiserror::Error)]
-pub enum FleetFileError {
-    #[error("{0}")]
-    File(String),
-    #[error("{} bad row(s); nothing was computed:\n{}", .0.len(), .0.iter().map(|(l, m)| format!("  line {l}: {m}")).collect::<Vec<_>>().join("\n"))]
-    Rows(Vec<(u64, String)>),
-}
-
-const MAX_QUANTITY: u64 = 100_000_000;
 
 /// Reads a fleet CSV. The header names the form: `site,country,tpp` (TPP as given, decimals allowed) or
 /// `site,country,item,quantity` (a catalog item's TPP per unit times the quantity). Every row must be good: a
 /// compliance answer computed over part of a fleet would be wrong, so bad rows are all reported and none is used.
-pub fn read_fleet(env: &Env, input: impl Read) -> Result<Vec<Site>, FleetFileError> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(input);
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| FleetFileError::File(format!("cannot read the header: {e}")))?
-        .iter()
-        .map(str::to_ascii_lowercase)
-        .collect();
-    let by_items = match header.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["site", "country", "tpp"] => false,
-        ["site", "country", "item", "quantity"] => true,
-        other => {
-            return Err(FleetFileError::File(format!(
-                "the header is `{}`; a fleet file has the columns `site,country,tpp` or `site,country,item,quantity`",
-                other.join(",")
-            )))
-        }
+pub fn read_fleet(env: &Env, input: impl Read) -> Result<Vec<Site>, CsvFileError> {
+    let header = |names: &[String]| match names.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["site", "country", "tpp"] => Ok(false),
+        ["site", "country", "item", "quantity"] => Ok(true),
+        other => Err(format!(
+            "the header is `{}`; a fleet file has the columns `site,country,tpp` or `site,country,item,quantity`",
+            other.join(",")
+        )),
     };
-    let mut sites = Vec::new();
-    let mut bad = Vec::new();
-    for (i, row) in reader.records().enumerate() {
-        let line = row.as_ref().ok().and_then(|r| r.position()).map_or(i as u64 + 2, csv::Position::line);
-        let row = match row {
-            Ok(r) if r.len() == header.len() => r,
-            Ok(r) => {
-                bad.push((line, format!("{} fields, the header has {}", r.len(), header.len())));
-                continue;
-            }
-            Err(e) => {
-                bad.push((line, format!("not CSV: {e}")));
-                continue;
-            }
-        };
-        match site(env, &row, by_items) {
-            Ok(s) => sites.push(s),
-            Err(m) => bad.push((line, m)),
-        }
-    }
-    if !bad.is_empty() {
-        return Err(FleetFileError::Rows(bad));
-    }
-    if sites.is_empty() {
-        return Err(FleetFileError::File("the fleet file has no sites".into()));
-    }
-    Ok(sites)
+    let rows =
+        read_rows(input, header, |by_items, r| site(env, r, *by_items), "computed", "the fleet file has no sites")?;
+    Ok(rows.into_iter().map(|(_, s)| s).collect())
 }
 
 fn site(env: &Env, row: &csv::StringRecord, by_items: bool) -> Result<Site, String> {
@@ -83,14 +40,7 @@ fn site(env: &Env, row: &csv::StringRecord, by_items: bool) -> Result<Site, Stri
         .resolve(field(1))
         .ok_or_else(|| format!("`{}` is not a country code or name Tiergate knows", field(1)))?;
     let tpp = if by_items {
-        let item = env
-            .catalog
-            .get(field(2))
-            .ok_or_else(|| format!("`{}` is not an item of the catalog (`tiergate items` lists them)", field(2)))?;
-        let quantity: u64 =
-            field(3).parse().ok().filter(|q| (1..=MAX_QUANTITY).contains(q)).ok_or_else(|| {
-                format!("`quantity` must be a whole number from 1 to {MAX_QUANTITY}, not `{}`", field(3))
-            })?;
+        let (item, quantity) = catalog_quantity(env, field(2), field(3))?;
         item.tpp.checked_mul(quantity).ok_or("the site's TPP is too large")?
     } else {
         field(2)

@@ -12,6 +12,7 @@ pub mod kyc;
 pub mod parties;
 mod request;
 mod response;
+pub mod rows;
 pub mod veu;
 
 pub use batch::{

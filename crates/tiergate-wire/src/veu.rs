@@ -10,6 +10,7 @@ use tiergate_core::{Countries, Pack, Tpp};
 use time::Date;
 
 use crate::response::{ReasonOut, TppOut};
+use crate::rows::{catalog_quantity, read_rows, CsvFileError};
 use crate::Env;
 
 /// A registration as stored (`veus.body`).
@@ -122,17 +123,6 @@ impl EventBody {
     }
 }
 
-/// A log file that cannot be used: every bad row, by line, or what is wrong with the file as a whole.
-#[derive(Debug, thiserror::Error)]
-pub enum LogFileError {
-    #[error("{0}")]
-    File(String),
-    #[error("{} bad row(s); nothing was logged:\n{}", .0.len(), .0.iter().map(|(l, m)| format!("  line {l}: {m}")).collect::<Vec<_>>().join("\n"))]
-    Rows(Vec<(u64, String)>),
-}
-
-const MAX_QUANTITY: u64 = 100_000_000;
-
 /// The columns of a facility log file; `reservation` may be left out.
 pub const LOG_COLUMNS: [&str; 7] = ["date", "event", "facility", "country", "item", "quantity", "reservation"];
 
@@ -143,42 +133,20 @@ pub fn read_log(
     env: &Env,
     input: impl Read,
     also: impl Fn(&Event) -> Option<String>,
-) -> Result<Vec<(u64, Event)>, LogFileError> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(input);
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| LogFileError::File(format!("cannot read the header: {e}")))?
-        .iter()
-        .map(str::to_ascii_lowercase)
-        .collect();
-    let expected_short = &LOG_COLUMNS[..6];
-    if header != LOG_COLUMNS && header != expected_short {
-        return Err(LogFileError::File(format!(
-            "the header is `{}`; a facility log has the columns `{}` (`reservation` optional)",
-            header.join(","),
-            LOG_COLUMNS.join(",")
-        )));
-    }
-    let mut events = Vec::new();
-    let mut bad = Vec::new();
-    for (i, row) in reader.records().enumerate() {
-        let line = row.as_ref().ok().and_then(|r| r.position()).map_or(i as u64 + 2, csv::Position::line);
-        match row {
-            Ok(r) if r.len() == header.len() => match event(env, &r).and_then(|e| also(&e).map_or(Ok(e), Err)) {
-                Ok(e) => events.push((line, e)),
-                Err(m) => bad.push((line, m)),
-            },
-            Ok(r) => bad.push((line, format!("{} fields, the header has {}", r.len(), header.len()))),
-            Err(e) => bad.push((line, format!("not CSV: {e}"))),
+) -> Result<Vec<(u64, Event)>, CsvFileError> {
+    let header = |names: &[String]| {
+        if names == LOG_COLUMNS || names == &LOG_COLUMNS[..6] {
+            Ok(())
+        } else {
+            Err(format!(
+                "the header is `{}`; a facility log has the columns `{}` (`reservation` optional)",
+                names.join(","),
+                LOG_COLUMNS.join(",")
+            ))
         }
-    }
-    if !bad.is_empty() {
-        return Err(LogFileError::Rows(bad));
-    }
-    if events.is_empty() {
-        return Err(LogFileError::File("the log has no events".into()));
-    }
-    Ok(events)
+    };
+    let row = |(): &(), r: &csv::StringRecord| event(env, r).and_then(|e| also(&e).map_or(Ok(e), Err));
+    read_rows(input, header, row, "logged", "the log has no events")
 }
 
 fn event(env: &Env, row: &csv::StringRecord) -> Result<Event, String> {
@@ -195,15 +163,7 @@ fn event(env: &Env, row: &csv::StringRecord) -> Result<Event, String> {
         .countries
         .resolve(field(3))
         .ok_or_else(|| format!("`{}` is not a country code or name Tiergate knows", field(3)))?;
-    let item = env
-        .catalog
-        .get(field(4))
-        .ok_or_else(|| format!("`{}` is not an item of the catalog (`tiergate items` lists them)", field(4)))?;
-    let quantity: u64 = field(5)
-        .parse()
-        .ok()
-        .filter(|q| (1..=MAX_QUANTITY).contains(q))
-        .ok_or_else(|| format!("`quantity` must be a whole number from 1 to {MAX_QUANTITY}, not `{}`", field(5)))?;
+    let (item, quantity) = catalog_quantity(env, field(4), field(5))?;
     let reservation = Some(field(6)).filter(|r| !r.is_empty()).map(str::to_owned);
     if reservation.is_some() && kind != EventKind::Received {
         return Err("`reservation` is for receipts only: it names the ledger reservation a shipment came under".into());
