@@ -8,7 +8,7 @@ use time::Date;
 
 use crate::audit::{chain_hash, AuditEntry};
 use crate::screening::{Judgement, ListVersion, NewListVersion};
-use crate::tokens::{session, Role, Session, TokenInfo};
+use crate::tokens::{session, token_info, Role, Session, TokenInfo};
 use crate::veus::{LogCheck, StoredVeu};
 use crate::{
     date_text, from_sql_amount, parse_date, sql_amount, timestamp, Balances, Dump, LedgerError, Meta, Reservation,
@@ -532,15 +532,7 @@ impl Store for PostgresStore {
     fn list_tokens(&mut self) -> Result<Vec<TokenInfo>, LedgerError> {
         let rows = self.client.query("SELECT name, role, created_at, revoked_at FROM tokens ORDER BY name", &[])?;
         rows.iter()
-            .map(|r| {
-                let role: String = r.try_get(1)?;
-                Ok(TokenInfo {
-                    name: r.try_get(0)?,
-                    role: Role::parse(&role).ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
-                    created_at: r.try_get(2)?,
-                    revoked_at: r.try_get(3)?,
-                })
-            })
+            .map(|r| token_info(r.try_get(0)?, &r.try_get::<_, String>(1)?, r.try_get(2)?, r.try_get(3)?))
             .collect()
     }
 
@@ -555,16 +547,7 @@ impl Store for PostgresStore {
         let row = self
             .client
             .query_opt("SELECT name, role, created_at FROM tokens WHERE hash = $1 AND revoked_at IS NULL", &[&hash])?;
-        row.map(|r| {
-            let role: String = r.try_get(1)?;
-            Ok(TokenInfo {
-                name: r.try_get(0)?,
-                role: Role::parse(&role).ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
-                created_at: r.try_get(2)?,
-                revoked_at: None,
-            })
-        })
-        .transpose()
+        row.map(|r| token_info(r.try_get(0)?, &r.try_get::<_, String>(1)?, r.try_get(2)?, None)).transpose()
     }
 
     fn has_tokens(&mut self) -> Result<bool, LedgerError> {

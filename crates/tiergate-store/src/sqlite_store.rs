@@ -8,7 +8,7 @@ use time::Date;
 
 use crate::audit::{chain_hash, AuditEntry};
 use crate::screening::{Judgement, ListVersion, NewListVersion};
-use crate::tokens::{session, Role, Session, TokenInfo};
+use crate::tokens::{session, token_info, Role, Session, TokenInfo};
 use crate::veus::{LogCheck, StoredVeu};
 use crate::{
     date_text, from_sql_amount, parse_date, sql_amount, timestamp, Balances, Dump, LedgerError, Meta, Reservation,
@@ -599,12 +599,7 @@ impl Store for SqliteStore {
         })?;
         rows.map(|r| {
             let (name, role, created_at, revoked_at) = r?;
-            Ok(TokenInfo {
-                name,
-                role: Role::parse(&role).ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
-                created_at,
-                revoked_at,
-            })
+            token_info(name, &role, created_at, revoked_at)
         })
         .collect()
     }
@@ -625,16 +620,7 @@ impl Store for SqliteStore {
             |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
         )
         .optional()?;
-        found
-            .map(|(name, role, created_at)| {
-                Ok(TokenInfo {
-                    name,
-                    role: Role::parse(&role).ok_or_else(|| LedgerError::Corrupt(format!("unknown role `{role}`")))?,
-                    created_at,
-                    revoked_at: None,
-                })
-            })
-            .transpose()
+        found.map(|(name, role, created_at)| token_info(name, &role, created_at, None)).transpose()
     }
 
     fn has_tokens(&mut self) -> Result<bool, LedgerError> {

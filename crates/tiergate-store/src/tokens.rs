@@ -78,7 +78,18 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// A session row read back: the role must be one this build knows.
+/// A token row read back: the role must be one this build knows.
+pub(crate) fn token_info(
+    name: String,
+    role: &str,
+    created_at: String,
+    revoked_at: Option<String>,
+) -> Result<TokenInfo, crate::LedgerError> {
+    let role = Role::parse(role).ok_or_else(|| crate::LedgerError::Corrupt(format!("unknown role `{role}`")))?;
+    Ok(TokenInfo { name, role, created_at, revoked_at })
+}
+
+/// A session row read back, with its live token's name, role and creation.
 pub(crate) fn session(
     name: String,
     role: &str,
@@ -86,6 +97,5 @@ pub(crate) fn session(
     csrf: String,
     expires_at: String,
 ) -> Result<Session, crate::LedgerError> {
-    let role = Role::parse(role).ok_or_else(|| crate::LedgerError::Corrupt(format!("unknown role `{role}`")))?;
-    Ok(Session { token: TokenInfo { name, role, created_at, revoked_at: None }, csrf, expires_at })
+    Ok(Session { token: token_info(name, role, created_at, None)?, csrf, expires_at })
 }
