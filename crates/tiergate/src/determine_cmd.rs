@@ -44,17 +44,11 @@ pub fn run(env: &Env, db: Option<&str>, args: &DetermineArgs) -> anyhow::Result<
         None => &mut no_hooks,
     };
     let path = args.input.as_deref().filter(|p| p.as_os_str() != "-");
-    let (input, len) = open_input(path)?;
     let format = args.input_format.unwrap_or(match path {
         Some(p) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) => InputFormat::Csv,
         _ => InputFormat::Jsonl,
     });
-    let show = match args.progress {
-        Progress::Never => false,
-        Progress::Auto => path.is_some() && io::stderr().is_terminal(),
-    };
-    let bar = progress_bar(show, len);
-    let counting = CountingReader { inner: input, bar: bar.clone(), bytes: 0 };
+    let (counting, bar) = open_with_progress(path, args.progress)?;
     let mut sink = Sink::new(args.format);
     let all_ok = match format {
         InputFormat::Jsonl => jsonl(env, counting, &mut sink, &bar, hooks)?,
@@ -71,6 +65,38 @@ pub fn run(env: &Env, db: Option<&str>, args: &DetermineArgs) -> anyhow::Result<
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The named file, or standard input for `None`, counted into a progress bar on standard error that shows when
+/// `progress` is `auto`, the input is a file and standard error is a terminal.
+pub(crate) fn open_with_progress(
+    path: Option<&Path>,
+    progress: Progress,
+) -> anyhow::Result<(CountingReader<Box<dyn Read>>, ProgressBar)> {
+    let (input, len) = open_input(path)?;
+    let show = match progress {
+        Progress::Never => false,
+        Progress::Auto => path.is_some() && io::stderr().is_terminal(),
+    };
+    let bar = progress_bar(show, len);
+    Ok((CountingReader { inner: input, bar: bar.clone(), bytes: 0 }, bar))
+}
+
+/// Calls `f` with each line of `input` that is not blank, and its number (counting blank lines).
+pub(crate) fn each_line(input: impl BufRead, mut f: impl FnMut(u64, &str) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let mut input = input;
+    let mut text = String::new();
+    let mut n = 0u64;
+    loop {
+        text.clear();
+        if input.read_line(&mut text).context("cannot read the input")? == 0 {
+            return Ok(());
+        }
+        n += 1;
+        if !text.trim().is_empty() {
+            f(n, &text)?;
+        }
+    }
 }
 
 pub(crate) fn progress_bar(show: bool, len: Option<u64>) -> ProgressBar {

@@ -1,6 +1,6 @@
 //! `tiergate lists` and `tiergate screen`: import restricted-party lists, screen names, record judgements.
 
-use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::io::{self, BufReader, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,8 +16,8 @@ use tiergate_wire::Env;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::cli::{ListsCommand, Progress, ScreenArgs, ScreenCommand};
-use crate::determine_cmd::{open_input, progress_bar, CountingReader};
+use crate::cli::{ListsCommand, ScreenArgs, ScreenCommand};
+use crate::determine_cmd::{each_line, open_with_progress};
 use crate::ledger_cmd::actor;
 
 pub(crate) fn open(env: &Env, db: &str) -> anyhow::Result<Ledger> {
@@ -190,13 +190,7 @@ pub fn screen(env: &Env, db: &str, args: &ScreenArgs) -> anyhow::Result<ExitCode
         return Ok(ExitCode::SUCCESS);
     };
     let path = Some(batch.as_path()).filter(|p| p.as_os_str() != "-");
-    let (input, len) = open_input(path)?;
-    let show = match args.progress {
-        Progress::Never => false,
-        Progress::Auto => path.is_some() && io::stderr().is_terminal(),
-    };
-    let bar = progress_bar(show, len);
-    let input = CountingReader { inner: input, bar: bar.clone(), bytes: 0 };
+    let (input, bar) = open_with_progress(path, args.progress)?;
     let is_csv = path.is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")));
     let screening = Instant::now();
     let mut queries = 0u64;
@@ -240,21 +234,10 @@ pub fn screen(env: &Env, db: &str, args: &ScreenArgs) -> anyhow::Result<ExitCode
             each(line, q, &mut out)?;
         }
     } else {
-        let mut reader = BufReader::new(input);
-        let mut text = String::new();
-        let mut line = 0u64;
-        loop {
-            text.clear();
-            if reader.read_line(&mut text).context("cannot read the input")? == 0 {
-                break;
-            }
-            line += 1;
-            if text.trim().is_empty() {
-                continue;
-            }
-            let q = serde_json::from_str::<QueryLine>(&text).map_err(|e| format!("not a query line: {e}"));
-            each(line, q, &mut out)?;
-        }
+        each_line(BufReader::new(input), |line, text| {
+            let q = serde_json::from_str::<QueryLine>(text).map_err(|e| format!("not a query line: {e}"));
+            each(line, q, &mut out)
+        })?;
     }
     out.flush()?;
     bar.finish_and_clear();
