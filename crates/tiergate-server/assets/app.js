@@ -209,7 +209,7 @@ async function viewMap() {
       return lines;
     };
     for (const f of features) {
-      const c = f.id && countries.find((x) => x.code === f.id);
+      const c = f.id && S.countries.get(f.id);
       const d = path(f);
       if (!d) continue;
       const p = s("path", {

@@ -217,11 +217,12 @@ pub(crate) async fn judge(State(st): St, caller: Caller, raw: Result<Bytes, Byte
         at: tiergate_store::timestamp(OffsetDateTime::now_utc()),
     };
     let stored = j.clone();
-    let state = Arc::clone(&st);
-    db_write(move || state.ledger.with(|l| l.add_judgement(&stored)).map_err(|e| Problem::from_ledger(&e))).await?;
-    let refresh = Arc::clone(&st);
-    // The judgement should count in this instance's next answer: reload now rather than at the next tick.
-    db_write(move || refresh.refresh_lists().map(|_| ()).map_err(|e| Problem::internal(&e.to_string(), None))).await?;
+    db_write(move || {
+        st.ledger.with(|l| l.add_judgement(&stored)).map_err(|e| Problem::from_ledger(&e))?;
+        // The judgement should count in this instance's next answer: reload now rather than at the next tick.
+        st.refresh_lists().map(|_| ()).map_err(|e| Problem::internal(&e.to_string(), None))
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(j)).into_response())
 }
 
