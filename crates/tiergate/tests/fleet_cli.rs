@@ -1,22 +1,13 @@
 //! `tiergate fleet check|plan` through the binary: the contract's fields, exit codes and bad input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use common::tiergate_stdin;
 use serde_json::{json, Value};
 
 fn fleet(args: &[&str], csv: &str) -> (Option<i32>, Value, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tiergate"))
-        .arg("fleet")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(csv.as_bytes()).unwrap();
-    let out: Output = child.wait_with_output().unwrap();
+    let out = tiergate_stdin(None, &[&["fleet"], args].concat(), csv);
     let value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (out.status.code(), value, String::from_utf8_lossy(&out.stderr).into_owned())
 }

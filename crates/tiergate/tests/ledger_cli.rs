@@ -1,9 +1,12 @@
 //! The ledger through the `tiergate` binary, with many processes at once, on SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod common;
+
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use common::{lines, tiergate_stdin};
 use tiergate_store::testing::fresh_urls;
 
 fn tiergate(db: &str, args: &[&str]) -> Output {
@@ -194,21 +197,8 @@ fn sigkill_loses_nothing_acknowledged() {
 }
 
 fn determine(db: &str, args: &[&str], input: &str) -> (Vec<serde_json::Value>, Option<i32>) {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tiergate"))
-        .arg("--db")
-        .arg(db)
-        .arg("determine")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let answers = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    (answers, out.status.code())
+    let out = tiergate_stdin(Some(db), &[&["determine"], args].concat(), input);
+    (lines(&out), out.status.code())
 }
 
 /// `determine --db` reads balances from the ledger; `--record` reserves what each answer draws, and a re-run

@@ -2,10 +2,12 @@
 //! and the evaluation set's targets, against the real lists in tests/data/us-screening-lists.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use common::{lines, tiergate_stdin};
 use serde_json::Value;
 use tiergate_store::testing::fresh_urls;
 
@@ -19,32 +21,6 @@ fn list(file: &str) -> String {
 
 fn tiergate(db: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tiergate")).arg("--db").arg(db).args(args).output().expect("tiergate runs")
-}
-
-fn tiergate_stdin(db: &str, args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tiergate"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tiergate runs");
-    // Written from a thread: the child answers while it reads, and both pipes would fill.
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_owned();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    out
-}
-
-fn lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
 }
 
 fn import_all(db: &str) {
@@ -134,7 +110,7 @@ fn screen_follows_the_contract_and_honours_judgements() {
 
         // Batch: in order, a bad line answered with its line number, exit 2; CSV the same columns.
         let input = "{\"id\":\"a\",\"name\":\"BANCO NACIONAL DE CUBA\"}\n{\"id\":\"b\",\"name\":\"Google DeepMind\"}\nnot json\n{\"id\":\"d\",\"name\":\"Rosneft\",\"country\":\"Russia\"}\n";
-        let out = tiergate_stdin(&db, &["screen", "--batch", "-"], input);
+        let out = tiergate_stdin(Some(&db), &["screen", "--batch", "-"], input);
         assert_eq!(out.status.code(), Some(2));
         let answers = lines(&out);
         let ids: Vec<&Value> = answers.iter().map(|a| &a["id"]).collect();
@@ -209,7 +185,7 @@ fn evaluation_set_meets_the_targets() {
     let rows: Vec<Value> = set.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let input: String =
         rows.iter().map(|r| serde_json::json!({"id": r["id"], "name": r["name"]}).to_string() + "\n").collect();
-    let out = tiergate_stdin(&db, &["screen", "--batch", "-"], &input);
+    let out = tiergate_stdin(Some(&db), &["screen", "--batch", "-"], &input);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let answers = lines(&out);
     assert_eq!(answers.len(), rows.len());
@@ -246,7 +222,7 @@ fn determine_screens_parties_against_the_imported_lists() {
     let request = r#"{"id":"po-anz","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":10,"destination":"PK","consignee":{"name":"ANZ Importers and Exporters","headquarters":"PK"}}"#;
     let entry = "4f97e92b4e9669c0835c2af6bd8c9b7f6cca142c";
     for (backend, db) in fresh_urls("determine-screen") {
-        let before = lines(&tiergate_stdin(&db, &["determine"], request));
+        let before = lines(&tiergate_stdin(Some(&db), &["determine"], request));
         assert_eq!(before[0]["authorization"], "LPP", "{backend}");
         assert_eq!(before[0]["screening"]["lists"], serde_json::json!([]), "{backend}");
         let notes = before[0]["notes"].to_string();
@@ -254,7 +230,7 @@ fn determine_screens_parties_against_the_imported_lists() {
 
         let out = tiergate(&db, &["lists", "import", &list("consolidated_2022-05.csv")]);
         assert!(out.status.success(), "{backend}: {}", String::from_utf8_lossy(&out.stderr));
-        let recorded = tiergate_stdin(&db, &["determine", "--record"], request);
+        let recorded = tiergate_stdin(Some(&db), &["determine", "--record"], request);
         assert!(recorded.status.success(), "{backend}: {}", String::from_utf8_lossy(&recorded.stderr));
         let listed = &lines(&recorded)[0];
         assert_eq!(listed["authorization"], "LICENSE", "{backend}: {listed}");
@@ -274,7 +250,7 @@ fn determine_screens_parties_against_the_imported_lists() {
             &["screen", "judge", entry, "--query", "ANZ importers & exporters", "--verdict", "false_positive"],
         );
         assert!(judged.status.success(), "{backend}: {}", String::from_utf8_lossy(&judged.stderr));
-        let cleared = &lines(&tiergate_stdin(&db, &["determine", "--record"], request))[0];
+        let cleared = &lines(&tiergate_stdin(Some(&db), &["determine", "--record"], request))[0];
         assert_eq!(cleared["authorization"], "LPP", "{backend}: {cleared}");
         assert_eq!(cleared["screening"]["hits"][0]["decision"], "cleared", "{backend}");
         assert_eq!(cleared["recorded"]["status"], "reserved", "{backend}: {cleared}");

@@ -2,30 +2,14 @@
 //! refusals, the registry's check of a request's VEU claim, the facility log, and the report in all four forms.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use std::path::Path;
+use std::process::Output;
+
+use common::{lines, tiergate_stdin};
 use serde_json::Value;
 use tiergate_store::testing::fresh_urls;
-
-fn run(db: &str, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tiergate"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -43,7 +27,8 @@ const LOG: &str = "date,event,facility,country,item,quantity,reservation
 #[test]
 fn register_ship_log_and_report() {
     for (backend, db) in fresh_urls("cli-veu") {
-        let add = |args: &[&str]| run(&db, &[&["veu", "add", "--date", "2025-03-01"], args].concat(), "");
+        let add =
+            |args: &[&str]| tiergate_stdin(Some(&db), &[&["veu", "add", "--date", "2025-03-01"], args].concat(), "");
         let ok = add(&["--kind", "nveu", "--id", "g42-ae", "--name", "G42", "--headquarters", "AE", "--country", "AE"]);
         assert_eq!(ok.status.code(), Some(0), "{backend}: {}", stderr(&ok));
         assert_eq!(lines(&ok)[0]["registered"], true);
@@ -55,11 +40,11 @@ fn register_ship_log_and_report() {
         assert!(stderr(&again).contains("already registered"), "{backend}: {}", stderr(&again));
         let bad = add(&["--kind", "uveu", "--id", "a b", "--name", "Y", "--headquarters", "US"]);
         assert_eq!(bad.status.code(), Some(2), "{backend}");
-        let list = lines(&run(&db, &["veu", "list"], ""));
+        let list = lines(&tiergate_stdin(Some(&db), &["veu", "list"], ""));
         assert_eq!(list.len(), 1, "{backend}: {list:?}");
 
         // The claim is borne out by name (case aside): NVEU, reserved on nveu:g42-ae; then posted.
-        let d = run(&db, &["determine", "--record"], ORDER);
+        let d = tiergate_stdin(Some(&db), &["determine", "--record"], ORDER);
         let answer = &lines(&d)[0];
         assert_eq!(
             (answer["authorization"].as_str(), answer["recorded"]["pool"].as_str()),
@@ -67,10 +52,13 @@ fn register_ship_log_and_report() {
             "{backend}: {answer}"
         );
         let id = answer["recorded"]["id"].as_str().unwrap().to_owned();
-        assert_eq!(run(&db, &["ledger", "post", &id, "--date", "2025-05-10"], "").status.code(), Some(0));
+        assert_eq!(
+            tiergate_stdin(Some(&db), &["ledger", "post", &id, "--date", "2025-05-10"], "").status.code(),
+            Some(0)
+        );
 
         // Show: Q2 2025's cap of 949,500,000 less 15,832,000 installed.
-        let show = &lines(&run(&db, &["veu", "show", "g42-ae", "--date", "2025-05-15"], ""))[0];
+        let show = &lines(&tiergate_stdin(Some(&db), &["veu", "show", "g42-ae", "--date", "2025-05-15"], ""))[0];
         assert_eq!(show["nveu"]["cap_tpp"], 949_500_000, "{backend}: {show}");
         assert_eq!(show["nveu"]["installed_tpp"], 15_832_000);
         assert_eq!(show["nveu"]["headroom_tpp"], 949_500_000 - 15_832_000);
@@ -78,30 +66,34 @@ fn register_ship_log_and_report() {
 
         // Bad logs store nothing: rows with their line numbers, a facility outside the NVEU's country, and a
         // removal of more chips than the facility has in service.
-        let rows = run(&db, &["veu", "log", "g42-ae", "-"], "date,event,facility,country,item,quantity\n2025-06-01,received,Riyadh,SA,nvidia-h100-sxm,5\n2025-13-01,received,A,AE,nvidia-h100-sxm,5\n2025-06-01,received,A,AE,no-such-chip,0\n");
+        let rows = tiergate_stdin(Some(&db), &["veu", "log", "g42-ae", "-"], "date,event,facility,country,item,quantity\n2025-06-01,received,Riyadh,SA,nvidia-h100-sxm,5\n2025-13-01,received,A,AE,nvidia-h100-sxm,5\n2025-06-01,received,A,AE,no-such-chip,0\n");
         let err = stderr(&rows);
         assert_eq!(rows.status.code(), Some(2), "{backend}");
         for needle in ["3 bad row(s)", "line 2: facility `Riyadh` is in SA", "line 3: `date`", "line 4:"] {
             assert!(err.contains(needle), "{backend}: {needle} in {err}");
         }
-        let over = run(
-            &db,
+        let over = tiergate_stdin(
+            Some(&db),
             &["veu", "log", "g42-ae", "-"],
             "date,event,facility,country,item,quantity\n2025-06-01,retired,A,AE,nvidia-h100-sxm,1\n",
         );
         assert!(stderr(&over).contains("line 2: retired 1"), "{backend}: {}", stderr(&over));
-        let logged = run(&db, &["veu", "log", "g42-ae", "-"], &LOG.replace("res-1", &id));
+        let logged = tiergate_stdin(Some(&db), &["veu", "log", "g42-ae", "-"], &LOG.replace("res-1", &id));
         assert_eq!(lines(&logged)[0]["events"], 4, "{backend}: {}", stderr(&logged));
 
         // The report, hand-computed: 888 in service × 15,832; the receipt matches the posted reservation.
-        let r = &lines(&run(&db, &["veu", "report", "g42-ae", "--period", "2025H1"], ""))[0];
+        let r = &lines(&tiergate_stdin(Some(&db), &["veu", "report", "g42-ae", "--period", "2025H1"], ""))[0];
         assert_eq!(r["totals"]["installed_base_tpp"], 888 * 15_832, "{backend}: {r}");
         assert_eq!(r["totals"]["retired_tpp"], 12 * 15_832);
         assert_eq!(r["facilities"][0]["items"][0]["in_stock"], 100);
         assert_eq!(r["ledger"]["posted_in_period_tpp"], 15_832_000);
         assert_eq!(r["checks"], serde_json::json!([]), "{backend}");
         let dir = tempdir(&format!("veu-report-{backend}"));
-        let out = run(&db, &["veu", "report", "g42-ae", "--period", "2025H1", "--out", dir.to_str().unwrap()], "");
+        let out = tiergate_stdin(
+            Some(&db),
+            &["veu", "report", "g42-ae", "--period", "2025H1", "--out", dir.to_str().unwrap()],
+            "",
+        );
         assert_eq!(lines(&out)[0]["files"].as_array().unwrap().len(), 4);
         let svg = std::fs::read_to_string(dir.join("g42-ae-2025H1.svg")).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("AE: 14,058,816 TPP"), "{backend}: {svg}");
@@ -112,9 +104,9 @@ fn register_ship_log_and_report() {
             csv.lines().nth(1),
             Some("g42-ae,2025H1,Abu Dhabi 1,AE,nvidia-h100-sxm,15832,1000,900,0,12,100,888,14058816")
         );
-        let bad_period = run(&db, &["veu", "report", "g42-ae", "--period", "2025Q1"], "");
+        let bad_period = tiergate_stdin(Some(&db), &["veu", "report", "g42-ae", "--period", "2025Q1"], "");
         assert_eq!(bad_period.status.code(), Some(2));
-        let missing = run(&db, &["veu", "report", "nope", "--period", "2025H1"], "");
+        let missing = tiergate_stdin(Some(&db), &["veu", "report", "nope", "--period", "2025H1"], "");
         assert!(stderr(&missing).contains("no VEU with id `nope`"), "{}", stderr(&missing));
     }
 }
@@ -136,11 +128,11 @@ fn kyc_screens_customers_against_the_imported_lists() {
         "\n",
     );
     for (backend, db) in fresh_urls("cli-kyc") {
-        let before = lines(&run(&db, &["kyc", "check", "--date", "2025-06-01"], customers));
+        let before = lines(&tiergate_stdin(Some(&db), &["kyc", "check", "--date", "2025-06-01"], customers));
         assert_eq!(before[0]["decision"], "allow", "{backend}: nothing imported, nothing screened");
-        let import = run(&db, &["lists", "import", dpl.to_str().unwrap()], "");
+        let import = tiergate_stdin(Some(&db), &["lists", "import", dpl.to_str().unwrap()], "");
         assert_eq!(import.status.code(), Some(0), "{backend}: {}", stderr(&import));
-        let after = lines(&run(&db, &["kyc", "check", "--date", "2025-06-01"], customers));
+        let after = lines(&tiergate_stdin(Some(&db), &["kyc", "check", "--date", "2025-06-01"], customers));
         assert_eq!(after[0]["decision"], "refuse", "{backend}: {}", after[0]);
         assert_eq!(after[0]["red_flags"][0]["code"], "listed_party");
         assert!(after[0]["red_flags"][0]["citation"].as_str().unwrap().contains("736.2(b)(4)"), "{}", after[0]);

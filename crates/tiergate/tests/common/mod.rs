@@ -46,3 +46,34 @@ impl Drop for Server {
         }
     }
 }
+
+/// Runs `tiergate [--db DB] ARGS` with `input` on standard input; its output and exit status.
+pub fn tiergate_stdin(db: Option<&str>, args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tiergate"));
+    if let Some(db) = db {
+        command.arg("--db").arg(db);
+    }
+    let mut child = command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tiergate runs");
+    // Written from a thread: the child answers while it reads, and both pipes would fill.
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    out
+}
+
+/// Standard output as JSON Lines.
+pub fn lines(out: &std::process::Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
