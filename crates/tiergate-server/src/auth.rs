@@ -56,9 +56,8 @@ pub struct Caller {
 }
 
 /// The value of one cookie of the request, if sent.
-pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -114,7 +113,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Caller, Problem> {
         let Some(header) = parts.headers.get(AUTHORIZATION) else {
-            return match cookie(parts, SESSION_COOKIE) {
+            return match cookie(&parts.headers, SESSION_COOKIE) {
                 Some(secret) => session_caller(parts, state, secret).await,
                 None => Err(Problem::unauthorized(
                     "send `Authorization: Bearer TOKEN` (create one with `tiergate token create`), or sign in",

@@ -15,7 +15,7 @@ use tiergate_store::{Judgement, Role};
 use tiergate_wire::fleet::{read_fleet, FleetCheckOut};
 use time::OffsetDateTime;
 
-use crate::auth::{Caller, SESSION_COOKIE};
+use crate::auth::{cookie, Caller, SESSION_COOKIE};
 use crate::problem::Problem;
 use crate::routes::{content_type_is, date_param, db, db_write, json_request, query, Answer, DateQuery, St};
 
@@ -84,8 +84,7 @@ pub(crate) async fn sign_in(
 /// page can ask without an error); a wrong or ended one is a 401.
 #[utoipa::path(get, path = "/v1/session", summary = "The signed-in caller", responses((status = 200, description = "the caller, or signed_in false without a credential", body = SessionOut), (status = 401, description = "a wrong token or an ended session", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")), security((), ("bearer" = [])))]
 pub(crate) async fn whoami(headers: axum::http::HeaderMap, caller: Result<Caller, Problem>) -> Answer {
-    let anonymous = !headers.contains_key(header::AUTHORIZATION)
-        && !headers.get_all(header::COOKIE).iter().any(|c| c.to_str().is_ok_and(|c| c.contains(SESSION_COOKIE)));
+    let anonymous = !headers.contains_key(header::AUTHORIZATION) && cookie(&headers, SESSION_COOKIE).is_none();
     let caller = match caller {
         Err(_) if anonymous => {
             let out = SessionOut { signed_in: false, name: None, role: None, csrf: None, expires_at: None };
