@@ -142,9 +142,16 @@ pub fn run(env: &Env, db: &str, command: &VeuCommand) -> anyhow::Result<ExitCode
                 .map(|(_, e)| serde_json::to_string(&EventBody::new(e, &env.pack)))
                 .collect::<Result<Vec<_>, _>>()?;
             let countries = &env.countries;
+            // The store hands back the whole log, stored events first: only those are read back; the new ones are
+            // the events just read.
             let check = |log: &[String]| -> Result<(), String> {
-                let events = log.iter().map(|b| EventBody::event(b, countries)).collect::<Result<Vec<Event>, _>>()?;
-                let stored = events.len() - bodies.len();
+                let stored = log.len().saturating_sub(bodies.len());
+                let mut events = log
+                    .iter()
+                    .take(stored)
+                    .map(|b| EventBody::event(b, countries))
+                    .collect::<Result<Vec<Event>, _>>()?;
+                events.extend(rows.iter().map(|(_, e)| e.clone()));
                 replay(&events, None).map(|_| ()).map_err(|e| match e.index.checked_sub(stored) {
                     Some(new) => format!("line {}: {}", lines.get(new).copied().unwrap_or_default(), e.problem),
                     None => format!("the stored log: {}", e.problem),
