@@ -89,7 +89,7 @@ impl Hooks for LedgerHooks<'_> {
         }
         let wanted: Vec<&str> = pools.iter().copied().filter(|p| defined(p)).collect();
         let date = req.date;
-        let read = self.ledger.read(|l| l.drawn_with_key(&wanted, id, date));
+        let read = self.ledger.drawn_with_key(&wanted, id, date);
         let (drawn_by_pool, own) = read.map_err(|e| db_error(&e))?;
         let drawn = |pool: &str| -> u64 {
             let Some(i) = wanted.iter().position(|p| *p == pool) else { return 0 };

@@ -15,6 +15,7 @@ pub mod testing;
 mod tokens;
 mod verify;
 pub mod veus;
+mod wal_index;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -217,6 +218,14 @@ pub trait Store: Send {
     fn get(&mut self, id: &str) -> Result<Option<Reservation>, LedgerError>;
     /// In one read: (posted, pending not expired on `date`) of each pool, and the reservation with `key`.
     fn read_balances(&mut self, pools: &[&str], key: Option<&str>, date: Date) -> Result<Balances, LedgerError>;
+    /// As `read_balances`, but the read transaction may stay open afterwards, to serve the next call for as long
+    /// as no transaction commits in the meantime (SQLite); answers are those of `read_balances` at the moment
+    /// of the call. Only for connections that do nothing else between calls without `release_read` first.
+    fn read_balances_held(&mut self, pools: &[&str], key: Option<&str>, date: Date) -> Result<Balances, LedgerError> {
+        self.read_balances(pools, key, date)
+    }
+    /// Ends a read transaction `read_balances_held` kept open, if any.
+    fn release_read(&mut self) {}
     fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError>;
     /// Audit entries with `seq > after`, at most `limit`.
     fn audit(&mut self, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError>;
@@ -379,8 +388,7 @@ impl Ledger {
         key: Option<&str>,
         date: Date,
     ) -> Result<(Vec<u64>, Option<Reservation>), LedgerError> {
-        let (balances, own) = self.store.read_balances(pools, key, date)?;
-        Ok((balances.into_iter().map(|(posted, pending)| posted.saturating_add(pending)).collect(), own))
+        Ok(drawn(self.store.read_balances(pools, key, date)?))
     }
 
     pub fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError> {
@@ -681,6 +689,43 @@ impl SharedLedger {
 
     /// A read-only operation on a reader connection: a free one if any, else the next in turn.
     pub fn read<R>(&self, f: impl FnOnce(&mut Ledger) -> R) -> R {
+        self.on_reader(|l| {
+            l.store.release_read();
+            f(l)
+        })
+    }
+
+    /// [`Ledger::drawn_with_key`] on a reader connection that keeps its read transaction open from one call to
+    /// the next while nothing commits (SQLite; PostgreSQL reads afresh each time), so that a determination's
+    /// balances cost a query and not also the locks of a new transaction. The answer is the newest state, as
+    /// from `drawn_with_key`; [`SharedLedger::release_reads`] ends the transactions kept open. Without reader
+    /// connections, a read of its own on the writer's.
+    pub fn drawn_with_key(
+        &self,
+        pools: &[&str],
+        key: Option<&str>,
+        date: Date,
+    ) -> Result<(Vec<u64>, Option<Reservation>), LedgerError> {
+        if self.readers.is_empty() {
+            // The writer's connection: a transaction kept open there would stand in the way of the next write.
+            return self.with(|l| l.drawn_with_key(pools, key, date));
+        }
+        self.on_reader(|l| Ok(drawn(l.store.read_balances_held(pools, key, date)?)))
+    }
+
+    /// Ends the read transactions that reader connections keep open, on the readers not in use. A kept
+    /// transaction holds the WAL back from being checkpointed past its snapshot, so a server calls this every
+    /// second or so: with reads coming in, a commit ends them anyway; without, this does.
+    pub fn release_reads(&self) {
+        for r in &self.readers {
+            if let Ok(mut l) = r.try_lock() {
+                l.store.release_read();
+            }
+        }
+    }
+
+    /// A free reader connection if any, else the next in turn; the writer's if there are no readers.
+    fn on_reader<R>(&self, f: impl FnOnce(&mut Ledger) -> R) -> R {
         if self.readers.is_empty() {
             return self.with(f);
         }
@@ -695,6 +740,11 @@ impl SharedLedger {
             None => self.with(f),
         }
     }
+}
+
+/// Per pool posted plus pending, beside the reservation read with them.
+fn drawn((balances, own): Balances) -> (Vec<u64>, Option<Reservation>) {
+    (balances.into_iter().map(|(posted, pending)| posted.saturating_add(pending)).collect(), own)
 }
 
 fn ser_date<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {

@@ -1,6 +1,7 @@
 //! The SQLite backend: one file, WAL with `synchronous=FULL`, every movement in a `BEGIN IMMEDIATE`
 //! transaction (which serializes writers across threads and processes).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -10,6 +11,7 @@ use crate::audit::{chain_hash, AuditEntry};
 use crate::screening::{Judgement, ListVersion, NewListVersion};
 use crate::tokens::{session, token_info, Role, Session, TokenInfo};
 use crate::veus::{LogCheck, StoredVeu};
+use crate::wal_index::{Header, WalIndex};
 use crate::{
     date_text, from_sql_amount, parse_date, sql_amount, timestamp, Balances, Dump, LedgerError, Meta, Reservation,
     ReserveOutcome, ReserveRequest, ReserveStatus, State, Store,
@@ -139,7 +141,26 @@ const MIGRATIONS: &[(i64, &str)] = &[(
 
 pub(crate) struct SqliteStore {
     conn: Connection,
+    /// The connection's WAL index, mapped on the first held read (`None` before, or where SQLite keeps none).
+    wal: Option<WalIndex>,
+    /// The read transaction `read_balances_held` keeps open, if any.
+    held: Option<Held>,
 }
+
+/// A read transaction kept open between determinations.
+struct Held {
+    /// The WAL-index header read just before the transaction began: its snapshot is at least that new, and
+    /// it is the newest state for as long as the header stays the same.
+    header: Header,
+    /// Pools' (posted, pending not expired) by date and pool, as read in this snapshot; a snapshot does not
+    /// change, so each is read once.
+    totals: HashMap<Date, HashMap<String, (u64, u64)>>,
+    /// Entries in `totals`.
+    remembered: usize,
+}
+
+/// Pool totals a held snapshot remembers before it starts over (each is a few dozen bytes).
+const HELD_TOTALS: usize = 4096;
 
 impl SqliteStore {
     pub(crate) fn open(path: &str) -> Result<SqliteStore, LedgerError> {
@@ -153,7 +174,50 @@ impl SqliteStore {
         }
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
         migrate(&mut conn)?;
-        Ok(SqliteStore { conn })
+        Ok(SqliteStore { conn, wal: None, held: None })
+    }
+}
+
+impl SqliteStore {
+    /// `read_balances` inside the held transaction: each pool's totals once per snapshot, the reservation
+    /// with `key` every time (keys are new on almost every request).
+    fn read_in_held(&mut self, pools: &[&str], key: Option<&str>, date: Date) -> Result<Balances, LedgerError> {
+        let Some(held) = self.held.as_mut() else {
+            return self.read_balances(pools, key, date);
+        };
+        if held.remembered > HELD_TOTALS {
+            held.totals.clear();
+            held.remembered = 0;
+        }
+        let on_date = held.totals.entry(date).or_default();
+        let mut balances = Vec::with_capacity(pools.len());
+        for pool in pools {
+            let t = match on_date.get(*pool) {
+                Some(t) => *t,
+                None => {
+                    let t = totals(&self.conn, pool, date)?;
+                    on_date.insert((*pool).to_owned(), t);
+                    held.remembered += 1;
+                    t
+                }
+            };
+            balances.push(t);
+        }
+        // Almost every key is new: look for its id alone (no row, no error value for "none"), and read the
+        // whole reservation only when there is one.
+        let id: Option<String> = match key {
+            Some(k) => {
+                let mut stmt = self.conn.prepare_cached("SELECT id FROM reservations WHERE key = ?1")?;
+                let mut rows = stmt.query([k])?;
+                rows.next()?.map(|r| r.get(0)).transpose()?
+            }
+            None => None,
+        };
+        let own = match id {
+            Some(id) => by_id(&self.conn, &id)?,
+            None => None,
+        };
+        Ok((balances, own))
     }
 }
 
@@ -544,6 +608,38 @@ impl Store for SqliteStore {
             None => None,
         };
         Ok((balances, own))
+    }
+
+    fn read_balances_held(&mut self, pools: &[&str], key: Option<&str>, date: Date) -> Result<Balances, LedgerError> {
+        if self.wal.is_none() {
+            self.wal = WalIndex::of(&self.conn);
+        }
+        let now = self.wal.as_ref().and_then(|w| w.header(&self.conn));
+        if now.is_none() || now != self.held.as_ref().map(|h| h.header) {
+            self.release_read();
+            let Some(header) = now else {
+                // No WAL index to watch, or a writer is rewriting its header this instant: a read of its own.
+                return self.read_balances(pools, key, date);
+            };
+            // Deferred: the snapshot is taken by the first read below, after `header` was read, so it holds
+            // every commit that header shows.
+            self.conn.execute_batch("BEGIN DEFERRED")?;
+            self.held = Some(Held { header, totals: HashMap::new(), remembered: 0 });
+        }
+        let read = self.read_in_held(pools, key, date);
+        if read.is_err() {
+            self.release_read();
+        }
+        read
+    }
+
+    fn release_read(&mut self) {
+        if self.held.take().is_some() && !self.conn.is_autocommit() {
+            // The transaction only read, so ending it loses nothing; should COMMIT fail, ROLLBACK ends it too.
+            if self.conn.execute_batch("COMMIT").is_err() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+        }
     }
 
     fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError> {

@@ -14,6 +14,9 @@ use time::OffsetDateTime;
 const READERS: usize = 4;
 /// How often the server looks for list imports and judgements made by other processes.
 const LIST_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
+/// How often idle readers end the read transaction they keep open between determinations (see
+/// `SharedLedger::drawn_with_key`), so that it never holds SQLite's WAL back for long.
+const READ_RELEASE: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
     tiergate_server::init_logs();
@@ -81,6 +84,15 @@ pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
                     Ok(Err(e)) => tracing::warn!(error = %e, "cannot reload the restricted-party lists; keeping the loaded ones"),
                     Err(e) => tracing::warn!(error = %e, "the list reload task failed"),
                 }
+            }
+        });
+        let readers = Arc::clone(&served);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(READ_RELEASE);
+            loop {
+                every.tick().await;
+                // Never waits: a reader in use is skipped, and its next determination refreshes it anyway.
+                readers.ledger.release_reads();
             }
         });
         serve(listener, served, shutdown_signal()).await.context("the server failed")?;
