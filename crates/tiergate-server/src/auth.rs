@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use tiergate_store::{secret_hash, Role, TokenInfo};
+use tiergate_store::{Role, TokenInfo};
 
 use crate::problem::Problem;
 use crate::AppState;
@@ -16,14 +16,17 @@ use crate::AppState;
 /// this time on every instance.
 pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5);
 
-/// Recent token lookups, by secret hash.
+/// Recent token lookups, by the token as sent. Only this process's memory holds the secrets, and only for
+/// [`TOKEN_CACHE_TTL`] (expired lookups are dropped as new ones come); the database holds only their hashes.
+/// Keyed by the secret, a cached request costs a map lookup instead of a SHA-256 of its token, a sizeable part
+/// of a determination's own work on a CPU without SHA instructions.
 #[derive(Default)]
 pub struct TokenCache(Mutex<HashMap<String, (Option<TokenInfo>, Instant)>>);
 
 impl TokenCache {
-    fn get(&self, hash: &str) -> Option<Option<TokenInfo>> {
+    fn get(&self, secret: &str) -> Option<Option<TokenInfo>> {
         let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        map.get(hash).filter(|(_, at)| at.elapsed() < TOKEN_CACHE_TTL).map(|(t, _)| t.clone())
+        map.get(secret).filter(|(_, at)| at.elapsed() < TOKEN_CACHE_TTL).map(|(t, _)| t.clone())
     }
 
     /// Forgets every lookup, so that a revocation made here takes effect here at once.
@@ -31,12 +34,13 @@ impl TokenCache {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 
-    fn put(&self, hash: String, token: Option<TokenInfo>) {
+    fn put(&self, secret: String, token: Option<TokenInfo>) {
         let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
         if map.len() > 10_000 {
             map.clear(); // bounded: a flood of wrong tokens cannot grow it without limit
         }
-        map.insert(hash, (token, Instant::now()));
+        map.insert(secret, (token, Instant::now()));
     }
 }
 
@@ -128,16 +132,16 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .filter(|s| !s.is_empty())
             .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer TOKEN`"))?
             .to_owned();
-        let hash = secret_hash(&secret);
-        let token = match state.tokens.get(&hash) {
+        let token = match state.tokens.get(&secret) {
             Some(t) => t,
             None => {
                 let st = Arc::clone(state);
+                let asked = secret.clone();
                 let found = crate::routes::db(state, move || {
-                    st.ledger.read(|l| l.authenticate(&secret)).map_err(|e| Problem::from_ledger(&e))
+                    st.ledger.read(|l| l.authenticate(&asked)).map_err(|e| Problem::from_ledger(&e))
                 })
                 .await?;
-                state.tokens.put(hash, found.clone());
+                state.tokens.put(secret, found.clone());
                 found
             }
         };
