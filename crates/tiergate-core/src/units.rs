@@ -25,27 +25,54 @@ pub fn thousandths(x: f64) -> Option<u64> {
 }
 
 fn fmt_thousandths(milli: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let whole = milli / SCALE;
-    let frac = milli % SCALE;
-    write!(f, "{}", group_digits(whole))?;
-    if frac != 0 {
-        let s = format!("{frac:03}");
-        write!(f, ".{}", s.trim_end_matches('0'))?;
+    write!(f, "{}", group_digits(milli / SCALE))?;
+    // The thousandths, without trailing zeros: 800 → ".8", 640 → ".64", 5 → ".005".
+    let mut frac = milli % SCALE;
+    if frac == 0 {
+        return Ok(());
     }
-    Ok(())
+    let mut places = 3;
+    while frac.is_multiple_of(10) {
+        frac /= 10;
+        places -= 1;
+    }
+    write!(f, ".{frac:0places$}")
 }
 
-/// `1234567` → `1,234,567`: how the rule itself writes amounts.
-pub fn group_digits(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
+/// `1234567` → `1,234,567`: how the rule itself writes amounts. Written where it is displayed, without
+/// allocating (answers carry several such amounts each).
+pub fn group_digits(n: u64) -> Grouped {
+    Grouped(n)
+}
+
+/// A whole number shown with commas between groups of three digits (see [`group_digits`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Grouped(u64);
+
+impl fmt::Display for Grouped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // u64::MAX has 20 digits, hence 6 commas.
+        let mut buf = [0u8; 26];
+        let mut start = buf.len();
+        let mut n = self.0;
+        // From the right: three digits, a comma, three digits...; a comma only with a digit still to come.
+        for (k, slot) in (0u32..).zip(buf.iter_mut().rev()) {
+            start -= 1;
+            if k % 4 == 3 {
+                *slot = b',';
+                continue;
+            }
+            // A digit, 0 to 9.
+            #[allow(clippy::cast_possible_truncation)]
+            let d = (n % 10) as u8;
+            *slot = b'0' + d;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
         }
-        out.push(c);
+        f.write_str(std::str::from_utf8(buf.get(start..).unwrap_or_default()).map_err(|_| fmt::Error)?)
     }
-    out
 }
 
 /// Total processing performance, in thousandths of a TPP unit.
@@ -197,6 +224,44 @@ mod tests {
         let area = Area::from_mm2(1000.0).unwrap_or(Area(1));
         assert!(d.is_met_by(Tpp::from_milli(5_920_000), area));
         assert!(!d.is_met_by(Tpp::from_milli(5_919_999), area));
+    }
+
+    /// The obvious version (digits as text, a comma before each group of three from the right), for reference.
+    fn plain_grouping(n: u64) -> String {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn grouping_matches_the_plain_algorithm(n in proptest::prelude::any::<u64>(), shift in 0u32..64) {
+            // Shifted, so that every length of number is drawn, not mostly 19- and 20-digit ones.
+            let n = n >> shift;
+            proptest::prop_assert_eq!(group_digits(n).to_string(), plain_grouping(n));
+            let milli = n % 1_000_000_000_000;
+            let frac = format!("{:03}", milli % 1000);
+            let frac = frac.trim_end_matches('0');
+            let whole = plain_grouping(milli / 1000);
+            let want = if frac.is_empty() { whole } else { format!("{whole}.{frac}") };
+            proptest::prop_assert_eq!(Tpp::from_milli(milli).to_string(), want);
+        }
+    }
+
+    #[test]
+    fn grouping_at_the_edges() {
+        for n in [0, 1, 9, 10, 99, 100, 999, 1_000, 9_999, 10_000, 999_999, 1_000_000, u64::MAX - 1, u64::MAX] {
+            assert_eq!(group_digits(n).to_string(), plain_grouping(n), "{n}");
+        }
+        assert_eq!(group_digits(u64::MAX).to_string(), "18,446,744,073,709,551,615");
+        assert_eq!(Tpp::from_milli(5).to_string(), "0.005");
+        assert_eq!(Tpp::from_milli(1_010).to_string(), "1.01");
     }
 
     #[test]

@@ -392,7 +392,7 @@ fn tpp_text(t: TppOut) -> String {
 
 fn grouped(t: TppOut) -> String {
     if t.0.is_whole() {
-        tiergate_core::units::group_digits(t.0.milli() / 1000)
+        tiergate_core::units::group_digits(t.0.milli() / 1000).to_string()
     } else {
         format!("{:.3}", t.0.as_f64())
     }
