@@ -200,9 +200,11 @@ pub(crate) async fn determinations(
             let text = std::str::from_utf8(&bytes)
                 .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed_json", "the body is not UTF-8"))?;
             // A batch is `{"requests": [...]}`; anything else is one request. The probe borrows each request's
-            // text, so nothing is parsed twice.
+            // text, so nothing is parsed twice; a body that cannot hold the key (not even escaped) is not probed,
+            // which spares a single request the probe's failure.
+            let may_be_batch = text.contains("requests") || text.contains("\\u");
             let batch: Option<Vec<&serde_json::value::RawValue>> =
-                serde_json::from_str::<BatchProbe<'_>>(text).ok().map(|b| b.requests);
+                may_be_batch.then(|| serde_json::from_str::<BatchProbe<'_>>(text).ok().map(|b| b.requests)).flatten();
             (determine_body(&st, batch.as_deref(), text, &mut ledger_hooks), batch.as_ref().map_or(1, Vec::len))
         };
         let m = &st.metrics;
