@@ -180,6 +180,11 @@ async fn determinations_single_and_batch() {
         (d[0]["authorization"].as_str(), d[1]["error"]["code"].as_str(), d[2]["review_policy"].as_str()),
         (Some("AIA"), Some("unknown_country"), Some("denial"))
     );
+    // A batch whose key is written with an escape is still a batch (single requests skip the batch probe when
+    // the body cannot hold the key).
+    let escaped = format!("{{\"\\u0072equests\": [{}]}}", order("b4", 1, "DE"));
+    let (s, _, v) = api.call("POST", "/v1/determinations", Some(api.token(Role::Analyst)), Some(escaped)).await;
+    assert_eq!((s, v["determinations"][0]["authorization"].as_str()), (StatusCode::OK, Some("AIA")), "{v}");
 
     // Errors: 400 not JSON, 422 invalid or too many, 413 too big.
     let (s, _, v) =
