@@ -176,9 +176,7 @@ impl SqliteStore {
         migrate(&mut conn)?;
         Ok(SqliteStore { conn, wal: None, held: None })
     }
-}
 
-impl SqliteStore {
     /// `read_balances` inside the held transaction: each pool's totals once per snapshot, the reservation
     /// with `key` every time (keys are new on almost every request).
     fn read_in_held(&mut self, pools: &[&str], key: Option<&str>, date: Date) -> Result<Balances, LedgerError> {

@@ -91,7 +91,7 @@ pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
             let mut every = tokio::time::interval(READ_RELEASE);
             loop {
                 every.tick().await;
-                // Never waits: a reader in use is skipped, and its next determination refreshes it anyway.
+                // Never waits: a reader in use at this tick is skipped until the next.
                 readers.ledger.release_reads();
             }
         });
