@@ -8,6 +8,7 @@
 
 mod audit;
 mod postgres_store;
+mod schema;
 pub mod screening;
 mod sqlite_store;
 #[cfg(feature = "testing")]

@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use time::Date;
 
 use crate::audit::{chain_hash, AuditEntry};
+use crate::schema::{self, Types};
 use crate::screening::{Judgement, ListVersion, NewListVersion};
 use crate::tokens::{session, token_info, Role, Session, TokenInfo};
 use crate::veus::{LogCheck, StoredVeu};
@@ -20,124 +21,8 @@ use crate::{
 /// How long a writer waits for another's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Versioned migrations, applied in order on open.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE ledger_head (
-         id INTEGER PRIMARY KEY CHECK (id = 1),
-         audit_seq INTEGER NOT NULL,
-         audit_hash TEXT NOT NULL,
-         reservation_seq INTEGER NOT NULL
-     );
-     INSERT INTO ledger_head (id, audit_seq, audit_hash, reservation_seq)
-         VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', 0);
-     CREATE TABLE pools (
-         pool TEXT PRIMARY KEY,
-         pending_tpp INTEGER NOT NULL CHECK (pending_tpp >= 0),
-         posted_tpp INTEGER NOT NULL CHECK (posted_tpp >= 0)
-     );
-     CREATE TABLE reservations (
-         seq INTEGER PRIMARY KEY,
-         id TEXT NOT NULL UNIQUE,
-         key TEXT NOT NULL UNIQUE,
-         pool TEXT NOT NULL,
-         tpp INTEGER NOT NULL CHECK (tpp > 0),
-         state TEXT NOT NULL CHECK (state IN ('pending', 'posted', 'voided', 'expired')),
-         date TEXT NOT NULL,
-         expires TEXT,
-         reason TEXT,
-         actor TEXT NOT NULL,
-         created_at TEXT NOT NULL,
-         updated_at TEXT NOT NULL
-     );
-     CREATE INDEX reservations_by_pool ON reservations (pool, state);
-     CREATE TABLE audit (
-         seq INTEGER PRIMARY KEY,
-         at TEXT NOT NULL,
-         actor TEXT NOT NULL,
-         action TEXT NOT NULL,
-         reservation TEXT NOT NULL,
-         pool TEXT NOT NULL,
-         tpp INTEGER NOT NULL,
-         reason TEXT,
-         prev_hash TEXT NOT NULL,
-         hash TEXT NOT NULL
-     );",
-),
-    (
-        2,
-        // Overdue reservations are found by this index alone, however many pending ones a pool holds.
-        "CREATE INDEX reservations_expiring ON reservations (pool, expires) WHERE state = 'pending' AND expires IS NOT NULL;",
-    ),
-    (
-        3,
-        "CREATE TABLE tokens (
-             name TEXT PRIMARY KEY,
-             role TEXT NOT NULL CHECK (role IN ('viewer', 'analyst', 'officer', 'admin')),
-             hash TEXT NOT NULL UNIQUE,
-             created_at TEXT NOT NULL,
-             revoked_at TEXT
-         );",
-    ),
-    (
-        4,
-        "CREATE TABLE list_versions (
-             version INTEGER PRIMARY KEY,
-             list TEXT NOT NULL,
-             source_file TEXT NOT NULL,
-             sha256 TEXT NOT NULL,
-             entries INTEGER NOT NULL,
-             problems INTEGER NOT NULL,
-             imported_at TEXT NOT NULL,
-             actor TEXT NOT NULL,
-             current INTEGER NOT NULL CHECK (current IN (0, 1))
-         );
-         CREATE UNIQUE INDEX list_versions_current ON list_versions (list) WHERE current = 1;
-         CREATE TABLE list_entries (
-             version INTEGER NOT NULL REFERENCES list_versions (version),
-             seq INTEGER NOT NULL,
-             body TEXT NOT NULL,
-             PRIMARY KEY (version, seq)
-         );
-         CREATE TABLE screening_judgements (
-             seq INTEGER PRIMARY KEY,
-             entry_id TEXT NOT NULL,
-             query TEXT NOT NULL,
-             verdict TEXT NOT NULL CHECK (verdict IN ('false_positive', 'true_match')),
-             note TEXT,
-             actor TEXT NOT NULL,
-             at TEXT NOT NULL
-         );",
-    ),
-    (
-        5,
-        "CREATE TABLE veus (
-             id TEXT PRIMARY KEY,
-             body TEXT NOT NULL,
-             actor TEXT NOT NULL,
-             at TEXT NOT NULL
-         );
-         CREATE TABLE veu_events (
-             seq INTEGER PRIMARY KEY,
-             veu_id TEXT NOT NULL REFERENCES veus (id),
-             body TEXT NOT NULL,
-             actor TEXT NOT NULL,
-             at TEXT NOT NULL
-         );
-         CREATE INDEX veu_events_by_veu ON veu_events (veu_id, seq);",
-    ),
-    (
-        6,
-        "CREATE TABLE sessions (
-             hash TEXT PRIMARY KEY,
-             token TEXT NOT NULL REFERENCES tokens (name),
-             csrf TEXT NOT NULL,
-             created_at TEXT NOT NULL,
-             expires_at TEXT NOT NULL,
-             ended_at TEXT
-         );",
-    ),
-];
+/// The column types the shared migrations leave open.
+const TYPES: Types = Types { int64: "INTEGER", serial: "INTEGER" };
 
 pub(crate) struct SqliteStore {
     conn: Connection,
@@ -225,14 +110,8 @@ fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
     )?;
     let current: i64 = row(&tx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
-    let newest = MIGRATIONS.last().map_or(0, |m| m.0);
-    if current > newest {
-        return Err(LedgerError::Database(format!(
-            "the database is at schema version {current}, newer than this build's {newest}"
-        )));
-    }
-    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-        tx.execute_batch(sql)?;
+    for (version, sql) in schema::pending(current, &TYPES)? {
+        tx.execute_batch(&sql)?;
         exec(
             &tx,
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
