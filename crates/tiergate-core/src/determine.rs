@@ -10,7 +10,8 @@ use crate::catalog::Catalog;
 use crate::classify::{classify, Classification, ClassifyError, Control, ControlClass, Item};
 use crate::country::Country;
 use crate::pack::{
-    AllocationPool, AllocationTest, BeforeCompliance, BeforeEffective, LppLimitTest, Pack, Snapshot, Step,
+    AllocationPool, AllocationTest, BeforeCompliance, BeforeEffective, Confidence, LppLimitTest, Pack, Scope, Snapshot,
+    Step, Supp5aHeadquarters,
 };
 use crate::parties::{HitLevel, ListedParty, Screening};
 use crate::units::{group_digits as g, Tpp};
@@ -25,22 +26,66 @@ pub enum Transaction {
     Transfer,
 }
 
+impl Transaction {
+    /// `an export`, `a reexport`, `a transfer (in-country)`.
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Transaction::Export => "an export",
+            Transaction::Reexport => "a reexport",
+            Transaction::Transfer => "a transfer (in-country)",
+        }
+    }
+
+    /// The words the regulation uses: `export`, `reexport`, `transfer (in-country)`.
+    pub fn words(self) -> &'static str {
+        match self {
+            Transaction::Export => "export",
+            Transaction::Reexport => "reexport",
+            Transaction::Transfer => "transfer (in-country)",
+        }
+    }
+}
+
+/// What the consignee will do with the items. "development" and "production" are the EAR's defined terms
+/// (15 CFR 772.1) for the items themselves, as License Exception ACM uses them (15 CFR 740.28): designing or
+/// making chips, boards or computers — not developing AI models, which is `training`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum EndUse {
+    /// Operating the items: running workloads, inference, cloud service other than training.
     #[default]
     Deployment,
+    /// Training AI models on the items (including for others as IaaS).
+    Training,
+    /// "Development" of the items themselves (design, prototypes, testing before serial production).
     Development,
+    /// "Production" of the items themselves (manufacturing, integration, assembly, inspection).
     Production,
+    /// Storage in a warehouse or similar facility before export, reexport or transfer to the end user.
     Storage,
 }
 
 impl EndUse {
+    pub const ALL: [EndUse; 5] =
+        [EndUse::Deployment, EndUse::Training, EndUse::Development, EndUse::Production, EndUse::Storage];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EndUse::Deployment => "deployment",
+            EndUse::Training => "training",
             EndUse::Development => "development",
             EndUse::Production => "production",
             EndUse::Storage => "storage",
+        }
+    }
+
+    /// What the end use means, for help texts and forms.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            EndUse::Deployment => "operating the items: workloads, inference, cloud services other than training",
+            EndUse::Training => "training AI models on the items, for oneself or as IaaS for others",
+            EndUse::Development => "developing the items themselves (design, prototypes, testing; 15 CFR 772.1 \"development\"), not AI models",
+            EndUse::Production => "producing the items themselves (manufacturing, integration, assembly; 15 CFR 772.1 \"production\")",
+            EndUse::Storage => "storing the items in a warehouse before their export, reexport or transfer to the end user",
         }
     }
 }
@@ -71,17 +116,60 @@ pub struct Consignee {
     pub storage_compliant: bool,
 }
 
+/// A balance the engine needs and cannot know by itself. Unknown is not zero: an answer that had to assume
+/// zero says so.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Balance {
+    /// Neither the request nor a ledger gave it: the answer assumes 0 TPP and says so.
+    #[default]
+    Unknown,
+    /// As the request states it.
+    Stated(u64),
+    /// From a ledger: posted (licensed or shipped) and pending (reserved, not yet posted, not expired) TPP.
+    Ledger { posted: u64, pending: u64 },
+}
+
+impl Balance {
+    /// The TPP counted: what was stated, posted plus pending, or 0 when unknown.
+    pub fn amount(self) -> u64 {
+        match self {
+            Balance::Unknown => 0,
+            Balance::Stated(n) => n,
+            Balance::Ledger { posted, pending } => posted.saturating_add(pending),
+        }
+    }
+
+    pub fn is_unknown(self) -> bool {
+        self == Balance::Unknown
+    }
+
+    /// A clause that says what is known of `what`: `what was not given, so 0 TPP is assumed`,
+    /// `what is 1,000 TPP (as the request states)`, `what is 1,500 TPP in the ledger (1,000 posted, 500 pending)`.
+    pub fn describe(self, what: &str) -> String {
+        match self {
+            Balance::Unknown => format!("{what}: not given, so none is assumed (0 TPP)"),
+            Balance::Stated(n) => format!("{what}: {} TPP, as the request states", g(n)),
+            Balance::Ledger { posted, pending } => format!(
+                "{what}: {} TPP in the ledger ({} posted, {} pending)",
+                g(posted.saturating_add(pending)),
+                g(posted),
+                g(pending)
+            ),
+        }
+    }
+}
+
 /// Balances the engine cannot know by itself: filled by the caller, from a ledger or from the request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Context {
     /// TPP the ultimate consignee received under LPP this calendar year, before this shipment.
-    pub lpp_received_tpp: u64,
+    pub lpp_received: Balance,
     /// TPP already licensed against the allocation this request would draw on.
-    pub country_licensed_tpp: u64,
+    pub country_licensed: Balance,
     /// The NVEU's installed base before this shipment.
-    pub nveu_installed_tpp: u64,
+    pub nveu_installed: Balance,
     /// The ultimate consignee's cumulative AIA receipts before this shipment.
-    pub aia_received_tpp: u64,
+    pub aia_received: Balance,
 }
 
 /// A validated request.
@@ -278,7 +366,22 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
     }
     let listing = e.screened(&mut notes);
     let mut outcome = None;
-    if before_compliance
+    let domestic = e.dest == pack.united_states.value;
+    if domestic {
+        e.because(&pack.united_states.citation, format!(
+            "the destination {} is in the United States, which under the EAR includes its territories and possessions: a shipment there is no export, reexport or transfer (in-country), so this rule requires no license",
+            code(pack, req.destination)
+        ));
+        if e.is_weights() {
+            notes.push(Reason {
+                text: "releasing 4E091 weights to a foreign person in the United States is a deemed export, which this request does not describe; it was not assessed".into(),
+                citation: &e.pack.requirements.model_weights.citation,
+            });
+        }
+        outcome = Outcome::plain(Authorization::Nlr);
+    }
+    if outcome.is_none()
+        && before_compliance
         && pack.readings.before_compliance_date == BeforeCompliance::NotRequired
         && e.classification.control != Control::None
     {
@@ -316,8 +419,8 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
         allocation: None,
     });
     let outcome = match listing {
-        Some(l) => e.listed_license(outcome, l),
-        None => outcome,
+        Some(l) if !domestic => e.listed_license(outcome, l),
+        _ => outcome,
     };
     let relies_on_security = matches!(outcome.authorization, Authorization::Uveu | Authorization::Nveu)
         || (outcome.authorization == Authorization::Aia && e.classification.control == Control::ModelWeights);
@@ -331,6 +434,7 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
             citation: &pack.security_compliance.citation,
         });
     }
+    notes.append(&mut e.notes_extra);
     Ok(Determination {
         date: req.date,
         tier: e.tier,
@@ -362,6 +466,8 @@ struct Eval<'r, 'p> {
     tier: Tier,
     reasons: Vec<Reason<'p>>,
     obligations: Vec<Reason<'p>>,
+    /// Notes the steps add (what was assumed or not assessed), after the date's notes.
+    notes_extra: Vec<Reason<'p>>,
 }
 
 impl<'r, 'p> Eval<'r, 'p> {
@@ -373,12 +479,32 @@ impl<'r, 'p> Eval<'r, 'p> {
             ("consignee headquarters", req.consignee.headquarters),
             ("ultimate parent headquarters", req.consignee.ultimate_parent_headquarters),
         ] {
-            if let Some((to, citation)) = pack.treated_as(c) {
+            if let Some(t) = pack.treatment(c) {
+                let unsure = match t.confidence {
+                    Confidence::Primary => String::new(),
+                    other => format!(" (a {} reading: check it with BIS before relying on it)", other.as_str()),
+                };
                 reasons.push(Reason {
-                    text: format!("{role} {} is treated as {}", code(pack, c), code(pack, to)).into(),
-                    citation,
+                    text: format!("{role} {} is treated as {}{unsure}", code(pack, c), code(pack, t.to)).into(),
+                    citation: &t.citation,
                 });
             }
+        }
+        if let Some(dep) = pack.dependency(req.destination) {
+            let unsure = match dep.confidence {
+                Confidence::Primary => String::new(),
+                other => format!(" (a {} reading: check it with BIS before relying on it)", other.as_str()),
+            };
+            reasons.push(Reason {
+                text: format!(
+                    "destination {} is a destination of its own under the EAR, not part of {}: {}'s listing in the country groups does not reach it{unsure}",
+                    code(pack, req.destination),
+                    code(pack, dep.of),
+                    code(pack, dep.of)
+                )
+                .into(),
+                citation: &dep.citation,
+            });
         }
         let dest = pack.canonical(req.destination);
         let hq = pack.canonical(req.consignee.headquarters);
@@ -420,6 +546,7 @@ impl<'r, 'p> Eval<'r, 'p> {
             tier,
             reasons,
             obligations: Vec::new(),
+            notes_extra: Vec::new(),
         }
     }
 
@@ -458,8 +585,14 @@ impl<'r, 'p> Eval<'r, 'p> {
     /// others by entry id (the answer's `screening.hits` has them all).
     fn screened(&mut self, notes: &mut Vec<Reason<'p>>) -> Option<Listing<'p>> {
         let rules = &self.pack.parties;
-        let screening = self.req.screening.as_ref()?;
         let review = rules.review_citation.as_str();
+        let Some(screening) = self.req.screening.as_ref() else {
+            notes.push(Reason {
+                text: "the parties were not screened against restricted-party lists: screening needs a ledger holding imported lists (`tiergate determine --db`, the API); screen them before the export".into(),
+                citation: review,
+            });
+            return None;
+        };
         if screening.lists.is_empty() {
             notes.push(Reason {
                 text: "no restricted-party list is imported into this ledger: the parties were not screened (`tiergate lists import`)".into(),
@@ -576,9 +709,59 @@ impl<'r, 'p> Eval<'r, 'p> {
         }
     }
 
+    /// Whether `scope` covers this request's transaction; if not, says so in the text's own words.
+    fn covers(&mut self, name: &str, scope: &'p Scope) -> bool {
+        if scope.covers(self.req.transaction) {
+            return true;
+        }
+        self.because(
+            &scope.citation,
+            format!(
+                "{name} does not authorize {}: its text covers the {} only (\"{}\")",
+                self.req.transaction.with_article(),
+                scope.names(),
+                scope.quote
+            ),
+        );
+        false
+    }
+
+    /// Whether license requirement `req` covers this request's transaction; if not, says that none is required.
+    fn requirement_covers(&mut self, which: &str, req: &'p Scope) -> bool {
+        let tx = self.req.transaction;
+        if req.covers(tx) {
+            return true;
+        }
+        self.because(
+            &req.citation,
+            format!(
+                "{which} license requirement covers the {} only: no license required for {}",
+                req.names(),
+                tx.with_article()
+            ),
+        );
+        false
+    }
+
+    /// The consignee or its ultimate parent is headquartered in Supp. No. 5(a) (either suffices).
+    fn hq_pair_in_tier1(&self) -> bool {
+        self.in_tier1(self.hq) || self.in_tier1(self.parent)
+    }
+
+    /// `headquartered in XX, its ultimate parent in YY`.
+    fn headquarters(&self) -> String {
+        let p = self.pack;
+        if self.hq == self.parent {
+            format!("headquartered in {} (as is its ultimate parent)", code(p, self.hq))
+        } else {
+            format!("headquartered in {}, its ultimate parent in {}", code(p, self.hq), code(p, self.parent))
+        }
+    }
+
     /// §4.1: not controlled for this destination.
     fn nlr(&mut self) -> Option<Outcome> {
         let p = self.pack;
+        let tx = self.req.transaction;
         match self.classification.control {
             Control::None => {
                 let citation = self.reasons.last().map_or(p.a_class_citation.as_str(), |r| r.citation);
@@ -586,32 +769,50 @@ impl<'r, 'p> Eval<'r, 'p> {
                 Outcome::plain(Authorization::Nlr)
             }
             Control::ModelWeights => {
+                let req = &p.requirements.model_weights;
+                if !self.requirement_covers("the 4E091", req) {
+                    return Outcome::plain(Authorization::Nlr);
+                }
                 self.because(
                     &p.model_weights_license_citation,
-                    "4E091 model weights need a license to every destination",
+                    format!("4E091 model weights need a license for {} to every destination", tx.with_article()),
                 );
+                self.notes_extra.push(Reason {
+                    text: "deemed exports and reexports of 4E091 weights to permanent regular employees of an entity headquartered, or whose ultimate parent is headquartered, in Supp. No. 5(a) need no license; this request is not a deemed export, so that exemption was not assessed".into(),
+                    citation: &req.citation,
+                });
                 None
             }
             Control::Hardware { class: ControlClass::A, .. } => {
-                self.because(&p.a_class_citation, ".a-class items need a license to every destination");
+                if !self.requirement_covers("the .a-class", &p.requirements.a_class) {
+                    return Outcome::plain(Authorization::Nlr);
+                }
+                self.because(
+                    &p.a_class_citation,
+                    format!(".a-class items need a license for {} to or within every destination", tx.with_article()),
+                );
                 None
             }
             Control::Hardware { class: ControlClass::B, .. } => {
                 let d = code(p, self.dest);
-                if self.snap.b_class_destinations.contains(self.dest) {
+                let by_destination = p.requirements.b_class_destinations.covers(tx);
+                let by_headquarters = p.requirements.b_class_headquarters.covers(tx);
+                let hq_listed = self.snap.b_class_headquarters.contains(self.hq)
+                    || self.snap.b_class_headquarters.contains(self.parent);
+                if by_destination && self.snap.b_class_destinations.contains(self.dest) {
                     self.because(
                         &p.b_class_destinations_citation,
-                        format!(".b-class items need a license to {d}: it is in D:1, D:4 or D:5 and not in A:5 or A:6"),
+                        format!(".b-class items need a license for {} to or within {d}: it is in D:1, D:4 or D:5 and not in A:5 or A:6", tx.with_article()),
                     );
                     None
-                } else if (self.snap.b_class_headquarters.contains(self.hq)
-                    || self.snap.b_class_headquarters.contains(self.parent))
-                    && !self.snap.b_class_located_outside.contains(self.dest)
-                {
-                    self.because(&p.b_class_headquarters_citation, format!(".b-class items need a license for a consignee headquartered (or whose ultimate parent is) in Macau/D:5 and located in {d}, outside D:1, D:4 and D:5"));
+                } else if by_headquarters && hq_listed && !self.snap.b_class_located_outside.contains(self.dest) {
+                    self.because(&p.b_class_headquarters_citation, format!(
+                        ".b-class items need a license for a consignee {} (Macau/D:5), located in {d}, which is not among the D:1, D:4 and D:5 destinations outside A:5 and A:6",
+                        self.headquarters()
+                    ));
                     None
                 } else {
-                    self.because(&p.b_class_destinations_citation, format!(".b-class items need a license only to D:1, D:4 or D:5 destinations not in A:5 or A:6, or for Macau/D:5-headquartered consignees located outside those groups; {d} and this consignee are neither: no license required"));
+                    self.because(&p.b_class_destinations_citation, format!(".b-class items need a license only to or within D:1, D:4 or D:5 destinations not in A:5 or A:6, or for a consignee headquartered (or whose ultimate parent is) in Macau/D:5 located elsewhere; {d} and this consignee are neither: no license required"));
                     Outcome::plain(Authorization::Nlr)
                 }
             }
@@ -621,10 +822,17 @@ impl<'r, 'p> Eval<'r, 'p> {
     /// §4.2: License Exception AIA.
     fn aia(&mut self) -> Option<Outcome> {
         let p = self.pack;
+        if !self.is_weights() && !matches!(self.hardware(), Some((ControlClass::A, _))) {
+            self.because(&p.aia_citation, "AIA covers only .a-class items and 4E091");
+            return None;
+        }
+        if !self.covers("AIA", &p.scopes.aia) {
+            return None;
+        }
         if self.is_weights() {
             let c = &self.req.consignee;
-            let why_not = if !self.in_tier1(self.hq) {
-                Some(format!("the consignee is headquartered in {}, outside Supp. No. 5(a)", code(p, self.hq)))
+            let why_not = if !self.hq_pair_in_tier1() {
+                Some(format!("the consignee is {}: neither is in Supp. No. 5(a) (740.27(a)(3): \"entities headquartered, or whose ultimate parent company is headquartered, in the destinations listed in paragraph (a) of supplement no. 5\")", self.headquarters()))
             } else if self.dest_t3 {
                 Some(format!("the consignee is located in {}, Macau/D:5", code(p, self.dest)))
             } else if !c.storage_compliant {
@@ -639,22 +847,14 @@ impl<'r, 'p> Eval<'r, 'p> {
                 }
                 None => {
                     self.because(&p.aia_model_weights_citation, format!(
-                        "AIA: the consignee is headquartered in {} (Supp. No. 5(a)), located outside Macau/D:5, and stores the weights in a compliant facility",
-                        code(p, self.hq)
+                        "AIA: the consignee is {}, at least one of them in Supp. No. 5(a); it is located outside Macau/D:5 and stores the weights in a compliant facility",
+                        self.headquarters()
                     ));
-                    for o in ["aia_furnish_eccn", "aia_certification", "aia_shipment_notice", "aia_records"] {
-                        self.oblige(o);
-                    }
+                    self.because(&p.aia_model_weights_citation, "the requirements of 740.27(b) (furnishing the ECCN, the ultimate consignee's certification, the notice with each shipment) are written for the items of paragraphs (a)(1) and (a)(2)(i), not for 4E091 weights; records are kept");
+                    self.oblige("aia_records");
                     Outcome::plain(Authorization::Aia)
                 }
             };
-        }
-        match self.hardware() {
-            Some((ControlClass::A, _)) => {}
-            _ => {
-                self.because(&p.aia_citation, "AIA covers only .a-class items and 4E091");
-                return None;
-            }
         }
         if !self.in_tier1(self.dest) {
             self.because(
@@ -665,9 +865,8 @@ impl<'r, 'p> Eval<'r, 'p> {
         }
         if !self.in_tier1(self.hq) || !self.in_tier1(self.parent) {
             self.because(&p.aia_citation, format!(
-                "AIA not available: the consignee (headquarters {}) or its ultimate parent (headquarters {}) is headquartered outside Supp. No. 5(a)",
-                code(p, self.hq),
-                code(p, self.parent)
+                "AIA not available: the consignee is {}; AIA excludes an entity \"headquartered outside of, or [that] has an ultimate parent company headquartered outside of\" Supp. No. 5(a)",
+                self.headquarters()
             ));
             return None;
         }
@@ -675,15 +874,28 @@ impl<'r, 'p> Eval<'r, 'p> {
             "AIA: destination {} and the headquarters of the consignee and its ultimate parent are all in Supp. No. 5(a)",
             code(p, self.dest)
         ));
+        if self.req.end_use == EndUse::Training {
+            self.because(&p.aia_citation, "AIA \"cannot be used to provide items ... to entities headquartered outside of or located outside of\" Supp. No. 5(a) \"for training AI models specified in ECCN 4E091\"; this consignee is headquartered and located in Supp. No. 5(a), so training here is within AIA");
+        }
         for o in ["aia_furnish_eccn", "aia_certification", "aia_shipment_notice"] {
             self.oblige(o);
         }
-        let before = Tpp::from_whole(self.req.context.aia_received_tpp).unwrap_or(Tpp::ZERO);
+        if self.req.end_use == EndUse::Training {
+            self.oblige("aia_training_bar");
+        }
+        let received = self.req.context.aia_received;
+        let before = Tpp::from_whole(received.amount()).unwrap_or(Tpp::ZERO);
         let after = before.checked_add(self.tpp_total()).unwrap_or(before);
         let threshold = p.aia_certification_report_tpp.value;
         let rt = p.readings.reporting_threshold;
         if !rt.is_met(before, threshold) && rt.is_met(after, threshold) {
             self.oblige("aia_certification_report");
+        }
+        if received.is_unknown() {
+            self.notes_extra.push(Reason {
+                text: format!("no cumulative AIA receipts were given for this ultimate consignee; this answer assumes none, so the AIA certification report (due once they reach {threshold} TPP) was judged on this shipment alone").into(),
+                citation: &p.aia_certification_report_tpp.citation,
+            });
         }
         self.oblige("aia_records");
         Outcome::plain(Authorization::Aia)
@@ -706,24 +918,50 @@ impl<'r, 'p> Eval<'r, 'p> {
                 return None;
             }
         }
-        if self.dest_t3 || self.hq_t3 {
-            if p.readings.nac_for_tier3 {
-                self.because(&p.nac_citation, format!(
-                    "NAC: .b-class or non-data-centre items to a Macau/D:5 destination or consignee, with notification {} days ahead (reading R9)",
-                    p.nac_notice_days.value
-                ));
-                self.oblige("nac_notification");
-                return Outcome::plain(Authorization::Nac);
+        let d = code(p, self.dest);
+        if self.req.transaction == Transaction::Transfer && self.snap.aca_transfers_within.contains(self.dest) {
+            if !self.covers("ACA", &p.scopes.aca) {
+                return None;
             }
-            self.because(&p.nac_citation, "ACA excludes Macau/D:5 destinations and consignees, and NAC is not available to them under reading R9 (false)");
+            self.because(&p.aca_transfers_within_citation, format!(
+                "ACA: an in-country transfer within {d} (Macau/D:5), which ACA authorizes \"as well as transfers (in-country) within Macau and destinations specified in Country Group D:5\", whoever the consignee"
+            ));
+            return Outcome::plain(Authorization::Aca);
+        }
+        if self.dest_t3 || self.hq_t3 {
+            if !p.readings.nac_for_tier3 {
+                self.because(&p.nac_citation, "ACA excludes Macau/D:5 destinations and consignees, and NAC is not available to them under reading R9 (false; the other reading, true, would offer NAC for an export or reexport)");
+                return None;
+            }
+            if self.req.transaction == Transaction::Transfer {
+                self.because(&p.scopes.aca.citation, format!(
+                    "ACA excludes a consignee {} (Macau/D:5) wherever located, and its in-country transfers within Macau/D:5 do not reach {d}",
+                    self.headquarters()
+                ));
+                self.covers("NAC", &p.scopes.nac);
+                return None;
+            }
+            if !self.covers("NAC", &p.scopes.nac) {
+                return None;
+            }
+            self.because(&p.nac_citation, format!(
+                "NAC: {} of .b-class or non-data-centre items to a Macau/D:5 destination or to a consignee headquartered (or whose ultimate parent is) there, with notification {} days ahead (reading R9: true; under false, a license would be needed)",
+                self.req.transaction.with_article(),
+                p.nac_notice_days.value
+            ));
+            self.oblige("nac_notification");
+            return Outcome::plain(Authorization::Nac);
+        }
+        if !self.covers("ACA", &p.scopes.aca) {
             return None;
         }
         self.because(
             &p.aca_citation,
             format!(
-            "ACA: .b-class or non-data-centre items to {}, outside Macau/D:5, for a consignee not headquartered there",
-            code(p, self.dest)
-        ),
+                "ACA: {} of .b-class or non-data-centre items to or within {d}, outside Macau/D:5, for a consignee {}",
+                self.req.transaction.with_article(),
+                self.headquarters()
+            ),
         );
         Outcome::plain(Authorization::Aca)
     }
@@ -731,14 +969,27 @@ impl<'r, 'p> Eval<'r, 'p> {
     /// §4.4: License Exception ACM.
     fn acm(&mut self) -> Option<Outcome> {
         let p = self.pack;
-        let why_not = if self.is_weights() {
-            Some("ACM does not cover 4E091".to_owned())
-        } else if self.dest_t3 || self.hq_t3 {
-            Some("ACM not available for Macau/D:5 destinations or Macau/D:5-headquartered consignees".to_owned())
+        if self.is_weights() {
+            self.because(&p.acm_citation, "ACM does not cover 4E091");
+            return None;
+        }
+        if !self.covers("ACM", &p.scopes.acm) {
+            return None;
+        }
+        let why_not = if self.dest_t3 || self.hq_t3 {
+            Some(format!(
+                "ACM does not authorize {} to Macau/D:5 or to a consignee whose ultimate consignee (or its ultimate parent) is headquartered there: the consignee is {}",
+                self.req.transaction.with_article(),
+                self.headquarters()
+            ))
         } else if !self.req.consignee.private_sector {
             Some("ACM not available: the consignee is not a private-sector end user".to_owned())
-        } else if self.req.end_use == EndUse::Deployment {
-            Some("ACM covers development, production or storage, not deployment".to_owned())
+        } else if matches!(self.req.end_use, EndUse::Deployment | EndUse::Training) {
+            Some(format!(
+                "ACM covers the \"development\" or \"production\" of the items themselves, or their storage before onward shipment; end use {} ({}) is neither",
+                self.req.end_use.as_str(),
+                self.req.end_use.meaning()
+            ))
         } else {
             None
         };
@@ -749,7 +1000,11 @@ impl<'r, 'p> Eval<'r, 'p> {
         }
         self.because(
             &p.acm_citation,
-            format!("ACM: a private-sector consignee, end use {}, outside Macau/D:5", self.req.end_use.as_str()),
+            format!(
+                "ACM: a private-sector consignee, end use {} ({}), outside Macau/D:5; the items must be ultimately destined to customers outside Macau/D:5",
+                self.req.end_use.as_str(),
+                self.req.end_use.meaning()
+            ),
         );
         self.oblige("acm_accounting");
         self.oblige("acm_records");
@@ -777,8 +1032,11 @@ impl<'r, 'p> Eval<'r, 'p> {
                 None
             }
             VeuClaim::Universal { .. } => {
-                let why_not = if !self.in_tier1(self.hq) {
-                    Some(format!("the consignee is headquartered in {}, outside Supp. No. 5(a)", code(p, self.hq)))
+                if !self.covers("UVEU", &p.scopes.uveu) {
+                    return None;
+                }
+                let why_not = if !self.hq_pair_in_tier1() {
+                    Some(format!("the consignee is {}: a UVEU \"must be headquartered in, or have their ultimate parent company headquartered in\" Supp. No. 5(a)", self.headquarters()))
                 } else if self.tier == Tier::Three {
                     Some("the destination or a headquarters is Macau/D:5".to_owned())
                 } else {
@@ -791,17 +1049,21 @@ impl<'r, 'p> Eval<'r, 'p> {
                 self.because(
                     &p.uveu_citation,
                     format!(
-                        "UVEU: the consignee is headquartered in {} (Supp. No. 5(a)) and {} is not Macau/D:5",
-                        code(p, self.hq),
+                        "UVEU: the consignee is {} (Supp. No. 5(a)) and {} is not Macau/D:5",
+                        self.headquarters(),
                         code(p, self.dest)
                     ),
                 );
-                for o in ["veu_security", "veu_reports", "uveu_transfer_notice"] {
+                for o in ["veu_security", "veu_reports", "uveu_transfer_notice", "uveu_new_location_notice"] {
                     self.oblige(o);
                 }
+                self.veu_training_bar();
                 Outcome::plain(Authorization::Uveu)
             }
             VeuClaim::National { country, id } => {
+                if !self.covers("NVEU", &p.scopes.nveu) {
+                    return None;
+                }
                 let nveu_country = p.canonical(country);
                 if nveu_country != self.dest {
                     self.because(&p.nveu_citation, format!(
@@ -825,22 +1087,24 @@ impl<'r, 'p> Eval<'r, 'p> {
                     );
                     return None;
                 };
-                let installed = self.req.context.nveu_installed_tpp;
+                let installed = self.req.context.nveu_installed;
                 let draw = self.tpp_total().whole_ceil();
-                let after = installed.saturating_add(draw);
+                let after = installed.amount().saturating_add(draw);
+                let base = installed.describe("the NVEU's installed base");
                 if after > cap {
                     self.because(&p.nveu.citation, format!(
-                        "the consignee's NVEU does not apply: installed {} TPP plus this shipment's {} would be {}, above the cumulative cap of {} for {quarter}",
-                        g(installed), g(draw), g(after), g(cap)
+                        "the consignee's NVEU does not apply: {base}; with this shipment's {} TPP that is {}, above the cumulative cap of {} for {quarter}",
+                        g(draw), g(after), g(cap)
                     ));
                     return None;
                 }
                 self.because(&p.nveu.citation, format!(
-                    "NVEU for {}: installed {} TPP plus this shipment's {} is {}, within the cumulative cap of {} for {quarter}",
-                    code(p, country), g(installed), g(draw), g(after), g(cap)
+                    "NVEU for {}: {base}; with this shipment's {} TPP that is {}, within the cumulative cap of {} for {quarter}",
+                    code(p, country), g(draw), g(after), g(cap)
                 ));
                 self.oblige("veu_security");
                 self.oblige("veu_reports");
+                self.veu_training_bar();
                 let pool_id = nveu_pool_id(&self.req.consignee, id.as_deref(), code(p, country));
                 Some(Outcome {
                     authorization: Authorization::Nveu,
@@ -856,6 +1120,13 @@ impl<'r, 'p> Eval<'r, 'p> {
         }
     }
 
+    /// Supp. No. 10 ¶7: a VEU may not train a 4E091 model outside Supp. No. 5(a) without authorization.
+    fn veu_training_bar(&mut self) {
+        if self.req.end_use == EndUse::Training && !self.in_tier1(self.dest) {
+            self.oblige("veu_training");
+        }
+    }
+
     /// §4.6: License Exception LPP.
     fn lpp(&mut self) -> Option<Outcome> {
         let p = self.pack;
@@ -863,45 +1134,57 @@ impl<'r, 'p> Eval<'r, 'p> {
             _ if self.is_weights() => Some("LPP does not cover 4E091".to_owned()),
             Some((ControlClass::A, _)) => None,
             _ => Some("LPP covers only .a-class items".to_owned()),
-        }
-        .or_else(|| {
-            (self.req.transaction == Transaction::Transfer)
-                .then(|| "LPP covers exports and reexports, not in-country transfers".to_owned())
-        });
+        };
         if let Some(w) = why_not {
             self.because(&p.lpp_citation, w);
+            return None;
+        }
+        if !self.covers("LPP", &p.scopes.lpp) {
             return None;
         }
         if self.dest_t3 || self.hq_t3 {
             self.because(
                 &p.lpp_exclusion_citation,
-                "LPP not available for Macau/D:5 destinations or ultimate consignees headquartered there",
+                format!("LPP not available for Macau/D:5 destinations or an ultimate consignee headquartered (or whose ultimate parent is) there: the consignee is {}", self.headquarters()),
             );
             return None;
         }
         let limit = p.lpp_annual_limit_tpp.value;
-        let before = Tpp::from_whole(self.req.context.lpp_received_tpp).unwrap_or(Tpp::from_milli(u64::MAX));
+        let received = self.req.context.lpp_received;
+        let before = Tpp::from_whole(received.amount()).unwrap_or(Tpp::from_milli(u64::MAX));
         let shipment = self.tpp_total();
         let after = before.checked_add(shipment).unwrap_or(Tpp::from_milli(u64::MAX));
         let fits = match p.readings.lpp_limit_test {
             LppLimitTest::AfterShipment => after <= limit,
             LppLimitTest::BeforeShipment => before < limit,
         };
+        let receipts = received.describe("the ultimate consignee's LPP receipts this calendar year");
         if !fits {
             let reading = match p.readings.lpp_limit_test {
-                LppLimitTest::AfterShipment => "no partial use (reading R5)",
+                LppLimitTest::AfterShipment => "no partial use (reading R5: after_shipment; under before_shipment, LPP would apply while receipts before this shipment are below the limit)",
                 LppLimitTest::BeforeShipment => {
                     "the limit was already reached before this shipment (reading R5: before_shipment)"
                 }
             };
             self.because(&p.lpp_annual_limit_tpp.citation, format!(
-                "LPP not available: the ultimate consignee received {before} TPP under LPP this year; with this shipment's {shipment} that is {after}, over the limit of {limit}: {reading}"
+                "LPP not available: {receipts}; with this shipment's {shipment} TPP that is {after}, over the limit of {limit}: {reading}"
             ));
             return None;
         }
+        let partial = match p.readings.lpp_limit_test {
+            LppLimitTest::BeforeShipment if after > limit => " (reading R5: before_shipment lets this shipment cross the limit; under after_shipment it could not use LPP)",
+            _ => "",
+        };
         self.because(&p.lpp_citation, format!(
-            "LPP: an export or reexport of .a-class items; the ultimate consignee's LPP receipts this year, {before} TPP, plus this shipment's {shipment} make {after}, within {limit}"
+            "LPP: {} of .a-class items; {receipts}; with this shipment's {shipment} TPP that is {after}, within {limit}{partial}",
+            self.req.transaction.with_article()
         ));
+        if received.is_unknown() {
+            self.notes_extra.push(Reason {
+                text: "no LPP receipts were given for this ultimate consignee this year; this answer assumes none. Obtain the consignee's certification that it has not received the annual limit (740.29(f)) before relying on it".into(),
+                citation: &p.lpp_annual_limit_tpp.citation,
+            });
+        }
         self.oblige("lpp_certification");
         self.oblige("lpp_shipment_report");
         let rt = p.readings.reporting_threshold;
@@ -921,17 +1204,21 @@ impl<'r, 'p> Eval<'r, 'p> {
         if let Some((ControlClass::A, _)) = self.hardware() {
             self.oblige("license_purchase_order");
             self.oblige("license_tpp_per_country");
+            self.oblige("license_validity");
         }
         if self.tier == Tier::Three {
-            self.because(&p.policy.tier3_denial, "license required; presumption of denial for Macau/D:5 destinations and Macau/D:5-headquartered entities");
+            if let Some((ControlClass::B, _)) = self.hardware() {
+                self.because(&p.policy.b_class_denial, format!("license required; presumption of denial for .b-class items to or within Macau/D:5 or to an entity {} (Macau/D:5)", self.headquarters()));
+            } else {
+                self.because(&p.policy.tier3_denial, "license required; presumption of denial for Macau/D:5 destinations and Macau/D:5-headquartered entities");
+            }
             return license(ReviewPolicy::Denial, None);
         }
         if self.is_weights() {
             if !self.in_tier1(self.hq) || !self.in_tier1(self.parent) {
                 self.because(&p.policy.model_weights_denial, format!(
-                    "license required; presumption of denial for 4E091 to an end user headquartered (or whose ultimate parent is) outside Supp. No. 5(a): {} / {}",
-                    code(p, self.hq),
-                    code(p, self.parent)
+                    "license required; presumption of denial for 4E091 to an end user headquartered, or with an ultimate parent headquartered, outside Supp. No. 5(a): the consignee is {}",
+                    self.headquarters()
                 ));
                 return license(ReviewPolicy::Denial, None);
             }
@@ -955,9 +1242,27 @@ impl<'r, 'p> Eval<'r, 'p> {
             );
             return license(ReviewPolicy::Approval, None);
         }
+        if self.hq_pair_in_tier1() {
+            match p.readings.supp5a_headquarters_in_tier2 {
+                Supp5aHeadquarters::Approval => {
+                    self.because(&p.policy.tier1_approval, format!(
+                        "license required; presumption of approval for an entity {}, in Supp. No. 5(a), outside any allocation (reading R10: approval; under allocation, the request would be judged against {}'s allocation)",
+                        self.headquarters(),
+                        code(p, self.dest)
+                    ));
+                    return license(ReviewPolicy::Approval, None);
+                }
+                Supp5aHeadquarters::Allocation => {
+                    self.because(&p.policy.within_allocation, format!(
+                        "the consignee is {}, in Supp. No. 5(a), which 742.6(b)(10)(iii)(A)(2) presumes approval for; the destination {} is Tier 2, which (B) judges against its allocation: the allocation governs (reading R10: allocation; under approval, the license would be presumed approved outside any allocation)",
+                        self.headquarters(),
+                        code(p, self.dest)
+                    ));
+                }
+            }
+        }
         self.allocation()
     }
-
     /// §4.7 and §5: a Tier 2 license for .a-class items, judged against a country allocation.
     fn allocation(&mut self) -> Outcome {
         let p = self.pack;
@@ -982,9 +1287,17 @@ impl<'r, 'p> Eval<'r, 'p> {
             ));
             return license(ReviewPolicy::CaseByCase, None);
         };
-        let licensed = self.req.context.country_licensed_tpp;
+        let balance = self.req.context.country_licensed;
+        let licensed = balance.amount();
         let draw = self.tpp_total().whole_ceil();
         let after = licensed.saturating_add(draw);
+        let known = balance.describe(&format!("the TPP licensed against {cc}'s allocation"));
+        if balance.is_unknown() {
+            self.notes_extra.push(Reason {
+                text: format!("no licensed total was given for {cc}'s allocation; this answer assumes none has been licensed. BIS publishes whether allocations have been met (bis.gov/advanced-compute-resources); check before relying on it").into(),
+                citation: &p.allocation.country_tpp.citation,
+            });
+        }
         let within = match p.readings.allocation_test {
             AllocationTest::AfterRequest => after <= cap,
             AllocationTest::BeforeRequest => licensed < cap,
@@ -997,8 +1310,8 @@ impl<'r, 'p> Eval<'r, 'p> {
         let pool = format!("country:{cc}");
         if within {
             self.because(&p.policy.within_allocation, format!(
-                "license required; presumption of approval: {cc} has {} TPP licensed, plus this request's {} makes {} of its {} allocation{doubled}",
-                g(licensed), g(draw), g(after), g(cap)
+                "license required; presumption of approval: {known}; with this request's {} TPP that is {}, within its {} allocation{doubled}{}",
+                g(draw), g(after), g(cap), r6_other(p.readings.allocation_test, true)
             ));
             let remaining = cap.saturating_sub(after);
             license(
@@ -1008,8 +1321,8 @@ impl<'r, 'p> Eval<'r, 'p> {
         } else {
             let remaining = cap.saturating_sub(licensed);
             self.because(&p.policy.beyond_allocation, format!(
-                "license required; presumption of denial: {cc} has {} TPP licensed, and this request's {} would make {}, over its {} allocation{doubled}; {} TPP remain, so a request of at most that much is within it (reading R6)",
-                g(licensed), g(draw), g(after), g(cap), g(remaining)
+                "license required; presumption of denial: {known}; with this request's {} TPP that would be {}, over its {} allocation{doubled}; {} TPP remain, so a request of at most that much is within it{}",
+                g(draw), g(after), g(cap), g(remaining), r6_other(p.readings.allocation_test, false)
             ));
             license(
                 ReviewPolicy::Denial,
@@ -1102,6 +1415,16 @@ fn describe_list(hit: &ListedParty) -> String {
         hit.list.clone()
     } else {
         name.to_owned()
+    }
+}
+
+/// Names reading R6 where it decided the answer, and what the other reading would give.
+fn r6_other(test: AllocationTest, within: bool) -> &'static str {
+    match (test, within) {
+        (AllocationTest::AfterRequest, true) => "",
+        (AllocationTest::AfterRequest, false) => " (reading R6: after_request judges the whole request; under before_request it would be approvable while the allocation was not yet met)",
+        (AllocationTest::BeforeRequest, true) => " (reading R6: before_request; under after_request the whole request must fit)",
+        (AllocationTest::BeforeRequest, false) => " (reading R6: before_request: the allocation was already met)",
     }
 }
 

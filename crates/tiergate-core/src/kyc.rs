@@ -220,6 +220,12 @@ pub fn check<'p>(
             citation: &k.tier3_headquarters.citation,
         });
     }
+    if screening.is_none() {
+        reasons.push(Reason {
+            text: "the customer was not screened against restricted-party lists: screening needs a ledger holding imported lists (`tiergate kyc check --db`); screen it before providing service".into(),
+            citation: &pack.parties.review_citation,
+        });
+    }
     if let Some(s) = screening {
         // Hits of one list at one level tell one story: the best in full, the others counted.
         let mut told: Vec<((&str, HitLevel), usize, usize)> = Vec::new();

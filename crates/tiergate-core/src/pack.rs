@@ -12,7 +12,7 @@ use serde::Deserialize;
 use time::Date;
 
 use crate::country::{Countries, Country, CountrySet};
-use crate::determine::ReviewPolicy;
+use crate::determine::{ReviewPolicy, Transaction};
 use crate::parties::{fold, ListRule, PartyRole, PartyRules};
 use crate::units::{Density, Tpp};
 use crate::DataError;
@@ -36,8 +36,13 @@ struct RawPack {
     group_changes: Vec<RawChange>,
     #[serde(default)]
     treated_as: BTreeMap<String, RawTreatedAs>,
+    #[serde(default)]
+    dependencies: BTreeMap<String, RawDependency>,
+    united_states: RawUnitedStates,
     tiers: RawTiers,
     license_requirement: RawLicenseRequirement,
+    scope: BTreeMap<String, RawScope>,
+    aca_transfers_within: RawGroupRef,
     classification: RawClassification,
     model_weights: RawModelWeights,
     aia: RawAia,
@@ -112,6 +117,31 @@ struct RawChange {
 struct RawTreatedAs {
     #[serde(rename = "as")]
     as_: String,
+    confidence: String,
+    citation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDependency {
+    of: String,
+    confidence: String,
+    citation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnitedStates {
+    country: String,
+    citation: String,
+}
+
+/// The transactions a text covers, in its own words.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScope {
+    transactions: Vec<String>,
+    quote: String,
     citation: String,
 }
 
@@ -142,6 +172,8 @@ struct RawCitation {
 struct RawBDestinations {
     groups: Vec<String>,
     except: Vec<String>,
+    transactions: Vec<String>,
+    quote: String,
     citation: String,
 }
 
@@ -150,14 +182,17 @@ struct RawBDestinations {
 struct RawBHeadquarters {
     groups: Vec<String>,
     located_outside: Vec<String>,
+    located_outside_except: Vec<String>,
+    transactions: Vec<String>,
+    quote: String,
     citation: String,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLicenseRequirement {
-    a_class: RawCitation,
-    model_weights: RawCitation,
+    a_class: RawScope,
+    model_weights: RawScope,
     b_class_destinations: RawBDestinations,
     b_class_headquarters: RawBHeadquarters,
 }
@@ -246,6 +281,7 @@ struct RawLicensePolicy {
     within_allocation: String,
     beyond_allocation: String,
     b_class: String,
+    b_class_denial: String,
     model_weights_denial: String,
     case_by_case: String,
 }
@@ -311,6 +347,7 @@ struct RawReadings {
     allocation_pool: RawReading<String>,
     reporting_threshold: RawReading<String>,
     nac_for_tier3: RawReading<bool>,
+    supp5a_headquarters_in_tier2: RawReading<String>,
 }
 
 #[derive(Deserialize)]
@@ -367,6 +404,100 @@ pub struct Cited<T> {
     pub citation: String,
 }
 
+/// How sure a reading of the text is: its own words (primary), a reading of them (secondary), or no text found
+/// either way (unconfirmed). Answers that rest on less than primary say so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Confidence {
+    Primary,
+    Secondary,
+    Unconfirmed,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Primary => "primary",
+            Confidence::Secondary => "secondary",
+            Confidence::Unconfirmed => "unconfirmed",
+        }
+    }
+}
+
+/// A destination the EAR treats as another (Hong Kong as China, Puerto Rico as the United States).
+#[derive(Clone, Debug)]
+pub struct TreatedAs {
+    pub to: Country,
+    pub confidence: Confidence,
+    pub citation: String,
+}
+
+/// A dependency of a country that the EAR lists as a destination of its own.
+#[derive(Clone, Debug)]
+pub struct Dependency {
+    pub of: Country,
+    pub confidence: Confidence,
+    pub citation: String,
+}
+
+/// Which of export, reexport and transfer (in-country) a text covers, with its words.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub export: bool,
+    pub reexport: bool,
+    pub transfer: bool,
+    pub quote: String,
+    pub citation: String,
+}
+
+impl Scope {
+    pub fn covers(&self, t: Transaction) -> bool {
+        match t {
+            Transaction::Export => self.export,
+            Transaction::Reexport => self.reexport,
+            Transaction::Transfer => self.transfer,
+        }
+    }
+
+    /// `export and reexport`, `export, reexport and transfer (in-country)`.
+    pub fn names(&self) -> String {
+        let names: Vec<&str> =
+            [(self.export, "export"), (self.reexport, "reexport"), (self.transfer, "transfer (in-country)")]
+                .into_iter()
+                .filter_map(|(on, n)| on.then_some(n))
+                .collect();
+        match names.as_slice() {
+            [] => String::new(),
+            [one] => (*one).to_owned(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        }
+    }
+}
+
+/// The transactions each authorization covers (docs/RULE.md §4.0).
+#[derive(Clone, Debug)]
+pub struct Scopes {
+    pub aia: Scope,
+    pub nac: Scope,
+    pub aca: Scope,
+    pub acm: Scope,
+    pub lpp: Scope,
+    pub uveu: Scope,
+    pub nveu: Scope,
+}
+
+impl Scopes {
+    pub const KEYS: [&'static str; 7] = ["AIA", "NAC", "ACA", "ACM", "LPP", "UVEU", "NVEU"];
+}
+
+/// The transactions each license requirement covers.
+#[derive(Clone, Debug)]
+pub struct Requirements {
+    pub a_class: Scope,
+    pub model_weights: Scope,
+    pub b_class_destinations: Scope,
+    pub b_class_headquarters: Scope,
+}
+
 /// A note that applies to every determination dated on or after `from`.
 #[derive(Clone, Debug)]
 pub struct StatusNote {
@@ -389,6 +520,8 @@ pub struct Snapshot {
     /// Headquarters that bring a .b-class license requirement when located outside `b_class_located_outside`.
     pub b_class_headquarters: CountrySet,
     pub b_class_located_outside: CountrySet,
+    /// Where ACA also authorizes in-country transfers, whoever the consignee (Macau, D:5).
+    pub aca_transfers_within: CountrySet,
 }
 
 /// ECCN 3A090 parameters.
@@ -498,6 +631,13 @@ pub enum AllocationPool {
     Headquarters,
 }
 
+/// R10.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Supp5aHeadquarters {
+    Allocation,
+    Approval,
+}
+
 /// R8.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportingThreshold {
@@ -535,6 +675,7 @@ pub struct Readings {
     pub allocation_pool: AllocationPool,
     pub reporting_threshold: ReportingThreshold,
     pub nac_for_tier3: bool,
+    pub supp5a_headquarters_in_tier2: Supp5aHeadquarters,
     pub docs: Vec<ReadingDoc>,
 }
 
@@ -650,6 +791,10 @@ pub const OBLIGATIONS: &[&str] = &[
     "lpp_records",
     "license_purchase_order",
     "license_tpp_per_country",
+    "license_validity",
+    "aia_training_bar",
+    "uveu_new_location_notice",
+    "veu_training",
 ];
 
 /// A validated rule pack.
@@ -667,7 +812,13 @@ pub struct Pack {
     pub group_names: Vec<String>,
     pub group_titles: Vec<Cited<String>>,
     snapshots: Vec<Snapshot>,
-    treated_as: Vec<Option<(Country, String)>>,
+    treated_as: Vec<Option<TreatedAs>>,
+    dependencies: Vec<Option<Dependency>>,
+    /// The United States: no destination under the EAR (its territories are treated as it).
+    pub united_states: Cited<Country>,
+    pub scopes: Scopes,
+    pub requirements: Requirements,
+    pub aca_transfers_within_citation: String,
     pub tier1_citation: String,
     pub tier2_citation: String,
     pub tier3_citation: String,
@@ -710,6 +861,7 @@ pub struct PolicyCitations {
     pub within_allocation: String,
     pub beyond_allocation: String,
     pub b_class: String,
+    pub b_class_denial: String,
     pub model_weights_denial: String,
     pub case_by_case: String,
 }
@@ -732,7 +884,17 @@ impl Pack {
 
     /// The country whose group memberships `c` takes (Hong Kong → China), with the citation for it.
     pub fn treated_as(&self, c: Country) -> Option<(Country, &str)> {
-        self.treated_as.get(c.index()).and_then(|t| t.as_ref()).map(|(to, cit)| (*to, cit.as_str()))
+        self.treatment(c).map(|t| (t.to, t.citation.as_str()))
+    }
+
+    /// How the EAR treats `c` as another country, if it does.
+    pub fn treatment(&self, c: Country) -> Option<&TreatedAs> {
+        self.treated_as.get(c.index()).and_then(|t| t.as_ref())
+    }
+
+    /// `c` as a dependency the EAR lists as a destination of its own, if it is one.
+    pub fn dependency(&self, c: Country) -> Option<&Dependency> {
+        self.dependencies.get(c.index()).and_then(|t| t.as_ref())
     }
 
     /// `c`, or the country the rule treats it as.
@@ -810,6 +972,49 @@ impl Builder<'_> {
         self.countries
             .by_code(code)
             .ok_or_else(|| self.err(key, format!("`{code}` is not an ISO 3166-1 alpha-2 country code")))
+    }
+
+    fn confidence(&self, key: &str, value: &str) -> Result<Confidence, DataError> {
+        self.choice(
+            key,
+            value,
+            &[
+                ("primary", Confidence::Primary),
+                ("secondary", Confidence::Secondary),
+                ("unconfirmed", Confidence::Unconfirmed),
+            ],
+        )
+    }
+
+    fn scope(&self, key: &str, transactions: &[String], quote: &str, citation: &str) -> Result<Scope, DataError> {
+        let mut s = Scope {
+            export: false,
+            reexport: false,
+            transfer: false,
+            quote: self.text(&format!("{key}.quote"), quote)?,
+            citation: self.text(&format!("{key}.citation"), citation)?,
+        };
+        if transactions.is_empty() {
+            return Err(self.err(&format!("{key}.transactions"), "names no transaction"));
+        }
+        for t in transactions {
+            let slot = match t.as_str() {
+                "export" => &mut s.export,
+                "reexport" => &mut s.reexport,
+                "transfer" => &mut s.transfer,
+                other => {
+                    return Err(self.err(
+                        &format!("{key}.transactions"),
+                        format!("`{other}` is not one of `export`, `reexport`, `transfer`"),
+                    ))
+                }
+            };
+            if *slot {
+                return Err(self.err(&format!("{key}.transactions"), format!("`{t}` is listed twice")));
+            }
+            *slot = true;
+        }
+        Ok(s)
     }
 
     fn cited_date(&self, key: &str, d: &RawDate) -> Result<Cited<Date>, DataError> {
@@ -1030,6 +1235,14 @@ impl Builder<'_> {
                 &index,
                 &groups,
             )?;
+            let b_out_except = self.group_set(
+                "license_requirement.b_class_headquarters.located_outside_except",
+                &lr.b_class_headquarters.located_outside_except,
+                &index,
+                &groups,
+            )?;
+            let aca_within =
+                self.group_set("aca_transfers_within.groups", &raw.aca_transfers_within.groups, &index, &groups)?;
             Ok(Snapshot {
                 from,
                 groups,
@@ -1038,7 +1251,8 @@ impl Builder<'_> {
                 assurances,
                 b_class_destinations: b_dest.minus(&b_except),
                 b_class_headquarters: b_hq,
-                b_class_located_outside: b_out,
+                b_class_located_outside: b_out.minus(&b_out_except),
+                aca_transfers_within: aca_within,
             })
         };
         let veu_eligibility = VeuEligibility {
@@ -1075,10 +1289,97 @@ impl Builder<'_> {
             if from == to {
                 return Err(self.err(&key, "treats a country as itself"));
             }
+            if raw.treated_as.contains_key(&t.as_) {
+                return Err(self.err(&format!("{key}.as"), format!("`{}` is itself treated as another country", t.as_)));
+            }
+            let confidence = self.confidence(&format!("{key}.confidence"), &t.confidence)?;
             if let Some(slot) = treated_as.get_mut(from.index()) {
-                *slot = Some((to, self.text(&format!("{key}.citation"), &t.citation)?));
+                *slot =
+                    Some(TreatedAs { to, confidence, citation: self.text(&format!("{key}.citation"), &t.citation)? });
             }
         }
+        let mut dependencies = vec![None; self.countries.len()];
+        for (code, d) in &raw.dependencies {
+            let key = format!("dependencies.{code}");
+            let c = self.country(&key, code)?;
+            let of = self.country(&format!("{key}.of"), &d.of)?;
+            if c == of {
+                return Err(self.err(&format!("{key}.of"), "names the dependency itself"));
+            }
+            if raw.treated_as.contains_key(code) {
+                return Err(self.err(
+                    &key,
+                    "is also under treated_as: a dependency is either a destination of its own or read as another",
+                ));
+            }
+            let confidence = self.confidence(&format!("{key}.confidence"), &d.confidence)?;
+            if let Some(slot) = dependencies.get_mut(c.index()) {
+                *slot =
+                    Some(Dependency { of, confidence, citation: self.text(&format!("{key}.citation"), &d.citation)? });
+            }
+        }
+        let united_states = Cited {
+            value: self.country("united_states.country", &raw.united_states.country)?,
+            citation: self.text("united_states.citation", &raw.united_states.citation)?,
+        };
+        if raw.treated_as.contains_key(&raw.united_states.country) {
+            return Err(self.err("united_states.country", "is itself treated as another country"));
+        }
+        let mut scopes_raw: HashMap<&str, &RawScope> = HashMap::new();
+        for (name, s) in &raw.scope {
+            if !Scopes::KEYS.contains(&name.as_str()) {
+                return Err(self.err(
+                    &format!("scope.{name}"),
+                    format!("is not an authorization (known: {})", Scopes::KEYS.join(", ")),
+                ));
+            }
+            scopes_raw.insert(name.as_str(), s);
+        }
+        let scope_of = |name: &str| -> Result<Scope, DataError> {
+            let s = scopes_raw.get(name).ok_or_else(|| self.err(&format!("scope.{name}"), "is missing"))?;
+            self.scope(&format!("scope.{name}"), &s.transactions, &s.quote, &s.citation)
+        };
+        let scopes = Scopes {
+            aia: scope_of("AIA")?,
+            nac: scope_of("NAC")?,
+            aca: scope_of("ACA")?,
+            acm: scope_of("ACM")?,
+            lpp: scope_of("LPP")?,
+            uveu: scope_of("UVEU")?,
+            nveu: scope_of("NVEU")?,
+        };
+        let lreq = &raw.license_requirement;
+        let requirements = Requirements {
+            a_class: self.scope(
+                "license_requirement.a_class",
+                &lreq.a_class.transactions,
+                &lreq.a_class.quote,
+                &lreq.a_class.citation,
+            )?,
+            model_weights: self.scope(
+                "license_requirement.model_weights",
+                &lreq.model_weights.transactions,
+                &lreq.model_weights.quote,
+                &lreq.model_weights.citation,
+            )?,
+            b_class_destinations: self.scope(
+                "license_requirement.b_class_destinations",
+                &lreq.b_class_destinations.transactions,
+                &lreq.b_class_destinations.quote,
+                &lreq.b_class_destinations.citation,
+            )?,
+            b_class_headquarters: self.scope(
+                "license_requirement.b_class_headquarters",
+                &lreq.b_class_headquarters.transactions,
+                &lreq.b_class_headquarters.quote,
+                &lreq.b_class_headquarters.citation,
+            )?,
+        };
+        if raw.aca_transfers_within.groups.is_empty() {
+            return Err(self.err("aca_transfers_within.groups", "names no group"));
+        }
+        let aca_transfers_within_citation =
+            self.text("aca_transfers_within.citation", &raw.aca_transfers_within.citation)?;
 
         // Classification thresholds.
         let c = &raw.classification;
@@ -1284,6 +1585,18 @@ impl Builder<'_> {
             &mut docs,
         )?;
         self.reading("nac_for_tier3", &r.nac_for_tier3, "R9", r.nac_for_tier3.value.to_string(), &mut docs)?;
+        let supp5a_headquarters_in_tier2 = self.choice(
+            "readings.supp5a_headquarters_in_tier2.value",
+            &r.supp5a_headquarters_in_tier2.value,
+            &[("allocation", Supp5aHeadquarters::Allocation), ("approval", Supp5aHeadquarters::Approval)],
+        )?;
+        self.reading(
+            "supp5a_headquarters_in_tier2",
+            &r.supp5a_headquarters_in_tier2,
+            "R10",
+            r.supp5a_headquarters_in_tier2.value.clone(),
+            &mut docs,
+        )?;
         let readings = Readings {
             before_effective_date,
             before_compliance_date,
@@ -1293,6 +1606,7 @@ impl Builder<'_> {
             allocation_pool,
             reporting_threshold,
             nac_for_tier3: r.nac_for_tier3.value,
+            supp5a_headquarters_in_tier2,
             docs,
         };
 
@@ -1361,6 +1675,11 @@ impl Builder<'_> {
             group_titles,
             snapshots,
             treated_as,
+            dependencies,
+            united_states,
+            scopes,
+            requirements,
+            aca_transfers_within_citation,
             tier1_citation: self.text("tiers.tier1.citation", &raw.tiers.tier1.citation)?,
             tier2_citation: self.text("tiers.tier2.citation", &raw.tiers.tier2.citation)?,
             tier3_citation: self.text("tiers.tier3.citation", &raw.tiers.tier3.citation)?,
@@ -1395,6 +1714,7 @@ impl Builder<'_> {
                 within_allocation: self.text("license_policy.within_allocation", &lp.within_allocation)?,
                 beyond_allocation: self.text("license_policy.beyond_allocation", &lp.beyond_allocation)?,
                 b_class: self.text("license_policy.b_class", &lp.b_class)?,
+                b_class_denial: self.text("license_policy.b_class_denial", &lp.b_class_denial)?,
                 model_weights_denial: self.text("license_policy.model_weights_denial", &lp.model_weights_denial)?,
                 case_by_case: self.text("license_policy.case_by_case", &lp.case_by_case)?,
             },

@@ -48,6 +48,8 @@ pub struct Registration {
     pub kind: VeuKind,
     pub name: String,
     pub headquarters: Country,
+    /// Where its ultimate parent is headquartered, when another country than `headquarters`.
+    pub ultimate_parent_headquarters: Option<Country>,
     pub country: Option<Country>,
 }
 
@@ -76,15 +78,19 @@ pub fn eligibility<'p>(pack: &'p Pack, reg: &Registration, date: Date) -> Eligib
     };
     let eligible = match reg.kind {
         VeuKind::Universal => {
-            let hq_ok = pack.in_groups(reg.headquarters, date, &e.uveu_headquarters.value);
+            // 748.15(b)(2)(i): "headquartered in, or have their ultimate parent company headquartered in".
+            let parent = reg.ultimate_parent_headquarters.unwrap_or(reg.headquarters);
+            let hq_ok = pack.in_groups(reg.headquarters, date, &e.uveu_headquarters.value)
+                || pack.in_groups(parent, date, &e.uveu_headquarters.value);
             let hq = because(
                 hq_ok,
                 &e.uveu_headquarters,
                 format!(
-                    "a UVEU must be headquartered in {}: {} {}",
+                    "a UVEU must be headquartered, or have its ultimate parent headquartered, in {}: it is headquartered in {}, its ultimate parent in {}, {} of them there",
                     group_list(pack, &e.uveu_headquarters.value),
                     code(reg.headquarters),
-                    if hq_ok { "is" } else { "is not" }
+                    code(parent),
+                    if hq_ok { "at least one" } else { "neither" }
                 ),
             );
             let one_country = match reg.country {
@@ -100,14 +106,16 @@ pub fn eligibility<'p>(pack: &'p Pack, reg: &Registration, date: Date) -> Eligib
         VeuKind::National => {
             let excluded = |c: Country| pack.in_groups(c, date, &e.nveu_excluded.value);
             let groups = group_list(pack, &e.nveu_excluded.value);
-            let hq_ok = !excluded(reg.headquarters);
+            let parent = reg.ultimate_parent_headquarters.unwrap_or(reg.headquarters);
+            let hq_ok = !excluded(reg.headquarters) && !excluded(parent);
             let hq = because(
                 hq_ok,
                 &e.nveu_excluded,
                 format!(
-                    "an NVEU may not be headquartered in {groups}: {} {}",
+                    "an NVEU may not be headquartered, nor have its ultimate parent headquartered, in {groups}: it is headquartered in {}, its ultimate parent in {}, {} of them there",
                     code(reg.headquarters),
-                    if hq_ok { "is not" } else { "is" }
+                    code(parent),
+                    if hq_ok { "neither" } else { "at least one" }
                 ),
             );
             let country = match reg.country {
@@ -700,6 +708,7 @@ mod tests {
             id: "g".into(),
             kind: VeuKind::National,
             name: "G".into(),
+            ultimate_parent_headquarters: None,
             headquarters: c("AE"),
             country: Some(c("AE")),
         }
@@ -785,6 +794,7 @@ mod tests {
             id: "u".into(),
             kind: VeuKind::Universal,
             name: "U".into(),
+            ultimate_parent_headquarters: None,
             headquarters: c("US"),
             country: None,
         };

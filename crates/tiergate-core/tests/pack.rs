@@ -55,7 +55,40 @@ fn default_pack_content() {
     assert_eq!(p.nveu.cap(date!(2026 - 04 - 01)).map(|q| q.1), Some(2_690_250_000));
     assert_eq!(p.nveu.cap(date!(2027 - 12 - 31)).map(|q| q.1), Some(5_064_000_000));
     let readings: Vec<&str> = p.readings.docs.iter().map(|r| r.reading.as_str()).collect();
-    assert_eq!(readings, ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9"]);
+    assert_eq!(readings, ["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10"]);
+    // 744.23(a)(3)(i)(A): a destination in D:4 but also A:6 counts as "other than" those groups.
+    assert!(!jan.b_class_located_outside.contains(code("IL")));
+    assert!(jan.b_class_located_outside.contains(code("SA")));
+    assert!(jan.aca_transfers_within.contains(code("CN")) && jan.aca_transfers_within.contains(code("MO")));
+    // 15 CFR 772.1: the United States includes its territories.
+    assert_eq!(p.united_states.value, code("US"));
+    for t in ["PR", "GU", "VI", "AS", "MP", "UM"] {
+        assert_eq!(p.canonical(code(t)), code("US"), "{t}");
+    }
+    assert_eq!(p.dependency(code("GF")).map(|d| d.of), Some(code("FR")));
+    assert!(!jan.tier1.contains(code("GF")), "French Guiana is not France's Supp. No. 5(a) entry");
+    use tiergate_core::determine::Transaction::{Export, Reexport, Transfer};
+    let s = &p.scopes;
+    assert!(s.nac.covers(Export) && s.nac.covers(Reexport) && !s.nac.covers(Transfer), "740.8(a) NAC");
+    assert!(s.aca.covers(Transfer) && s.aia.covers(Transfer) && s.acm.covers(Transfer));
+    assert!(!s.lpp.covers(Transfer) && !s.uveu.covers(Transfer) && !s.nveu.covers(Transfer));
+    assert_eq!(s.nac.names(), "export and reexport");
+    assert_eq!(s.aca.names(), "export, reexport and transfer (in-country)");
+}
+
+#[test]
+fn rejects_bad_scopes() {
+    rejects(
+        &mutate("NAC = { transactions = [\"export\", \"reexport\"]", "NAC = { transactions = [\"export\", \"import\"]"),
+        "scope.NAC.transactions",
+        "`import` is not one of",
+    );
+    rejects(&mutate("\nNVEU = { transactions", "\nXVEU = { transactions"), "scope.XVEU", "is not an authorization");
+    rejects(
+        &mutate("PR = { as = \"US\", confidence = \"primary\"", "PR = { as = \"US\", confidence = \"sure\""),
+        "treated_as.PR.confidence",
+        "`sure` is not one of",
+    );
 }
 
 #[test]

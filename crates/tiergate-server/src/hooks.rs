@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use tiergate_core::determine::{allocation_country, nveu_pool_id, ultimate_consignee, Context, VeuClaim};
+use tiergate_core::determine::{allocation_country, nveu_pool_id, ultimate_consignee, Balance, Context, VeuClaim};
 use tiergate_core::pool::PoolId;
 use tiergate_core::veu::verify_claim;
 use tiergate_core::{Determination, Request};
@@ -89,22 +89,29 @@ impl Hooks for LedgerHooks<'_> {
         }
         let wanted: Vec<&str> = pools.iter().copied().filter(|p| defined(p)).collect();
         let date = req.date;
-        let read = self.ledger.drawn_with_key(&wanted, id, date);
-        let (drawn_by_pool, own) = read.map_err(|e| db_error(&e))?;
-        let drawn = |pool: &str| -> u64 {
-            let Some(i) = wanted.iter().position(|p| *p == pool) else { return 0 };
-            let d = drawn_by_pool.get(i).copied().unwrap_or(0);
-            let counted = own.as_ref().filter(|r| {
-                r.pool == pool
-                    && (r.state == State::Posted || (r.state == State::Pending && r.expires.is_none_or(|e| e >= date)))
-            });
-            d.saturating_sub(counted.map_or(0, |r| r.tpp))
+        let read = self.ledger.balances_with_key(&wanted, id, date);
+        let (balances, own) = read.map_err(|e| db_error(&e))?;
+        // Each pool's posted and pending TPP, less this request's own reservation (a re-run answers the same).
+        let balance = |pool: &str| -> Balance {
+            let Some(i) = wanted.iter().position(|p| *p == pool) else {
+                return Balance::Ledger { posted: 0, pending: 0 };
+            };
+            let (mut posted, mut pending) = balances.get(i).copied().unwrap_or((0, 0));
+            if let Some(r) = own.as_ref().filter(|r| r.pool == pool) {
+                match r.state {
+                    State::Posted => posted = posted.saturating_sub(r.tpp),
+                    State::Pending if r.expires.is_none_or(|e| e >= date) => pending = pending.saturating_sub(r.tpp),
+                    _ => {}
+                }
+            }
+            Balance::Ledger { posted, pending }
         };
         req.context = Context {
-            lpp_received_tpp: drawn(&lpp_pool),
-            country_licensed_tpp: drawn(&country_pool),
-            nveu_installed_tpp: nveu_pool.as_deref().map_or(0, drawn),
-            aia_received_tpp: 0,
+            lpp_received: balance(&lpp_pool),
+            country_licensed: balance(&country_pool),
+            nveu_installed: nveu_pool.as_deref().map_or(Balance::Ledger { posted: 0, pending: 0 }, balance),
+            // The ledger keeps no AIA receipts: unknown, and the answer says so.
+            aia_received: Balance::Unknown,
         };
         req.screening = Some(screen_parties(self.lists.as_deref(), req, pack));
         Ok(())

@@ -707,11 +707,16 @@ impl SharedLedger {
         key: Option<&str>,
         date: Date,
     ) -> Result<(Vec<u64>, Option<Reservation>), LedgerError> {
+        Ok(drawn(self.balances_with_key(pools, key, date)?))
+    }
+
+    /// As [`SharedLedger::drawn_with_key`], but each pool's posted and pending TPP apart.
+    pub fn balances_with_key(&self, pools: &[&str], key: Option<&str>, date: Date) -> Result<Balances, LedgerError> {
         if self.readers.is_empty() {
             // The writer's connection: a transaction kept open there would stand in the way of the next write.
-            return self.with(|l| l.drawn_with_key(pools, key, date));
+            return self.with(|l| l.store.read_balances(pools, key, date));
         }
-        self.on_reader(|l| Ok(drawn(l.store.read_balances_held(pools, key, date)?)))
+        self.on_reader(|l| l.store.read_balances_held(pools, key, date))
     }
 
     /// Ends the read transactions that reader connections keep open, on the readers not in use. A kept

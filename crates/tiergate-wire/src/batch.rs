@@ -142,10 +142,12 @@ pub fn csv_row(headers: &[&str], values: &[&str]) -> Result<RequestWire, (Option
                 .map(|v| v.parse::<i64>().map_err(|_| invalid(name, format!("`{v}` is not a whole number"))))
                 .transpose()
         };
-        let uint = |name: &str| -> Result<u64, WireError> {
-            get(name).map_or(Ok(0), |v| {
-                v.parse::<u64>().map_err(|_| invalid(name, format!("`{v}` is not a non-negative whole number")))
-            })
+        let uint = |name: &str| -> Result<Option<u64>, WireError> {
+            get(name)
+                .map(|v| {
+                    v.parse::<u64>().map_err(|_| invalid(name, format!("`{v}` is not a non-negative whole number")))
+                })
+                .transpose()
         };
         let float = |name: &str| -> Result<Option<f64>, WireError> {
             get(name)
@@ -234,10 +236,9 @@ pub fn csv_row(headers: &[&str], values: &[&str]) -> Result<RequestWire, (Option
                 .transpose()
                 .map_err(|_| invalid("transaction", "must be export, reexport or transfer".into()))?,
             destination: get("destination").map(str::to_owned),
-            end_use: enum_of("end_use")?
-                .map(serde_json::from_value)
-                .transpose()
-                .map_err(|_| invalid("end_use", "must be deployment, development, production or storage".into()))?,
+            end_use: enum_of("end_use")?.map(serde_json::from_value).transpose().map_err(|_| {
+                invalid("end_use", "must be deployment, training, development, production or storage".into())
+            })?,
             consignee: Some(ConsigneeWire {
                 name: get("consignee_name").map(str::to_owned),
                 ultimate_parent: get("ultimate_parent").map(str::to_owned),

@@ -8,7 +8,7 @@ use time::macros::format_description;
 use time::Date;
 
 use tiergate_core::classify::{BaseModel, ModelWeights};
-use tiergate_core::determine::{Consignee, Context, EndUse, Transaction, VeuClaim};
+use tiergate_core::determine::{Balance, Consignee, Context, EndUse, Transaction, VeuClaim};
 use tiergate_core::units::{Area, Tpp};
 use tiergate_core::{Country, Item, Request};
 
@@ -62,6 +62,7 @@ pub enum TransactionWire {
 #[serde(rename_all = "lowercase")]
 pub enum EndUseWire {
     Deployment,
+    Training,
     Development,
     Production,
     Storage,
@@ -108,21 +109,22 @@ pub enum VeuKindWire {
     Nveu,
 }
 
+/// Balances before this request. A balance not given is unknown, not zero: the answer assumes zero and says so.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContextWire {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(maximum = 1_000_000_000_000_000_u64)]
-    pub lpp_received_tpp: u64,
-    #[serde(default)]
+    pub lpp_received_tpp: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(maximum = 1_000_000_000_000_000_u64)]
-    pub country_licensed_tpp: u64,
-    #[serde(default)]
+    pub country_licensed_tpp: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(maximum = 1_000_000_000_000_000_u64)]
-    pub nveu_installed_tpp: u64,
-    #[serde(default)]
+    pub nveu_installed_tpp: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(maximum = 1_000_000_000_000_000_u64)]
-    pub aia_received_tpp: u64,
+    pub aia_received_tpp: Option<u64>,
 }
 
 /// `item`: a catalog id, or an object naming a catalog id with `per_unit`, a spec sheet, or model weights.
@@ -479,7 +481,7 @@ pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
         ("context.nveu_installed_tpp", ctx.nveu_installed_tpp),
         ("context.aia_received_tpp", ctx.aia_received_tpp),
     ] {
-        if value > MAX_CONTEXT_TPP {
+        if let Some(value) = value.filter(|v| *v > MAX_CONTEXT_TPP) {
             return Err(WireError::invalid(
                 field,
                 format!("`{field}` {value} is above the limit of {MAX_CONTEXT_TPP} TPP"),
@@ -498,6 +500,7 @@ pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
         destination,
         end_use: match w.end_use {
             None | Some(EndUseWire::Deployment) => EndUse::Deployment,
+            Some(EndUseWire::Training) => EndUse::Training,
             Some(EndUseWire::Development) => EndUse::Development,
             Some(EndUseWire::Production) => EndUse::Production,
             Some(EndUseWire::Storage) => EndUse::Storage,
@@ -512,11 +515,16 @@ pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
             storage_compliant: c.storage_compliant.unwrap_or(false),
         },
         context: Context {
-            lpp_received_tpp: ctx.lpp_received_tpp,
-            country_licensed_tpp: ctx.country_licensed_tpp,
-            nveu_installed_tpp: ctx.nveu_installed_tpp,
-            aia_received_tpp: ctx.aia_received_tpp,
+            lpp_received: stated(ctx.lpp_received_tpp),
+            country_licensed: stated(ctx.country_licensed_tpp),
+            nveu_installed: stated(ctx.nveu_installed_tpp),
+            aia_received: stated(ctx.aia_received_tpp),
         },
         screening: None,
     })
+}
+
+/// A balance as the request states it: `Unknown` when absent.
+fn stated(v: Option<u64>) -> Balance {
+    v.map_or(Balance::Unknown, Balance::Stated)
 }

@@ -23,6 +23,8 @@ pub struct VeuBody {
     pub name: String,
     pub headquarters: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ultimate_parent_headquarters: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// The date eligibility was checked as of.
     pub registered_on: String,
@@ -40,6 +42,7 @@ impl VeuBody {
             kind: reg.kind.as_str().to_owned(),
             name: reg.name.clone(),
             headquarters: pack.countries.code(reg.headquarters).to_owned(),
+            ultimate_parent_headquarters: reg.ultimate_parent_headquarters.map(|c| pack.countries.code(c).to_owned()),
             country: reg.country.map(|c| pack.countries.code(c).to_owned()),
             registered_on: tiergate_core::units::date_text(registered_on),
         }
@@ -58,6 +61,7 @@ impl VeuBody {
                 .ok_or_else(|| corrupt("VEU registration", format!("kind `{}`", self.kind)))?,
             name: self.name.clone(),
             headquarters: country(&self.headquarters)?,
+            ultimate_parent_headquarters: self.ultimate_parent_headquarters.as_deref().map(country).transpose()?,
             country: self.country.as_deref().map(country).transpose()?,
         })
     }

@@ -94,6 +94,8 @@ struct RegCase {
     why: String,
     kind: String,
     headquarters: String,
+    #[serde(default)]
+    ultimate_parent_headquarters: Option<String>,
     country: Option<String>,
     date: String,
     eligible: bool,
@@ -110,6 +112,10 @@ fn registrations() {
             kind: VeuKind::parse(&c.kind).unwrap(),
             name: "X".into(),
             headquarters: env.countries.resolve(&c.headquarters).unwrap(),
+            ultimate_parent_headquarters: c
+                .ultimate_parent_headquarters
+                .as_deref()
+                .map(|p| env.countries.resolve(p).unwrap()),
             country: c.country.as_deref().map(|cc| env.countries.resolve(cc).unwrap()),
         };
         let e = eligibility(&env.pack, &reg, tiergate_core::units::parse_date(&c.date).unwrap());

@@ -129,9 +129,13 @@ pub enum VeuCommand {
         /// The VEU's name, as requests name the consignee or its ultimate parent.
         #[arg(long)]
         name: String,
-        /// Where the VEU (or its ultimate parent) is headquartered.
+        /// Where the VEU is headquartered.
         #[arg(long, value_name = "XX")]
         headquarters: String,
+        /// Where its ultimate parent is headquartered, if elsewhere (a UVEU qualifies by either, 15 CFR
+        /// 748.15(b)(2)(i); an NVEU by neither being in Macau/D:5).
+        #[arg(long, value_name = "XX")]
+        parent_headquarters: Option<String>,
         /// The country an NVEU is authorized for (required for an NVEU, refused for a UVEU).
         #[arg(long, value_name = "XX")]
         country: Option<String>,

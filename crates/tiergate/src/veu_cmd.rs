@@ -59,7 +59,7 @@ pub fn run(env: &Env, db: &str, command: &VeuCommand) -> anyhow::Result<ExitCode
     let mut ledger = open(env, db)?;
     let mut out = std::io::stdout().lock();
     match command {
-        VeuCommand::Add { kind, id, name, headquarters, country, date, actor: who } => {
+        VeuCommand::Add { kind, id, name, headquarters, parent_headquarters, country, date, actor: who } => {
             check_id(id).map_err(anyhow::Error::msg)?;
             let name = name.trim();
             anyhow::ensure!(!name.is_empty(), "--name is empty");
@@ -71,6 +71,10 @@ pub fn run(env: &Env, db: &str, command: &VeuCommand) -> anyhow::Result<ExitCode
                 },
                 name: name.to_owned(),
                 headquarters: resolve(env, headquarters, "--headquarters")?,
+                ultimate_parent_headquarters: parent_headquarters
+                    .as_deref()
+                    .map(|c| resolve(env, c, "--parent-headquarters"))
+                    .transpose()?,
                 country: country.as_deref().map(|c| resolve(env, c, "--country")).transpose()?,
             };
             let date = date.unwrap_or_else(today);

@@ -227,7 +227,13 @@ fn items_and_countries() {
     assert_eq!(kh["tier"], 2, "Cambodia left D:5 on 2026-02-03");
     let hk = countries.iter().find(|c| c["code"] == "HK").expect("HK");
     assert_eq!((hk["tier"].as_u64(), hk["treated_as"].as_str()), (Some(3), Some("CN")));
-    assert_eq!(countries.iter().filter(|c| c["tier"] == 1).count(), 19);
+    // Supp. No. 5(a)'s 19 entries; dependencies the EAR reads as one of them (Puerto Rico as the United States,
+    // 15 CFR 772.1) take its tier, those it lists as destinations of their own (French Guiana) do not.
+    assert_eq!(countries.iter().filter(|c| c["tier"] == 1 && c["treated_as"].is_null()).count(), 19);
+    let pr = countries.iter().find(|c| c["code"] == "PR").expect("PR");
+    assert_eq!((pr["tier"].as_u64(), pr["treated_as"].as_str()), (Some(1), Some("US")));
+    let gf = countries.iter().find(|c| c["code"] == "GF").expect("GF");
+    assert_eq!((gf["tier"].as_u64(), gf["treated_as"].as_str()), (Some(2), None));
 }
 
 #[test]
