@@ -10,8 +10,8 @@ use crate::catalog::Catalog;
 use crate::classify::{classify, Classification, ClassifyError, Control, ControlClass, Item};
 use crate::country::Country;
 use crate::pack::{
-    AllocationPool, AllocationTest, BeforeCompliance, BeforeEffective, Confidence, LppLimitTest, Pack, Scope, Snapshot,
-    Step, Supp5aHeadquarters,
+    AllocationPool, AllocationTest, AppliesTo, BeforeCompliance, BeforeEffective, Confidence, LppLimitTest, Pack,
+    Scope, Snapshot, Step, Supp5aHeadquarters,
 };
 use crate::parties::{HitLevel, ListedParty, Screening};
 use crate::units::{group_digits as g, Tpp};
@@ -435,6 +435,16 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
         });
     }
     notes.append(&mut e.notes_extra);
+    let touched = match e.classification.control {
+        Control::Hardware { .. } => Some(AppliesTo::Hardware),
+        Control::ModelWeights => Some(AppliesTo::Weights),
+        Control::None => None,
+    };
+    if let Some(kind) = touched.filter(|_| !domestic) {
+        for n in pack.not_assessed.iter().filter(|n| n.applies_to == kind || n.applies_to == AppliesTo::All) {
+            notes.push(Reason { text: n.text.as_str().into(), citation: &n.citation });
+        }
+    }
     Ok(Determination {
         date: req.date,
         tier: e.tier,
@@ -1364,6 +1374,17 @@ pub struct Draw {
 }
 
 impl Determination<'_> {
+    /// When a reservation recorded for this answer expires: a license for .a-class items is valid for the pack's
+    /// `license.validity_months` from the request's date (15 CFR 750.7(g)), so its reservation expires the day
+    /// before that anniversary. `None` for every other answer (no expiry).
+    pub fn reservation_expiry(&self, pack: &Pack) -> Option<Date> {
+        let a_class = matches!(self.classification.control, Control::Hardware { class: ControlClass::A, .. });
+        if self.authorization != Authorization::License || !a_class {
+            return None;
+        }
+        add_months(self.date, pack.license_validity_months.value)?.previous_day()
+    }
+
     /// The pool and amount this answer draws (RULE.md §5): an approvable Tier 2 license its country pool, an
     /// NVEU shipment its NVEU pool, an LPP shipment the ultimate consignee's LPP pool for the year. Denied
     /// licenses and every other answer draw nothing. `None` for LPP when the request names no consignee.
@@ -1418,6 +1439,14 @@ fn describe_list(hit: &ListedParty) -> String {
     }
 }
 
+/// `date` plus `months` calendar months, the day clamped to the month's length (31 January + 1 = 28 February).
+fn add_months(date: Date, months: u64) -> Option<Date> {
+    let index = i64::from(date.year()) * 12 + i64::from(u8::from(date.month())) - 1 + i64::try_from(months).ok()?;
+    let year = i32::try_from(index.div_euclid(12)).ok()?;
+    let month = time::Month::try_from(u8::try_from(index.rem_euclid(12) + 1).ok()?).ok()?;
+    Date::from_calendar_date(year, month, date.day().min(month.length(year))).ok()
+}
+
 /// Names reading R6 where it decided the answer, and what the other reading would give.
 fn r6_other(test: AllocationTest, within: bool) -> &'static str {
     match (test, within) {
@@ -1434,4 +1463,18 @@ fn license(policy: ReviewPolicy, allocation: Option<AllocationEffect>) -> Outcom
 
 fn code(pack: &Pack, c: Country) -> &str {
     pack.countries.code(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::add_months;
+    use time::macros::date;
+
+    #[test]
+    fn months_are_calendar_months_clamped_to_the_month() {
+        assert_eq!(add_months(date!(2025 - 06 - 01), 12), Some(date!(2026 - 06 - 01)));
+        assert_eq!(add_months(date!(2025 - 01 - 31), 1), Some(date!(2025 - 02 - 28)));
+        assert_eq!(add_months(date!(2024 - 02 - 29), 12), Some(date!(2025 - 02 - 28)));
+        assert_eq!(add_months(date!(2025 - 11 - 30), 3), Some(date!(2026 - 02 - 28)));
+    }
 }

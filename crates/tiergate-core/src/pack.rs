@@ -58,6 +58,23 @@ struct RawPack {
     obligations: BTreeMap<String, RawObligation>,
     parties: RawParties,
     kyc: RawKyc,
+    license: RawLicense,
+    #[serde(default)]
+    not_assessed: Vec<RawNotAssessed>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLicense {
+    validity_months: Num<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotAssessed {
+    applies_to: String,
+    text: String,
+    citation: String,
 }
 
 #[derive(Deserialize)]
@@ -498,6 +515,22 @@ pub struct Requirements {
     pub b_class_headquarters: Scope,
 }
 
+/// What a provision Tiergate does not model touches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppliesTo {
+    Hardware,
+    Weights,
+    All,
+}
+
+/// A provision the engine does not model, told in a note on every answer it could touch.
+#[derive(Clone, Debug)]
+pub struct NotAssessed {
+    pub applies_to: AppliesTo,
+    pub text: String,
+    pub citation: String,
+}
+
 /// A note that applies to every determination dated on or after `from`.
 #[derive(Clone, Debug)]
 pub struct StatusNote {
@@ -852,6 +885,9 @@ pub struct Pack {
     obligations: HashMap<String, ObligationText>,
     pub parties: PartyRules,
     pub kyc: KycRules,
+    /// Months a license for .a-class items is valid (750.7(g)).
+    pub license_validity_months: Cited<u64>,
+    pub not_assessed: Vec<NotAssessed>,
 }
 
 #[derive(Clone, Debug)]
@@ -1614,8 +1650,26 @@ impl Builder<'_> {
             self.whole_tpp("aia.certification_report_tpp", &raw.aia.certification_report_tpp)?;
         let nac_notice_days = self.positive("aca.nac_notice_days", &raw.aca.nac_notice_days)?;
         let lpp_annual_limit_tpp = self.whole_tpp("lpp.annual_limit_tpp", &raw.lpp.annual_limit_tpp)?;
+        let license_validity_months = self.positive("license.validity_months", &raw.license.validity_months)?;
+        if license_validity_months.value > 120 {
+            return Err(self.err("license.validity_months", "is more than ten years"));
+        }
         let lpp_pre_shipment_notice_tpp =
             self.whole_tpp("lpp.pre_shipment_notice_tpp", &raw.lpp.pre_shipment_notice_tpp)?;
+
+        let mut not_assessed = Vec::new();
+        for (i, n) in raw.not_assessed.iter().enumerate() {
+            let key = format!("not_assessed[{i}]");
+            not_assessed.push(NotAssessed {
+                applies_to: self.choice(
+                    &format!("{key}.applies_to"),
+                    &n.applies_to,
+                    &[("hardware", AppliesTo::Hardware), ("weights", AppliesTo::Weights), ("all", AppliesTo::All)],
+                )?,
+                text: self.text(&format!("{key}.text"), &n.text)?,
+                citation: self.text(&format!("{key}.citation"), &n.citation)?,
+            });
+        }
 
         // Obligations: every id the engine uses, placeholders filled from the numbers above.
         let placeholders: HashMap<&str, String> = [
@@ -1623,6 +1677,7 @@ impl Builder<'_> {
             ("aca.nac_notice_days", nac_notice_days.value.to_string()),
             ("lpp.annual_limit_tpp", lpp_annual_limit_tpp.value.to_string()),
             ("lpp.pre_shipment_notice_tpp", lpp_pre_shipment_notice_tpp.value.to_string()),
+            ("license.validity_months", license_validity_months.value.to_string()),
         ]
         .into_iter()
         .collect();
@@ -1680,6 +1735,8 @@ impl Builder<'_> {
             scopes,
             requirements,
             aca_transfers_within_citation,
+            license_validity_months,
+            not_assessed,
             tier1_citation: self.text("tiers.tier1.citation", &raw.tiers.tier1.citation)?,
             tier2_citation: self.text("tiers.tier2.citation", &raw.tiers.tier2.citation)?,
             tier3_citation: self.text("tiers.tier3.citation", &raw.tiers.tier3.citation)?,

@@ -126,13 +126,15 @@ impl Hooks for LedgerHooks<'_> {
             return Ok(Some(b"\"recorded\":null".to_vec()));
         };
         let key = id.unwrap_or_default();
+        // A license for .a-class items is valid for a year (750.7(g)); its reservation expires with it.
+        let expires = d.reservation_expiry(self.ledger.pack());
         let meta = Meta {
             actor: self.actor.clone(),
             reason: Some(format!("determination {key}")),
             at: OffsetDateTime::now_utc(),
         };
         let outcome =
-            self.ledger.reserve(&draw.pool, draw.tpp, key, req.date, None, &meta).map_err(|e| db_error(&e))?;
+            self.ledger.reserve(&draw.pool, draw.tpp, key, req.date, expires, &meta).map_err(|e| db_error(&e))?;
         if outcome.status == ReserveStatus::Rejected {
             self.refused += 1;
         }

@@ -157,6 +157,7 @@ const REQUIRED: &[&str] = &[
     "scope-NVEU-reexport",
     "scope-LPP-reexport",
     "scope-requirement",
+    "not-assessed",
     "4.1-b-class-headquarters-a6",
     "hq-AIA-weights-parent",
     "hq-AIA-weights-consignee",

@@ -271,6 +271,18 @@ fn determine_records_into_the_ledger_once() {
         assert_eq!(balance["pending_tpp"], 316_640_000 + 15_832_000, "{backend}: counted once");
         let lpp = json(&tiergate(&db, &["ledger", "balance", "--pool", "lpp:Lion City:2025", "--date", "2025-06-01"]));
         assert_eq!(lpp["pending_tpp"], 15_832_000, "{backend}");
+        // 750.7(g): a license for .a-class items is valid for a year, and its reservation expires with it; an LPP
+        // reservation has no such expiry.
+        let expiry = |pool: &str| -> Vec<serde_json::Value> {
+            lines(&tiergate(&db, &["ledger", "list", "--pool", pool])).iter().map(|r| r["expires"].clone()).collect()
+        };
+        assert_eq!(expiry("country:SG"), ["2026-05-31", "2026-05-31"], "{backend}");
+        assert_eq!(expiry("lpp:Lion City:2025"), [serde_json::Value::Null], "{backend}");
+        // With a ledger every balance is told as posted and pending.
+        // A re-run leaves its own reservation out: a1 sees a4's, a4 sees a1's.
+        assert!(second[0]["reasons"].to_string().contains("in the ledger (0 posted, 15,832,000 pending)"), "{backend}");
+        let r3 = second[3]["reasons"].to_string();
+        assert!(r3.contains("(0 posted, 316,640,000 pending)"), "{backend}: {r3}");
 
         // Without --record the ledger only informs: 2,000 H100 (31,664,000 TPP, over the LPP limit) against SG's
         // pool, which holds 332,472,000.
