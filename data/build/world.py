@@ -4,7 +4,8 @@
 Input: world-atlas 2.0.2 `countries-110m.json` (Natural Earth 1:110m, public domain; packaging ISC) and
 world-countries `countries.csv` (ODbL 1.0) for the ISO numeric -> alpha-2 mapping. Each geometry's `id` becomes
 its ISO alpha-2 code; the three areas without an ISO code (N. Cyprus, Somaliland, Kosovo) keep no id and are
-drawn as "no data". Everything else is kept as is.
+drawn as "no data". Dependencies drawn inside their sovereign's shape that the EAR lists as destinations of their
+own (French Guiana) are split out, so that the map paints them by their own tier.
 
 Usage: python3 data/build/world.py [SHARED_DATA_DIR]   (default ../shared/data)
 """
@@ -32,6 +33,32 @@ for g in topo["objects"]["countries"]["geometries"]:
         unmapped.append(g["properties"]["name"])
         g.pop("id", None)
 del topo["objects"]["land"]
+
+
+def first_lon(arc_ref):
+    """Longitude of the first point of a (possibly reversed) arc, in degrees."""
+    arc = topo["arcs"][arc_ref if arc_ref >= 0 else ~arc_ref]
+    x = 0
+    points = []
+    for dx, _ in arc:
+        x += dx
+        points.append(x)
+    q = points[0] if arc_ref >= 0 else points[-1]
+    return q * topo["transform"]["scale"][0] + topo["transform"]["translate"][0]
+
+
+# Natural Earth draws some dependencies as parts of their sovereign's shape. Where the EAR lists such a dependency
+# as a destination of its own (rules/ai-diffusion-2025.toml, [dependencies]), the map must paint it by its own
+# row, so its polygons become a geometry of their own: (sovereign, dependency, west, east) by longitude.
+SPLIT = [("FR", "GF", -60.0, -50.0)]
+geometries = topo["objects"]["countries"]["geometries"]
+for sovereign, dependency, west, east in SPLIT:
+    g = next(g for g in geometries if g.get("id") == sovereign)
+    assert g["type"] == "MultiPolygon", f"{sovereign} is not a MultiPolygon"
+    inside = [poly for poly in g["arcs"] if west <= first_lon(poly[0][0]) <= east]
+    assert inside, f"no polygon of {sovereign} between {west} and {east}"
+    g["arcs"] = [poly for poly in g["arcs"] if poly not in inside]
+    geometries.append({"type": "MultiPolygon", "arcs": inside, "id": dependency, "properties": {"name": dependency}})
 
 out = root / "crates" / "tiergate-server" / "assets" / "world.json"
 out.write_text(json.dumps(topo, separators=(",", ":")), encoding="utf-8")

@@ -131,7 +131,7 @@ impl Catalog {
             if a.id.is_empty() || !a.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
                 return Err(err("id", format!("`{}` must use only lower-case letters, digits and `-`", a.id)));
             }
-            if by_id.insert(a.id.clone(), i).is_some() {
+            if by_id.insert(a.id.to_ascii_lowercase(), i).is_some() {
                 return Err(err("id", format!("`{}` appears twice", a.id)));
             }
             let die_area = match a.die_area_mm2 {
@@ -207,8 +207,14 @@ impl Catalog {
         Ok(Catalog { items, by_id })
     }
 
+    /// The accelerator with id `id`, matched case-insensitively.
     pub fn get(&self, id: &str) -> Option<&Accelerator> {
-        self.by_id.get(id).and_then(|i| self.items.get(*i))
+        self.by_id.get(&id.trim().to_ascii_lowercase()).and_then(|i| self.items.get(*i))
+    }
+
+    /// Up to three ids close to `id`, closest first, for a "did you mean" in an error.
+    pub fn suggest(&self, id: &str) -> Vec<&str> {
+        crate::closest(&id.trim().to_ascii_lowercase(), self.items.iter().map(|a| (a.id.as_str(), a.id.as_str())))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Accelerator> {

@@ -85,8 +85,8 @@ pub struct Classification<'p> {
 /// Why an item could not be classified.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ClassifyError {
-    #[error("`{id}` is not in the accelerator catalog (see `tiergate items`)")]
-    UnknownItem { id: String },
+    #[error("`{id}` is not in the accelerator catalog (see `tiergate items`){suggestions}")]
+    UnknownItem { id: String, suggestions: String },
     #[error("an IC with TPP {tpp} is classified by its performance density, so `die_area_mm2` is needed")]
     MissingDieArea { tpp: Tpp },
     #[error("`per_unit` must be at least 1")]
@@ -210,7 +210,10 @@ pub fn classify<'p>(
             return Ok(classify_weights(m, pack));
         }
         Item::Catalog { id, per_unit } => {
-            let a = catalog.get(id).ok_or_else(|| ClassifyError::UnknownItem { id: id.clone() })?;
+            let a = catalog.get(id).ok_or_else(|| ClassifyError::UnknownItem {
+                id: id.clone(),
+                suggestions: did_you_mean(&catalog.suggest(id)),
+            })?;
             let reason = Reason { text: a.tpp_reason.as_str().into(), citation: &th.tpp_definition_citation };
             (a.tpp, a.die_area, a.datacenter, *per_unit, vec![reason])
         }
@@ -312,5 +315,15 @@ pub fn check_weights(m: &ModelWeights) -> Result<(), ClassifyError> {
             Err(ClassifyError::OperationsBelowBase { total: m.training_operations, base: base.training_operations })
         }
         _ => Ok(()),
+    }
+}
+
+/// `; did you mean a, b or c?`, or nothing for no suggestion.
+pub fn did_you_mean<S: AsRef<str>>(suggestions: &[S]) -> String {
+    let s: Vec<&str> = suggestions.iter().map(AsRef::as_ref).collect();
+    match s.as_slice() {
+        [] => String::new(),
+        [one] => format!("; did you mean {one}?"),
+        [init @ .., last] => format!("; did you mean {} or {last}?", init.join(", ")),
     }
 }

@@ -92,6 +92,17 @@ impl Countries {
         self.lookup.get(&fold(t)).copied()
     }
 
+    /// Up to three countries whose code, name or alias is close to `text`, closest first, as `MY (Malaysia)`.
+    pub fn suggest(&self, text: &str) -> Vec<String> {
+        let folded = fold(text);
+        let found = crate::closest(&folded, self.lookup.iter().map(|(key, c)| (key.as_str(), self.code(*c))));
+        found
+            .into_iter()
+            .filter_map(|code| self.by_code(code))
+            .map(|c| format!("{} ({})", self.code(c), self.name(c)))
+            .collect()
+    }
+
     /// Resolves an exact ISO alpha-2 code (capital letters only).
     pub fn by_code(&self, code: &str) -> Option<Country> {
         if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {

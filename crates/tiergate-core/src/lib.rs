@@ -81,3 +81,29 @@ pub fn plain_types(message: &str) -> String {
         .replace("expected f64", "expected a number")
         .replace("expected a boolean", "expected true or false")
 }
+
+/// Up to three distinct values whose key is close to `query` (normalised Levenshtein similarity of 0.6 or more, or
+/// the query a prefix of the key), closest first: the "did you mean" of an error.
+pub(crate) fn closest<'a>(query: &str, candidates: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<&'a str> {
+    if query.is_empty() {
+        return Vec::new();
+    }
+    let mut scored: Vec<(f64, &str)> = candidates
+        .filter_map(|(key, value)| {
+            let prefix = key.len() > query.len() && key.starts_with(query);
+            let score = if prefix { 0.99 } else { strsim::normalized_levenshtein(query, key) };
+            (score >= 0.6).then_some((score, value))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    let mut out: Vec<&str> = Vec::new();
+    for (_, v) in scored {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+        if out.len() == 3 {
+            break;
+        }
+    }
+    out
+}

@@ -2,6 +2,15 @@
 // No framework and no build step; d3-geo and topojson-client draw the map.
 "use strict";
 
+// What each end use means (docs/RULE.md §4.8): "development" and "production" are of the items themselves.
+const END_USES = [
+  ["deployment", "operating the items (workloads, inference, cloud services other than training)"],
+  ["training", "training AI models on the items, also as IaaS for others"],
+  ["development", "developing the items themselves (design, prototypes), not AI models"],
+  ["production", "producing the items themselves (manufacturing, assembly)"],
+  ["storage", "storing the items in a warehouse before onward shipment"],
+];
+
 const RANK = { viewer: 0, analyst: 1, officer: 2, admin: 3 };
 const TIER_NAMES = { 1: "Tier 1", 2: "Tier 2", 3: "Tier 3" };
 const S = { me: null, items: null, countries: new Map(), date: new Date().toISOString().slice(0, 10) };
@@ -333,7 +342,7 @@ async function viewCheck() {
     field("Destination", countrySelect("destination", "MY", { required: true })),
     field("Date", h("input", { name: "date", type: "date", value: S.date })),
     field("Transaction", h("select", { name: "transaction" }, ["export", "reexport", "transfer"].map((t) => h("option", { value: t }, t)))),
-    field("End use", h("select", { name: "end_use" }, ["deployment", "development", "production", "storage"].map((t) => h("option", { value: t }, t)))),
+    field("End use", h("select", { name: "end_use" }, END_USES.map(([v, meaning]) => h("option", { value: v, title: meaning }, `${v}: ${meaning}`)))),
     field("Consignee", h("input", { name: "consignee", value: "Example Cloud Sdn Bhd" })),
     field("Consignee headquarters", countrySelect("headquarters", "MY", { required: true })),
     field("Ultimate parent", h("input", { name: "parent" })),

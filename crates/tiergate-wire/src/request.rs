@@ -319,7 +319,14 @@ fn parse_date(s: &str) -> Result<Date, WireError> {
 
 fn country(env: &Env, field: &str, text: &str) -> Result<Country, WireError> {
     env.countries.resolve(text).ok_or_else(|| {
-        WireError::new("unknown_country", Some(field), format!("`{text}` is not a country code or name Tiergate knows"))
+        WireError::new(
+            "unknown_country",
+            Some(field),
+            format!(
+                "`{text}` is not a country code or name Tiergate knows{}",
+                tiergate_core::classify::did_you_mean(&env.countries.suggest(text))
+            ),
+        )
     })
 }
 
