@@ -35,15 +35,6 @@ impl Transaction {
             Transaction::Transfer => "a transfer (in-country)",
         }
     }
-
-    /// The words the regulation uses: `export`, `reexport`, `transfer (in-country)`.
-    pub fn words(self) -> &'static str {
-        match self {
-            Transaction::Export => "export",
-            Transaction::Reexport => "reexport",
-            Transaction::Transfer => "transfer (in-country)",
-        }
-    }
 }
 
 /// What the consignee will do with the items. "development" and "production" are the EAR's defined terms
@@ -65,9 +56,6 @@ pub enum EndUse {
 }
 
 impl EndUse {
-    pub const ALL: [EndUse; 5] =
-        [EndUse::Deployment, EndUse::Training, EndUse::Development, EndUse::Production, EndUse::Storage];
-
     pub fn as_str(self) -> &'static str {
         match self {
             EndUse::Deployment => "deployment",
@@ -143,8 +131,8 @@ impl Balance {
         self == Balance::Unknown
     }
 
-    /// A clause that says what is known of `what`: `what was not given, so 0 TPP is assumed`,
-    /// `what is 1,000 TPP (as the request states)`, `what is 1,500 TPP in the ledger (1,000 posted, 500 pending)`.
+    /// A clause that says what is known of `what`: `what: not given, so none is assumed (0 TPP)`,
+    /// `what: 1,000 TPP, as the request states`, `what: 1,500 TPP in the ledger (1,000 posted, 500 pending)`.
     pub fn describe(self, what: &str) -> String {
         match self {
             Balance::Unknown => format!("{what}: not given, so none is assumed (0 TPP)"),
