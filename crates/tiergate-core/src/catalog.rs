@@ -212,6 +212,14 @@ impl Catalog {
         self.by_id.get(&id.trim().to_ascii_lowercase()).and_then(|i| self.items.get(*i))
     }
 
+    /// The error message for an id not in the catalog, with the nearest ids.
+    pub fn unknown(&self, id: &str) -> String {
+        format!(
+            "`{id}` is not in the accelerator catalog (see `tiergate items`){}",
+            crate::did_you_mean(&self.suggest(id))
+        )
+    }
+
     /// Up to three ids close to `id`, closest first, for a "did you mean" in an error.
     pub fn suggest(&self, id: &str) -> Vec<&str> {
         crate::closest(&id.trim().to_ascii_lowercase(), self.items.iter().map(|a| (a.id.as_str(), a.id.as_str())))

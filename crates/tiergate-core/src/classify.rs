@@ -85,8 +85,9 @@ pub struct Classification<'p> {
 /// Why an item could not be classified.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ClassifyError {
-    #[error("`{id}` is not in the accelerator catalog (see `tiergate items`){suggestions}")]
-    UnknownItem { id: String, suggestions: String },
+    /// The message names the id and the nearest ones ([`Catalog::unknown`]).
+    #[error("{0}")]
+    UnknownItem(String),
     #[error("an IC with TPP {tpp} is classified by its performance density, so `die_area_mm2` is needed")]
     MissingDieArea { tpp: Tpp },
     #[error("`per_unit` must be at least 1")]
@@ -100,7 +101,7 @@ pub enum ClassifyError {
 impl ClassifyError {
     pub fn code(&self) -> &'static str {
         match self {
-            ClassifyError::UnknownItem { .. } => "unknown_item",
+            ClassifyError::UnknownItem(_) => "unknown_item",
             ClassifyError::MissingDieArea { .. } => "missing_field",
             ClassifyError::ZeroPerUnit => "invalid_value",
             ClassifyError::Overflow => "invalid_quantity",
@@ -110,7 +111,7 @@ impl ClassifyError {
 
     pub fn field(&self) -> &'static str {
         match self {
-            ClassifyError::UnknownItem { .. } => "item",
+            ClassifyError::UnknownItem(_) => "item",
             ClassifyError::MissingDieArea { .. } => "item.die_area_mm2",
             ClassifyError::ZeroPerUnit => "item.per_unit",
             ClassifyError::Overflow => "quantity",
@@ -210,10 +211,7 @@ pub fn classify<'p>(
             return Ok(classify_weights(m, pack));
         }
         Item::Catalog { id, per_unit } => {
-            let a = catalog.get(id).ok_or_else(|| ClassifyError::UnknownItem {
-                id: id.clone(),
-                suggestions: did_you_mean(&catalog.suggest(id)),
-            })?;
+            let a = catalog.get(id).ok_or_else(|| ClassifyError::UnknownItem(catalog.unknown(id)))?;
             let reason = Reason { text: a.tpp_reason.as_str().into(), citation: &th.tpp_definition_citation };
             (a.tpp, a.die_area, a.datacenter, *per_unit, vec![reason])
         }
@@ -315,15 +313,5 @@ pub fn check_weights(m: &ModelWeights) -> Result<(), ClassifyError> {
             Err(ClassifyError::OperationsBelowBase { total: m.training_operations, base: base.training_operations })
         }
         _ => Ok(()),
-    }
-}
-
-/// `; did you mean a, b or c?`, or nothing for no suggestion.
-pub fn did_you_mean<S: AsRef<str>>(suggestions: &[S]) -> String {
-    let s: Vec<&str> = suggestions.iter().map(AsRef::as_ref).collect();
-    match s.as_slice() {
-        [] => String::new(),
-        [one] => format!("; did you mean {one}?"),
-        [init @ .., last] => format!("; did you mean {} or {last}?", init.join(", ")),
     }
 }

@@ -92,6 +92,11 @@ impl Countries {
         self.lookup.get(&fold(t)).copied()
     }
 
+    /// The error message for a text that names no country, with the nearest countries.
+    pub fn unknown(&self, text: &str) -> String {
+        format!("`{text}` is not a country code or name Tiergate knows{}", crate::did_you_mean(&self.suggest(text)))
+    }
+
     /// Up to three countries whose code, name or alias is close to `text`, closest first, as `MY (Malaysia)`.
     pub fn suggest(&self, text: &str) -> Vec<String> {
         let folded = fold(text);

@@ -335,15 +335,15 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
         }
     }
     let classification = classify(&req.item, req.quantity, pack, catalog)?;
-    let mut e = Eval::new(req, pack, classification);
+    let mut e = Eval::new(req, pack, classification, notes);
     for s in &pack.status {
         if req.date >= s.from {
-            notes.push(Reason { text: s.text.as_str().into(), citation: &s.citation });
+            e.notes.push(Reason { text: s.text.as_str().into(), citation: &s.citation });
         }
     }
     let before_compliance = req.date >= pack.effective.value && req.date < pack.compliance.value;
     if before_compliance {
-        notes.push(Reason {
+        e.notes.push(Reason {
             text: format!(
                 "compliance with this rule is required from {}; before then it is not yet required",
                 pack.compliance.value
@@ -352,7 +352,7 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
             citation: &pack.compliance.citation,
         });
     }
-    let listing = e.screened(&mut notes);
+    let listing = e.screened();
     let mut outcome = None;
     let domestic = e.dest == pack.united_states.value;
     if domestic {
@@ -361,7 +361,7 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
             code(pack, req.destination)
         ));
         if e.is_weights() {
-            notes.push(Reason {
+            e.notes.push(Reason {
                 text: "releasing 4E091 weights to a foreign person in the United States is a deemed export, which this request does not describe; it was not assessed".into(),
                 citation: &e.pack.requirements.model_weights.citation,
             });
@@ -413,7 +413,7 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
     let relies_on_security = matches!(outcome.authorization, Authorization::Uveu | Authorization::Nveu)
         || (outcome.authorization == Authorization::Aia && e.classification.control == Control::ModelWeights);
     if relies_on_security && req.date < pack.security_compliance.value {
-        notes.push(Reason {
+        e.notes.push(Reason {
             text: format!(
                 "the security requirements of Supp. No. 10 to part 748, paragraphs 14, 15 and 18, must be met by {}",
                 pack.security_compliance.value
@@ -422,7 +422,6 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
             citation: &pack.security_compliance.citation,
         });
     }
-    notes.append(&mut e.notes_extra);
     let touched = match e.classification.control {
         Control::Hardware { .. } => Some(AppliesTo::Hardware),
         Control::ModelWeights => Some(AppliesTo::Weights),
@@ -430,7 +429,7 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
     };
     if let Some(kind) = touched.filter(|_| !domestic) {
         for n in pack.not_assessed.iter().filter(|n| n.applies_to == kind || n.applies_to == AppliesTo::All) {
-            notes.push(Reason { text: n.text.as_str().into(), citation: &n.citation });
+            e.notes.push(Reason { text: n.text.as_str().into(), citation: &n.citation });
         }
     }
     Ok(Determination {
@@ -441,7 +440,7 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
         allocation: outcome.allocation,
         obligations: e.obligations,
         reasons: e.reasons,
-        notes,
+        notes: e.notes,
         classification: e.classification,
         screening: req.screening.clone(),
     })
@@ -464,12 +463,17 @@ struct Eval<'r, 'p> {
     tier: Tier,
     reasons: Vec<Reason<'p>>,
     obligations: Vec<Reason<'p>>,
-    /// Notes the steps add (what was assumed or not assessed), after the date's notes.
-    notes_extra: Vec<Reason<'p>>,
+    /// What the date implies, what was assumed and what was not assessed.
+    notes: Vec<Reason<'p>>,
 }
 
 impl<'r, 'p> Eval<'r, 'p> {
-    fn new(req: &'r Request, pack: &'p Pack, mut classification: Classification<'p>) -> Eval<'r, 'p> {
+    fn new(
+        req: &'r Request,
+        pack: &'p Pack,
+        mut classification: Classification<'p>,
+        notes: Vec<Reason<'p>>,
+    ) -> Eval<'r, 'p> {
         let snap = pack.at(req.date);
         let mut reasons = std::mem::take(&mut classification.reasons);
         for (role, c) in [
@@ -544,7 +548,7 @@ impl<'r, 'p> Eval<'r, 'p> {
             tier,
             reasons,
             obligations: Vec::new(),
-            notes_extra: Vec::new(),
+            notes,
         }
     }
 
@@ -581,25 +585,25 @@ impl<'r, 'p> Eval<'r, 'p> {
     /// Reads the caller's screening into reasons and notes, and returns the strictest listing that needs a
     /// license, if any. Hits of one party on one list at one level are told together: the best in full, the
     /// others by entry id (the answer's `screening.hits` has them all).
-    fn screened(&mut self, notes: &mut Vec<Reason<'p>>) -> Option<Listing<'p>> {
+    fn screened(&mut self) -> Option<Listing<'p>> {
         let rules = &self.pack.parties;
         let review = rules.review_citation.as_str();
         let Some(screening) = self.req.screening.as_ref() else {
-            notes.push(Reason {
+            self.notes.push(Reason {
                 text: "the parties were not screened against restricted-party lists: screening needs a ledger holding imported lists (`tiergate determine --db`, the API); screen them before the export".into(),
                 citation: review,
             });
             return None;
         };
         if screening.lists.is_empty() {
-            notes.push(Reason {
+            self.notes.push(Reason {
                 text: "no restricted-party list is imported into this ledger: the parties were not screened (`tiergate lists import`)".into(),
                 citation: review,
             });
             return None;
         }
         if screening.screened.is_empty() {
-            notes.push(Reason {
+            self.notes.push(Reason {
                 text: "the request names no party, so none was screened against the restricted-party lists".into(),
                 citation: review,
             });
@@ -635,14 +639,14 @@ impl<'r, 'p> Eval<'r, 'p> {
                     review,
                     format!("{who} resembles {entry}, judged a false positive ({}): not counted", best.judgement.as_deref().unwrap_or("no details")),
                 ),
-                HitLevel::Review => notes.push(Reason {
+                HitLevel::Review => self.notes.push(Reason {
                     text: format!("{who} resembles {entry}{more}, below the match threshold: a person must clear this before the export goes ahead").into(),
                     citation: review,
                 }),
                 HitLevel::Match => {
                     let judged = best.judgement.as_deref().map(|j| format!(", judged a true match ({j})")).unwrap_or_default();
                     let Some(rule) = rules.rule_for(best) else {
-                        notes.push(Reason {
+                        self.notes.push(Reason {
                             text: format!("{who} matches {entry}{judged}{more}; this rule pack attaches no license requirement to that list, but a person must clear the match (other agencies' sanctions may forbid the transaction)").into(),
                             citation: review,
                         });
@@ -762,7 +766,7 @@ impl<'r, 'p> Eval<'r, 'p> {
         let tx = self.req.transaction;
         match self.classification.control {
             Control::None => {
-                let citation = self.reasons.last().map_or(p.a_class_citation.as_str(), |r| r.citation);
+                let citation = self.reasons.last().map_or(p.requirements.a_class.citation.as_str(), |r| r.citation);
                 self.because(citation, "the item is not controlled by this rule: no license required");
                 Outcome::plain(Authorization::Nlr)
             }
@@ -772,10 +776,10 @@ impl<'r, 'p> Eval<'r, 'p> {
                     return Outcome::plain(Authorization::Nlr);
                 }
                 self.because(
-                    &p.model_weights_license_citation,
+                    &p.requirements.model_weights.citation,
                     format!("4E091 model weights need a license for {} to every destination", tx.with_article()),
                 );
-                self.notes_extra.push(Reason {
+                self.notes.push(Reason {
                     text: "deemed exports and reexports of 4E091 weights to permanent regular employees of an entity headquartered, or whose ultimate parent is headquartered, in Supp. No. 5(a) need no license; this request is not a deemed export, so that exemption was not assessed".into(),
                     citation: &req.citation,
                 });
@@ -786,7 +790,7 @@ impl<'r, 'p> Eval<'r, 'p> {
                     return Outcome::plain(Authorization::Nlr);
                 }
                 self.because(
-                    &p.a_class_citation,
+                    &p.requirements.a_class.citation,
                     format!(".a-class items need a license for {} to or within every destination", tx.with_article()),
                 );
                 None
@@ -799,18 +803,18 @@ impl<'r, 'p> Eval<'r, 'p> {
                     || self.snap.b_class_headquarters.contains(self.parent);
                 if by_destination && self.snap.b_class_destinations.contains(self.dest) {
                     self.because(
-                        &p.b_class_destinations_citation,
+                        &p.requirements.b_class_destinations.citation,
                         format!(".b-class items need a license for {} to or within {d}: it is in D:1, D:4 or D:5 and not in A:5 or A:6", tx.with_article()),
                     );
                     None
                 } else if by_headquarters && hq_listed && !self.snap.b_class_located_outside.contains(self.dest) {
-                    self.because(&p.b_class_headquarters_citation, format!(
+                    self.because(&p.requirements.b_class_headquarters.citation, format!(
                         ".b-class items need a license for a consignee {} (Macau/D:5), located in {d}, which is not among the D:1, D:4 and D:5 destinations outside A:5 and A:6",
                         self.headquarters()
                     ));
                     None
                 } else {
-                    self.because(&p.b_class_destinations_citation, format!(".b-class items need a license only to or within D:1, D:4 or D:5 destinations not in A:5 or A:6, or for a consignee headquartered (or whose ultimate parent is) in Macau/D:5 located elsewhere; {d} and this consignee are neither: no license required"));
+                    self.because(&p.requirements.b_class_destinations.citation, format!(".b-class items need a license only to or within D:1, D:4 or D:5 destinations not in A:5 or A:6, or for a consignee headquartered (or whose ultimate parent is) in Macau/D:5 located elsewhere; {d} and this consignee are neither: no license required"));
                     Outcome::plain(Authorization::Nlr)
                 }
             }
@@ -890,7 +894,7 @@ impl<'r, 'p> Eval<'r, 'p> {
             self.oblige("aia_certification_report");
         }
         if received.is_unknown() {
-            self.notes_extra.push(Reason {
+            self.notes.push(Reason {
                 text: format!("no cumulative AIA receipts were given for this ultimate consignee; this answer assumes none, so the AIA certification report (due once they reach {threshold} TPP) was judged on this shipment alone").into(),
                 citation: &p.aia_certification_report_tpp.citation,
             });
@@ -931,15 +935,15 @@ impl<'r, 'p> Eval<'r, 'p> {
                 self.because(&p.nac_citation, "ACA excludes Macau/D:5 destinations and consignees, and NAC is not available to them under reading R9 (false; the other reading, true, would offer NAC for an export or reexport)");
                 return None;
             }
-            if self.req.transaction == Transaction::Transfer {
-                self.because(&p.scopes.aca.citation, format!(
-                    "ACA excludes a consignee {} (Macau/D:5) wherever located, and its in-country transfers within Macau/D:5 do not reach {d}",
-                    self.headquarters()
-                ));
-                self.covers("NAC", &p.scopes.nac);
-                return None;
-            }
+            // Whether NAC reaches this transaction is its scope's to say; ACA's transfers within Macau/D:5 were
+            // tried above.
             if !self.covers("NAC", &p.scopes.nac) {
+                if self.req.transaction == Transaction::Transfer {
+                    self.because(&p.scopes.aca.citation, format!(
+                        "ACA excludes a consignee {} (Macau/D:5) wherever located, and its in-country transfers within Macau/D:5 do not reach {d}",
+                        self.headquarters()
+                    ));
+                }
                 return None;
             }
             self.because(&p.nac_citation, format!(
@@ -1178,7 +1182,7 @@ impl<'r, 'p> Eval<'r, 'p> {
             self.req.transaction.with_article()
         ));
         if received.is_unknown() {
-            self.notes_extra.push(Reason {
+            self.notes.push(Reason {
                 text: "no LPP receipts were given for this ultimate consignee this year; this answer assumes none. Obtain the consignee's certification that it has not received the annual limit (740.29(f)) before relying on it".into(),
                 citation: &p.lpp_annual_limit_tpp.citation,
             });
@@ -1291,7 +1295,7 @@ impl<'r, 'p> Eval<'r, 'p> {
         let after = licensed.saturating_add(draw);
         let known = balance.describe(&format!("the TPP licensed against {cc}'s allocation"));
         if balance.is_unknown() {
-            self.notes_extra.push(Reason {
+            self.notes.push(Reason {
                 text: format!("no licensed total was given for {cc}'s allocation; this answer assumes none has been licensed. BIS publishes whether allocations have been met (bis.gov/advanced-compute-resources); check before relying on it").into(),
                 citation: &p.allocation.country_tpp.citation,
             });

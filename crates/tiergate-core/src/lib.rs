@@ -107,3 +107,13 @@ pub(crate) fn closest<'a>(query: &str, candidates: impl Iterator<Item = (&'a str
     }
     out
 }
+
+/// `; did you mean a, b or c?`, or nothing for no suggestion.
+pub(crate) fn did_you_mean<S: AsRef<str>>(suggestions: &[S]) -> String {
+    let s: Vec<&str> = suggestions.iter().map(AsRef::as_ref).collect();
+    match s.as_slice() {
+        [] => String::new(),
+        [one] => format!("; did you mean {one}?"),
+        [init @ .., last] => format!("; did you mean {} or {last}?", init.join(", ")),
+    }
+}

@@ -340,7 +340,6 @@ struct RawUveu {
     outside_tier1_max_percent: Num<u64>,
     single_country_max_percent: Num<u64>,
     outside_us_max_percent: Num<u64>,
-    united_states: String,
 }
 
 #[derive(Deserialize)]
@@ -772,7 +771,7 @@ pub struct UveuRules {
     pub outside_tier1_max_percent: Cited<u64>,
     pub single_country_max_percent: Cited<u64>,
     pub outside_us_max_percent: Cited<u64>,
-    /// The country whose UVEUs must keep `outside_us_max_percent` at home.
+    /// The country whose UVEUs must keep `outside_us_max_percent` at home: the pack's `[united_states]`.
     pub united_states: Country,
 }
 
@@ -856,10 +855,6 @@ pub struct Pack {
     pub tier2_citation: String,
     pub tier3_citation: String,
     pub assurances_citation: String,
-    pub a_class_citation: String,
-    pub model_weights_license_citation: String,
-    pub b_class_destinations_citation: String,
-    pub b_class_headquarters_citation: String,
     pub thresholds: Thresholds,
     pub model_weights: ModelWeightRules,
     pub aia_citation: String,
@@ -1524,7 +1519,7 @@ impl Builder<'_> {
                 &raw.uveu.outside_us_max_percent,
                 100,
             )?,
-            united_states: self.country("uveu.united_states", &raw.uveu.united_states)?,
+            united_states: united_states.value,
         };
 
         // Readings.
@@ -1714,7 +1709,6 @@ impl Builder<'_> {
             fine_tuning_percent: self.percent("kyc.fine_tuning_percent", &raw.kyc.fine_tuning_percent, 100)?,
             inference_citation: self.text("kyc.inference_citation", &raw.kyc.inference_citation)?,
         };
-        let lr = &raw.license_requirement;
         let lp = &raw.license_policy;
         Ok(Pack {
             id,
@@ -1741,13 +1735,6 @@ impl Builder<'_> {
             tier2_citation: self.text("tiers.tier2.citation", &raw.tiers.tier2.citation)?,
             tier3_citation: self.text("tiers.tier3.citation", &raw.tiers.tier3.citation)?,
             assurances_citation: self.text("tiers.assurances.citation", &raw.tiers.assurances.citation)?,
-            a_class_citation: self.text("license_requirement.a_class.citation", &lr.a_class.citation)?,
-            model_weights_license_citation: self
-                .text("license_requirement.model_weights.citation", &lr.model_weights.citation)?,
-            b_class_destinations_citation: self
-                .text("license_requirement.b_class_destinations.citation", &lr.b_class_destinations.citation)?,
-            b_class_headquarters_citation: self
-                .text("license_requirement.b_class_headquarters.citation", &lr.b_class_headquarters.citation)?,
             thresholds,
             model_weights,
             aia_citation: self.text("aia.citation", &raw.aia.citation)?,

@@ -329,11 +329,7 @@ pub(crate) async fn items(State(st): St, caller: Caller) -> Answer {
 #[utoipa::path(get, path = "/v1/items/{id}", summary = "One accelerator (viewer)", params(("id" = String, Path, description = "a catalog id, e.g. nvidia-h100-sxm")), responses((status = 200, description = "one accelerator", body = ItemOut), (status = 404, description = "not in the catalog", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn item(State(st): St, caller: Caller, Path(id): Path<String>) -> Answer {
     caller.require(Role::Viewer, "reading items")?;
-    let a = st
-        .env
-        .catalog
-        .get(&id)
-        .ok_or_else(|| Problem::not_found(format!("`{id}` is not in the accelerator catalog")))?;
+    let a = st.env.catalog.get(&id).ok_or_else(|| Problem::not_found(st.env.catalog.unknown(&id)))?;
     Ok(Json(ItemOut::new(a, &st.env).map_err(|e| Problem::internal(&e.message, None))?).into_response())
 }
 
@@ -365,11 +361,7 @@ pub(crate) async fn country(
 ) -> Answer {
     caller.require(Role::Viewer, "reading countries")?;
     let date = date_param(query(q)?.date.as_deref(), "date")?;
-    let c = st
-        .env
-        .countries
-        .resolve(&code)
-        .ok_or_else(|| Problem::not_found(format!("`{code}` is not a country code or name Tiergate knows")))?;
+    let c = st.env.countries.resolve(&code).ok_or_else(|| Problem::not_found(st.env.countries.unknown(&code)))?;
     Ok(Json(CountryDetailOut::new(c, &st.env, date)).into_response())
 }
 

@@ -35,10 +35,7 @@ fn site(env: &Env, row: &csv::StringRecord, by_items: bool) -> Result<Site, Stri
     if name.is_empty() {
         return Err("`site` is empty".into());
     }
-    let country = env
-        .countries
-        .resolve(field(1))
-        .ok_or_else(|| format!("`{}` is not a country code or name Tiergate knows", field(1)))?;
+    let country = env.countries.resolve(field(1)).ok_or_else(|| env.countries.unknown(field(1)))?;
     let tpp = if by_items {
         let (item, quantity) = catalog_quantity(env, field(2), field(3))?;
         item.tpp.checked_mul(quantity).ok_or("the site's TPP is too large")?

@@ -78,13 +78,9 @@ pub fn parse_customer(env: &Env, line: &str) -> Result<(Customer, Option<String>
         None => return Err(WireError::missing("service", "the service: `iaas`")),
     }
     let country = |field: &str, text: &str| {
-        env.countries.resolve(text).ok_or_else(|| {
-            WireError::new(
-                "unknown_country",
-                Some(field),
-                format!("`{text}` is not a country code or name Tiergate knows"),
-            )
-        })
+        env.countries
+            .resolve(text)
+            .ok_or_else(|| WireError::new("unknown_country", Some(field), env.countries.unknown(text)))
     };
     let headquarters = country(
         "headquarters",

@@ -318,16 +318,9 @@ fn parse_date(s: &str) -> Result<Date, WireError> {
 }
 
 fn country(env: &Env, field: &str, text: &str) -> Result<Country, WireError> {
-    env.countries.resolve(text).ok_or_else(|| {
-        WireError::new(
-            "unknown_country",
-            Some(field),
-            format!(
-                "`{text}` is not a country code or name Tiergate knows{}",
-                tiergate_core::classify::did_you_mean(&env.countries.suggest(text))
-            ),
-        )
-    })
+    env.countries
+        .resolve(text)
+        .ok_or_else(|| WireError::new("unknown_country", Some(field), env.countries.unknown(text)))
 }
 
 fn per_unit(v: Option<i64>) -> Result<Option<u64>, WireError> {

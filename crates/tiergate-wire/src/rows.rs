@@ -67,10 +67,7 @@ const MAX_QUANTITY: u64 = 100_000_000;
 /// A catalog item and a quantity from two cells: the item must be in the catalog, the quantity a whole number
 /// from 1 to 100,000,000.
 pub fn catalog_quantity<'e>(env: &'e Env, item: &str, quantity: &str) -> Result<(&'e Accelerator, u64), String> {
-    let a = env
-        .catalog
-        .get(item)
-        .ok_or_else(|| format!("`{item}` is not an item of the catalog (`tiergate items` lists them)"))?;
+    let a = env.catalog.get(item).ok_or_else(|| env.catalog.unknown(item))?;
     let q = quantity
         .parse()
         .ok()

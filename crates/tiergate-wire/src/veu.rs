@@ -163,10 +163,7 @@ fn event(env: &Env, row: &csv::StringRecord) -> Result<Event, String> {
     if facility.is_empty() {
         return Err("`facility` is empty".into());
     }
-    let country = env
-        .countries
-        .resolve(field(3))
-        .ok_or_else(|| format!("`{}` is not a country code or name Tiergate knows", field(3)))?;
+    let country = env.countries.resolve(field(3)).ok_or_else(|| env.countries.unknown(field(3)))?;
     let (item, quantity) = catalog_quantity(env, field(4), field(5))?;
     let reservation = Some(field(6)).filter(|r| !r.is_empty()).map(str::to_owned);
     if reservation.is_some() && kind != EventKind::Received {

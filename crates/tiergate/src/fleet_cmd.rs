@@ -39,7 +39,7 @@ pub fn run(env: &Env, command: &FleetCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn country(env: &Env, text: &str, flag: &str) -> anyhow::Result<Country> {
-    env.countries.resolve(text).with_context(|| format!("{flag} `{text}` is not a country code or name Tiergate knows"))
+    env.countries.resolve(text).with_context(|| format!("{flag} {}", env.countries.unknown(text)))
 }
 
 /// `MY:50000000`: a country and the TPP to add there.

@@ -225,7 +225,7 @@ pub fn run(env: &Env, db: &str, command: &VeuCommand) -> anyhow::Result<ExitCode
 }
 
 fn resolve(env: &Env, text: &str, flag: &str) -> anyhow::Result<Country> {
-    env.countries.resolve(text).with_context(|| format!("{flag} `{text}` is not a country code or name Tiergate knows"))
+    env.countries.resolve(text).with_context(|| format!("{flag} {}", env.countries.unknown(text)))
 }
 
 fn find(env: &Env, ledger: &mut Ledger, id: &str) -> anyhow::Result<(StoredVeu, VeuBody, Registration)> {
