@@ -96,6 +96,8 @@ try {
   await page.locator("#check-form select[name=destination]").selectOption("MY");
   await page.locator("#check-form input[name=quantity]").fill("2000");
   for (const spec of await page.locator("#check-form label.spec").all()) assert.ok(!(await spec.isVisible()), "spec-sheet fields hide for a catalog item");
+  const superchip = await page.locator("#check-form select[name=item] optgroup[label=NVIDIA] option[value=nvidia-gb200-superchip]").textContent();
+  assert.match(superchip, /80,000 TPP for 2 ICs; HBM3e 16,000 GB\/s/, "catalog items grouped by maker, a superchip's TPP per unit and its memory");
   await page.getByRole("button", { name: "Determine" }).click();
   await page.locator("#answer").waitFor();
   assert.doesNotMatch(await text(page, "main"), /^null|\nnull\n/, "no stray text");

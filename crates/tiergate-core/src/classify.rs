@@ -90,6 +90,8 @@ pub enum ClassifyError {
     UnknownItem(String),
     #[error("an IC with TPP {tpp} is classified by its performance density, so `die_area_mm2` is needed")]
     MissingDieArea { tpp: Tpp },
+    #[error("an IC with TPP {tpp} is classified by its performance density, and the catalog gives no die area for `{id}`: describe it by its spec sheet instead (`tpp`, `die_area_mm2`, `datacenter`)")]
+    CatalogDieAreaUnknown { id: String, tpp: Tpp },
     #[error("`per_unit` must be at least 1")]
     ZeroPerUnit,
     #[error("the total TPP is too large to compute")]
@@ -102,7 +104,7 @@ impl ClassifyError {
     pub fn code(&self) -> &'static str {
         match self {
             ClassifyError::UnknownItem(_) => "unknown_item",
-            ClassifyError::MissingDieArea { .. } => "missing_field",
+            ClassifyError::MissingDieArea { .. } | ClassifyError::CatalogDieAreaUnknown { .. } => "missing_field",
             ClassifyError::ZeroPerUnit => "invalid_value",
             ClassifyError::Overflow => "invalid_quantity",
             ClassifyError::OperationsBelowBase { .. } => "invalid_value",
@@ -113,6 +115,7 @@ impl ClassifyError {
         match self {
             ClassifyError::UnknownItem(_) => "item",
             ClassifyError::MissingDieArea { .. } => "item.die_area_mm2",
+            ClassifyError::CatalogDieAreaUnknown { .. } => "item",
             ClassifyError::ZeroPerUnit => "item.per_unit",
             ClassifyError::Overflow => "quantity",
             ClassifyError::OperationsBelowBase { .. } => "item.model_weights.training_operations",
@@ -213,14 +216,24 @@ pub fn classify<'p>(
         Item::Catalog { id, per_unit } => {
             let a = catalog.get(id).ok_or_else(|| ClassifyError::UnknownItem(catalog.unknown(id)))?;
             let reason = Reason { text: a.tpp_reason.as_str().into(), citation: &th.tpp_definition_citation };
-            (a.tpp, a.die_area, a.datacenter, *per_unit, vec![reason])
+            // An assembly row (a superchip) is a unit of several ICs; a per_unit given with it counts such units.
+            let per_unit = match (a.assembly.as_ref(), *per_unit) {
+                (None, p) => p,
+                (Some(asm), p) => Some(asm.count.checked_mul(p.unwrap_or(1)).ok_or(ClassifyError::Overflow)?),
+            };
+            (a.tpp, a.die_area, a.datacenter, per_unit, vec![reason])
         }
         Item::Spec { tpp, die_area, datacenter, per_unit } => (*tpp, *die_area, *datacenter, *per_unit, Vec::new()),
     };
     if per_unit == Some(0) {
         return Err(ClassifyError::ZeroPerUnit);
     }
-    let (class, why) = ic_class(ic_tpp, area, datacenter, th)?;
+    let (class, why) = ic_class(ic_tpp, area, datacenter, th).map_err(|e| match (e, item) {
+        (ClassifyError::MissingDieArea { tpp }, Item::Catalog { id, .. }) => {
+            ClassifyError::CatalogDieAreaUnknown { id: id.trim().to_ascii_lowercase(), tpp }
+        }
+        (e, _) => e,
+    })?;
     reasons.push(why);
     let tpp_per_unit = ic_tpp.checked_mul(per_unit.unwrap_or(1)).ok_or(ClassifyError::Overflow)?;
     let tpp_total = tpp_per_unit.checked_mul(quantity).ok_or(ClassifyError::Overflow)?;
@@ -271,9 +284,20 @@ fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> 
         let by_percent = base.training_operations * rules.derived_additional_percent.value as f64 / 100.0;
         let bar = rules.derived_additional_operations.value.max(by_percent);
         let controlled = additional > bar;
+        // Reading R3 matters only when the other figure would decide differently.
+        let other = rules.derived_additional_operations_other;
+        let r3 = if (additional > other.max(by_percent)) == controlled {
+            String::new()
+        } else {
+            format!(
+                " (reading R3: {:e}; under {other:e} the weights would {}be 4E091)",
+                rules.derived_additional_operations.value,
+                if controlled { "not " } else { "" }
+            )
+        };
         reasons.push(Reason {
             text: format!(
-                "derived from a published model ({:e} operations) with {additional:e} additional operations, {} the higher of {:e} and {}% of the base model's ({by_percent:e}): {}",
+                "derived from a published model ({:e} operations) with {additional:e} additional operations, {} the higher of {:e} and {}% of the base model's ({by_percent:e}): {}{r3}",
                 base.training_operations,
                 if controlled { "more than" } else { "not more than" },
                 rules.derived_additional_operations.value,

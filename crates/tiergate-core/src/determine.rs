@@ -11,7 +11,7 @@ use crate::classify::{classify, Classification, ClassifyError, Control, ControlC
 use crate::country::Country;
 use crate::pack::{
     AllocationPool, AllocationTest, AppliesTo, BeforeCompliance, BeforeEffective, Confidence, LppLimitTest, Pack,
-    Scope, Snapshot, Step, Supp5aHeadquarters,
+    ReportingThreshold, Scope, Snapshot, Step, Supp5aHeadquarters,
 };
 use crate::parties::{HitLevel, ListedParty, Screening};
 use crate::units::{group_digits as g, Tpp};
@@ -386,19 +386,40 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
         .authorization_order
         .iter()
         .filter(|s| listing.is_none() || matches!(s, Step::Nlr | Step::License));
-    for step in steps {
-        if outcome.is_some() {
-            break;
+    let mut steps = steps.peekable();
+    while outcome.is_none() {
+        let Some(step) = steps.next() else { break };
+        outcome = e.try_step(*step);
+    }
+    // Reading R4: another authorization later in the order may also apply. Tried on the side and told in a
+    // note; what it gathered while trying is dropped.
+    if let Some(first) = outcome.as_ref().map(|o| o.authorization).filter(|a| *a != Authorization::Nlr) {
+        let also: Vec<Authorization> = steps
+            .filter(|s| **s != Step::License)
+            .filter_map(|s| {
+                let mark = (e.reasons.len(), e.obligations.len(), e.notes.len());
+                let other = e.try_step(*s).map(|o| o.authorization);
+                e.reasons.truncate(mark.0);
+                e.obligations.truncate(mark.1);
+                e.notes.truncate(mark.2);
+                other
+            })
+            .collect();
+        if let Some(next) = also.first() {
+            let order: Vec<&str> = pack.readings.authorization_order.iter().map(|s| s.as_str()).collect();
+            let names: Vec<&str> = also.iter().map(|a| a.as_str()).collect();
+            e.notes.push(Reason {
+                text: format!(
+                    "{} would also authorize this; the answer is {} because authorizations are tried in the order {} (reading R4); under another order the answer could be {}, and the exporter may rely on any that applies",
+                    names.join(" and "),
+                    first.as_str(),
+                    order.join(", "),
+                    next.as_str(),
+                )
+                .into(),
+                citation: citation_of(pack, *next),
+            });
         }
-        outcome = match step {
-            Step::Nlr => e.nlr(),
-            Step::Aia => e.aia(),
-            Step::Aca => e.aca(),
-            Step::Acm => e.acm(),
-            Step::Veu => e.veu(),
-            Step::Lpp => e.lpp(),
-            Step::License => Some(e.license()),
-        };
     }
     // The pack's order always ends with LICENSE, which always answers; this is only a fallback.
     let outcome = outcome.unwrap_or(Outcome {
@@ -549,6 +570,42 @@ impl<'r, 'p> Eval<'r, 'p> {
             reasons,
             obligations: Vec::new(),
             notes,
+        }
+    }
+
+    /// Reading R8 decides a duty only where an amount sits exactly on its threshold, the one case in which
+    /// `due` answers differently under the two readings: the answer then names the reading.
+    fn r8(&mut self, due: impl Fn(ReportingThreshold) -> bool, duty: &str, citation: &'p str) {
+        let rt = self.pack.readings.reporting_threshold;
+        let (now, other) = (due(rt), due(rt.other()));
+        if now != other {
+            let is = |d: bool| if d { "is due" } else { "is not due" };
+            let would = |d: bool| if d { "would be due" } else { "would not be" };
+            self.notes.push(Reason {
+                text: format!(
+                    "the amount sits exactly on the threshold: the {duty} {} under reading R8 ({}: a threshold written \"of X\" is met {}); under {} it {}",
+                    is(now),
+                    rt.as_str(),
+                    if rt == ReportingThreshold::AtLeast { "at X" } else { "only above X" },
+                    rt.other().as_str(),
+                    would(other)
+                )
+                .into(),
+                citation,
+            });
+        }
+    }
+
+    /// Tries one authorization of the pack's order; `Some` when it applies.
+    fn try_step(&mut self, step: Step) -> Option<Outcome> {
+        match step {
+            Step::Nlr => self.nlr(),
+            Step::Aia => self.aia(),
+            Step::Aca => self.aca(),
+            Step::Acm => self.acm(),
+            Step::Veu => self.veu(),
+            Step::Lpp => self.lpp(),
+            Step::License => Some(self.license()),
         }
     }
 
@@ -890,9 +947,11 @@ impl<'r, 'p> Eval<'r, 'p> {
         let after = before.checked_add(self.tpp_total()).unwrap_or(before);
         let threshold = p.aia_certification_report_tpp.value;
         let rt = p.readings.reporting_threshold;
-        if !rt.is_met(before, threshold) && rt.is_met(after, threshold) {
+        let crosses = |rt: ReportingThreshold| !rt.is_met(before, threshold) && rt.is_met(after, threshold);
+        if crosses(rt) {
             self.oblige("aia_certification_report");
         }
+        self.r8(crosses, "AIA certification report", &p.aia_certification_report_tpp.citation);
         if received.is_unknown() {
             self.notes.push(Reason {
                 text: format!("no cumulative AIA receipts were given for this ultimate consignee; this answer assumes none, so the AIA certification report (due once they reach {threshold} TPP) was judged on this shipment alone").into(),
@@ -1190,12 +1249,15 @@ impl<'r, 'p> Eval<'r, 'p> {
         self.oblige("lpp_certification");
         self.oblige("lpp_shipment_report");
         let rt = p.readings.reporting_threshold;
-        if rt.is_met(shipment, p.lpp_pre_shipment_notice_tpp.value) {
+        let notice = p.lpp_pre_shipment_notice_tpp.value;
+        if rt.is_met(shipment, notice) {
             self.oblige("lpp_pre_shipment_notice");
         }
+        self.r8(|rt| rt.is_met(shipment, notice), "LPP pre-shipment notice", &p.lpp_pre_shipment_notice_tpp.citation);
         if rt.is_met(after, limit) {
             self.oblige("lpp_limit_reached");
         }
+        self.r8(|rt| rt.is_met(after, limit), "notice that the LPP limit is reached", &p.lpp_annual_limit_tpp.citation);
         self.oblige("lpp_records");
         Outcome::plain(Authorization::Lpp)
     }
@@ -1310,9 +1372,10 @@ impl<'r, 'p> Eval<'r, 'p> {
             String::new()
         };
         let pool = format!("country:{cc}");
+        let r7 = self.r7_other(pool_country);
         if within {
             self.because(&p.policy.within_allocation, format!(
-                "license required; presumption of approval: {known}; with this request's {} TPP that is {}, within its {} allocation{doubled}{}",
+                "license required; presumption of approval: {known}; with this request's {} TPP that is {}, within its {} allocation{doubled}{}{r7}",
                 g(draw), g(after), g(cap), r6_other(p.readings.allocation_test, true)
             ));
             let remaining = cap.saturating_sub(after);
@@ -1323,13 +1386,41 @@ impl<'r, 'p> Eval<'r, 'p> {
         } else {
             let remaining = cap.saturating_sub(licensed);
             self.because(&p.policy.beyond_allocation, format!(
-                "license required; presumption of denial: {known}; with this request's {} TPP that would be {}, over its {} allocation{doubled}; {} TPP remain, so a request of at most that much is within it{}",
+                "license required; presumption of denial: {known}; with this request's {} TPP that would be {}, over its {} allocation{doubled}; {} TPP remain, so a request of at most that much is within it{}{r7}",
                 g(draw), g(after), g(cap), g(remaining), r6_other(p.readings.allocation_test, false)
             ));
             license(
                 ReviewPolicy::Denial,
                 Some(AllocationEffect { pool, tpp: draw, remaining_tpp: remaining, cap_tpp: cap }),
             )
+        }
+    }
+}
+
+impl Eval<'_, '_> {
+    /// Reading R7 matters when the destination and the consignee's headquarters differ: what the other reading
+    /// would draw on, for the reason of an allocation answer (empty when they agree).
+    fn r7_other(&self, pool: Country) -> String {
+        let p = self.pack;
+        let (dest, hq) = (p.canonical(self.req.destination), p.canonical(self.req.consignee.headquarters));
+        if dest == hq {
+            return String::new();
+        }
+        match p.readings.allocation_pool {
+            AllocationPool::Destination if self.in_tier1(hq) => format!(
+                " (reading R7: destination; under headquarters, an entity headquartered in {}, in Supp. No. 5(a), would be presumed approved outside any allocation)",
+                code(p, hq)
+            ),
+            AllocationPool::Destination => format!(
+                " (reading R7: destination; under headquarters, it would draw on {}'s allocation instead of {}'s)",
+                code(p, hq),
+                code(p, pool)
+            ),
+            AllocationPool::Headquarters => format!(
+                " (reading R7: headquarters; under destination, it would draw on {}'s allocation instead of {}'s)",
+                code(p, dest),
+                code(p, pool)
+            ),
         }
     }
 }
@@ -1451,6 +1542,20 @@ fn r6_other(test: AllocationTest, within: bool) -> &'static str {
 
 fn license(policy: ReviewPolicy, allocation: Option<AllocationEffect>) -> Outcome {
     Outcome { authorization: Authorization::License, review_policy: Some(policy), allocation }
+}
+
+/// The section that grants an authorization.
+fn citation_of(pack: &Pack, a: Authorization) -> &str {
+    match a {
+        Authorization::Aia => &pack.aia_citation,
+        Authorization::Aca => &pack.aca_citation,
+        Authorization::Nac => &pack.nac_citation,
+        Authorization::Acm => &pack.acm_citation,
+        Authorization::Uveu => &pack.uveu_citation,
+        Authorization::Nveu => &pack.nveu_citation,
+        Authorization::Lpp => &pack.lpp_citation,
+        Authorization::Nlr | Authorization::License => &pack.tier2_citation,
+    }
 }
 
 fn code(pack: &Pack, c: Country) -> &str {

@@ -221,6 +221,9 @@ struct Num<T> {
     citation: String,
     #[serde(default)]
     reading: Option<String>,
+    /// The value under the other reading, for a number that is one.
+    #[serde(default)]
+    other: Option<T>,
 }
 
 #[derive(Deserialize)]
@@ -430,6 +433,12 @@ pub enum Confidence {
 }
 
 impl Confidence {
+    pub const ALL: [Confidence; 3] = [Confidence::Primary, Confidence::Secondary, Confidence::Unconfirmed];
+
+    pub fn parse(s: &str) -> Option<Confidence> {
+        Confidence::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Confidence::Primary => "primary",
@@ -586,6 +595,8 @@ pub struct ModelWeightRules {
     pub most_capable_published_operations: Cited<f64>,
     pub published_citation: String,
     pub derived_additional_operations: Cited<f64>,
+    /// The additional operations under the other reading of R3 (a secondary source's 2 x 10^25).
+    pub derived_additional_operations_other: f64,
     pub derived_additional_percent: Cited<u64>,
 }
 
@@ -678,6 +689,21 @@ pub enum ReportingThreshold {
 }
 
 impl ReportingThreshold {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportingThreshold::AtLeast => "at_least",
+            ReportingThreshold::MoreThan => "more_than",
+        }
+    }
+
+    /// The other reading.
+    pub fn other(self) -> ReportingThreshold {
+        match self {
+            ReportingThreshold::AtLeast => ReportingThreshold::MoreThan,
+            ReportingThreshold::MoreThan => ReportingThreshold::AtLeast,
+        }
+    }
+
     /// Whether `amount` meets a threshold written "of `threshold`".
     pub fn is_met(self, amount: Tpp, threshold: Tpp) -> bool {
         match self {
@@ -1006,15 +1032,7 @@ impl Builder<'_> {
     }
 
     fn confidence(&self, key: &str, value: &str) -> Result<Confidence, DataError> {
-        self.choice(
-            key,
-            value,
-            &[
-                ("primary", Confidence::Primary),
-                ("secondary", Confidence::Secondary),
-                ("unconfirmed", Confidence::Unconfirmed),
-            ],
-        )
+        self.choice(key, value, &Confidence::ALL.map(|c| (c.as_str(), c)))
     }
 
     fn scope(&self, key: &str, transactions: &[String], quote: &str, citation: &str) -> Result<Scope, DataError> {
@@ -1442,6 +1460,21 @@ impl Builder<'_> {
             published_citation: self.text("model_weights.published.citation", &m.published.citation)?,
             derived_additional_operations: self
                 .operations("model_weights.derived_additional_operations", &m.derived_additional_operations)?,
+            derived_additional_operations_other: match m.derived_additional_operations.other {
+                Some(x) if x.is_finite() && x > 0.0 && x != m.derived_additional_operations.value => x,
+                Some(x) => {
+                    return Err(self.err(
+                        "model_weights.derived_additional_operations.other",
+                        format!("{x} is not a positive number of operations other than `value`"),
+                    ))
+                }
+                None => {
+                    return Err(self.err(
+                        "model_weights.derived_additional_operations.other",
+                        "is required: the value under the other reading of R3",
+                    ))
+                }
+            },
             derived_additional_percent: self.percent(
                 "model_weights.derived_additional_percent",
                 &m.derived_additional_percent,

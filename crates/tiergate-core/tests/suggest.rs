@@ -9,7 +9,11 @@ fn catalog_ids_match_case_insensitively_and_suggest_near_ones() {
     assert_eq!(catalog.get("NVIDIA-H100-SXM").map(|a| a.id.as_str()), Some("nvidia-h100-sxm"));
     assert_eq!(catalog.get(" nvidia-h100-sxm ").map(|a| a.id.as_str()), Some("nvidia-h100-sxm"));
     assert_eq!(catalog.suggest("nvidia-h100-sx").first().copied(), Some("nvidia-h100-sxm"));
-    assert_eq!(catalog.suggest("amd-mi300").first().copied(), Some("amd-mi300x"), "a prefix comes first");
+    let mi300 = catalog.suggest("amd-mi300");
+    assert!(
+        mi300.len() >= 2 && mi300[..2].iter().all(|s| ["amd-mi300a", "amd-mi300x"].contains(s)),
+        "prefixes first: {mi300:?}"
+    );
     assert!(catalog.suggest("zzzz").is_empty(), "nothing near: no suggestion");
 }
 

@@ -327,7 +327,10 @@ async function viewCheck() {
   const f = h("form", { class: "grid", id: "check-form" });
   const mode = h("select", { name: "mode", onchange: () => sync() },
     h("option", { value: "catalog" }, "Catalog item"), h("option", { value: "spec" }, "Spec sheet"), h("option", { value: "weights" }, "Model weights"));
-  const item = h("select", { name: "item" }, S.items.map((i) => h("option", { value: i.id, selected: i.id === "nvidia-h100-sxm" }, `${i.name} (${fmt(i.tpp)} TPP)`)));
+  const makers = [...new Set(S.items.map((i) => i.manufacturer))].sort((a, b) => a.localeCompare(b));
+  const itemLabel = (i) => `${i.name} (${fmt(i.tpp_per_unit)} TPP${i.ics_per_unit > 1 ? ` for ${i.ics_per_unit} ICs` : ""}; ${i.memory_type}${i.dram_bandwidth_gbps ? ` ${fmt(i.dram_bandwidth_gbps)} GB/s` : ""})`;
+  const item = h("select", { name: "item" }, makers.map((m) => h("optgroup", { label: m },
+    S.items.filter((i) => i.manufacturer === m).map((i) => h("option", { value: i.id, selected: i.id === "nvidia-h100-sxm", title: i.sources.join("; ") }, itemLabel(i))))));
   const tpp = h("input", { name: "tpp", type: "number", min: "0", step: "any", value: "15832" });
   const die = h("input", { name: "die", type: "number", min: "0", step: "any", value: "814" });
   const dc = h("select", { name: "datacenter" }, h("option", { value: "true" }, "yes"), h("option", { value: "false" }, "no"));

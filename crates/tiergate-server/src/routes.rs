@@ -308,7 +308,8 @@ pub(crate) async fn classify_item(State(st): St, caller: Caller, raw: Result<Byt
     let (item, quantity) = req.validate().map_err(|e| Problem::from_wire(&e))?;
     let c = classify(&item, quantity, &st.env.pack, &st.env.catalog)
         .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()).with_field(e.field()))?;
-    Ok(Json(ClassifyOut::new(label, &c)).into_response())
+    let body = ClassifyOut::new(label, &item, &c, &st.env).map_err(|e| Problem::from_wire(&e))?;
+    Ok(Json(body).into_response())
 }
 
 /// `GET /v1/items` (viewer).

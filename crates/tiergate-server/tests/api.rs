@@ -342,9 +342,15 @@ async fn reservations_lifecycle_and_errors() {
 async fn reference_data_and_not_found() {
     let api = Api::new(Limits::default());
     let (_, items) = api.as_role(Role::Viewer, "GET", "/v1/items", None).await;
-    assert_eq!(items.as_array().unwrap().len(), 27);
+    assert_eq!(items.as_array().unwrap().len(), tiergate_core::builtin::catalog().unwrap().len());
     let (_, h100) = api.as_role(Role::Viewer, "GET", "/v1/items/nvidia-h100-sxm", None).await;
     assert_eq!((h100["tpp"].as_u64(), h100["eccn"].as_str()), (Some(15832), Some("3A090.a")));
+    assert_eq!((h100["memory_type"].as_str(), h100["dram_bandwidth_gbps"].as_f64()), (Some("HBM3"), Some(3350.0)));
+    let (_, gb) = api.as_role(Role::Viewer, "GET", "/v1/items/nvidia-gb200-superchip", None).await;
+    assert_eq!((gb["ics_per_unit"].as_u64(), gb["tpp_per_unit"].as_u64()), (Some(2), Some(80000)));
+    assert_eq!(gb["eccn"].as_str(), Some("4A090.a"));
+    let (_, v4) = api.as_role(Role::Viewer, "GET", "/v1/items/google-tpu-v4", None).await;
+    assert!(v4["eccn"].is_null() && v4["unclassified"].as_str().is_some_and(|s| s.contains("die area")), "{v4}");
     let (s, _) = api.as_role(Role::Viewer, "GET", "/v1/items/nvidia-h9000", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (_, kh) = api.as_role(Role::Viewer, "GET", "/v1/countries/Cambodia?date=2026-03-01", None).await;

@@ -2,7 +2,7 @@
 //! per line; the HTTP API serves the same types.
 
 use serde::{Deserialize, Serialize};
-use tiergate_core::classify::classify;
+use tiergate_core::classify::{classify, ClassifyError};
 use tiergate_core::units::{Area, Tpp};
 use tiergate_core::{Accelerator, Classification, Country, Item};
 use time::Date;
@@ -18,28 +18,60 @@ pub struct ItemOut<'a> {
     pub manufacturer: &'a str,
     pub datacenter: bool,
     pub released: Option<&'a str>,
-    /// Dense throughput per precision, TOPS.
+    /// Dense throughput per precision, TOPS, per IC.
     #[schema(value_type = std::collections::BTreeMap<String, f64>)]
     pub dense_tops: serde_json::Map<String, serde_json::Value>,
+    /// TPP per IC.
     #[schema(value_type = f64)]
     pub tpp: TppOut,
     #[schema(value_type = String)]
     pub tpp_precision: &'static str,
+    /// ICs in one unit: 1 for an IC, 2 for a two-GPU superchip (a 4A090-class assembly).
+    pub ics_per_unit: u64,
+    /// The IC row an assembly is made of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assembly_of: Option<&'a str>,
+    /// TPP of one unit (the IC's TPP times `ics_per_unit`).
+    #[schema(value_type = f64)]
+    pub tpp_per_unit: TppOut,
     pub die_area_mm2: Option<f64>,
     pub performance_density: Option<f64>,
+    /// The ECCN; null when the part is not controlled by this rule or could not be classified (`unclassified`).
     #[schema(value_type = Option<String>)]
     pub eccn: Option<&'static str>,
+    /// Why the part could not be classified: its TPP calls for a performance density and no source gives its
+    /// die area.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unclassified: Option<String>,
+    /// H100-equivalents of one unit.
     pub h100_equivalents: f64,
+    /// `HBM3e`, `GDDR6`, ...; `none` for on-die SRAM only; `unknown` where no source says.
+    pub memory_type: &'a str,
+    pub memory_gb: Option<f64>,
+    /// Total DRAM bandwidth of one unit, GB/s.
+    pub dram_bandwidth_gbps: Option<f64>,
+    /// `primary` (the vendor's own figures), `secondary` (a compilation or a third party quoting the vendor) or
+    /// `unconfirmed` (sources disagree or the figure is inferred; the source says how).
+    pub confidence: &'static str,
     /// Epoch AI's own TPP figure, for comparison.
     #[schema(value_type = Option<f64>)]
     pub epoch_tpp: Option<TppOut>,
+    /// Where the throughput, die area and memory figures come from, in that order.
     pub sources: Vec<&'a str>,
 }
 
 impl<'a> ItemOut<'a> {
     pub fn new(a: &'a Accelerator, env: &Env) -> Result<ItemOut<'a>, WireError> {
-        let c = classify(&Item::Catalog { id: a.id.clone(), per_unit: None }, 1, &env.pack, &env.catalog)
-            .map_err(|e| WireError::new(e.code(), Some(e.field()), e.to_string()))?;
+        let mut unclassified = None;
+        let c = match classify(&Item::Catalog { id: a.id.clone(), per_unit: None }, 1, &env.pack, &env.catalog) {
+            Ok(c) => Some(c),
+            Err(e @ ClassifyError::CatalogDieAreaUnknown { .. }) => {
+                unclassified = Some(e.to_string());
+                None
+            }
+            Err(e) => return Err(WireError::new(e.code(), Some(e.field()), e.to_string())),
+        };
+        let unit = a.tpp.checked_mul(a.ics_per_unit()).unwrap_or(a.tpp);
         Ok(ItemOut {
             id: &a.id,
             name: &a.name,
@@ -53,12 +85,23 @@ impl<'a> ItemOut<'a> {
                 .collect(),
             tpp: TppOut(a.tpp),
             tpp_precision: a.tpp_precision.as_str(),
+            ics_per_unit: a.ics_per_unit(),
+            assembly_of: a.assembly.as_ref().map(|x| x.of.as_str()),
+            tpp_per_unit: TppOut(unit),
             die_area_mm2: a.die_area.map(Area::as_f64),
-            performance_density: c.performance_density,
-            eccn: c.eccn.map(|e| e.as_str()),
-            h100_equivalents: a.tpp.ratio_2dp(env.pack.thresholds.h100_tpp.value),
+            performance_density: c.as_ref().and_then(|c| c.performance_density),
+            eccn: c.as_ref().and_then(|c| c.eccn).map(|e| e.as_str()),
+            unclassified,
+            h100_equivalents: unit.ratio_2dp(env.pack.thresholds.h100_tpp.value),
+            memory_type: &a.memory.kind,
+            memory_gb: a.memory.capacity_gb,
+            dram_bandwidth_gbps: a.memory.dram_bandwidth_gbps,
+            confidence: a.confidence.as_str(),
             epoch_tpp: a.epoch_tpp.map(TppOut),
-            sources: std::iter::once(a.throughput_source.as_str()).chain(a.die_area_source.as_deref()).collect(),
+            sources: std::iter::once(a.throughput_source.as_str())
+                .chain(a.die_area_source.as_deref())
+                .chain(std::iter::once(a.memory.source.as_str()))
+                .collect(),
         })
     }
 }
@@ -143,15 +186,28 @@ pub struct ClassifyOut<'a> {
     #[serde(flatten)]
     pub classification: ClassificationOut,
     pub reasons: Vec<ReasonOut<'a>>,
+    /// The catalog row, when the item names one: its figures, memory, sources and confidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<ItemOut<'a>>,
 }
 
 impl<'a> ClassifyOut<'a> {
-    pub fn new(item: serde_json::Value, c: &'a Classification<'_>) -> ClassifyOut<'a> {
-        ClassifyOut {
-            item,
+    pub fn new(
+        label: serde_json::Value,
+        item: &Item,
+        c: &'a Classification<'_>,
+        env: &'a Env,
+    ) -> Result<ClassifyOut<'a>, WireError> {
+        let catalog = match item {
+            Item::Catalog { id, .. } => env.catalog.get(id).map(|a| ItemOut::new(a, env)).transpose()?,
+            _ => None,
+        };
+        Ok(ClassifyOut {
+            item: label,
             classification: ClassificationOut::new(c),
             reasons: c.reasons.iter().map(|r| ReasonOut { text: &r.text, citation: r.citation }).collect(),
-        }
+            catalog,
+        })
     }
 }
 

@@ -498,7 +498,7 @@ pub enum PackCommand {
         #[arg(value_name = "PATH")]
         path: PathBuf,
     },
-    /// Show the pack in use: id, dates, and the readings (R1-R9) in force.
+    /// Show the pack in use: id, dates, and the readings (R1-R10) in force.
     Show,
 }
 

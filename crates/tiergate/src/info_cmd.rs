@@ -56,7 +56,7 @@ pub fn classify(env: &Env, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
     let mut out = io::stdout().lock();
     match args.format {
         InfoFormat::Json => {
-            let body = ClassifyOut::new(label, &c);
+            let body = ClassifyOut::new(label, &item, &c, env).map_err(|e| anyhow::anyhow!("{}", e.message))?;
             serde_json::to_writer_pretty(&mut out, &body)?;
             writeln!(out)?;
         }
@@ -72,6 +72,19 @@ pub fn classify(env: &Env, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
             if let Some(pd) = c.performance_density {
                 writeln!(out, "Performance density: {pd}")?;
             }
+            if let Item::Catalog { id, .. } = &item {
+                if let Some(a) = env.catalog.get(id) {
+                    let m = &a.memory;
+                    writeln!(
+                        out,
+                        "Memory per unit: {}{}{}",
+                        m.kind,
+                        m.capacity_gb.map_or(String::new(), |g| format!(", {g} GB")),
+                        m.dram_bandwidth_gbps.map_or(String::new(), |b| format!(", {b} GB/s")),
+                    )?;
+                    writeln!(out, "Figures: {} ({})", a.throughput_source, a.confidence.as_str())?;
+                }
+            }
             writeln!(out, "Because:")?;
             for r in &c.reasons {
                 writeln!(out, "  - {} [{}]", r.text, r.citation)?;
@@ -86,30 +99,29 @@ pub fn items(env: &Env, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
     if args.format == OutputFormat::Table {
         writeln!(
             out,
-            "{:<20} {:<32} {:>10} {:>8} {:>6} {:<8} {:>8}  DC",
-            "ID", "NAME", "TPP", "DIE mm2", "PD", "ECCN", "H100-EQ"
+            "{:<30} {:<56} {:>9} {:>8} {:>6} {:<8} {:>7} {:<7} {:>9} {:<3} CONFIDENCE",
+            "ID", "NAME", "TPP/UNIT", "DIE mm2", "PD", "ECCN", "H100-EQ", "MEMORY", "DRAM GB/s", "DC"
         )?;
     }
     for a in env.catalog.iter() {
-        let c = classify_item(&Item::Catalog { id: a.id.clone(), per_unit: None }, 1, &env.pack, &env.catalog)
-            .map_err(|e| anyhow::anyhow!("catalog item `{}`: {e}", a.id))?;
-        let eccn = c.eccn.map(|e| e.as_str());
-        let h100 = a.tpp.ratio_2dp(env.pack.thresholds.h100_tpp.value);
+        let body = ItemOut::new(a, env).map_err(|e| anyhow::anyhow!("catalog item `{}`: {}", a.id, e.message))?;
         match args.format {
             OutputFormat::Table => writeln!(
                 out,
-                "{:<20} {:<32} {:>10} {:>8} {:>6} {:<8} {:>8}  {}",
-                a.id,
-                a.name,
-                a.tpp.to_string(),
-                a.die_area.map_or("-".into(), |d| d.to_string()),
-                c.performance_density.map_or("-".into(), |p| format!("{p:.2}")),
-                eccn.unwrap_or("-"),
-                format!("{h100:.2}"),
-                if a.datacenter { "yes" } else { "no" },
+                "{:<30} {:<56} {:>9} {:>8} {:>6} {:<8} {:>7.2} {:<7} {:>9} {:<3} {}",
+                body.id,
+                body.name,
+                body.tpp_per_unit.0.to_string(),
+                body.die_area_mm2.map_or("-".into(), |d| d.to_string()),
+                body.performance_density.map_or("-".into(), |p| format!("{p:.2}")),
+                body.eccn.unwrap_or(if body.unclassified.is_some() { "?" } else { "-" }),
+                body.h100_equivalents,
+                body.memory_type,
+                body.dram_bandwidth_gbps.map_or("-".into(), |b| b.to_string()),
+                if body.datacenter { "yes" } else { "no" },
+                body.confidence,
             )?,
             OutputFormat::Jsonl => {
-                let body = ItemOut::new(a, env).map_err(|e| anyhow::anyhow!("catalog item `{}`: {e}", a.id))?;
                 serde_json::to_writer(&mut out, &body)?;
                 writeln!(out)?;
             }
