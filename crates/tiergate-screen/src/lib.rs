@@ -10,6 +10,6 @@ pub mod normalize;
 pub mod screener;
 
 pub use config::Config;
-pub use index::{Decision, Features, Hit, Index};
+pub use index::{Decision, Features, Hit, Index, MatchKind};
 pub use lists::{Entry, Format, Parsed, RowProblem};
 pub use screener::{HitOut, Judged, ScreenOut, Screener};

@@ -579,7 +579,7 @@ async function viewScreening() {
         { key: "score", label: "Score", num: true, render: (x) => x.score.toFixed(3) },
         { key: "list", label: "List" }, { key: "name", label: "Entry" },
         { key: "decision", label: "Decision", render: (x) => x.decision + (x.judgement ? ` (judged ${x.judgement.verdict} by ${x.judgement.actor})` : "") },
-        { key: "features", label: "Why", render: (x) => h("details", {}, h("summary", {}, "features"),
+        { key: "features", label: "Why", render: (x) => h("details", {}, h("summary", {}, (x.features.kind || "features").replace(/_/g, " ")),
           h("ul", {}, Object.entries(x.features).map(([k, val]) => h("li", {}, `${k}: ${typeof val === "number" ? val.toFixed ? +val.toFixed(3) : val : JSON.stringify(val)}`)))) },
         { key: "license_policy", label: "License policy" },
         ...(can("officer") ? [{ key: "act", label: "Judge", render: (x) => h("span", { class: "row" },

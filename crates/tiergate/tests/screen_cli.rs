@@ -162,7 +162,10 @@ fn screen_follows_the_contract_and_honours_judgements() {
         let judged =
             answer["hits"].as_array().unwrap().iter().filter(|h| h["judgement"]["verdict"] == "false_positive");
         assert_eq!(judged.count(), exact.len(), "{backend}: {answer}");
-        assert_eq!(answer["decision"], "clear", "{backend}: only judged hits reach the match level");
+        // The other Rosneft entries still hold "Rosneft" as a distinctive part of their names: a review, no
+        // longer a match.
+        assert_eq!(answer["decision"], "review", "{backend}: only judged hits reach the match level");
+        assert!(answer["hits"].as_array().unwrap().iter().any(|h| h["features"]["kind"] == "distinctive_part"));
         // A true match overrides: a low score becomes a match.
         let out = tiergate(&db, &["screen", "judge", exact[0], "--query", "Rosneft", "--verdict", "true_match"]);
         assert!(out.status.success());
@@ -173,10 +176,12 @@ fn screen_follows_the_contract_and_honours_judgements() {
     }
 }
 
-/// The issue's targets on the committed evaluation set: recall >= 0.98 with false positives <= 0.02 at the
-/// default threshold (eval/screening/scorecard.py prints the full scorecard).
+/// The goals on the committed evaluation set (eval/screening/scorecard.py prints the full scorecard): recall >= 0.99
+/// on the kinds of issue 5 (case and punctuation, legal form, typo, word order, alias, diacritics), >= 0.95 on the
+/// kinds of issue 14 together (extended, truncated, abbreviated, transliterated, combined), and false positives
+/// <= 0.02 on each kind of negative (organisation names, hard negatives), at the default threshold.
 #[test]
-fn evaluation_set_meets_the_targets() {
+fn evaluation_set_meets_the_goals() {
     let dir = tempfile_dir("eval");
     let db = format!("sqlite://{}", dir.join("eval.db").display());
     import_all(&db);
@@ -189,23 +194,40 @@ fn evaluation_set_meets_the_targets() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let answers = lines(&out);
     assert_eq!(answers.len(), rows.len());
-    let (mut found, mut positives, mut flagged, mut negatives) = (0, 0, 0, 0);
+    const OLD: [&str; 6] = ["case_punct", "legal_form", "typo", "word_order", "alias", "diacritics"];
+    const NEW: [&str; 5] = ["extended", "truncated", "abbreviated", "transliterated", "combined"];
+    // (hits wanted or flagged, queries) per group: old kinds, new kinds, and each kind of negative.
+    let mut tally: std::collections::BTreeMap<String, (usize, usize)> = std::collections::BTreeMap::new();
     for (row, answer) in rows.iter().zip(&answers) {
         assert_eq!(row["id"], answer["id"]);
         let hits = answer["hits"].as_array().unwrap();
-        if row["expect"].is_null() {
-            negatives += 1;
-            flagged += usize::from(!hits.is_empty());
+        let kind = row["transformation"].as_str().unwrap();
+        let (group, good) = if row["expect"].is_null() {
+            (kind.to_owned(), !hits.is_empty())
         } else {
-            positives += 1;
             let want = &row["expect"];
-            found += usize::from(hits.iter().any(|h| h["list"] == want["list"] && h["entry_id"] == want["entry_id"]));
-        }
+            let found = hits.iter().any(|h| h["list"] == want["list"] && h["entry_id"] == want["entry_id"]);
+            let group = if OLD.contains(&kind) {
+                "old kinds"
+            } else {
+                assert!(NEW.contains(&kind), "unknown kind {kind}");
+                "new kinds"
+            };
+            (group.to_owned(), found)
+        };
+        let t = tally.entry(group).or_default();
+        t.0 += usize::from(good);
+        t.1 += 1;
     }
-    let recall = found as f64 / positives as f64;
-    let fp = flagged as f64 / negatives as f64;
-    assert!(positives > 1000 && negatives > 500, "the set shrank: {positives} positives, {negatives} negatives");
-    assert!(recall >= 0.98 && fp <= 0.02, "recall {recall:.3} (want >= 0.98), false positives {fp:.3} (want <= 0.02)");
+    let rate = |g: &str| tally.get(g).map_or(0.0, |&(a, n)| a as f64 / n as f64);
+    for (group, &(_, n)) in &tally {
+        assert!(n >= 200, "the set shrank: {group} has {n} queries");
+    }
+    assert!(rate("old kinds") >= 0.99, "recall on the old kinds {:.3} (want >= 0.99)", rate("old kinds"));
+    assert!(rate("new kinds") >= 0.95, "recall on the new kinds {:.3} (want >= 0.95)", rate("new kinds"));
+    for negative in ["negative", "hard_negative"] {
+        assert!(rate(negative) <= 0.02, "false positives on {negative} {:.3} (want <= 0.02)", rate(negative));
+    }
 }
 
 fn tempfile_dir(name: &str) -> PathBuf {
