@@ -155,6 +155,7 @@ try {
   await page.getByRole("button", { name: "Screen" }).click();
   await page.getByText(/Decision: match/).waitFor();
   assert.match(await text(page, "main"), /AARON ABRAHAM VILLA/);
+  assert.match(await text(page, "main"), /1 address/, "the entry's address, as the list writes it");
   await page.getByRole("button", { name: "Not this party" }).first().click();
   await page.getByText(/Recorded: false positive/).waitFor();
   await page.getByText(/judged false_positive by admin/).waitFor();

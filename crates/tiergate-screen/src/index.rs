@@ -148,9 +148,12 @@ struct Cover {
 #[derive(Clone, Debug)]
 pub struct Hit<'i> {
     pub entry: &'i Entry,
+    /// The entry's name or alias that scored best.
     pub matched_name: &'i str,
     pub score: f64,
     pub features: Features,
+    /// The entry's other names and aliases that reached the threshold, folded into this one hit.
+    pub also_matched: Vec<&'i str>,
 }
 
 /// Ordered: `Clear` < `Review` < `Match`.
@@ -449,10 +452,22 @@ impl Index {
                 continue;
             }
             let matched_name = entry.names().nth(name.which as usize).unwrap_or(&entry.name);
-            let hit = Hit { entry, matched_name, score, features };
-            match best.get(&name.entry) {
-                Some(h) if h.score >= hit.score => {}
-                _ => {
+            let mut hit = Hit { entry, matched_name, score, features, also_matched: Vec::new() };
+            match best.get_mut(&name.entry) {
+                Some(h) if h.score >= hit.score => {
+                    if h.matched_name != matched_name && !h.also_matched.contains(&matched_name) {
+                        h.also_matched.push(matched_name);
+                    }
+                }
+                Some(h) => {
+                    hit.also_matched = std::mem::take(&mut h.also_matched);
+                    if h.matched_name != matched_name {
+                        hit.also_matched.push(h.matched_name);
+                    }
+                    hit.also_matched.retain(|n| *n != matched_name);
+                    *h = hit;
+                }
+                None => {
                     best.insert(name.entry, hit);
                 }
             }
@@ -826,6 +841,14 @@ mod tests {
     #[test]
     fn a_listed_name_whole_inside_a_longer_one_is_a_review() {
         let i = big_index();
+        // One hit for the entry; its alias, which also reaches the threshold, folded in.
+        let hits = i.screen("Rosneft Oil", None, i.config().thresholds.review);
+        let rosneft: Vec<_> = hits.iter().filter(|h| h.entry.entry_id == "r").collect();
+        assert_eq!(rosneft.len(), 1);
+        assert_eq!(
+            (rosneft[0].matched_name, rosneft[0].also_matched.clone()),
+            ("OIL COMPANY ROSNEFT", vec!["ROSNEFT"])
+        );
         let (score, f) = hit(&i, "Rosneft Deutschland GmbH", "r").unwrap();
         assert_eq!((f.kind, score), (MatchKind::Containment, 0.945));
         assert_eq!((f.qualifiers, f.legal_form), (vec!["deutschland".to_owned()], 0.0));

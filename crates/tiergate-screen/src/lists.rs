@@ -26,6 +26,9 @@ pub struct Entry {
     /// ISO 3166-1 alpha-2 codes from addresses, citizenships and nationalities.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub countries: Vec<String>,
+    /// The entry's addresses as the list writes them (the CSL and the DPL give them; `sdn.csv` does not).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub programs: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -215,6 +218,7 @@ fn parse_csl_csv(bytes: &[u8]) -> Result<Parsed, FormatError> {
             name: entry_name.to_owned(),
             alt_names: split_multi(get(alt)).map(str::to_owned).collect(),
             countries,
+            addresses: split_multi(get(addresses)).map(str::to_owned).collect(),
             programs: split_multi(get(programs)).map(str::to_owned).collect(),
             license_requirement: non_empty(get(lic_req)),
             license_policy: non_empty(get(lic_pol)),
@@ -274,11 +278,25 @@ fn parse_csl_json(bytes: &[u8]) -> Result<Parsed, FormatError> {
             continue;
         }
         let mut countries = Vec::new();
+        let mut written = Vec::new();
         if let Some(serde_json::Value::Array(addresses)) = row.get("addresses") {
             for a in addresses {
                 let code = match a {
-                    serde_json::Value::Object(_) => text(a, "country"),
-                    serde_json::Value::String(s) => trailing_country(s).unwrap_or_default(),
+                    serde_json::Value::Object(_) => {
+                        let parts: Vec<String> = ["address", "city", "state", "postal_code", "country"]
+                            .iter()
+                            .map(|k| text(a, k))
+                            .filter(|p| !p.is_empty())
+                            .collect();
+                        if !parts.is_empty() {
+                            written.push(parts.join(", "));
+                        }
+                        text(a, "country")
+                    }
+                    serde_json::Value::String(s) => {
+                        written.push(s.trim().to_owned());
+                        trailing_country(s).unwrap_or_default()
+                    }
                     _ => String::new(),
                 };
                 if is_country_code(&code) {
@@ -298,6 +316,7 @@ fn parse_csl_json(bytes: &[u8]) -> Result<Parsed, FormatError> {
             name,
             alt_names: strings(row, "alt_names"),
             countries,
+            addresses: written,
             programs: strings(row, "programs"),
             license_requirement: non_empty(&text(row, "license_requirement")),
             license_policy: non_empty(&text(row, "license_policy")),
@@ -459,6 +478,15 @@ fn parse_dpl(bytes: &[u8]) -> Result<Parsed, FormatError> {
             source: DPL_SOURCE.to_owned(),
             name: name.to_owned(),
             countries: if is_country_code(country) { vec![country.to_owned()] } else { Vec::new() },
+            addresses: {
+                let parts: Vec<&str> =
+                    [street, field(2), field(3), field(5), country].into_iter().filter(|p| !p.is_empty()).collect();
+                if parts.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![parts.join(", ")]
+                }
+            },
             federal_register_notice: non_empty(field(11)),
             start_date: us_date(effective),
             ..Entry::default()

@@ -25,7 +25,16 @@ pub struct HitOut {
     #[serde(skip)]
     pub source: String,
     pub name: String,
+    /// The entry's name or alias that scored best.
     pub matched_name: String,
+    /// The entry's other names and aliases that reached the threshold: one hit per entry, whatever the aliases.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_matched: Vec<String>,
+    /// The entry's countries (ISO codes) and addresses as listed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub countries: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
     pub score: f64,
     pub features: Features,
     pub license_requirement: Option<String>,
@@ -97,6 +106,9 @@ impl Screener {
                 source: h.entry.source.clone(),
                 name: h.entry.name.clone(),
                 matched_name: h.matched_name.to_owned(),
+                also_matched: h.also_matched.iter().map(|n| (*n).to_owned()).collect(),
+                countries: h.entry.countries.clone(),
+                addresses: h.entry.addresses.clone(),
                 score: h.score,
                 features: h.features,
                 license_requirement: h.entry.license_requirement.clone(),

@@ -107,6 +107,15 @@ fn screen_follows_the_contract_and_honours_judgements() {
         assert_eq!(hit["features"]["typos"], 1);
         assert!(hit["features"]["country"].as_f64().unwrap() > 0.0);
         assert!(hit["license_requirement"].as_str().unwrap().contains("EAR"));
+        // The entry's countries and addresses as listed; one hit per entry, its other names folded in.
+        assert!(hit["countries"].as_array().unwrap().contains(&Value::from("CN")), "{backend}: {hit}");
+        assert!(hit["addresses"].as_array().unwrap().iter().any(|a| a.as_str().unwrap().ends_with("CN")), "{hit}");
+        let ids: Vec<&str> =
+            answer["hits"].as_array().unwrap().iter().map(|h| h["entry_id"].as_str().unwrap()).collect();
+        let mut distinct = ids.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), ids.len(), "{backend}: one hit per entry");
 
         // Batch: in order, a bad line answered with its line number, exit 2; CSV the same columns.
         let input = "{\"id\":\"a\",\"name\":\"BANCO NACIONAL DE CUBA\"}\n{\"id\":\"b\",\"name\":\"Google DeepMind\"}\nnot json\n{\"id\":\"d\",\"name\":\"Rosneft\",\"country\":\"Russia\"}\n";
