@@ -1497,7 +1497,14 @@ struct Listing<'p> {
 /// `Entity List (EL) entry 1a2b "Name" (score 0.970; 84 FR 22961)`.
 fn describe_entry(hit: &ListedParty) -> String {
     let notice = hit.federal_register_notice.as_deref().map(|n| format!("; {}", n.trim())).unwrap_or_default();
-    format!("{} entry {} \"{}\" (score {:.3}{notice})", describe_list(hit), hit.entry_id, hit.name.trim(), hit.score)
+    let why = hit.why.as_deref().map(|w| format!("; {w}")).unwrap_or_default();
+    format!(
+        "{} entry {} \"{}\" (score {:.3}{notice}{why})",
+        describe_list(hit),
+        hit.entry_id,
+        hit.name.trim(),
+        hit.score
+    )
 }
 
 /// ` and 3 more entries (id, id, id)`, at most ten ids; empty for none.

@@ -73,6 +73,14 @@ pub struct ListedParty {
     pub source: String,
     /// The entry's name.
     pub name: String,
+    /// The entry's name or alias that matched.
+    pub matched_name: String,
+    /// How the names matched, when it is more than their words paired ("the listed name ... whole in ..."); the
+    /// reasons quote it.
+    pub why: Option<String>,
+    /// The entry's countries (ISO codes) and addresses as listed.
+    pub countries: Vec<String>,
+    pub addresses: Vec<String>,
     pub score: f64,
     pub level: HitLevel,
     pub programs: Vec<String>,
@@ -205,6 +213,10 @@ mod tests {
             list: list.into(),
             source: String::new(),
             name: "n".into(),
+            matched_name: String::new(),
+            why: None,
+            countries: Vec::new(),
+            addresses: Vec::new(),
             score: 1.0,
             level: HitLevel::Match,
             programs: programs.iter().map(|p| (*p).to_owned()).collect(),

@@ -3,6 +3,7 @@
 
 use tiergate_core::parties::{HitLevel, ListedParty, PartyRole, Screening};
 use tiergate_core::{Pack, Request};
+use tiergate_screen::MatchKind;
 use tiergate_screen::{Decision, Screener};
 
 /// The lists a caller holds: the screener built from them and a description of each version, for the record.
@@ -39,6 +40,7 @@ pub fn screen_names(lists: &Lists, named: &[(PartyRole, &str, &str)]) -> Screeni
         let out = lists.screener.screen(None, name, Some(country), threshold);
         hits.extend(out.hits.into_iter().map(|h| ListedParty {
             role,
+            why: why(&h.features.kind, name, &h.matched_name),
             query: name.to_owned(),
             level: match h.decision {
                 Decision::Match => HitLevel::Match,
@@ -53,6 +55,9 @@ pub fn screen_names(lists: &Lists, named: &[(PartyRole, &str, &str)]) -> Screeni
             list: h.list,
             source: h.source,
             name: h.name,
+            matched_name: h.matched_name,
+            countries: h.countries,
+            addresses: h.addresses,
             score: h.score,
             programs: h.programs,
             license_requirement: h.license_requirement,
@@ -64,5 +69,20 @@ pub fn screen_names(lists: &Lists, named: &[(PartyRole, &str, &str)]) -> Screeni
         lists: lists.versions.clone(),
         screened: named.iter().map(|(role, name, _)| (*role, (*name).to_owned())).collect(),
         hits,
+    }
+}
+
+/// How a hit's names matched, in words a reason can quote; `None` for words paired as they are.
+fn why(kind: &MatchKind, query: &str, matched: &str) -> Option<String> {
+    let (query, matched) = (query.trim(), matched.trim());
+    match kind {
+        MatchKind::Words | MatchKind::SameLetters => None,
+        MatchKind::Containment => Some(format!("the listed name \"{matched}\" is whole in \"{query}\"")),
+        MatchKind::DistinctivePart => {
+            Some(format!("\"{query}\" is a distinctive part of the listed name \"{matched}\""))
+        }
+        MatchKind::PersonOptionalWords => Some(format!(
+            "\"{query}\" is the listed name \"{matched}\" with a middle name or patronymic missing on one side"
+        )),
     }
 }

@@ -187,6 +187,16 @@ pub struct PartyHitOut<'a> {
     pub entry_id: &'a str,
     pub list: &'a str,
     pub name: &'a str,
+    /// The entry's name or alias that matched.
+    pub matched_name: &'a str,
+    /// How the names matched, when it is more than their words paired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<&'a str>,
+    /// The entry's countries and addresses as listed.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub countries: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub addresses: &'a [String],
     pub score: f64,
     /// `match`, `review` or `cleared` (judged a false positive).
     pub decision: &'static str,
@@ -211,6 +221,10 @@ impl<'a> ScreeningOut<'a> {
                     entry_id: &h.entry_id,
                     list: &h.list,
                     name: &h.name,
+                    matched_name: &h.matched_name,
+                    why: h.why.as_deref(),
+                    countries: &h.countries,
+                    addresses: &h.addresses,
                     score: h.score,
                     decision: h.level.as_str(),
                     license_requirement: h.license_requirement.as_deref(),
