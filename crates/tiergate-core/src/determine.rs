@@ -1477,7 +1477,7 @@ impl Determination<'_> {
                 Some(Draw { pool: a.pool.clone(), tpp: a.tpp })
             }
             (Authorization::Lpp, _, _) => {
-                let consignee = ultimate_consignee(&req.consignee)?;
+                let consignee = crate::party::party_key(ultimate_consignee(&req.consignee)?)?;
                 Some(Draw {
                     pool: format!("lpp:{consignee}:{}", req.date.year()),
                     tpp: self.classification.tpp_total?.whole_ceil(),

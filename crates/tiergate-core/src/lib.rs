@@ -13,6 +13,7 @@ pub mod fleet;
 pub mod kyc;
 pub mod pack;
 pub mod parties;
+pub mod party;
 pub mod pool;
 pub mod units;
 pub mod veu;

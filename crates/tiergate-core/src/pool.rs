@@ -1,7 +1,8 @@
 //! Allocation pools: what a ledger account is, and its cap on a date, from the rule pack (RULE.md §5).
 //!
 //! - `country:XX` — a Tier 2 country's allocation of licensed .a-class TPP, raised for Supp. No. 5(b) countries.
-//! - `lpp:<ultimate consignee>:<year>` — what one ultimate consignee may receive under LPP in a calendar year.
+//! - `lpp:<ultimate consignee>:<year>` — what one ultimate consignee may receive under LPP in a calendar year,
+//!   the consignee named by its party key (`crate::party`): "lpp:KL Compute Sdn Bhd:2025" is `lpp:kl compute:2025`.
 //! - `nveu:<id>` — a National VEU's cumulative installed base, by the quarterly schedule.
 //!
 //! A pool the rule does not define (a Tier 1 or Tier 3 country, a date outside the allocation period, an
@@ -11,6 +12,7 @@ use time::Date;
 
 use crate::country::Country;
 use crate::pack::Pack;
+use crate::party::party_key;
 
 /// A pool id, parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,19 +73,19 @@ impl PoolId {
             "lpp" => {
                 let (consignee, year) = rest.rsplit_once(':').ok_or_else(malformed)?;
                 let year: i32 = year.parse().ok().filter(|y| (1900..=9999).contains(y)).ok_or_else(malformed)?;
-                if consignee.trim().is_empty() || consignee.trim() != consignee {
-                    return Err(malformed());
-                }
-                Ok(PoolId::Lpp { consignee: consignee.to_owned(), year })
+                // One pool per ultimate consignee however it is spelt: its party key.
+                let consignee = party_key(consignee).ok_or_else(malformed)?;
+                Ok(PoolId::Lpp { consignee, year })
             }
             "nveu" if !rest.trim().is_empty() && rest.trim() == rest => Ok(PoolId::Nveu(rest.to_owned())),
             _ => Err(malformed()),
         }
     }
 
-    /// The LPP pool of an ultimate consignee for the year of `date`.
-    pub fn lpp(consignee: &str, date: Date) -> PoolId {
-        PoolId::Lpp { consignee: consignee.to_owned(), year: date.year() }
+    /// The LPP pool of an ultimate consignee for the year of `date`, keyed by its party key; `None` for a name
+    /// with no letter or digit.
+    pub fn lpp(consignee: &str, date: Date) -> Option<PoolId> {
+        Some(PoolId::Lpp { consignee: party_key(consignee)?, year: date.year() })
     }
 
     /// The pool's cap on `date`.

@@ -252,6 +252,15 @@ fn pools_and_caps() {
     for bad in ["country", "bank:SG", "lpp:x", "lpp::2025", "lpp:x:twenty", "nveu:", "nveu: x"] {
         assert_eq!(cap(bad, d).expect_err(bad).0, "invalid_pool", "{bad}");
     }
-    // The LPP consignee may itself contain colons: the year is after the last one.
-    assert_eq!(PoolId::parse("lpp:a:b:2026", &p), Ok(PoolId::Lpp { consignee: "a:b".into(), year: 2026 }));
+    // The LPP consignee may itself contain colons: the year is after the last one. The consignee is named by its
+    // party key, so every spelling of one party is one pool.
+    assert_eq!(
+        PoolId::parse("lpp:Acme: Cloud:2026", &p),
+        Ok(PoolId::Lpp { consignee: "acme cloud".into(), year: 2026 })
+    );
+    for spelling in ["lpp:ACME CLOUD SDN. BHD.:2026", "lpp: acme cloud :2026", "lpp:Ａｃｍｅ Ｃｌｏｕｄ:2026"]
+    {
+        assert_eq!(PoolId::parse(spelling, &p).map(|id| id.to_string_with(&p)).as_deref(), Ok("lpp:acme cloud:2026"));
+    }
+    assert_eq!(cap("lpp:\u{200B}:2026", d).expect_err("no letter").0, "invalid_pool");
 }

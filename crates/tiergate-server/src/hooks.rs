@@ -69,7 +69,15 @@ impl Hooks for LedgerHooks<'_> {
                 "`consignee.name` (or `consignee.ultimate_parent`) is required with a ledger: LPP receipts are kept per ultimate consignee".into(),
             )
         })?;
-        let lpp_pool = format!("lpp:{consignee}:{}", req.date.year());
+        // The ultimate consignee's pool, by its party key (one pool however the name is spelt).
+        let lpp_pool =
+            PoolId::lpp(consignee, req.date).map(|p| p.to_string_with(self.ledger.pack())).ok_or_else(|| {
+                WireError::new(
+                    "invalid_value",
+                    Some("consignee.name"),
+                    format!("`{consignee}` has no letter or digit: it names no ultimate consignee"),
+                )
+            })?;
         let country = allocation_country(req, self.ledger.pack());
         let country_pool = format!("country:{}", self.ledger.pack().countries.code(country));
         let nveu_pool = match &req.consignee.veu {

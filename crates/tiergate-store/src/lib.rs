@@ -214,6 +214,9 @@ pub trait Store: Send {
     /// Moves a pending reservation to `Posted` or `Voided`. Repeating the same move returns the reservation as
     /// it is; a reservation past its expiry on `date` is expired instead and reported as not pending.
     fn settle(&mut self, id: &str, to: State, date: Date, meta: &Meta) -> Result<Reservation, LedgerError>;
+    /// Moves every reservation of pool `from` to pool `to`, with its balance, each with a `rekey` audit entry (the
+    /// reservation, the new pool, its TPP, and `from` in the reason), in one transaction; how many moved.
+    fn rekey_pool(&mut self, from: &str, to: &str, meta: &Meta) -> Result<u64, LedgerError>;
     /// Posted TPP and pending TPP of reservations not expired on `date`.
     fn totals(&mut self, pool: &str, date: Date) -> Result<(u64, u64), LedgerError>;
     fn get(&mut self, id: &str) -> Result<Option<Reservation>, LedgerError>;
@@ -305,8 +308,34 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// Opens the ledger, and moves any LPP pool still named by a raw consignee name (before party keys) to the
+    /// pool of its party key ([`Ledger::rekey_lpp_pools`]).
     pub fn open(url: &str, pack: Arc<Pack>) -> Result<Ledger, LedgerError> {
-        Ok(Ledger { store: open_store(url)?, pack })
+        let mut ledger = Ledger { store: open_store(url)?, pack };
+        ledger.rekey_lpp_pools()?;
+        Ok(ledger)
+    }
+
+    /// LPP pools are named by the ultimate consignee's party key (`lpp:kl compute:2025`); a ledger written before
+    /// that holds pools named as the request spelt the consignee (`lpp:KL Compute Sdn Bhd:2025`). Each such pool's
+    /// reservations move to the party key's pool, merging spellings of one party, each move audited (`rekey`).
+    /// Pools whose name has no key are left alone. Returns how many reservations moved.
+    pub fn rekey_lpp_pools(&mut self) -> Result<u64, LedgerError> {
+        let mut moved = 0;
+        for pool in self.store.pool_names()? {
+            if !pool.starts_with("lpp:") {
+                continue;
+            }
+            let Ok(canonical) = PoolId::parse(&pool, &self.pack).map(|p| p.to_string_with(&self.pack)) else {
+                continue;
+            };
+            if canonical != pool {
+                let meta =
+                    Meta { actor: "tiergate (party keys)".into(), reason: None, at: time::OffsetDateTime::now_utc() };
+                moved += self.store.rekey_pool(&pool, &canonical, &meta)?;
+            }
+        }
+        Ok(moved)
     }
 
     pub fn with_store(store: Box<dyn Store>, pack: Arc<Pack>) -> Ledger {
@@ -389,7 +418,9 @@ impl Ledger {
         key: Option<&str>,
         date: Date,
     ) -> Result<(Vec<u64>, Option<Reservation>), LedgerError> {
-        Ok(drawn(self.store.read_balances(pools, key, date)?))
+        let canonical = canonical_pools(&self.pack, pools);
+        let pools: Vec<&str> = canonical.iter().map(String::as_str).collect();
+        Ok(drawn(self.store.read_balances(&pools, key, date)?))
     }
 
     pub fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError> {
@@ -545,6 +576,15 @@ impl Ledger {
         let dump = self.store.dump()?;
         Ok(verify::verify(&dump, &self.pack))
     }
+}
+
+/// Each pool's canonical id (an LPP pool by its party key); a pool that does not parse is read as given, and
+/// holds nothing.
+fn canonical_pools(pack: &Pack, pools: &[&str]) -> Vec<String> {
+    pools
+        .iter()
+        .map(|p| PoolId::parse(p, pack).map_or_else(|_| (*p).to_owned(), |id| id.to_string_with(pack)))
+        .collect()
 }
 
 /// Validates a reservation and finds its pool's canonical id and cap.
@@ -712,6 +752,9 @@ impl SharedLedger {
 
     /// As [`SharedLedger::drawn_with_key`], but each pool's posted and pending TPP apart.
     pub fn balances_with_key(&self, pools: &[&str], key: Option<&str>, date: Date) -> Result<Balances, LedgerError> {
+        let canonical = canonical_pools(&self.pack, pools);
+        let pools: Vec<&str> = canonical.iter().map(String::as_str).collect();
+        let pools = pools.as_slice();
         if self.readers.is_empty() {
             // The writer's connection: a transaction kept open there would stand in the way of the next write.
             return self.with(|l| l.store.read_balances(pools, key, date));

@@ -351,6 +351,46 @@ impl Store for PostgresStore {
         Ok(r)
     }
 
+    fn rekey_pool(&mut self, from: &str, to: &str, meta: &Meta) -> Result<u64, LedgerError> {
+        let mut tx = self.client.transaction()?;
+        lock_head(&mut tx)?;
+        let rows =
+            tx.query(&format!("SELECT {COLUMNS} FROM reservations WHERE pool = $1 ORDER BY seq FOR UPDATE"), &[&from])?;
+        let moving = rows.iter().map(to_reservation).collect::<Result<Vec<_>, _>>()?;
+        let zero: i64 = 0;
+        tx.execute(
+            "INSERT INTO pools (pool, pending_tpp, posted_tpp) VALUES ($1, $2, $2) ON CONFLICT (pool) DO NOTHING",
+            &[&to, &zero],
+        )?;
+        let why = format!("rekeyed from {from}: one pool per ultimate consignee, named by its party key");
+        let count = u64::try_from(moving.len()).unwrap_or(u64::MAX);
+        for mut r in moving {
+            let tpp = sql_amount(r.tpp)?;
+            let (pending, posted): (i64, i64) = match r.state {
+                State::Pending => (tpp, 0),
+                State::Posted => (0, tpp),
+                State::Voided | State::Expired => (0, 0),
+            };
+            tx.execute(
+                "UPDATE reservations SET pool = $1, updated_at = $2 WHERE id = $3",
+                &[&to, &timestamp(meta.at), &r.id],
+            )?;
+            tx.execute(
+                "UPDATE pools SET pending_tpp = pending_tpp - $1, posted_tpp = posted_tpp - $2 WHERE pool = $3",
+                &[&pending, &posted, &from],
+            )?;
+            tx.execute(
+                "UPDATE pools SET pending_tpp = pending_tpp + $1, posted_tpp = posted_tpp + $2 WHERE pool = $3",
+                &[&pending, &posted, &to],
+            )?;
+            r.pool = to.to_owned();
+            append_audit(&mut tx, "rekey", &r, Some(&why), meta)?;
+        }
+        tx.execute("DELETE FROM pools WHERE pool = $1 AND pending_tpp = 0 AND posted_tpp = 0", &[&from])?;
+        tx.commit()?;
+        Ok(count)
+    }
+
     fn totals(&mut self, pool: &str, date: Date) -> Result<(u64, u64), LedgerError> {
         totals(&mut self.client, pool, date)
     }

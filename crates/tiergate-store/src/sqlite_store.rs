@@ -437,6 +437,48 @@ impl Store for SqliteStore {
         Ok(r)
     }
 
+    fn rekey_pool(&mut self, from: &str, to: &str, meta: &Meta) -> Result<u64, LedgerError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut moving = Vec::new();
+        {
+            let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM reservations WHERE pool = ?1 ORDER BY seq"))?;
+            for r in stmt.query_map([from], row_to_reservation)? {
+                moving.push(r??);
+            }
+        }
+        exec(&tx, "INSERT OR IGNORE INTO pools (pool, pending_tpp, posted_tpp) VALUES (?1, 0, 0)", [to])?;
+        let why = format!("rekeyed from {from}: one pool per ultimate consignee, named by its party key");
+        let count = u64::try_from(moving.len()).unwrap_or(u64::MAX);
+        for mut r in moving {
+            let tpp = sql_amount(r.tpp)?;
+            let (pending, posted) = match r.state {
+                State::Pending => (tpp, 0),
+                State::Posted => (0, tpp),
+                State::Voided | State::Expired => (0, 0),
+            };
+            exec(
+                &tx,
+                "UPDATE reservations SET pool = ?1, updated_at = ?2 WHERE id = ?3",
+                params![to, timestamp(meta.at), r.id],
+            )?;
+            exec(
+                &tx,
+                "UPDATE pools SET pending_tpp = pending_tpp - ?1, posted_tpp = posted_tpp - ?2 WHERE pool = ?3",
+                params![pending, posted, from],
+            )?;
+            exec(
+                &tx,
+                "UPDATE pools SET pending_tpp = pending_tpp + ?1, posted_tpp = posted_tpp + ?2 WHERE pool = ?3",
+                params![pending, posted, to],
+            )?;
+            r.pool = to.to_owned();
+            append_audit(&tx, "rekey", &r, Some(&why), meta)?;
+        }
+        exec(&tx, "DELETE FROM pools WHERE pool = ?1 AND pending_tpp = 0 AND posted_tpp = 0", [from])?;
+        tx.commit()?;
+        Ok(count)
+    }
+
     fn totals(&mut self, pool: &str, date: Date) -> Result<(u64, u64), LedgerError> {
         totals(&self.conn, pool, date)
     }

@@ -99,6 +99,29 @@ pub(crate) fn verify(dump: &Dump, pack: &Pack) -> VerifyReport {
                 )),
                 None => problem(format!("audit entry {}: {action} of unknown reservation {}", e.seq, e.reservation)),
             },
+            // A reservation moved to another pool (its party key's), with its balance.
+            "rekey" => match states.get_mut(e.reservation.as_str()) {
+                Some((pool, tpp, state)) if *tpp == e.tpp => {
+                    let old = *pool;
+                    let (pending, posted) = match state {
+                        State::Pending => (*tpp, 0),
+                        State::Posted => (0, *tpp),
+                        State::Voided | State::Expired => (0, 0),
+                    };
+                    let from = pools.entry(old).or_default();
+                    from.0 = from.0.saturating_sub(pending);
+                    from.1 = from.1.saturating_sub(posted);
+                    let to = pools.entry(e.pool.as_str()).or_default();
+                    to.0 += pending;
+                    to.1 += posted;
+                    *pool = e.pool.as_str();
+                }
+                Some(_) => problem(format!(
+                    "audit entry {}: rekey of reservation {} names another amount",
+                    e.seq, e.reservation
+                )),
+                None => problem(format!("audit entry {}: rekey of unknown reservation {}", e.seq, e.reservation)),
+            },
             other => problem(format!("audit entry {}: unknown action `{other}`", e.seq)),
         }
     }

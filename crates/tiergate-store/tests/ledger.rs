@@ -364,3 +364,48 @@ fn sessions_and_the_veu_registry() {
         assert!(l.log_veu_events("nope", &["e".into()], "t", "x", &ok).is_err(), "{backend}");
     }
 }
+
+/// A ledger written before party keys holds LPP pools named as requests spelt the consignee. Opening it moves
+/// each such pool's reservations to the pool of the party key, merging spellings of one party, every move
+/// audited; `ledger verify` replays the moves; reservations made afterwards under any spelling meet the merged
+/// pool and its one limit.
+#[test]
+fn lpp_pools_named_by_raw_names_move_to_their_party_key() {
+    use tiergate_store::{open_store, ReserveRequest};
+    for (backend, url) in fresh_urls("rekey") {
+        {
+            // As the old code did: pools as spelt, written below the ledger's canonicalisation.
+            let mut store = open_store(&url).unwrap();
+            let m = meta("old");
+            let raw = |pool: &str, tpp: u64, key: &str| ReserveRequest {
+                pool: pool.to_owned(),
+                tpp,
+                key: key.to_owned(),
+                date: D,
+                expires: None,
+            };
+            for (pool, tpp, key) in [
+                ("lpp:KL Compute:2025", 10_000_000, "a"),
+                ("lpp:KL COMPUTE SDN. BHD.:2025", 10_000_000, "b"),
+                ("lpp:kl compute:2025", 5_000_000, "c"),
+                ("lpp:Other Party:2025", 1_000_000, "d"),
+            ] {
+                store.reserve(&raw(pool, tpp, key), 26_900_000, &m).unwrap();
+            }
+        }
+        let mut l = ledger(&url);
+        let b = l.balance("lpp:KL Compute Sdn Bhd:2025", D).unwrap();
+        assert_eq!((b.pending_tpp, b.available_tpp), (25_000_000, 1_900_000), "{backend}: three spellings, one pool");
+        assert_eq!(l.balance("lpp:OTHER PARTY:2025", D).unwrap().pending_tpp, 1_000_000, "{backend}");
+        let report = l.verify().unwrap();
+        assert!(report.ok, "{backend}: {:?}", report.problems);
+        let moves = l.audit(0, 100).unwrap().into_iter().filter(|e| e.action == "rekey").count();
+        assert_eq!(moves, 3, "{backend}: the two raw spellings of KL Compute and Other Party moved, audited");
+        // Any spelling now meets the one limit.
+        let over = l.reserve("lpp:ＫＬ Ｃｏｍｐｕｔｅ:2025", 2_000_000, "e", D, None, &meta("new")).unwrap();
+        assert_eq!(over.status, ReserveStatus::Rejected, "{backend}");
+        // Opening again moves nothing.
+        let mut again = ledger(&url);
+        assert_eq!(again.rekey_lpp_pools().unwrap(), 0, "{backend}");
+    }
+}

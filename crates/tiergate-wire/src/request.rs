@@ -474,6 +474,17 @@ pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
             Some(VeuClaim::National { country: country(env, "consignee.veu.country", &cc)?, id })
         }
     };
+    // A party is known by its party key: a name that has none (no letter or digit) names no one.
+    for (field, name) in
+        [("consignee.name", c.name.as_deref()), ("consignee.ultimate_parent", c.ultimate_parent.as_deref())]
+    {
+        if let Some(n) = name.filter(|n| tiergate_core::party::party_key(n).is_none()) {
+            return Err(WireError::invalid(
+                field,
+                format!("`{field}` {n:?} has no letter or digit: it names no party (leave it out when unknown)"),
+            ));
+        }
+    }
     let ctx = w.context.unwrap_or_default();
     for (field, value) in [
         ("context.lpp_received_tpp", ctx.lpp_received_tpp),

@@ -318,3 +318,38 @@ fn record_needs_a_ledger() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--record needs a ledger"));
 }
+
+/// Spellings of one ultimate consignee share one LPP pool: ten spellings do not get ten times 26,900,000 TPP a
+/// year (issue 14). 1,000 H100 are 15,832,000 TPP; the second spelling's 1,000 more would pass the limit.
+#[test]
+fn spellings_of_one_consignee_share_one_lpp_pool() {
+    let spellings = ["KL Compute", "KL COMPUTE SDN. BHD.", "kl compute", "ＫＬ Ｃｏｍｐｕｔｅ", "KL\u{200B} Compute "];
+    let orders: Vec<String> = spellings
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            serde_json::json!({"id": format!("s{i}"), "date": "2025-06-01", "item": "nvidia-h100-sxm",
+                "quantity": 1000, "destination": "MY", "consignee": {"name": name, "headquarters": "MY"}})
+            .to_string()
+        })
+        .collect();
+    for (backend, db) in fresh_urls("cli-spellings") {
+        let (answers, code) = determine(&db, &["--record"], &orders.join("\n"));
+        assert_eq!(code, Some(0), "{backend}: {answers:?}");
+        let auths: Vec<&str> = answers.iter().map(|a| a["authorization"].as_str().unwrap()).collect();
+        assert_eq!(auths, ["LPP", "LICENSE", "LICENSE", "LICENSE", "LICENSE"], "{backend}");
+        assert_eq!(answers[0]["recorded"]["pool"], "lpp:kl compute:2025", "{backend}");
+        let lpp = json(&tiergate(
+            &db,
+            &["ledger", "balance", "--pool", "lpp:KL Compute Sdn Bhd:2025", "--date", "2025-06-01"],
+        ));
+        assert_eq!(lpp["pending_tpp"], 15_832_000, "{backend}");
+        // A name with no letter or digit names no party.
+        let (errs, code) = determine(
+            &db,
+            &[],
+            r#"{"date":"2025-06-01","item":"nvidia-h100-sxm","quantity":1,"destination":"MY","consignee":{"name":"\u200b ..","headquarters":"MY"}}"#,
+        );
+        assert_eq!((code, errs[0]["error"]["field"].as_str()), (Some(2), Some("consignee.name")), "{backend}");
+    }
+}
