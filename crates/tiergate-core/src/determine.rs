@@ -381,12 +381,11 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
     }
     // A listed party rules out every license exception and VEU authorization: only whether the framework
     // itself needs a license (NLR) and, if it does, its license policy remain to be found.
-    let steps = pack
+    let mut steps = pack
         .readings
         .authorization_order
         .iter()
         .filter(|s| listing.is_none() || matches!(s, Step::Nlr | Step::License));
-    let mut steps = steps.peekable();
     while outcome.is_none() {
         let Some(step) = steps.next() else { break };
         outcome = e.try_step(*step);
