@@ -658,6 +658,12 @@ impl<'r, 'p> Eval<'r, 'p> {
             });
             return None;
         }
+        for stale in &screening.stale {
+            self.notes.push(Reason {
+                text: format!("the {stale}: re-import it, and screen again, before relying on this screening").into(),
+                citation: review,
+            });
+        }
         if screening.screened.is_empty() {
             self.notes.push(Reason {
                 text: "the request names no party, so none was screened against the restricted-party lists".into(),

@@ -101,6 +101,9 @@ pub struct Screening {
     pub screened: Vec<(PartyRole, String)>,
     /// Hits at or above the review threshold, and those judged false positives, best first per party.
     pub hits: Vec<ListedParty>,
+    /// The lists imported too long before the request's date to be relied on, each described with its age
+    /// (`csl imported 2026-09-01, 91 days before 2026-12-01 (more than 30)`).
+    pub stale: Vec<String>,
 }
 
 /// What a confirmed match on a list does to a determination (`[[parties.lists]]` of a pack).

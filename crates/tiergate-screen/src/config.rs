@@ -17,6 +17,7 @@ const COMMON_WORDS: &str = include_str!("../../../data/common_words.txt");
 pub struct Config {
     /// The algorithm's version; every hit carries it.
     pub version: String,
+    pub lists: ListsConfig,
     pub thresholds: Thresholds,
     pub weights: Weights,
     pub normalize: NormalizeConfig,
@@ -45,6 +46,13 @@ pub struct Transcription {
 #[serde(deny_unknown_fields)]
 struct Places {
     names: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListsConfig {
+    /// A list imported more than this many days before a screening's date is flagged as stale.
+    pub stale_after_days: u32,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize)]
@@ -172,6 +180,9 @@ impl Config {
         }
         if config.thresholds.match_ < config.thresholds.review {
             return Err(err("`thresholds.match` is below `thresholds.review`".to_owned()));
+        }
+        if config.lists.stale_after_days == 0 {
+            return Err(err("`lists.stale_after_days` must be at least 1".to_owned()));
         }
         if config.weights.max_candidates == 0 {
             return Err(err("`weights.max_candidates` must be at least 1".to_owned()));

@@ -60,6 +60,9 @@ pub struct ScreenOut {
     pub decision: Decision,
     /// The matching algorithm's version (`data/screening.toml`).
     pub algorithm: String,
+    /// What the caller should know before relying on the answer: lists imported too long ago.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The index and the judgements recorded against it.
@@ -119,6 +122,6 @@ impl Screener {
                 judgement,
             });
         }
-        ScreenOut { id, hits: out, decision, algorithm: self.index.config().version.clone() }
+        ScreenOut { id, hits: out, decision, algorithm: self.index.config().version.clone(), warnings: Vec::new() }
     }
 }

@@ -176,7 +176,9 @@ pub(crate) async fn screen(State(st): St, caller: Caller, q: Result<Query<Screen
     };
     let lists = st.lists.get().ok_or_else(no_lists)?;
     let threshold = lists.screener.index().config().thresholds.review;
-    Ok(Json(lists.screener.screen(None, name, country, threshold)).into_response())
+    let mut answer = lists.screener.screen(None, name, country, threshold);
+    answer.warnings = lists.stale_on(time::OffsetDateTime::now_utc().date());
+    Ok(Json(answer).into_response())
 }
 
 fn no_lists() -> Problem {

@@ -51,7 +51,11 @@ pub fn load(ledger: &mut Ledger) -> Result<(Option<Lists>, Stamp), LoadError> {
     for j in judgements {
         screener.judge(&j.entry_id, &j.query, Judged { verdict: j.verdict, actor: j.actor, at: j.at, note: j.note });
     }
-    Ok((Some(Lists { screener, versions: versions.iter().map(describe).collect() }), stamp))
+    let imported = versions
+        .iter()
+        .filter_map(|v| v.imported_at.get(..10).and_then(tiergate_core::units::parse_date).map(|d| (v.list.clone(), d)))
+        .collect();
+    Ok((Some(Lists { screener, versions: versions.iter().map(describe).collect(), imported }), stamp))
 }
 
 /// `csl v3: 14,160 entries from consolidated.csv (sha256 1a2b3c4d5e6f), imported 2026-11-22T10:00:00Z`.

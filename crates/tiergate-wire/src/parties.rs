@@ -5,12 +5,30 @@ use tiergate_core::parties::{HitLevel, ListedParty, PartyRole, Screening};
 use tiergate_core::{Pack, Request};
 use tiergate_screen::MatchKind;
 use tiergate_screen::{Decision, Screener};
+use time::Date;
 
 /// The lists a caller holds: the screener built from them and a description of each version, for the record.
 pub struct Lists {
     pub screener: Screener,
     /// One line per list version screened against (`csl v3: 14,160 entries, sha256 1a2b…, imported …`).
     pub versions: Vec<String>,
+    /// Each list's name and the date its current version was imported.
+    pub imported: Vec<(String, Date)>,
+}
+
+impl Lists {
+    /// The lists imported more than the configured number of days before `date`, described with their age.
+    pub fn stale_on(&self, date: Date) -> Vec<String> {
+        let limit = i64::from(self.screener.index().config().lists.stale_after_days);
+        self.imported
+            .iter()
+            .filter_map(|(list, at)| {
+                let days = (date - *at).whole_days();
+                (days > limit)
+                    .then(|| format!("{list} list was imported on {at}, {days} days before {date} (more than {limit})"))
+            })
+            .collect()
+    }
 }
 
 /// Screens the consignee and its ultimate parent (when named, and when not the same name) at the screener's
@@ -29,7 +47,9 @@ pub fn screen_parties(lists: Option<&Lists>, req: &Request, pack: &Pack) -> Scre
             named.push((PartyRole::UltimateParent, parent, pack.countries.code(c.ultimate_parent_headquarters)));
         }
     }
-    screen_names(lists, &named)
+    let mut screening = screen_names(lists, &named);
+    screening.stale = lists.stale_on(req.date);
+    screening
 }
 
 /// Screens names, each with its role and a country hint, against the lists, judgements applied.
@@ -69,6 +89,7 @@ pub fn screen_names(lists: &Lists, named: &[(PartyRole, &str, &str)]) -> Screeni
         lists: lists.versions.clone(),
         screened: named.iter().map(|(role, name, _)| (*role, (*name).to_owned())).collect(),
         hits,
+        stale: Vec::new(),
     }
 }
 

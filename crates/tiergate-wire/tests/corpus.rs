@@ -416,7 +416,11 @@ fn csl_lists(judgements: &[&CaseJudgement]) -> Lists {
         };
         screener.judge(&j.entry_id, &query, judged);
     }
-    Lists { screener, versions: vec!["csl (tests/data/us-screening-lists/consolidated_2022-05.csv)".into()] }
+    Lists {
+        screener,
+        versions: vec!["csl (tests/data/us-screening-lists/consolidated_2022-05.csv)".into()],
+        imported: Vec::new(),
+    }
 }
 
 #[test]

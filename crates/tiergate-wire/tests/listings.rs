@@ -35,6 +35,7 @@ fn answer(hits: Vec<ListedParty>) -> (Authorization, Option<ReviewPolicy>, Vec<S
         lists: vec!["sdn v1".into()],
         screened: vec![(PartyRole::Consignee, "Example Trading".into())],
         hits,
+        stale: Vec::new(),
     });
     let d = determine(&req, &env.pack, &env.catalog).unwrap();
     let text = |rs: &[tiergate_core::Reason<'_>]| rs.iter().map(|r| format!("{} [{}]", r.text, r.citation)).collect();
@@ -60,4 +61,30 @@ fn review_and_cleared_hits_do_not_license() {
     assert_eq!(auth, Authorization::Lpp);
     assert!(notes.iter().any(|n| n.contains("entry 3") && n.contains("a person must clear")), "{notes:#?}");
     assert!(reasons.iter().any(|r| r.contains("entry 4") && r.contains("judged a false positive")), "{reasons:#?}");
+}
+
+/// A list imported more than `stale_after_days` (data/screening.toml: 30) before the request's date is flagged
+/// in the answer's notes; one imported within it, or after the date, is not.
+#[test]
+fn stale_lists_are_flagged_on_the_requests_date() {
+    use tiergate_screen::{Config, Index, Screener};
+    use tiergate_wire::parties::{screen_parties, Lists};
+    use time::macros::date;
+    let env = Env::builtin().unwrap();
+    let lists = Lists {
+        screener: Screener::new(Index::build(Config::builtin().unwrap(), Vec::new())),
+        versions: vec!["csl v1".into(), "sdn v1".into()],
+        imported: vec![("csl".into(), date!(2025 - 04 - 01)), ("sdn".into(), date!(2025 - 05 - 20))],
+    };
+    let line = r#"{"date":"2025-06-01","item":"nvidia-h100-sxm","quantity":10,"destination":"MY","consignee":{"name":"Example Trading","headquarters":"MY"}}"#;
+    let (_, mut req) = parse_request(line, &env).unwrap();
+    let screening = screen_parties(Some(&lists), &req, &env.pack);
+    assert_eq!(screening.stale, ["csl list was imported on 2025-04-01, 61 days before 2025-06-01 (more than 30)"]);
+    req.screening = Some(screening);
+    let d = determine(&req, &env.pack, &env.catalog).unwrap();
+    assert!(d
+        .notes
+        .iter()
+        .any(|n| n.text.contains("the csl list was imported on 2025-04-01") && n.text.contains("re-import it")));
+    assert!(lists.stale_on(date!(2025 - 03 - 01)).is_empty(), "imported after the date: not stale");
 }

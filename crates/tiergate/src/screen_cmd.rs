@@ -108,10 +108,14 @@ fn import(env: &Env, db: &str, path: &Path, format: Option<&str>, who: Option<&s
     Ok(ExitCode::SUCCESS)
 }
 
-/// The screener over the database's current lists, with its judgements.
-fn load_screener(ledger: &mut Ledger) -> anyhow::Result<Screener> {
+/// The screener over the database's current lists, with its judgements, and the warnings every answer carries
+/// today (lists imported too long ago).
+fn load_screener(ledger: &mut Ledger) -> anyhow::Result<(Screener, Vec<String>)> {
     match tiergate_server::lists::load(ledger)?.0 {
-        Some(lists) => Ok(lists.screener),
+        Some(lists) => {
+            let warnings = lists.stale_on(time::OffsetDateTime::now_utc().date());
+            Ok((lists.screener, warnings))
+        }
         None => anyhow::bail!(NO_LISTS),
     }
 }
@@ -178,13 +182,21 @@ pub fn screen(env: &Env, db: &str, args: &ScreenArgs) -> anyhow::Result<ExitCode
     let country = args.country.as_deref().map(|c| resolve_country(env, c)).transpose()?;
     let mut ledger = open(env, db)?;
     let started = Instant::now();
-    let screener = load_screener(&mut ledger)?;
-    let built = started.elapsed();
+    let (screener, warnings) = load_screener(&mut ledger)?;
+    for w in &warnings {
+        eprintln!("tiergate: warning: the {w}");
+    }
     let threshold = args.threshold.unwrap_or(screener.index().config().thresholds.review);
+    let screen = |id: Option<String>, name: &str, country: Option<&str>| {
+        let mut answer = screener.screen(id, name, country, threshold);
+        answer.warnings.clone_from(&warnings);
+        answer
+    };
+    let built = started.elapsed();
     let mut out = io::BufWriter::new(io::stdout().lock());
     let Some(batch) = &args.batch else {
         let name = args.name.as_deref().unwrap_or_default();
-        let answer = screener.screen(None, name, country.as_deref(), threshold);
+        let answer = screen(None, name, country.as_deref());
         print_line(&mut out, &answer)?;
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
@@ -203,7 +215,7 @@ pub fn screen(env: &Env, db: &str, args: &ScreenArgs) -> anyhow::Result<ExitCode
         });
         match q {
             Ok(q) if !q.name.trim().is_empty() => {
-                let answer = screener.screen(q.id, &q.name, q.country.as_deref(), threshold);
+                let answer = screen(q.id, &q.name, q.country.as_deref());
                 print_line(out, &answer)
             }
             Ok(q) => {
