@@ -575,6 +575,7 @@ async function viewScreening() {
       say(`Recorded: ${verdict.replace("_", " ")} for ${hit.entry_id}.`, "info");
     });
     put(out, h("p", {}, "Decision: ", h("strong", {}, r.decision), ` (${r.hits.length} hits, ${r.algorithm})`),
+      (r.warnings || []).map((w) => h("p", { class: "message", role: "status" }, `Warning: the ${w}.`)),
       r.hits.length ? table([
         { key: "score", label: "Score", num: true, render: (x) => x.score.toFixed(3) },
         { key: "list", label: "List" },
