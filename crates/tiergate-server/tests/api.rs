@@ -750,3 +750,27 @@ async fn the_dashboard_is_served() {
     let (s, _, _) = api.call("GET", "/assets/nope.js", None, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+/// Through the API too, spellings of one ultimate consignee share one LPP pool: the first 1,000 H100 (15,832,000
+/// TPP) use LPP, a second spelling's 1,000 more would pass 26,900,000 and need a license (issue 14).
+#[tokio::test]
+async fn spellings_of_one_consignee_share_one_lpp_pool() {
+    let api = Api::new(Limits::default());
+    let order = |id: &str, name: &str| {
+        json!({"id": id, "date": "2025-06-01", "item": "nvidia-h100-sxm", "quantity": 1000, "destination": "MY",
+               "consignee": {"name": name, "headquarters": "MY"}})
+    };
+    let (_, a) =
+        api.as_role(Role::Officer, "POST", "/v1/determinations?record=true", Some(order("k1", "KL Compute"))).await;
+    assert_eq!(
+        (a["authorization"].as_str(), a["recorded"]["pool"].as_str()),
+        (Some("LPP"), Some("lpp:kl compute:2025"))
+    );
+    let (_, b) = api
+        .as_role(Role::Officer, "POST", "/v1/determinations?record=true", Some(order("k2", "KL COMPUTE SDN. BHD.")))
+        .await;
+    assert_eq!(b["authorization"], "LICENSE", "{b}");
+    let (_, pool) =
+        api.as_role(Role::Viewer, "GET", "/v1/pools/lpp:%EF%BC%AB%EF%BC%AC%20Compute:2025?date=2025-06-01", None).await;
+    assert_eq!(pool["pending_tpp"], 15_832_000, "a full-width spelling reads the same pool: {pool}");
+}
