@@ -14,6 +14,7 @@ use crate::pack::{
     ReportingThreshold, Scope, Snapshot, Step, Supp5aHeadquarters,
 };
 use crate::parties::{HitLevel, ListedParty, Screening};
+use crate::pool::PoolId;
 use crate::units::{group_digits as g, Tpp};
 use crate::Reason;
 
@@ -1476,18 +1477,15 @@ impl Determination<'_> {
     /// The pool and amount this answer draws (RULE.md §5): an approvable Tier 2 license its country pool, an
     /// NVEU shipment its NVEU pool, an LPP shipment the ultimate consignee's LPP pool for the year. Denied
     /// licenses and every other answer draw nothing. `None` for LPP when the request names no consignee.
-    pub fn draws(&self, req: &Request) -> Option<Draw> {
+    pub fn draws(&self, req: &Request, pack: &Pack) -> Option<Draw> {
         match (self.authorization, self.review_policy, &self.allocation) {
             (Authorization::License, Some(ReviewPolicy::Approval), Some(a)) | (Authorization::Nveu, _, Some(a)) => {
                 Some(Draw { pool: a.pool.clone(), tpp: a.tpp })
             }
-            (Authorization::Lpp, _, _) => {
-                let consignee = crate::party::party_key(ultimate_consignee(&req.consignee)?)?;
-                Some(Draw {
-                    pool: format!("lpp:{consignee}:{}", req.date.year()),
-                    tpp: self.classification.tpp_total?.whole_ceil(),
-                })
-            }
+            (Authorization::Lpp, _, _) => Some(Draw {
+                pool: PoolId::lpp(ultimate_consignee(&req.consignee)?, req.date)?.to_string_with(pack),
+                tpp: self.classification.tpp_total?.whole_ceil(),
+            }),
             _ => None,
         }
     }

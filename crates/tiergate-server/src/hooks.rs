@@ -130,7 +130,7 @@ impl Hooks for LedgerHooks<'_> {
         if !self.record {
             return Ok(None);
         }
-        let Some(draw) = d.draws(req) else {
+        let Some(draw) = d.draws(req, self.ledger.pack()) else {
             return Ok(Some(b"\"recorded\":null".to_vec()));
         };
         let key = id.unwrap_or_default();
