@@ -717,8 +717,9 @@ impl SharedLedger {
     /// Adds `n` connections to `url` for reads, so that reads run beside each other and beside the writer
     /// (SQLite in WAL mode and PostgreSQL both let readers see the last commit without waiting for writers).
     pub fn with_readers(mut self, url: &str, n: usize) -> Result<SharedLedger, LedgerError> {
+        // The writer was opened with `Ledger::open`, which moved any raw-named LPP pool; readers need not look again.
         for _ in 0..n {
-            self.readers.push(Mutex::new(Ledger::open(url, Arc::clone(&self.pack))?));
+            self.readers.push(Mutex::new(Ledger::with_store(open_store(url)?, Arc::clone(&self.pack))));
         }
         Ok(self)
     }
