@@ -161,12 +161,40 @@ try {
   await page.getByText(/judged false_positive by admin/).waitFor();
   await shot(page, "08-screening");
 
+  step = "parties";
+  // An officer declares two names one party; the check view then counts both spellings against one LPP pool.
+  await page.goto(`${base}/#/parties`);
+  await page.getByText("No party is registered.").waitFor();
+  await page.locator("#party-add input[name=name]").fill("KL Compute");
+  await page.locator("#party-add textarea[name=aliases]").fill("Borneo DC");
+  await page.locator("#party-add select[name=headquarters]").selectOption("MY");
+  await page.getByRole("button", { name: "Register a party" }).click();
+  await page.getByText(/Recorded: registered the party "KL Compute"/).waitFor();
+  assert.match(await text(page, "#parties-list"), /KL Compute[\s\S]*Borneo DC[\s\S]*kl compute[\s\S]*MY/);
+  await shot(page, "09-parties");
+  await page.goto(`${base}/#/check`);
+  const lppOrder = async (name) => {
+    await page.locator("#check-form select[name=destination]").selectOption("MY");
+    await page.locator("#check-form select[name=headquarters]").selectOption("MY");
+    await page.locator("#check-form input[name=quantity]").fill("1000");
+    await page.locator("#check-form input[name=consignee]").fill(name);
+    await page.getByRole("button", { name: "Determine" }).click();
+    await page.locator("#answer", { hasText: name }).waitFor();
+    return text(page, "#answer .auth");
+  };
+  assert.equal(await lppOrder("BORNEO DC SDN. BHD."), "LPP");
+  assert.match(await text(page, "#answer"), /is the registered party "KL Compute" \(by its recorded name "Borneo DC"\)/);
+  await page.locator("#record").click();
+  await page.getByText(/Recorded: reserved res-\d+ in lpp:kl compute:\d{4}/).waitFor();
+  assert.equal(await lppOrder("KL COMPUTE"), "LICENSE", "the second spelling's 1,000 H100 pass 26,900,000 TPP in the one pool");
+
   step = "audit";
   await page.goto(`${base}/#/audit`);
   await page.locator("table tbody tr").first().waitFor();
   await page.locator("#verify").click();
   await page.getByText(/Verified: \d+ entries/).waitFor();
-  await shot(page, "09-audit");
+  assert.match(await text(page, "main"), /party-add/, "the registry change is in the log");
+  await shot(page, "10-audit");
 
   step = "narrow";
   await page.setViewportSize({ width: 390, height: 800 });
@@ -174,7 +202,7 @@ try {
   await page.locator('path[data-code="DE"]').waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `no sideways scrolling on a narrow window (${overflow}px)`);
-  await shot(page, "10-narrow");
+  await shot(page, "11-narrow");
   await page.setViewportSize({ width: 1280, height: 800 });
 
   step = "sign out";
@@ -193,7 +221,7 @@ try {
   await v.page.getByText(/may read but not run determinations/).waitFor();
   assert.equal(await v.page.getByRole("button", { name: "Determine" }).count(), 0, "a viewer is offered no Determine button");
   assert.equal(await v.page.locator("#record").count(), 0, "nor a Record button");
-  await shot(v.page, "11-viewer-check");
+  await shot(v.page, "12-viewer-check");
   // The server refuses the viewer too, even with the session's CSRF token.
   const session = await (await v.page.request.get(`${base}/v1/session`)).json();
   const refused = await v.page.request.post(`${base}/v1/determinations?record=true`, {

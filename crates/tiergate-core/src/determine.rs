@@ -13,7 +13,7 @@ use crate::pack::{
     AllocationPool, AllocationTest, AppliesTo, BeforeCompliance, BeforeEffective, Confidence, LppLimitTest, Pack,
     ReportingThreshold, Scope, Snapshot, Step, Supp5aHeadquarters,
 };
-use crate::parties::{HitLevel, ListedParty, Screening};
+use crate::parties::{HitLevel, ListedParty, PartyRole, Screening};
 use crate::pool::PoolId;
 use crate::units::{group_digits as g, Tpp};
 use crate::Reason;
@@ -103,6 +103,8 @@ pub struct Consignee {
     pub veu: Option<VeuClaim>,
     /// Stores model weights in a facility meeting Supp. No. 10 to part 748 ¶¶14, 15, 18.
     pub storage_compliant: bool,
+    /// What the caller's party registry made of the named parties (empty without a registry).
+    pub identified: Vec<crate::registry::Identified>,
 }
 
 /// A balance the engine needs and cannot know by itself. Unknown is not zero: an answer that had to assume
@@ -353,6 +355,7 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
             citation: &pack.compliance.citation,
         });
     }
+    e.identity();
     let listing = e.screened();
     let mut outcome = None;
     let domestic = e.dest == pack.united_states.value;
@@ -738,6 +741,174 @@ impl<'r, 'p> Eval<'r, 'p> {
                     ));
                 }
             }
+        }
+        for ownership in &screening.ownership {
+            if let Some(owned) = self.owned(ownership) {
+                if listing.as_ref().is_none_or(|l| owned.policy.strictness() > l.policy.strictness()) {
+                    listing = Some(owned);
+                }
+            }
+        }
+        listing
+    }
+
+    /// Says which registered party each named party resolved to, and why (the caller's registry, issue 14).
+    fn identity(&mut self) {
+        let c = &self.req.consignee;
+        let citation = self.pack.lpp_annual_limit_tpp.citation.as_str();
+        let counted = if c.ultimate_parent.is_some() { PartyRole::UltimateParent } else { PartyRole::Consignee };
+        for i in &c.identified {
+            let mut text = if i.supplied {
+                format!(
+                    "the party registry records \"{}\" as the ultimate parent of the consignee; the request names none, so it is the ultimate consignee",
+                    i.given
+                )
+            } else if i.given.trim() == i.party {
+                format!("{} \"{}\" is a registered party", i.role.label(), i.given.trim())
+            } else if i.via == i.party {
+                format!(
+                    "{} \"{}\" is the registered party \"{}\" (the names are one party key)",
+                    i.role.label(),
+                    i.given.trim(),
+                    i.party
+                )
+            } else {
+                format!(
+                    "{} \"{}\" is the registered party \"{}\" (by its recorded name \"{}\")",
+                    i.role.label(),
+                    i.given.trim(),
+                    i.party,
+                    i.via
+                )
+            };
+            if i.role == counted {
+                text.push_str(": its LPP receipts are counted as that party's");
+            }
+            if let Some(given) = i.replaced_headquarters {
+                let recorded = match i.role {
+                    PartyRole::Consignee => c.headquarters,
+                    PartyRole::UltimateParent => c.ultimate_parent_headquarters,
+                };
+                text.push_str(&format!(
+                    "; the registry records it as headquartered in {}, the request says {}: the registry's record applies (correct it with `tiergate parties set` if it is out of date)",
+                    code(self.pack, recorded),
+                    code(self.pack, given)
+                ));
+            }
+            self.because(citation, text);
+        }
+    }
+
+    /// Applies the Affiliates rule to one named party's recorded owners: a listing when listed parties hold the
+    /// pack's threshold or more and the rule is in force on the request's date; notes otherwise.
+    fn owned(&mut self, ownership: &crate::affiliates::Ownership) -> Option<Listing<'p>> {
+        use crate::affiliates::{affiliation, Status};
+        let pack = self.pack;
+        let rules = &pack.parties;
+        let review = rules.review_citation.as_str();
+        let who = format!("{} \"{}\"", ownership.role.label(), ownership.party);
+        let rule = rules.affiliates.as_ref()?;
+        let a = affiliation(&ownership.owners, rule);
+        for owner in &a.unresolved {
+            self.notes.push(Reason {
+                text: format!(
+                    "{who} is recorded as {} owned by \"{}\", which resembles a listed party below the match threshold: a person must clear it, since listed owners' shares add up under the Affiliates rule",
+                    owner.share, owner.name
+                )
+                .into(),
+                citation: &rule.citation,
+            });
+        }
+        if a.cut {
+            self.notes.push(Reason {
+                text: format!(
+                    "the registry records owners of {who} more than {} levels up; they were not followed",
+                    crate::affiliates::MAX_DEPTH
+                )
+                .into(),
+                citation: &rule.citation,
+            });
+        }
+        if a.listings.is_empty() {
+            let owners: Vec<String> =
+                ownership.owners.iter().map(|o| format!("\"{}\" ({})", o.name, o.share)).collect();
+            self.because(
+                review,
+                format!("the recorded owners of {who} were screened: {}; none is a listed party", owners.join(", ")),
+            );
+            return None;
+        }
+        let held = format!("{who} is {} owned by listed parties ({})", a.share, a.path);
+        if a.share < rule.threshold {
+            self.because(
+                &rule.citation,
+                format!("{held}, less than {}: the Affiliates rule does not reach it", rule.threshold),
+            );
+            return None;
+        }
+        let Some(period) = rule.period_on(self.req.date) else {
+            let from = rule.periods.first().map(|p| p.from.to_string()).unwrap_or_default();
+            self.notes.push(Reason {
+                text: format!("{held}; the Affiliates rule takes effect only on {from}: before it, ownership by listed parties is a red flag to resolve, not a license requirement").into(),
+                citation: review,
+            });
+            return None;
+        };
+        let until = rule
+            .next_after(period)
+            .and_then(|n| n.from.previous_day())
+            .map(|d| format!(" through {d}"))
+            .unwrap_or_default();
+        let unsure = if period.confirmed {
+            String::new()
+        } else {
+            " (that the rule stands on this date is not confirmed by the sources this pack cites: check before relying on it)".to_owned()
+        };
+        if period.status == Status::Suspended {
+            self.notes.push(Reason {
+                text: format!("{held}; the Affiliates rule is suspended from {}{until}{unsure}: ownership alone requires no license on {}, but it remains a red flag to resolve", period.from, self.req.date).into(),
+                citation: &period.citation,
+            });
+            return None;
+        }
+        // In force: the most restrictive owner's listing, under the pack's rule for its list.
+        let mut listing: Option<Listing<'p>> = None;
+        // Told per list and policy, with how many entries: (list, policy or none) → entries.
+        let mut told: Vec<(String, Option<ReviewPolicy>, usize)> = Vec::new();
+        for hit in &a.listings {
+            let policy = rules
+                .rule_for(hit)
+                .map(|r| (r.policy.unwrap_or_else(|| rules.entry_policy(hit.license_policy.as_deref()).0), r));
+            let key = (describe_list(hit), policy.map(|p| p.0));
+            match told.iter_mut().find(|t| t.0 == key.0 && t.1 == key.1) {
+                Some(t) => t.2 += 1,
+                None => told.push((key.0, key.1, 1)),
+            }
+            if let Some((policy, _)) = policy {
+                if listing.as_ref().is_none_or(|l| policy.strictness() > l.policy.strictness()) {
+                    listing = Some(Listing { policy, citation: &period.citation });
+                }
+            }
+        }
+        let told: Vec<String> = told
+            .into_iter()
+            .map(|(list, policy, n)| {
+                let entries = if n == 1 { "1 entry".to_owned() } else { format!("{n} entries") };
+                match policy {
+                    Some(p) => format!("{list}, {entries}: review policy {}", p.as_str()),
+                    None => format!("{list}, {entries}: this pack attaches no license requirement to that list"),
+                }
+            })
+            .collect();
+        match &listing {
+            Some(l) => self.because(&period.citation, format!(
+                "{held}, at least {}: under the Affiliates rule, in force from {}{until}{unsure}, it carries its owners' listings ({}): a license is required and no license exception or VEU authorization is available; review policy {}, the strictest of them",
+                rule.threshold, period.from, told.join("; "), l.policy.as_str()
+            )),
+            None => self.notes.push(Reason {
+                text: format!("{held}, at least {}: the Affiliates rule is in force{unsure}, but {}; a person must clear it", rule.threshold, told.join("; ")).into(),
+                citation: &period.citation,
+            }),
         }
         listing
     }
@@ -1483,7 +1654,8 @@ impl Determination<'_> {
                 Some(Draw { pool: a.pool.clone(), tpp: a.tpp })
             }
             (Authorization::Lpp, _, _) => Some(Draw {
-                pool: PoolId::lpp(ultimate_consignee(&req.consignee)?, req.date)?.to_string_with(pack),
+                pool: PoolId::lpp_of_key(crate::registry::ultimate_consignee_key(&req.consignee)?, req.date)
+                    .to_string_with(pack),
                 tpp: self.classification.tpp_total?.whole_ceil(),
             }),
             _ => None,

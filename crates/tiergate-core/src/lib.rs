@@ -4,6 +4,7 @@
 //! balances from a ledger arrive in [`determine::Context`]. Packs and data are parsed from strings handed in
 //! by the caller ([`builtin`] holds the ones compiled into the binary).
 
+pub mod affiliates;
 pub mod builtin;
 pub mod catalog;
 pub mod classify;
@@ -15,6 +16,7 @@ pub mod pack;
 pub mod parties;
 pub mod party;
 pub mod pool;
+pub mod registry;
 pub mod units;
 pub mod veu;
 

@@ -11,9 +11,11 @@ use std::sync::Arc;
 use serde::Deserialize;
 use time::Date;
 
+use crate::affiliates::AffiliatesRule;
 use crate::country::{Countries, Country, CountrySet};
 use crate::determine::{ReviewPolicy, Transaction};
 use crate::parties::{fold, ListRule, PartyRole, PartyRules};
+use crate::registry::Share;
 use crate::units::{Density, Tpp};
 use crate::DataError;
 
@@ -392,6 +394,39 @@ struct RawParties {
     entry_policy_default: String,
     entry_policies: Vec<RawEntryPolicy>,
     lists: Vec<RawListRule>,
+    #[serde(default)]
+    affiliates: Option<RawAffiliates>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAffiliates {
+    threshold_percent: f64,
+    lists: Vec<RawCovered>,
+    citation: String,
+    periods: Vec<RawAffiliatesPeriod>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCovered {
+    list: String,
+    #[serde(default)]
+    programs: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAffiliatesPeriod {
+    from: toml::value::Datetime,
+    status: String,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    citation: String,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -1851,11 +1886,63 @@ impl Builder<'_> {
                 citation: self.text(&format!("{key}.citation"), &l.citation)?,
             });
         }
+        let affiliates = raw.affiliates.as_ref().map(|a| self.affiliates(a)).transpose()?;
         Ok(PartyRules {
             lists,
+            affiliates,
             entry_policies,
             entry_policy_default: self.choice("parties.entry_policy_default", &raw.entry_policy_default, &POLICIES)?,
             review_citation: self.text("parties.review_citation", &raw.review_citation)?,
+        })
+    }
+}
+
+impl Builder<'_> {
+    fn affiliates(&self, raw: &RawAffiliates) -> Result<AffiliatesRule, DataError> {
+        use crate::affiliates::{Covered, Period, Status};
+        let threshold = Share::from_percent(raw.threshold_percent).filter(|s| *s > Share::ZERO).ok_or_else(|| {
+            self.err(
+                "parties.affiliates.threshold_percent",
+                "must be a percentage above 0, at most 100, with at most three decimals",
+            )
+        })?;
+        if raw.lists.is_empty() {
+            return Err(self.err("parties.affiliates.lists", "names no list"));
+        }
+        let mut lists = Vec::with_capacity(raw.lists.len());
+        for (i, c) in raw.lists.iter().enumerate() {
+            lists.push(Covered {
+                list: self.text(&format!("parties.affiliates.lists[{i}].list"), &c.list)?,
+                programs: c.programs.clone(),
+            });
+        }
+        let mut periods: Vec<Period> = Vec::with_capacity(raw.periods.len());
+        for (i, p) in raw.periods.iter().enumerate() {
+            let key = format!("parties.affiliates.periods[{i}]");
+            let from = self.date(&format!("{key}.from"), &p.from)?;
+            if periods.last().is_some_and(|last| last.from >= from) {
+                return Err(self.err(&format!("{key}.from"), "must be after the previous period's `from`"));
+            }
+            let status = self.choice(
+                &format!("{key}.status"),
+                &p.status,
+                &[("in_force", Status::InForce), ("suspended", Status::Suspended)],
+            )?;
+            periods.push(Period {
+                from,
+                status,
+                confirmed: p.confirmed,
+                citation: self.text(&format!("{key}.citation"), &p.citation)?,
+            });
+        }
+        if periods.is_empty() {
+            return Err(self.err("parties.affiliates.periods", "names no period: when is the rule in force?"));
+        }
+        Ok(AffiliatesRule {
+            threshold,
+            lists,
+            periods,
+            citation: self.text("parties.affiliates.citation", &raw.citation)?,
         })
     }
 }

@@ -6,6 +6,7 @@
 //! names makes the answer a LICENSE under that list's rule, reviewed under the stricter of the entry's policy and
 //! the framework's; a hit a person must clear becomes a note.
 
+use crate::affiliates::{AffiliatesRule, Ownership};
 use crate::determine::ReviewPolicy;
 
 /// Which named party of a request a hit is for.
@@ -104,6 +105,8 @@ pub struct Screening {
     /// The lists imported too long before the request's date to be relied on, each described with its age
     /// (`csl imported 2026-09-01, 91 days before 2026-12-01 (more than 30)`).
     pub stale: Vec<String>,
+    /// The recorded owners of the named parties, each owner's name screened (from the caller's registry).
+    pub ownership: Vec<Ownership>,
 }
 
 /// What a confirmed match on a list does to a determination (`[[parties.lists]]` of a pack).
@@ -133,6 +136,8 @@ impl ListRule {
 pub struct PartyRules {
     /// The lists whose confirmed matches need a license; the first rule that applies to a hit is used.
     pub lists: Vec<ListRule>,
+    /// The Affiliates rule, when the pack holds it: what ownership by listed parties does, by date.
+    pub affiliates: Option<AffiliatesRule>,
     /// Reading an entry's license-policy text: the first prefix it starts with (case and spacing ignored) gives
     /// the policy; text that starts with none gets `entry_policy_default`.
     pub entry_policies: Vec<(String, ReviewPolicy)>,
@@ -205,6 +210,7 @@ mod tests {
             ],
             entry_policy_default: ReviewPolicy::CaseByCase,
             review_citation: "732".into(),
+            affiliates: None,
         }
     }
 

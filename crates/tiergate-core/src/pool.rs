@@ -88,6 +88,16 @@ impl PoolId {
         Some(PoolId::Lpp { consignee: party_key(consignee)?, year: date.year() })
     }
 
+    /// The LPP pool of the party with this party key for the year of `date`.
+    pub fn lpp_of_key(key: String, date: Date) -> PoolId {
+        PoolId::Lpp { consignee: key, year: date.year() }
+    }
+
+    /// What the name of every LPP pool of the party with this key starts with, whatever the year.
+    pub fn lpp_prefix(key: &str) -> String {
+        format!("lpp:{key}:")
+    }
+
     /// The pool's cap on `date`.
     pub fn cap<'p>(&self, pack: &'p Pack, date: Date) -> Result<Cap<'p>, PoolError> {
         match self {

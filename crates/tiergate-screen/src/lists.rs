@@ -555,6 +555,22 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
 
+/// The newest date among the entries' start dates (`YYYY-MM-DD`) that is not after `not_after`: what a list
+/// that carries no date of its own is at least as new as. `None` when no entry has a date (OFAC's `sdn.csv`).
+pub fn newest_entry_date(entries: &[Entry], not_after: &str) -> Option<String> {
+    let iso = |d: &&str| {
+        d.len() == 10
+            && d.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() })
+    };
+    entries
+        .iter()
+        .filter_map(|e| e.start_date.as_deref())
+        .filter(iso)
+        .filter(|d| *d <= not_after)
+        .max()
+        .map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -179,7 +179,7 @@ function start() {
 
 const ROUTES = {
   map: viewMap, country: viewCountry, check: viewCheck, batch: viewBatch,
-  allocations: viewAllocations, fleet: viewFleet, screening: viewScreening, audit: viewAudit,
+  allocations: viewAllocations, fleet: viewFleet, screening: viewScreening, parties: viewParties, audit: viewAudit,
 };
 
 async function route() {
@@ -373,8 +373,11 @@ async function viewCheck() {
   const run = async (record) => {
     const d = await guard(() => api("POST", `/v1/determinations${record ? "?record=true" : ""}`, request(record)));
     if (!d) return;
-    const canRecord = can("officer") && d.allocation && !record && !d.recorded;
-    const btn = canRecord ? h("p", {}, h("button", { type: "button", id: "record", onclick: () => run(true) }, `Record: reserve ${fmt(d.allocation.tpp)} TPP in ${d.allocation.pool}`)) : null;
+    // What an answer draws (docs/PARTIES.md): an allocation, or under LPP the ultimate consignee's yearly pool.
+    const lpp = d.authorization === "LPP" && d.classification ? Math.ceil(d.classification.tpp_total) : null;
+    const canRecord = can("officer") && (d.allocation || lpp) && !record && !d.recorded;
+    const label = d.allocation ? `Record: reserve ${fmt(d.allocation.tpp)} TPP in ${d.allocation.pool}` : `Record: reserve ${fmt(lpp)} TPP under LPP for the ultimate consignee`;
+    const btn = canRecord ? h("p", {}, h("button", { type: "button", id: "record", onclick: () => run(true) }, label)) : null;
     put(out, determinationView(d, btn));
   };
   f.addEventListener("submit", (e) => { e.preventDefault(); run(false); });
@@ -600,6 +603,84 @@ async function viewScreening() {
     h("div", {}, h("button", { class: "primary", type: "submit" }, "Screen")));
   put(view(), h("h1", {}, "Screening"),
     allowed ? form : h("p", { class: "panel" }, `Your role (${S.me.role}) may not screen names.`), out);
+}
+
+/** A textarea's lines, trimmed, blank ones dropped. */
+const linesOf = (text) => splitLines(text).map((l) => l.trim());
+
+async function viewParties() {
+  await loadCountries();
+  const officer = can("officer");
+  const list = h("div", { id: "parties-list" });
+  const done = h("p", { role: "status", id: "parties-done" });
+  let parties = [];
+  const load = async () => {
+    parties = await api("GET", "/v1/parties");
+    const rows = parties.map((p) => ({ ...p,
+      names: p.aliases.join("; "),
+      owned: p.owners.map((o) => `${o.percent} % ${o.owner}`).join("; ") }));
+    put(list, rows.length ? table([
+      { key: "name", label: "Party", render: (p) => h("span", {}, h("strong", {}, p.name), p.merged.length ? h("div", { class: "muted" }, `merged: ${p.merged.join("; ")}`) : null) },
+      { key: "names", label: "Other names" },
+      { key: "key", label: "Party key", render: (p) => h("code", {}, p.key) },
+      { key: "ultimate_parent", label: "Ultimate parent" },
+      { key: "headquarters", label: "HQ" },
+      { key: "owned", label: "Owners" },
+      { key: "recorded_at", label: "Last change", render: (p) => `${p.recorded_at.slice(0, 19).replace("T", " ")} by ${p.recorded_by}` },
+    ], rows, { filterable: true, sortKey: "name" }) : h("p", { class: "muted" }, "No party is registered."));
+    for (const sel of document.querySelectorAll("select.party")) {
+      const keep = sel.value;
+      put(sel, h("option", { value: "" }, "—"), parties.map((p) => h("option", { value: p.name, selected: p.name === keep }, p.name)));
+    }
+  };
+  const change = (method, path, body) => guard(async () => {
+    const r = await api(method, path, body);
+    done.textContent = `Recorded: ${r.summary}${r.moved_reservations ? `; ${r.moved_reservations} LPP reservation(s) moved to ${r.party.name}` : ""}.`;
+    await load();
+    return r;
+  });
+  const partySelect = (name) => h("select", { name, class: "party", required: true });
+  const path = (name) => `/v1/parties/${encodeURIComponent(name)}`;
+  const form = (title, id, fields, submit) => h("form", { class: "grid panel", id, onsubmit: async (e) => {
+    e.preventDefault();
+    if (await submit(Object.fromEntries(new FormData(e.target).entries()))) e.target.reset();
+  } }, h("h2", {}, title), fields, h("div", {}, h("button", { class: "primary", type: "submit" }, title)));
+  const owners = (text) => linesOf(text || "").map((l) => {
+    const i = l.lastIndexOf("=");
+    if (i < 0) throw new Error(`owner line "${l}" is not NAME = PERCENT`);
+    return { owner: l.slice(0, i).trim(), percent: Number(l.slice(i + 1).replace("%", "").trim()) };
+  });
+  const forms = officer ? [
+    form("Register a party", "party-add", [
+      h("label", {}, "Name", h("input", { name: "name", required: true })),
+      h("label", {}, "Other names (one per line)", h("textarea", { name: "aliases", rows: 2 })),
+      h("label", {}, "Ultimate parent", h("input", { name: "ultimate_parent" })),
+      h("label", {}, "Headquarters", countrySelect("headquarters", "")),
+      h("label", {}, "Owners (NAME = PERCENT, one per line)", h("textarea", { name: "owners", rows: 2 })),
+    ], async (v) => {
+      let own;
+      try { own = owners(v.owners); } catch (e) { say(e.message); return false; }
+      return change("POST", "/v1/parties", { name: v.name, aliases: linesOf(v.aliases || ""), ultimate_parent: v.ultimate_parent || undefined,
+        headquarters: v.headquarters || undefined, owners: own });
+    }),
+    form("Add names", "party-alias", [
+      h("label", {}, "Party", partySelect("party")),
+      h("label", {}, "New names (one per line)", h("textarea", { name: "aliases", rows: 2, required: true })),
+    ], (v) => change("POST", `${path(v.party)}/aliases`, { aliases: linesOf(v.aliases) })),
+    form("Merge", "party-merge", [
+      h("label", {}, "This party", partySelect("from")),
+      h("label", {}, "becomes part of", partySelect("into")),
+    ], (v) => change("POST", "/v1/parties/merge", { from: v.from, into: v.into })),
+    form("Record an owner", "party-owner", [
+      h("label", {}, "Party", partySelect("party")),
+      h("label", {}, "Owner", h("input", { name: "owner", required: true })),
+      h("label", {}, "Share in % (0 removes)", h("input", { name: "percent", type: "number", min: "0", max: "100", step: "0.001", required: true })),
+    ], (v) => change("PUT", `${path(v.party)}/owners`, { owner: v.owner, percent: Number(v.percent) })),
+  ] : [h("p", { class: "panel" }, `Your role (${S.me.role}) may read the registry; an officer token can change it.`)];
+  put(view(), h("h1", {}, "Parties"),
+    h("p", { class: "muted" }, "Names that are one party share one LPP pool; determinations resolve names through this registry and screen the recorded owners (Affiliates rule). Every change is in the audit log."),
+    done, list, forms);
+  await load();
 }
 
 async function viewAudit() {

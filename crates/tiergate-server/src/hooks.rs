@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use tiergate_core::determine::{allocation_country, nveu_pool_id, ultimate_consignee, Balance, Context, VeuClaim};
 use tiergate_core::pool::PoolId;
+use tiergate_core::registry::{identify, ultimate_consignee_key, Registry};
 use tiergate_core::veu::verify_claim;
 use tiergate_core::{Determination, Request};
 use tiergate_store::{LedgerError, Meta, ReserveStatus, SharedLedger, State};
-use tiergate_wire::parties::{screen_parties, Lists};
+use tiergate_wire::parties::{ownership, screen_parties, Lists};
 use tiergate_wire::veu::registry;
 use tiergate_wire::{Hooks, WireError};
 use time::OffsetDateTime;
@@ -19,6 +20,8 @@ pub struct LedgerHooks<'a> {
     pub ledger: &'a SharedLedger,
     /// The restricted-party lists the ledger holds (`None`: none imported, and answers say so).
     pub lists: Option<Arc<Lists>>,
+    /// The ledger's party registry: named parties resolve through it, and their recorded owners are screened.
+    pub registry: Arc<Registry>,
     pub record: bool,
     pub actor: String,
     /// Reservations refused while recording (a pool filled up since the answer was computed, a key reused).
@@ -29,8 +32,23 @@ pub struct LedgerHooks<'a> {
 }
 
 impl<'a> LedgerHooks<'a> {
-    pub fn new(ledger: &'a SharedLedger, lists: Option<Arc<Lists>>, record: bool, actor: String) -> LedgerHooks<'a> {
-        LedgerHooks { ledger, lists, record, actor, refused: 0, determined: BTreeMap::new(), recorded: BTreeMap::new() }
+    pub fn new(
+        ledger: &'a SharedLedger,
+        lists: Option<Arc<Lists>>,
+        registry: Arc<Registry>,
+        record: bool,
+        actor: String,
+    ) -> LedgerHooks<'a> {
+        LedgerHooks {
+            ledger,
+            lists,
+            registry,
+            record,
+            actor,
+            refused: 0,
+            determined: BTreeMap::new(),
+            recorded: BTreeMap::new(),
+        }
     }
 }
 
@@ -62,6 +80,8 @@ impl Hooks for LedgerHooks<'_> {
             let verified = verify_claim(self.ledger.pack(), &registry, claim, &req.consignee);
             req.consignee.veu = Some(verified);
         }
+        // Named parties resolve through the registry (which may name the ultimate parent and headquarters).
+        req.consignee.identified = identify(&self.registry, &mut req.consignee);
         let consignee = ultimate_consignee(&req.consignee).ok_or_else(|| {
             WireError::new(
                 "missing_field",
@@ -69,9 +89,11 @@ impl Hooks for LedgerHooks<'_> {
                 "`consignee.name` (or `consignee.ultimate_parent`) is required with a ledger: LPP receipts are kept per ultimate consignee".into(),
             )
         })?;
-        // The ultimate consignee's pool, by its party key (one pool however the name is spelt).
-        let lpp_pool =
-            PoolId::lpp(consignee, req.date).map(|p| p.to_string_with(self.ledger.pack())).ok_or_else(|| {
+        // The ultimate consignee's pool, by its registered party's key or its own party key (one pool however the
+        // name is spelt).
+        let lpp_pool = ultimate_consignee_key(&req.consignee)
+            .map(|key| PoolId::lpp_of_key(key, req.date).to_string_with(self.ledger.pack()))
+            .ok_or_else(|| {
                 WireError::new(
                     "invalid_value",
                     Some("consignee.name"),
@@ -121,7 +143,11 @@ impl Hooks for LedgerHooks<'_> {
             // The ledger keeps no AIA receipts: unknown, and the answer says so.
             aia_received: Balance::Unknown,
         };
-        req.screening = Some(screen_parties(self.lists.as_deref(), req, pack));
+        let mut screening = screen_parties(self.lists.as_deref(), req, pack);
+        if let Some(lists) = self.lists.as_deref() {
+            screening.ownership = ownership(lists, &self.registry, req, pack);
+        }
+        req.screening = Some(screening);
         Ok(())
     }
 

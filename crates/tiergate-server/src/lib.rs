@@ -11,7 +11,9 @@ pub mod hooks;
 pub mod lists;
 pub mod metrics;
 pub mod openapi;
+mod parties_api;
 pub mod problem;
+pub mod registry;
 mod routes;
 
 use std::future::Future;
@@ -51,6 +53,8 @@ pub struct AppState {
     pub inline_db: bool,
     /// The restricted-party lists, reloaded by [`AppState::refresh_lists`] when another process changes them.
     pub lists: lists::ListsCache,
+    /// The party registry, reloaded by [`AppState::refresh_lists`] too.
+    pub registry: registry::RegistryCache,
     tokens: auth::TokenCache,
 }
 
@@ -66,6 +70,7 @@ impl AppState {
             metrics,
             inline_db: false,
             lists: lists::ListsCache::default(),
+            registry: registry::RegistryCache::default(),
             tokens: auth::TokenCache::default(),
         }
     }
@@ -77,9 +82,12 @@ impl AppState {
         self.tokens.clear();
     }
 
-    /// Reloads the restricted-party lists if the ledger's differ from the loaded ones (see [`lists::ListsCache`]).
+    /// Reloads the restricted-party lists if the ledger's differ from the loaded ones (see [`lists::ListsCache`]),
+    /// and the party registry if it changed; says whether either was reloaded.
     pub fn refresh_lists(&self) -> Result<bool, lists::LoadError> {
-        self.ledger.read(|l| self.lists.refresh(l))
+        let lists = self.ledger.read(|l| self.lists.refresh(l))?;
+        let registry = self.ledger.read(|l| self.registry.refresh(l))?;
+        Ok(lists || registry)
     }
 
     /// Database calls inline on the async workers (see [`AppState::inline_db`]); only for SQLite.

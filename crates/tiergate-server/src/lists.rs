@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 use tiergate_core::units::group_digits;
 use tiergate_screen::{Config, Entry, Index, Judged, Screener};
 use tiergate_store::{Ledger, LedgerError, ListVersion};
-use tiergate_wire::parties::Lists;
+use tiergate_wire::parties::{ListAge, Lists};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -51,19 +51,29 @@ pub fn load(ledger: &mut Ledger) -> Result<(Option<Lists>, Stamp), LoadError> {
     for j in judgements {
         screener.judge(&j.entry_id, &j.query, Judged { verdict: j.verdict, actor: j.actor, at: j.at, note: j.note });
     }
-    let imported = versions
+    let ages = versions
         .iter()
-        .filter_map(|v| v.imported_at.get(..10).and_then(tiergate_core::units::parse_date).map(|d| (v.list.clone(), d)))
+        .filter_map(|v| {
+            let imported = v.imported_at.get(..10).and_then(tiergate_core::units::parse_date)?;
+            let dated = v
+                .list_date
+                .as_deref()
+                .and_then(tiergate_core::units::parse_date)
+                .map(|d| (d, v.list_date_from.clone().unwrap_or_else(|| "given".to_owned())));
+            Some(ListAge { list: v.list.clone(), imported, dated })
+        })
         .collect();
-    Ok((Some(Lists { screener, versions: versions.iter().map(describe).collect(), imported }), stamp))
+    Ok((Some(Lists { screener, versions: versions.iter().map(describe).collect(), ages }), stamp))
 }
 
-/// `csl v3: 14,160 entries from consolidated.csv (sha256 1a2b3c4d5e6f), imported 2026-11-22T10:00:00Z`.
+/// `csl v3: 14,160 entries from consolidated.csv (sha256 1a2b3c4d5e6f), dated 2026-11-20, imported
+/// 2026-11-22T10:00:00Z`.
 pub fn describe(v: &ListVersion) -> String {
     let sha = v.sha256.get(..12).unwrap_or(&v.sha256);
     let entries = if v.entries == 1 { "entry" } else { "entries" };
+    let dated = v.list_date.as_deref().map(|d| format!(", dated {d}")).unwrap_or_default();
     format!(
-        "{} v{}: {} {entries} from {} (sha256 {sha}), imported {}",
+        "{} v{}: {} {entries} from {} (sha256 {sha}){dated}, imported {}",
         v.list,
         v.version,
         group_digits(v.entries),

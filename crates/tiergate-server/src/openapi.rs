@@ -147,6 +147,13 @@ impl Modify for Bearer {
         crate::dashboard_api::screen,
         crate::dashboard_api::judge,
         crate::dashboard_api::fleet_check,
+        crate::parties_api::list,
+        crate::parties_api::add,
+        crate::parties_api::show,
+        crate::parties_api::set,
+        crate::parties_api::alias,
+        crate::parties_api::owner,
+        crate::parties_api::merge,
     ),
     components(schemas(
         ProblemDoc, DeterminationsBody, DeterminationsAnswer, BatchItem, crate::routes::ReserveBody, crate::routes::TokenBody, TokenCreatedDoc,
@@ -154,7 +161,10 @@ impl Modify for Bearer {
         ClassifyRequest, ClassifyOut, ItemOut, CountryOut, CountryDetailOut, Balance, Reservation, ReserveOutcome, ReserveStatus, State,
         AuditEntry, VerifyReport, TokenInfo, Role, ScreeningOut, ScreenedOut, PartyHitOut, Judgement, FleetCheckDoc,
         crate::dashboard_api::SignIn, crate::dashboard_api::SessionOut, crate::dashboard_api::ScreenDoc,
-        crate::dashboard_api::JudgementBody, crate::dashboard_api::FleetBody
+        crate::dashboard_api::JudgementBody, crate::dashboard_api::FleetBody,
+        tiergate_wire::registry::PartyOut, tiergate_wire::registry::PartyBody, tiergate_wire::registry::OwnerBody,
+        tiergate_wire::registry::ChangeOut, tiergate_wire::registry::AddParty, tiergate_wire::registry::SetParty,
+        tiergate_wire::registry::AliasParty, tiergate_wire::registry::OwnerShare, tiergate_wire::registry::MergeParties
     )),
     modifiers(&Bearer),
     security(("bearer" = [])),

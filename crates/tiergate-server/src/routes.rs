@@ -17,10 +17,10 @@ use tiergate_wire::{determine_line_with, determine_one, Hooks};
 use time::{Date, OffsetDateTime};
 
 use crate::auth::Caller;
-use crate::dashboard_api;
 use crate::hooks::LedgerHooks;
 use crate::problem::Problem;
 use crate::AppState;
+use crate::{dashboard_api, parties_api};
 
 pub(crate) type St = State<Arc<AppState>>;
 pub(crate) type Answer = Result<Response, Problem>;
@@ -51,6 +51,11 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/screen", get(dashboard_api::screen))
         .route("/v1/judgements", post(dashboard_api::judge))
         .route("/v1/fleet/check", post(dashboard_api::fleet_check))
+        .route("/v1/parties", get(parties_api::list).post(parties_api::add))
+        .route("/v1/parties/merge", post(parties_api::merge))
+        .route("/v1/parties/{name}", get(parties_api::show).patch(parties_api::set))
+        .route("/v1/parties/{name}/aliases", post(parties_api::alias))
+        .route("/v1/parties/{name}/owners", axum::routing::put(parties_api::owner))
         .route("/", get(dashboard_api::asset))
         .route("/assets/{*file}", get(dashboard_api::asset))
         .fallback(not_found)
@@ -193,7 +198,8 @@ pub(crate) async fn determinations(
     )?;
     let bytes = body(raw)?;
     db_maybe_write(&Arc::clone(&st), q.record, move || {
-        let mut ledger_hooks = LedgerHooks::new(&st.ledger, st.lists.get(), q.record, caller.name.clone());
+        let mut ledger_hooks =
+            LedgerHooks::new(&st.ledger, st.lists.get(), st.registry.get(), q.record, caller.name.clone());
         let (answer, requests) = if csv {
             determine_csv_body(&st, &bytes, &mut ledger_hooks)
         } else {

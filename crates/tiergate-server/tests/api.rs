@@ -233,6 +233,7 @@ async fn determinations_screen_against_lists_imported_later() {
         problems: 0,
         actor: "test",
         at: "2026-11-22T00:00:00Z",
+        list_date: None,
     };
     other.import_list(&version, &[entry.to_string()]).unwrap();
     let (_, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations", Some(order.clone())).await;
@@ -487,10 +488,17 @@ async fn the_openapi_document_covers_every_route() {
         ("get", "/v1/screen"),
         ("post", "/v1/judgements"),
         ("post", "/v1/fleet/check"),
+        ("get", "/v1/parties"),
+        ("post", "/v1/parties"),
+        ("get", "/v1/parties/{name}"),
+        ("patch", "/v1/parties/{name}"),
+        ("post", "/v1/parties/{name}/aliases"),
+        ("put", "/v1/parties/{name}/owners"),
+        ("post", "/v1/parties/merge"),
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 26, "and nothing else");
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 33, "and nothing else");
     // Every reference resolves.
     let text = doc.to_string();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
@@ -695,6 +703,7 @@ async fn pools_csv_fleet_and_screening_endpoints() {
         problems: 0,
         actor: "test",
         at: "2026-01-01T00:00:00Z",
+        list_date: None,
     };
     api.state.ledger.with(|l| l.import_list(&version, &bodies)).unwrap();
     api.state.refresh_lists().unwrap();
@@ -773,4 +782,74 @@ async fn spellings_of_one_consignee_share_one_lpp_pool() {
     let (_, pool) =
         api.as_role(Role::Viewer, "GET", "/v1/pools/lpp:%EF%BC%AB%EF%BC%AC%20Compute:2025?date=2025-06-01", None).await;
     assert_eq!(pool["pending_tpp"], 15_832_000, "a full-width spelling reads the same pool: {pool}");
+}
+
+/// The registry over the API: an officer registers a party and an alias, a determination under the alias draws
+/// on the party's LPP pool and says why, a merge brings another party's receipts along, a viewer may read but not
+/// change, and every change is in the audit log (issue 14).
+#[tokio::test]
+async fn the_registry_joins_names_into_one_lpp_pool_over_the_api() {
+    let api = Api::new(Limits::default());
+    let order = |id: &str, name: &str| {
+        json!({"id": id, "date": "2025-06-01", "item": "nvidia-h100-sxm", "quantity": 1000, "destination": "MY",
+               "consignee": {"name": name, "headquarters": "MY"}})
+    };
+    let (s, _) = api.as_role(Role::Viewer, "POST", "/v1/parties", Some(json!({"name": "KL Compute"}))).await;
+    assert_eq!(s, 403, "a viewer cannot change the registry");
+    let (s, added) = api
+        .as_role(
+            Role::Officer,
+            "POST",
+            "/v1/parties",
+            Some(json!({"name": "KL Compute", "aliases": ["Borneo DC"], "headquarters": "MY"})),
+        )
+        .await;
+    assert_eq!(s, 201, "{added}");
+    assert_eq!(added["party"]["key"], "kl compute");
+    let (_, a) = api
+        .as_role(Role::Officer, "POST", "/v1/determinations?record=true", Some(order("r1", "Borneo DC Sdn Bhd")))
+        .await;
+    assert_eq!(a["recorded"]["pool"], "lpp:kl compute:2025", "{a}");
+    let why = a["reasons"].as_array().unwrap().iter().any(|r| {
+        r["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("is the registered party \"KL Compute\" (by its recorded name \"Borneo DC\")"))
+    });
+    assert!(why, "the answer says which party the name resolved to: {a}");
+    // Another party with receipts of its own, then merged: its 1,000 H100 join KL Compute's.
+    let (_, b) =
+        api.as_role(Role::Officer, "POST", "/v1/determinations?record=true", Some(order("r2", "Sabah Cloud"))).await;
+    assert_eq!(b["recorded"]["pool"], "lpp:sabah cloud:2025", "{b}");
+    let (s, _) = api.as_role(Role::Officer, "POST", "/v1/parties", Some(json!({"name": "Sabah Cloud"}))).await;
+    assert_eq!(s, 201);
+    let (s, taken) = api
+        .as_role(Role::Officer, "POST", "/v1/parties/KL%20Compute/aliases", Some(json!({"aliases": ["SABAH CLOUD"]})))
+        .await;
+    assert_eq!(s, 409, "a name another party has is refused: {taken}");
+    let (s, merged) = api
+        .as_role(Role::Officer, "POST", "/v1/parties/merge", Some(json!({"from": "sabah cloud", "into": "Borneo DC"})))
+        .await;
+    assert_eq!((s.as_u16(), merged["moved_reservations"].as_u64()), (200, Some(1)), "{merged}");
+    let (_, pool) = api.as_role(Role::Viewer, "GET", "/v1/pools/lpp:kl%20compute:2025?date=2025-06-01", None).await;
+    assert_eq!(pool["pending_tpp"], 31_664_000, "both parties' receipts in one pool: {pool}");
+    let (s, shown) = api.as_role(Role::Viewer, "GET", "/v1/parties/Sabah%20Cloud%20Sdn%20Bhd", None).await;
+    assert_eq!((s.as_u16(), shown["name"].as_str()), (200, Some("KL Compute")), "{shown}");
+    let (s, owner) = api
+        .as_role(
+            Role::Officer,
+            "PUT",
+            "/v1/parties/KL%20Compute/owners",
+            Some(json!({"owner": "Acme", "percent": 101})),
+        )
+        .await;
+    assert_eq!((s.as_u16(), owner["field"].as_str()), (422, Some("percent")), "{owner}");
+    let (s, _) = api.as_role(Role::Viewer, "GET", "/v1/parties/Nobody", None).await;
+    assert_eq!(s, 404);
+    let (_, audit) = api.as_role(Role::Viewer, "GET", "/v1/audit?limit=100", None).await;
+    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    for action in ["party-add", "party-merge", "rekey"] {
+        assert!(actions.contains(&action), "{action} audited: {actions:?}");
+    }
+    let (_, verify) = api.as_role(Role::Viewer, "GET", "/v1/audit/verify", None).await;
+    assert_eq!(verify["ok"], true, "{verify}");
 }

@@ -7,6 +7,7 @@
 //! Invariant, enforced inside one serialized transaction per movement: pending + posted <= cap.
 
 mod audit;
+pub mod parties;
 mod postgres_store;
 mod schema;
 pub mod screening;
@@ -23,6 +24,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 
+pub use parties::{PartyDecide, PartyWrite, StoredParty};
 pub use screening::{Judgement, ListVersion, NewListVersion};
 use tiergate_core::pool::{PoolError, PoolId};
 use tiergate_core::Pack;
@@ -271,6 +273,14 @@ pub trait Store: Send {
     ) -> Result<u64, LedgerError>;
     /// A VEU's log, oldest first.
     fn veu_events(&mut self, id: &str) -> Result<Vec<String>, LedgerError>;
+    /// Every registered party, by key.
+    fn parties(&mut self) -> Result<Vec<StoredParty>, LedgerError>;
+    /// Changes the party registry in one transaction that serializes with every movement: `decide` reads every
+    /// stored party and returns the change or refuses it; the parties are stored and removed, every pool the
+    /// change names moves as `rekey_pool` moves one (each reservation with a `rekey` audit entry), and the change
+    /// itself gets an audit entry (its action, the party key as subject, pool `party:KEY`, 0 TPP, the summary as
+    /// reason). Returns the change and how many reservations moved.
+    fn change_parties(&mut self, decide: PartyDecide<'_>, meta: &Meta) -> Result<(PartyWrite, u64), LedgerError>;
     /// Every pool that has ever held a reservation.
     fn pool_names(&mut self) -> Result<Vec<String>, LedgerError>;
     fn create_session(
@@ -568,6 +578,16 @@ impl Ledger {
 
     pub fn veu_events(&mut self, id: &str) -> Result<Vec<String>, LedgerError> {
         self.store.veu_events(id)
+    }
+
+    /// Every registered party, by key.
+    pub fn parties(&mut self) -> Result<Vec<StoredParty>, LedgerError> {
+        self.store.parties()
+    }
+
+    /// Changes the party registry as `decide` says, in one audited transaction ([`Store::change_parties`]).
+    pub fn change_parties(&mut self, decide: PartyDecide<'_>, meta: &Meta) -> Result<(PartyWrite, u64), LedgerError> {
+        self.store.change_parties(decide, meta)
     }
 
     /// Recomputes the audit chain, replays it against the stored balances and states, and checks every pool's

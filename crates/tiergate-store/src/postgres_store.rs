@@ -7,6 +7,7 @@ use postgres::{Client, GenericClient, NoTls, Row, Transaction};
 use time::Date;
 
 use crate::audit::{chain_hash, AuditEntry};
+use crate::parties::{PartyDecide, PartyWrite, StoredParty};
 use crate::schema::{self, Types};
 use crate::screening::{Judgement, ListVersion, NewListVersion};
 use crate::tokens::{session, token_info, Role, Session, TokenInfo};
@@ -132,6 +133,51 @@ fn totals(c: &mut impl GenericClient, pool: &str, date: Date) -> Result<(u64, u6
 }
 
 /// Locks the ledger head: every movement starts here, so movements are serialized.
+/// Moves every reservation of pool `from` to pool `to`, with its balance, each with a `rekey` audit entry; the
+/// caller holds the head lock.
+fn rekey_in(tx: &mut Transaction<'_>, from: &str, to: &str, why: &str, meta: &Meta) -> Result<u64, LedgerError> {
+    let rows =
+        tx.query(&format!("SELECT {COLUMNS} FROM reservations WHERE pool = $1 ORDER BY seq FOR UPDATE"), &[&from])?;
+    let moving = rows.iter().map(to_reservation).collect::<Result<Vec<_>, _>>()?;
+    let zero: i64 = 0;
+    tx.execute(
+        "INSERT INTO pools (pool, pending_tpp, posted_tpp) VALUES ($1, $2, $2) ON CONFLICT (pool) DO NOTHING",
+        &[&to, &zero],
+    )?;
+    let count = u64::try_from(moving.len()).unwrap_or(u64::MAX);
+    for mut r in moving {
+        let tpp = sql_amount(r.tpp)?;
+        let (pending, posted): (i64, i64) = match r.state {
+            State::Pending => (tpp, 0),
+            State::Posted => (0, tpp),
+            State::Voided | State::Expired => (0, 0),
+        };
+        tx.execute(
+            "UPDATE reservations SET pool = $1, updated_at = $2 WHERE id = $3",
+            &[&to, &timestamp(meta.at), &r.id],
+        )?;
+        tx.execute(
+            "UPDATE pools SET pending_tpp = pending_tpp - $1, posted_tpp = posted_tpp - $2 WHERE pool = $3",
+            &[&pending, &posted, &from],
+        )?;
+        tx.execute(
+            "UPDATE pools SET pending_tpp = pending_tpp + $1, posted_tpp = posted_tpp + $2 WHERE pool = $3",
+            &[&pending, &posted, &to],
+        )?;
+        r.pool = to.to_owned();
+        append_audit(tx, "rekey", &r, Some(why), meta)?;
+    }
+    tx.execute("DELETE FROM pools WHERE pool = $1 AND pending_tpp = 0 AND posted_tpp = 0", &[&from])?;
+    Ok(count)
+}
+
+fn pg_parties(client: &mut impl GenericClient) -> Result<Vec<StoredParty>, LedgerError> {
+    let rows = client.query("SELECT key, body, actor, at FROM parties ORDER BY key", &[])?;
+    rows.iter()
+        .map(|r| Ok(StoredParty { key: r.try_get(0)?, body: r.try_get(1)?, actor: r.try_get(2)?, at: r.try_get(3)? }))
+        .collect()
+}
+
 fn lock_head(tx: &mut Transaction<'_>) -> Result<(), LedgerError> {
     tx.execute("SELECT 1 FROM ledger_head WHERE id = 1 FOR UPDATE", &[])?;
     Ok(())
@@ -144,15 +190,26 @@ fn append_audit(
     reason: Option<&str>,
     meta: &Meta,
 ) -> Result<(), LedgerError> {
+    append_audit_entry(tx, action, (&r.id, &r.pool, r.tpp), reason, meta)
+}
+
+/// Appends an audit entry about `(reservation or subject, pool, tpp)`.
+fn append_audit_entry(
+    tx: &mut Transaction<'_>,
+    action: &str,
+    (subject, pool, tpp): (&str, &str, u64),
+    reason: Option<&str>,
+    meta: &Meta,
+) -> Result<(), LedgerError> {
     let row = tx.query_one("SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1", &[])?;
     let mut e = AuditEntry {
         seq: from_sql_amount(row.get(0))? + 1,
         at: timestamp(meta.at),
         actor: meta.actor.clone(),
         action: action.to_owned(),
-        reservation: r.id.clone(),
-        pool: r.pool.clone(),
-        tpp: r.tpp,
+        reservation: subject.to_owned(),
+        pool: pool.to_owned(),
+        tpp,
         reason: reason.map(str::to_owned),
         prev_hash: row.get(1),
         hash: String::new(),
@@ -354,39 +411,8 @@ impl Store for PostgresStore {
     fn rekey_pool(&mut self, from: &str, to: &str, meta: &Meta) -> Result<u64, LedgerError> {
         let mut tx = self.client.transaction()?;
         lock_head(&mut tx)?;
-        let rows =
-            tx.query(&format!("SELECT {COLUMNS} FROM reservations WHERE pool = $1 ORDER BY seq FOR UPDATE"), &[&from])?;
-        let moving = rows.iter().map(to_reservation).collect::<Result<Vec<_>, _>>()?;
-        let zero: i64 = 0;
-        tx.execute(
-            "INSERT INTO pools (pool, pending_tpp, posted_tpp) VALUES ($1, $2, $2) ON CONFLICT (pool) DO NOTHING",
-            &[&to, &zero],
-        )?;
         let why = format!("rekeyed from {from}: one pool per ultimate consignee, named by its party key");
-        let count = u64::try_from(moving.len()).unwrap_or(u64::MAX);
-        for mut r in moving {
-            let tpp = sql_amount(r.tpp)?;
-            let (pending, posted): (i64, i64) = match r.state {
-                State::Pending => (tpp, 0),
-                State::Posted => (0, tpp),
-                State::Voided | State::Expired => (0, 0),
-            };
-            tx.execute(
-                "UPDATE reservations SET pool = $1, updated_at = $2 WHERE id = $3",
-                &[&to, &timestamp(meta.at), &r.id],
-            )?;
-            tx.execute(
-                "UPDATE pools SET pending_tpp = pending_tpp - $1, posted_tpp = posted_tpp - $2 WHERE pool = $3",
-                &[&pending, &posted, &from],
-            )?;
-            tx.execute(
-                "UPDATE pools SET pending_tpp = pending_tpp + $1, posted_tpp = posted_tpp + $2 WHERE pool = $3",
-                &[&pending, &posted, &to],
-            )?;
-            r.pool = to.to_owned();
-            append_audit(&mut tx, "rekey", &r, Some(&why), meta)?;
-        }
-        tx.execute("DELETE FROM pools WHERE pool = $1 AND pending_tpp = 0 AND posted_tpp = 0", &[&from])?;
+        let count = rekey_in(&mut tx, from, to, &why, meta)?;
         tx.commit()?;
         Ok(count)
     }
@@ -488,9 +514,21 @@ impl Store for PostgresStore {
         let problems = sql_amount(v.problems)?;
         tx.execute("UPDATE list_versions SET current = 0 WHERE list = $1 AND current = 1", &[&v.list])?;
         tx.execute(
-            "INSERT INTO list_versions (version, list, source_file, sha256, entries, problems, imported_at, actor, current)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
-            &[&version, &v.list, &v.source_file, &v.sha256, &entries, &problems, &v.at, &v.actor],
+            "INSERT INTO list_versions
+                 (version, list, source_file, sha256, entries, problems, imported_at, actor, current, list_date, list_date_from)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)",
+            &[
+                &version,
+                &v.list,
+                &v.source_file,
+                &v.sha256,
+                &entries,
+                &problems,
+                &v.at,
+                &v.actor,
+                &v.list_date.map(|d| d.0),
+                &v.list_date.map(|d| d.1),
+            ],
         )?;
         tx.execute(
             "DELETE FROM list_entries WHERE version IN (SELECT version FROM list_versions WHERE list = $1 AND current = 0)",
@@ -514,6 +552,8 @@ impl Store for PostgresStore {
             entries: from_sql_amount(entries)?,
             problems: v.problems,
             imported_at: v.at.to_owned(),
+            list_date: v.list_date.map(|d| d.0.to_owned()),
+            list_date_from: v.list_date.map(|d| d.1.to_owned()),
             actor: v.actor.to_owned(),
             current: true,
         })
@@ -611,6 +651,49 @@ impl Store for PostgresStore {
         pg_veu_events(&mut self.client, id)
     }
 
+    fn parties(&mut self) -> Result<Vec<StoredParty>, LedgerError> {
+        pg_parties(&mut self.client)
+    }
+
+    fn change_parties(&mut self, decide: PartyDecide<'_>, meta: &Meta) -> Result<(PartyWrite, u64), LedgerError> {
+        let mut tx = self.client.transaction()?;
+        // The head lock serializes this change with every movement and every other change.
+        lock_head(&mut tx)?;
+        let w = decide(&pg_parties(&mut tx)?)?;
+        let at = timestamp(meta.at);
+        for key in &w.remove {
+            tx.execute("DELETE FROM parties WHERE key = $1", &[key])?;
+        }
+        for (key, body) in &w.store {
+            tx.execute(
+                "INSERT INTO parties (key, body, actor, at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (key) DO UPDATE SET body = excluded.body, actor = excluded.actor, at = excluded.at",
+                &[key, body, &meta.actor, &at],
+            )?;
+        }
+        let mut moved = 0;
+        for (from, to) in &w.moves {
+            let rows = tx.query(
+                "SELECT DISTINCT pool FROM reservations WHERE left(pool, length($1)) = $1 ORDER BY pool",
+                &[from],
+            )?;
+            let pools = rows.iter().map(|r| r.try_get::<_, String>(0)).collect::<Result<Vec<_>, _>>()?;
+            for pool in pools {
+                let target = format!("{to}{}", pool.get(from.len()..).unwrap_or_default());
+                moved += rekey_in(&mut tx, &pool, &target, &format!("rekeyed from {pool}: {}", w.summary), meta)?;
+            }
+        }
+        append_audit_entry(
+            &mut tx,
+            &w.action,
+            (&w.subject, &format!("party:{}", w.subject), 0),
+            Some(&w.summary),
+            meta,
+        )?;
+        tx.commit()?;
+        Ok((w, moved))
+    }
+
     fn pool_names(&mut self) -> Result<Vec<String>, LedgerError> {
         let rows = self.client.query("SELECT pool FROM pools ORDER BY pool", &[])?;
         rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
@@ -683,7 +766,8 @@ fn audit_rows(c: &mut impl GenericClient, after: u64, limit: u64) -> Result<Vec<
 fn list_version_rows(c: &mut impl GenericClient, tail: &str) -> Result<Vec<ListVersion>, LedgerError> {
     let rows = c.query(
         &format!(
-            "SELECT version, list, source_file, sha256, entries, problems, imported_at, actor, current FROM list_versions {tail}"
+            "SELECT version, list, source_file, sha256, entries, problems, imported_at, actor, current, list_date, list_date_from
+         FROM list_versions {tail}"
         ),
         &[],
     )?;
@@ -699,6 +783,8 @@ fn list_version_rows(c: &mut impl GenericClient, tail: &str) -> Result<Vec<ListV
                 imported_at: r.try_get(6)?,
                 actor: r.try_get(7)?,
                 current: r.try_get::<_, i32>(8)? == 1,
+                list_date: r.try_get(9)?,
+                list_date_from: r.try_get(10)?,
             })
         })
         .collect()

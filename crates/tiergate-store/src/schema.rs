@@ -144,6 +144,23 @@ const MIGRATIONS: &[(i64, &str)] = &[(
              ended_at TEXT
          );",
     ),
+    (
+        7,
+        // The party registry: each party's body (the wire crate's JSON) under its party key.
+        "CREATE TABLE parties (
+             key TEXT PRIMARY KEY,
+             body TEXT NOT NULL,
+             actor TEXT NOT NULL,
+             at TEXT NOT NULL
+         );",
+    ),
+    (
+        8,
+        // A list version's own date (YYYY-MM-DD), as given at import or the newest date among its entries, and
+        // which of the two it is.
+        "ALTER TABLE list_versions ADD COLUMN list_date TEXT;
+         ALTER TABLE list_versions ADD COLUMN list_date_from TEXT;",
+    ),
 ];
 
 #[cfg(test)]

@@ -16,6 +16,11 @@ pub struct ListVersion {
     /// Rows the import reported and skipped.
     pub problems: u64,
     pub imported_at: String,
+    /// The list's own date (`YYYY-MM-DD`): as given at import, else the newest date among its entries; absent
+    /// when neither is known.
+    pub list_date: Option<String>,
+    /// Where `list_date` comes from: `given` or `newest_entry`.
+    pub list_date_from: Option<String>,
     pub actor: String,
     pub current: bool,
 }
@@ -29,6 +34,8 @@ pub struct NewListVersion<'a> {
     pub problems: u64,
     pub actor: &'a str,
     pub at: &'a str,
+    /// The list's own date and where it comes from (`given`, `newest_entry`).
+    pub list_date: Option<(&'a str, &'a str)>,
 }
 
 /// An analyst's judgement of a hit: this query and this entry are (or are not) the same party.

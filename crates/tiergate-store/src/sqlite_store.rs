@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use time::Date;
 
 use crate::audit::{chain_hash, AuditEntry};
+use crate::parties::{PartyDecide, PartyWrite, StoredParty};
 use crate::schema::{self, Types};
 use crate::screening::{Judgement, ListVersion, NewListVersion};
 use crate::tokens::{session, token_info, Role, Session, TokenInfo};
@@ -198,6 +199,17 @@ fn append_audit(
     reason: Option<&str>,
     meta: &Meta,
 ) -> Result<(), LedgerError> {
+    append_audit_entry(tx, action, (&r.id, &r.pool, r.tpp), reason, meta)
+}
+
+/// Appends an audit entry about `(reservation or subject, pool, tpp)`.
+fn append_audit_entry(
+    tx: &Transaction<'_>,
+    action: &str,
+    (subject, pool, tpp): (&str, &str, u64),
+    reason: Option<&str>,
+    meta: &Meta,
+) -> Result<(), LedgerError> {
     let (seq, prev): (i64, String) =
         row(tx, "SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1", [], |row| {
             Ok((row.get(0)?, row.get(1)?))
@@ -207,9 +219,9 @@ fn append_audit(
         at: timestamp(meta.at),
         actor: meta.actor.clone(),
         action: action.to_owned(),
-        reservation: r.id.clone(),
-        pool: r.pool.clone(),
-        tpp: r.tpp,
+        reservation: subject.to_owned(),
+        pool: pool.to_owned(),
+        tpp,
         reason: reason.map(str::to_owned),
         prev_hash: prev,
         hash: String::new(),
@@ -238,6 +250,53 @@ fn append_audit(
         params![sql_amount(e.seq)?, e.hash],
     )?;
     Ok(())
+}
+
+/// Moves every reservation of pool `from` to pool `to`, with its balance, each with a `rekey` audit entry.
+fn rekey_in(tx: &Transaction<'_>, from: &str, to: &str, why: &str, meta: &Meta) -> Result<u64, LedgerError> {
+    let mut moving = Vec::new();
+    {
+        let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM reservations WHERE pool = ?1 ORDER BY seq"))?;
+        for r in stmt.query_map([from], row_to_reservation)? {
+            moving.push(r??);
+        }
+    }
+    exec(tx, "INSERT OR IGNORE INTO pools (pool, pending_tpp, posted_tpp) VALUES (?1, 0, 0)", [to])?;
+    let count = u64::try_from(moving.len()).unwrap_or(u64::MAX);
+    for mut r in moving {
+        let tpp = sql_amount(r.tpp)?;
+        let (pending, posted) = match r.state {
+            State::Pending => (tpp, 0),
+            State::Posted => (0, tpp),
+            State::Voided | State::Expired => (0, 0),
+        };
+        exec(
+            tx,
+            "UPDATE reservations SET pool = ?1, updated_at = ?2 WHERE id = ?3",
+            params![to, timestamp(meta.at), r.id],
+        )?;
+        exec(
+            tx,
+            "UPDATE pools SET pending_tpp = pending_tpp - ?1, posted_tpp = posted_tpp - ?2 WHERE pool = ?3",
+            params![pending, posted, from],
+        )?;
+        exec(
+            tx,
+            "UPDATE pools SET pending_tpp = pending_tpp + ?1, posted_tpp = posted_tpp + ?2 WHERE pool = ?3",
+            params![pending, posted, to],
+        )?;
+        r.pool = to.to_owned();
+        append_audit(tx, "rekey", &r, Some(why), meta)?;
+    }
+    exec(tx, "DELETE FROM pools WHERE pool = ?1 AND pending_tpp = 0 AND posted_tpp = 0", [from])?;
+    Ok(count)
+}
+
+fn sqlite_parties(conn: &Connection) -> Result<Vec<StoredParty>, LedgerError> {
+    let mut stmt = conn.prepare_cached("SELECT key, body, actor, at FROM parties ORDER BY key")?;
+    let rows =
+        stmt.query_map([], |r| Ok(StoredParty { key: r.get(0)?, body: r.get(1)?, actor: r.get(2)?, at: r.get(3)? }))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Moves a pending reservation to `to`, with its pool's balance and an audit entry.
@@ -439,42 +498,8 @@ impl Store for SqliteStore {
 
     fn rekey_pool(&mut self, from: &str, to: &str, meta: &Meta) -> Result<u64, LedgerError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut moving = Vec::new();
-        {
-            let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM reservations WHERE pool = ?1 ORDER BY seq"))?;
-            for r in stmt.query_map([from], row_to_reservation)? {
-                moving.push(r??);
-            }
-        }
-        exec(&tx, "INSERT OR IGNORE INTO pools (pool, pending_tpp, posted_tpp) VALUES (?1, 0, 0)", [to])?;
         let why = format!("rekeyed from {from}: one pool per ultimate consignee, named by its party key");
-        let count = u64::try_from(moving.len()).unwrap_or(u64::MAX);
-        for mut r in moving {
-            let tpp = sql_amount(r.tpp)?;
-            let (pending, posted) = match r.state {
-                State::Pending => (tpp, 0),
-                State::Posted => (0, tpp),
-                State::Voided | State::Expired => (0, 0),
-            };
-            exec(
-                &tx,
-                "UPDATE reservations SET pool = ?1, updated_at = ?2 WHERE id = ?3",
-                params![to, timestamp(meta.at), r.id],
-            )?;
-            exec(
-                &tx,
-                "UPDATE pools SET pending_tpp = pending_tpp - ?1, posted_tpp = posted_tpp - ?2 WHERE pool = ?3",
-                params![pending, posted, from],
-            )?;
-            exec(
-                &tx,
-                "UPDATE pools SET pending_tpp = pending_tpp + ?1, posted_tpp = posted_tpp + ?2 WHERE pool = ?3",
-                params![pending, posted, to],
-            )?;
-            r.pool = to.to_owned();
-            append_audit(&tx, "rekey", &r, Some(&why), meta)?;
-        }
-        exec(&tx, "DELETE FROM pools WHERE pool = ?1 AND pending_tpp = 0 AND posted_tpp = 0", [from])?;
+        let count = rekey_in(&tx, from, to, &why, meta)?;
         tx.commit()?;
         Ok(count)
     }
@@ -655,9 +680,21 @@ impl Store for SqliteStore {
         exec(&tx, "UPDATE list_versions SET current = 0 WHERE list = ?1 AND current = 1", [v.list])?;
         exec(
             &tx,
-            "INSERT INTO list_versions (version, list, source_file, sha256, entries, problems, imported_at, actor, current)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)",
-            params![version, v.list, v.source_file, v.sha256, entries, problems, v.at, v.actor],
+            "INSERT INTO list_versions
+                 (version, list, source_file, sha256, entries, problems, imported_at, actor, current, list_date, list_date_from)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10)",
+            params![
+                version,
+                v.list,
+                v.source_file,
+                v.sha256,
+                entries,
+                problems,
+                v.at,
+                v.actor,
+                v.list_date.map(|d| d.0),
+                v.list_date.map(|d| d.1)
+            ],
         )?;
         exec(
             &tx,
@@ -679,6 +716,8 @@ impl Store for SqliteStore {
             entries: from_sql_amount(entries)?,
             problems: v.problems,
             imported_at: v.at.to_owned(),
+            list_date: v.list_date.map(|d| d.0.to_owned()),
+            list_date_from: v.list_date.map(|d| d.1.to_owned()),
             actor: v.actor.to_owned(),
             current: true,
         })
@@ -777,6 +816,45 @@ impl Store for SqliteStore {
         sqlite_veu_events(&self.conn, id)
     }
 
+    fn parties(&mut self) -> Result<Vec<StoredParty>, LedgerError> {
+        sqlite_parties(&self.conn)
+    }
+
+    fn change_parties(&mut self, decide: PartyDecide<'_>, meta: &Meta) -> Result<(PartyWrite, u64), LedgerError> {
+        // IMMEDIATE: the registry is read under the write lock, so no other change slips in between.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let w = decide(&sqlite_parties(&tx)?)?;
+        let at = timestamp(meta.at);
+        for key in &w.remove {
+            exec(&tx, "DELETE FROM parties WHERE key = ?1", [key])?;
+        }
+        for (key, body) in &w.store {
+            exec(
+                &tx,
+                "INSERT INTO parties (key, body, actor, at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (key) DO UPDATE SET body = excluded.body, actor = excluded.actor, at = excluded.at",
+                params![key, body, meta.actor, at],
+            )?;
+        }
+        let mut moved = 0;
+        for (from, to) in &w.moves {
+            let pools: Vec<String> = {
+                let mut stmt = tx.prepare(
+                    "SELECT DISTINCT pool FROM reservations WHERE substr(pool, 1, length(?1)) = ?1 ORDER BY pool",
+                )?;
+                let rows = stmt.query_map([from], |r| r.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            for pool in pools {
+                let target = format!("{to}{}", pool.get(from.len()..).unwrap_or_default());
+                moved += rekey_in(&tx, &pool, &target, &format!("rekeyed from {pool}: {}", w.summary), meta)?;
+            }
+        }
+        append_audit_entry(&tx, &w.action, (&w.subject, &format!("party:{}", w.subject), 0), Some(&w.summary), meta)?;
+        tx.commit()?;
+        Ok((w, moved))
+    }
+
     fn pool_names(&mut self) -> Result<Vec<String>, LedgerError> {
         let mut stmt = self.conn.prepare_cached("SELECT pool FROM pools ORDER BY pool")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
@@ -869,7 +947,8 @@ fn audit_rows(conn: &Connection, after: u64, limit: u64) -> Result<Vec<AuditEntr
 
 fn list_version_rows(conn: &Connection, tail: &str) -> Result<Vec<ListVersion>, LedgerError> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT version, list, source_file, sha256, entries, problems, imported_at, actor, current FROM list_versions {tail}"
+        "SELECT version, list, source_file, sha256, entries, problems, imported_at, actor, current, list_date, list_date_from
+         FROM list_versions {tail}"
     ))?;
     let rows = stmt.query_map([], |r| {
         Ok((
@@ -882,10 +961,24 @@ fn list_version_rows(conn: &Connection, tail: &str) -> Result<Vec<ListVersion>, 
             r.get::<_, String>(6)?,
             r.get::<_, String>(7)?,
             r.get::<_, i64>(8)?,
+            r.get::<_, Option<String>>(9)?,
+            r.get::<_, Option<String>>(10)?,
         ))
     })?;
     rows.map(|r| {
-        let (version, list, source_file, sha256, entries, problems, imported_at, actor, current) = r?;
+        let (
+            version,
+            list,
+            source_file,
+            sha256,
+            entries,
+            problems,
+            imported_at,
+            actor,
+            current,
+            list_date,
+            list_date_from,
+        ) = r?;
         Ok(ListVersion {
             version: from_sql_amount(version)?,
             list,
@@ -894,6 +987,8 @@ fn list_version_rows(conn: &Connection, tail: &str) -> Result<Vec<ListVersion>, 
             entries: from_sql_amount(entries)?,
             problems: from_sql_amount(problems)?,
             imported_at,
+            list_date,
+            list_date_from,
             actor,
             current: current == 1,
         })

@@ -122,6 +122,12 @@ pub(crate) fn verify(dump: &Dump, pack: &Pack) -> VerifyReport {
                 )),
                 None => problem(format!("audit entry {}: rekey of unknown reservation {}", e.seq, e.reservation)),
             },
+            // A change to the party registry: no TPP moves (the pools it merges move by `rekey` entries).
+            action if action.starts_with("party-") => {
+                if e.tpp != 0 || !e.pool.starts_with("party:") {
+                    problem(format!("audit entry {}: {action} names TPP or a pool other than a party's", e.seq));
+                }
+            }
             other => problem(format!("audit entry {}: unknown action `{other}`", e.seq)),
         }
     }

@@ -409,3 +409,48 @@ fn lpp_pools_named_by_raw_names_move_to_their_party_key() {
         assert_eq!(again.rekey_lpp_pools().unwrap(), 0, "{backend}");
     }
 }
+
+/// A registry change runs `decide` on the stored parties inside its transaction, stores what it returns, moves
+/// every pool whose name starts with a moved prefix (every year's), and audits the change and each move; a
+/// refusal stores and moves nothing. A merged pool over its cap takes nothing more.
+#[test]
+fn a_party_merge_moves_every_years_lpp_pool_and_is_audited() {
+    use tiergate_store::{LedgerError, PartyWrite, StoredParty};
+    for (backend, url) in fresh_urls("parties") {
+        let mut l = ledger(&url);
+        let d26 = time::macros::date!(2026 - 03 - 01);
+        l.reserve("lpp:kl compute:2025", 20_000_000, "a", D, None, &meta("t")).unwrap();
+        l.reserve("lpp:kl cloud:2025", 10_000_000, "b", D, None, &meta("t")).unwrap();
+        l.reserve("lpp:kl cloud:2026", 1_000_000, "c", d26, None, &meta("t")).unwrap();
+        l.reserve("lpp:kl cloudy:2025", 1_000_000, "d", D, None, &meta("t")).unwrap();
+        let refuse = |_: &[StoredParty]| -> Result<PartyWrite, LedgerError> { Err(LedgerError::Conflict("no".into())) };
+        assert!(l.change_parties(&refuse, &meta("officer")).is_err(), "{backend}");
+        assert!(l.parties().unwrap().is_empty(), "{backend}: a refusal stores nothing");
+        let merge = |stored: &[StoredParty]| -> Result<PartyWrite, LedgerError> {
+            assert!(stored.is_empty());
+            Ok(PartyWrite {
+                action: "party-merge".into(),
+                subject: "kl compute".into(),
+                summary: "merged \"KL Cloud\" into \"KL Compute\"".into(),
+                store: vec![("kl compute".into(), "{\"name\":\"KL Compute\"}".into())],
+                remove: vec![],
+                moves: vec![("lpp:kl cloud:".into(), "lpp:kl compute:".into())],
+            })
+        };
+        let (_, moved) = l.change_parties(&merge, &meta("officer")).unwrap();
+        assert_eq!(moved, 2, "{backend}: both years of KL Cloud, and not KL Cloudy");
+        let b = l.balance("lpp:kl compute:2025", D).unwrap();
+        assert_eq!((b.pending_tpp, b.available_tpp), (30_000_000, 0), "{backend}: the merged pool holds both");
+        assert_eq!(l.balance("lpp:kl compute:2026", d26).unwrap().pending_tpp, 1_000_000, "{backend}");
+        assert_eq!(l.balance("lpp:kl cloudy:2025", D).unwrap().pending_tpp, 1_000_000, "{backend}");
+        let over = l.reserve("lpp:KL Compute:2025", 1, "e", D, None, &meta("t")).unwrap();
+        assert_eq!(over.status, ReserveStatus::Rejected, "{backend}: over the cap, nothing more");
+        assert_eq!(l.parties().unwrap().len(), 1, "{backend}");
+        let audit = l.audit(0, 100).unwrap();
+        let change = audit.iter().find(|e| e.action == "party-merge").expect("the change is audited");
+        assert_eq!((change.pool.as_str(), change.tpp, change.actor.as_str()), ("party:kl compute", 0, "officer"));
+        assert_eq!(audit.iter().filter(|e| e.action == "rekey").count(), 2, "{backend}");
+        let report = l.verify().unwrap();
+        assert!(report.ok, "{backend}: {:?}", report.problems);
+    }
+}

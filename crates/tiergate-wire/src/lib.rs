@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod info;
 pub mod kyc;
 pub mod parties;
+pub mod registry;
 mod request;
 mod response;
 pub mod rows;

@@ -1,7 +1,11 @@
 //! Screening a request's named parties with a [`Screener`], into the core's [`Screening`] (which the engine then
 //! applies as the pack's `[parties]` rules say).
 
+use std::collections::HashSet;
+
+use tiergate_core::affiliates::{Owner, Ownership, MAX_DEPTH};
 use tiergate_core::parties::{HitLevel, ListedParty, PartyRole, Screening};
+use tiergate_core::registry::{Holding, Registry};
 use tiergate_core::{Pack, Request};
 use tiergate_screen::MatchKind;
 use tiergate_screen::{Decision, Screener};
@@ -12,20 +16,37 @@ pub struct Lists {
     pub screener: Screener,
     /// One line per list version screened against (`csl v3: 14,160 entries, sha256 1a2b…, imported …`).
     pub versions: Vec<String>,
-    /// Each list's name and the date its current version was imported.
-    pub imported: Vec<(String, Date)>,
+    /// Each current list's dates, for staleness.
+    pub ages: Vec<ListAge>,
+}
+
+/// When a list was imported, and its own date when known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListAge {
+    pub list: String,
+    pub imported: Date,
+    /// The list's own date and how it is known (`given` at import, or its `newest_entry`).
+    pub dated: Option<(Date, String)>,
 }
 
 impl Lists {
-    /// The lists imported more than the configured number of days before `date`, described with their age.
+    /// The lists older than the configured number of days on `date`, described with their age. A list's age is
+    /// counted from its own date when known, else from its import; a list imported after `date` is not stale.
     pub fn stale_on(&self, date: Date) -> Vec<String> {
         let limit = i64::from(self.screener.index().config().lists.stale_after_days);
-        self.imported
+        self.ages
             .iter()
-            .filter_map(|(list, at)| {
-                let days = (date - *at).whole_days();
-                (days > limit)
-                    .then(|| format!("{list} list was imported on {at}, {days} days before {date} (more than {limit})"))
+            .filter(|a| a.imported <= date)
+            .filter_map(|a| {
+                let (from, text) = match &a.dated {
+                    Some((d, how)) => {
+                        let how = if how == "given" { "as given at import" } else { "its newest entry" };
+                        (*d, format!("{} list is dated {d} ({how}; imported {})", a.list, a.imported))
+                    }
+                    None => (a.imported, format!("{} list was imported on {}", a.list, a.imported)),
+                };
+                let days = (date - from).whole_days();
+                (days > limit).then(|| format!("{text}, {days} days before {date} (more than {limit})"))
             })
             .collect()
     }
@@ -54,11 +75,69 @@ pub fn screen_parties(lists: Option<&Lists>, req: &Request, pack: &Pack) -> Scre
 
 /// Screens names, each with its role and a country hint, against the lists, judgements applied.
 pub fn screen_names(lists: &Lists, named: &[(PartyRole, &str, &str)]) -> Screening {
-    let threshold = lists.screener.index().config().thresholds.review;
     let mut hits = Vec::new();
     for &(role, name, country) in named {
-        let out = lists.screener.screen(None, name, Some(country), threshold);
-        hits.extend(out.hits.into_iter().map(|h| ListedParty {
+        hits.extend(hits_for(lists, role, name, Some(country)));
+    }
+    Screening {
+        lists: lists.versions.clone(),
+        screened: named.iter().map(|(role, name, _)| (*role, (*name).to_owned())).collect(),
+        hits,
+        stale: Vec::new(),
+        ownership: Vec::new(),
+    }
+}
+
+/// The recorded owners of each named party the registry identified, every owner's name screened (with the role
+/// of the party it owns), and owners that are registered parties followed to their own owners, up to
+/// [`MAX_DEPTH`] levels and never around a cycle.
+pub fn ownership(lists: &Lists, registry: &Registry, req: &Request, pack: &Pack) -> Vec<Ownership> {
+    let mut out = Vec::new();
+    for i in &req.consignee.identified {
+        let Some(r) = registry.resolve(&i.party).filter(|r| !r.party.owners.is_empty()) else { continue };
+        let mut seen = HashSet::from([r.party.key.clone()]);
+        let owners = owners_of(lists, registry, pack, &r.party.owners, i.role, 1, &mut seen);
+        out.push(Ownership { role: i.role, party: r.party.name.clone(), owners });
+    }
+    out
+}
+
+fn owners_of(
+    lists: &Lists,
+    registry: &Registry,
+    pack: &Pack,
+    holdings: &[Holding],
+    role: PartyRole,
+    depth: usize,
+    seen: &mut HashSet<String>,
+) -> Vec<Owner> {
+    holdings
+        .iter()
+        .map(|h| {
+            let registered = registry.resolve(&h.owner).map(|r| r.party);
+            let country = registered.and_then(|p| p.headquarters).map(|c| pack.countries.code(c));
+            let hits = hits_for(lists, role, &h.owner, country);
+            let (owners, cut) = match registered {
+                Some(p) if p.owners.is_empty() => (Vec::new(), false),
+                Some(p) if depth < MAX_DEPTH && seen.insert(p.key.clone()) => {
+                    (owners_of(lists, registry, pack, &p.owners, role, depth + 1, seen), false)
+                }
+                // Deeper than followed, or around a cycle (a cycle adds nothing that was not counted).
+                Some(_) => (Vec::new(), depth >= MAX_DEPTH),
+                None => (Vec::new(), false),
+            };
+            Owner { name: h.owner.clone(), share: h.share, hits, owners, cut }
+        })
+        .collect()
+}
+
+/// One name's hits at the review threshold, as the core's listings.
+fn hits_for(lists: &Lists, role: PartyRole, name: &str, country: Option<&str>) -> Vec<ListedParty> {
+    let threshold = lists.screener.index().config().thresholds.review;
+    let out = lists.screener.screen(None, name, country, threshold);
+    out.hits
+        .into_iter()
+        .map(|h| ListedParty {
             role,
             why: why(&h.features.kind, name, &h.matched_name),
             query: name.to_owned(),
@@ -83,14 +162,8 @@ pub fn screen_names(lists: &Lists, named: &[(PartyRole, &str, &str)]) -> Screeni
             license_requirement: h.license_requirement,
             license_policy: h.license_policy,
             federal_register_notice: h.federal_register_notice,
-        }));
-    }
-    Screening {
-        lists: lists.versions.clone(),
-        screened: named.iter().map(|(role, name, _)| (*role, (*name).to_owned())).collect(),
-        hits,
-        stale: Vec::new(),
-    }
+        })
+        .collect()
 }
 
 /// How a hit's names matched, in words a reason can quote; `None` for words paired as they are.

@@ -524,6 +524,7 @@ pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
             private_sector: c.private_sector.unwrap_or(true),
             veu,
             storage_compliant: c.storage_compliant.unwrap_or(false),
+            identified: Vec::new(),
         },
         context: Context {
             lpp_received: stated(ctx.lpp_received_tpp),

@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::Value;
+use tiergate_core::registry::{identify, Registry};
 use tiergate_core::{builtin, Determination, Pack, Request};
 use tiergate_screen::{lists, Config, Format, Index, Judged, Screener};
-use tiergate_wire::parties::{screen_parties, Lists};
+use tiergate_wire::parties::{ownership, screen_parties, Lists};
+use tiergate_wire::registry::AddParty;
 use tiergate_wire::{determine_line, determine_line_with, Env, Hooks, WireError};
 
 #[derive(Deserialize)]
@@ -47,6 +49,10 @@ struct CaseScreening {
     /// Judgements recorded before the case is determined (they are keyed by query, so cases do not share them).
     #[serde(default)]
     judgements: Vec<CaseJudgement>,
+    /// Parties registered, in order, before the case is determined (`tiergate parties add`): named parties
+    /// resolve through them and their owners are screened, as `determine --db` does.
+    #[serde(default)]
+    registry: Vec<toml::Value>,
 }
 
 fn yes() -> bool {
@@ -206,6 +212,16 @@ const REQUIRED: &[&str] = &[
     "parties-judged-true-match",
     "parties-clear",
     "parties-no-lists",
+    "registry-identity",
+    "registry-parent",
+    "registry-headquarters",
+    "affiliates-in-force",
+    "affiliates-suspended",
+    "affiliates-before",
+    "affiliates-unconfirmed",
+    "affiliates-indirect",
+    "affiliates-below-threshold",
+    "affiliates-owners-clear",
 ];
 
 fn corpus_dir() -> PathBuf {
@@ -381,21 +397,41 @@ fn check(case: &Case, out: &Value) -> Vec<String> {
     f
 }
 
-/// Fills each request's screening as the ledger hooks do, from lists held in memory.
+/// Fills each request's screening as the ledger hooks do, from lists and a registry held in memory.
 struct ScreeningHooks<'a> {
     lists: Option<&'a Lists>,
+    registry: Registry,
     pack: &'a Pack,
 }
 
 impl Hooks for ScreeningHooks<'_> {
     fn before(&mut self, _: Option<&str>, req: &mut Request, _: bool) -> Result<(), WireError> {
-        req.screening = Some(screen_parties(self.lists, req, self.pack));
+        req.consignee.identified = identify(&self.registry, &mut req.consignee);
+        let mut screening = screen_parties(self.lists, req, self.pack);
+        if let Some(lists) = self.lists {
+            screening.ownership = ownership(lists, &self.registry, req, self.pack);
+        }
+        req.screening = Some(screening);
         Ok(())
     }
 
     fn after(&mut self, _: Option<&str>, _: &Request, _: &Determination<'_>) -> Result<Option<Vec<u8>>, WireError> {
         Ok(None)
     }
+}
+
+/// A registry of the parties given (each as `POST /v1/parties` takes it), added in order.
+fn registry_of(parties: &[toml::Value], env: &Env) -> Registry {
+    let mut registry = Registry::default();
+    for p in parties {
+        let add: AddParty = serde_json::from_value(serde_json::to_value(p).expect("toml to json")).expect("a party");
+        let change = add.change(&env.countries).expect("a valid party");
+        let applied = registry.apply(&change, &env.countries).expect("the party can be added");
+        let mut all = registry.parties().to_vec();
+        all.push(applied.party);
+        registry = Registry::new(all);
+    }
+    registry
 }
 
 /// The real 2022 Consolidated Screening List, with the corpus's judgements.
@@ -419,7 +455,7 @@ fn csl_lists(judgements: &[&CaseJudgement]) -> Lists {
     Lists {
         screener,
         versions: vec!["csl (tests/data/us-screening-lists/consolidated_2022-05.csv)".into()],
-        imported: Vec::new(),
+        ages: Vec::new(),
     }
 }
 
@@ -471,8 +507,9 @@ fn corpus() {
             let ok = match &case.screening {
                 None => determine_line(env, &line, Some(1), &mut out),
                 Some(s) => {
-                    let mut hooks =
-                        ScreeningHooks { lists: if s.lists { csl.as_ref() } else { None }, pack: &env.pack };
+                    let registry = registry_of(&s.registry, env);
+                    let lists = if s.lists { csl.as_ref() } else { None };
+                    let mut hooks = ScreeningHooks { lists, registry, pack: &env.pack };
                     determine_line_with(env, &line, Some(1), &mut out, &mut hooks)
                 }
             };

@@ -36,6 +36,7 @@ fn answer(hits: Vec<ListedParty>) -> (Authorization, Option<ReviewPolicy>, Vec<S
         screened: vec![(PartyRole::Consignee, "Example Trading".into())],
         hits,
         stale: Vec::new(),
+        ownership: Vec::new(),
     });
     let d = determine(&req, &env.pack, &env.catalog).unwrap();
     let text = |rs: &[tiergate_core::Reason<'_>]| rs.iter().map(|r| format!("{} [{}]", r.text, r.citation)).collect();
@@ -68,18 +69,33 @@ fn review_and_cleared_hits_do_not_license() {
 #[test]
 fn stale_lists_are_flagged_on_the_requests_date() {
     use tiergate_screen::{Config, Index, Screener};
-    use tiergate_wire::parties::{screen_parties, Lists};
+    use tiergate_wire::parties::{screen_parties, ListAge, Lists};
     use time::macros::date;
     let env = Env::builtin().unwrap();
     let lists = Lists {
         screener: Screener::new(Index::build(Config::builtin().unwrap(), Vec::new())),
         versions: vec!["csl v1".into(), "sdn v1".into()],
-        imported: vec![("csl".into(), date!(2025 - 04 - 01)), ("sdn".into(), date!(2025 - 05 - 20))],
+        ages: vec![
+            ListAge { list: "csl".into(), imported: date!(2025 - 04 - 01), dated: None },
+            ListAge { list: "sdn".into(), imported: date!(2025 - 05 - 20), dated: None },
+            // Imported recently, but its newest entry is old: counted from the list's own date.
+            ListAge {
+                list: "dpl".into(),
+                imported: date!(2025 - 05 - 30),
+                dated: Some((date!(2025 - 01 - 10), "newest_entry".into())),
+            },
+        ],
     };
     let line = r#"{"date":"2025-06-01","item":"nvidia-h100-sxm","quantity":10,"destination":"MY","consignee":{"name":"Example Trading","headquarters":"MY"}}"#;
     let (_, mut req) = parse_request(line, &env).unwrap();
     let screening = screen_parties(Some(&lists), &req, &env.pack);
-    assert_eq!(screening.stale, ["csl list was imported on 2025-04-01, 61 days before 2025-06-01 (more than 30)"]);
+    assert_eq!(
+        screening.stale,
+        [
+            "csl list was imported on 2025-04-01, 61 days before 2025-06-01 (more than 30)",
+            "dpl list is dated 2025-01-10 (its newest entry; imported 2025-05-30), 142 days before 2025-06-01 (more than 30)"
+        ]
+    );
     req.screening = Some(screening);
     let d = determine(&req, &env.pack, &env.catalog).unwrap();
     assert!(d

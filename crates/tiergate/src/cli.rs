@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tiergate_wire::Env;
 
-use crate::{determine_cmd, fleet_cmd, info_cmd, kyc_cmd, ledger_cmd, screen_cmd, serve_cmd, veu_cmd};
+use crate::{determine_cmd, fleet_cmd, info_cmd, kyc_cmd, ledger_cmd, parties_cmd, screen_cmd, serve_cmd, veu_cmd};
 
 /// Tiergate: the AI Diffusion export rule (90 FR 4544) as a compliance engine.
 ///
@@ -22,7 +22,7 @@ pub struct Cli {
     pub pack: Option<PathBuf>,
 
     /// The ledger database: `sqlite://PATH` or `postgres://...`. Commands that keep state (`ledger`, `token`,
-    /// `lists`, `screen`, `veu`, `serve`) default to `sqlite://tiergate.db`; `determine` and `kyc` use a
+    /// `lists`, `screen`, `veu`, `parties`, `serve`) default to `sqlite://tiergate.db`; `determine` and `kyc` use a
     /// ledger only when this (or TIERGATE_DB) is given.
     #[arg(long, global = true, value_name = "URL", env = "TIERGATE_DB")]
     pub db: Option<String>,
@@ -90,6 +90,94 @@ pub enum Command {
     /// Know your customer, for IaaS providers: red flag 28 and the other checks of docs/KYC.md.
     #[command(subcommand)]
     Kyc(KycCommand),
+    /// The party registry: declare that several names are one party (one ultimate consignee, one LPP pool), and
+    /// record its ultimate parent, headquarters and owners.
+    ///
+    /// With --db, `determine` and the API resolve the consignee and its ultimate parent through the registry and
+    /// say so in their reasons; recorded owners are screened, and the Affiliates rule applied (docs/PARTIES.md).
+    /// Every change is in the audit log (`ledger audit`). Output is JSON Lines. Exit status: 0 done, 1 refused (a
+    /// name another party has), 2 bad input or an unknown party.
+    #[command(subcommand)]
+    Parties(PartiesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PartiesCommand {
+    /// Register a party under NAME (its party key identifies it: case, width, spacing, punctuation and legal
+    /// forms aside). A name another party has is refused.
+    Add {
+        /// The party's name, as it should be shown.
+        name: String,
+        /// Another name of the same party (repeatable). Its LPP receipts so far become the party's.
+        #[arg(long = "alias", value_name = "NAME")]
+        aliases: Vec<String>,
+        /// The party's ultimate parent: its LPP receipts count as the parent's (15 CFR 740.29).
+        #[arg(long, value_name = "NAME")]
+        ultimate_parent: Option<String>,
+        /// Where the party is headquartered (a country code or name); determinations apply it.
+        #[arg(long, value_name = "XX")]
+        headquarters: Option<String>,
+        /// An owner and its share in percent, `NAME=PERCENT` (repeatable), e.g. `--owner "Acme Holdings=30"`.
+        #[arg(long = "owner", value_name = "NAME=PERCENT")]
+        owners: Vec<String>,
+        /// Who is acting (default: the login name).
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// Every registered party, as JSON Lines.
+    List,
+    /// The party a name or alias resolves to.
+    Show { name: String },
+    /// Add names to a party. Their LPP receipts so far move to the party's pools (each move audited); a name
+    /// another registered party has is refused (merge the two instead).
+    Alias {
+        /// Any name of the party.
+        name: String,
+        /// The new names.
+        #[arg(required = true, value_name = "ALIAS")]
+        aliases: Vec<String>,
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// Make FROM a part of INTO: FROM's names become INTO's aliases and its LPP receipts INTO's (each move
+    /// audited). A merged pool holds what both held and takes nothing more while that is over the cap. Parties
+    /// recording different parents, headquarters or owner shares are refused until one is corrected.
+    Merge {
+        /// Any name of the party that is absorbed.
+        from: String,
+        /// Any name of the party that remains.
+        into: String,
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// Record an owner's share of a party in percent (0 removes the owner); the shares may add up to 100 %.
+    Owner {
+        /// Any name of the owned party.
+        name: String,
+        /// The owner's name (screened against the lists at each determination).
+        owner: String,
+        /// The share, e.g. `30` or `12.5`.
+        percent: String,
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// Set or clear a party's ultimate parent and headquarters.
+    Set {
+        /// Any name of the party.
+        name: String,
+        #[arg(long, value_name = "NAME", conflicts_with = "no_ultimate_parent")]
+        ultimate_parent: Option<String>,
+        /// Record that the party has no ultimate parent.
+        #[arg(long)]
+        no_ultimate_parent: bool,
+        #[arg(long, value_name = "XX", conflicts_with = "no_headquarters")]
+        headquarters: Option<String>,
+        /// Forget the recorded headquarters.
+        #[arg(long)]
+        no_headquarters: bool,
+        #[arg(long)]
+        actor: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -250,6 +338,11 @@ pub enum ListsCommand {
         /// Who is importing, for the version record (default: the login name).
         #[arg(long)]
         actor: Option<String>,
+        /// The list's own date (its publication date), for staleness; by default the newest date among its
+        /// entries, and none for a list whose entries carry no date (OFAC `sdn.csv`), which is then judged by
+        /// its import date.
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::ledger_cmd::parse_date_arg)]
+        dated: Option<time::Date>,
     },
     /// Every imported version, newest first, one JSON object per line.
     Versions,
@@ -536,6 +629,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Fleet(c) => fleet_cmd::run(&env, &c),
                 Command::Kyc(c) => kyc_cmd::run(&env, cli.db.as_deref(), &c),
                 Command::Veu(c) => veu_cmd::run(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &c),
+                Command::Parties(c) => parties_cmd::run(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &c),
                 Command::Pack(PackCommand::Validate { .. }) => unreachable_validate(),
             }
         }

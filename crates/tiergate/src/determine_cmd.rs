@@ -32,12 +32,14 @@ pub fn run(env: &Env, db: Option<&str>, args: &DetermineArgs) -> anyhow::Result<
             // The parties are screened against the lists the ledger holds, loaded once for the whole run.
             let (lists, _) =
                 tiergate_server::lists::load(&mut ledger).context("cannot load the restricted-party lists")?;
-            Some((SharedLedger::new(ledger), lists.map(Arc::new)))
+            // And named parties resolve through the registry, also loaded once.
+            let registry = tiergate_server::registry::load(&mut ledger).context("cannot load the party registry")?;
+            Some((SharedLedger::new(ledger), lists.map(Arc::new), Arc::new(registry)))
         }
     };
-    let mut ledger_hooks = ledger_hooks
-        .as_ref()
-        .map(|(shared, lists)| LedgerHooks::new(shared, lists.clone(), args.record, crate::ledger_cmd::actor(None)));
+    let mut ledger_hooks = ledger_hooks.as_ref().map(|(shared, lists, registry)| {
+        LedgerHooks::new(shared, lists.clone(), Arc::clone(registry), args.record, crate::ledger_cmd::actor(None))
+    });
     let mut no_hooks = NoHooks;
     let hooks: &mut dyn Hooks = match ledger_hooks.as_mut() {
         Some(h) => h,

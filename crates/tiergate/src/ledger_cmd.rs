@@ -30,7 +30,7 @@ fn print(v: &impl Serialize) -> anyhow::Result<()> {
 }
 
 /// Prints a ledger error as JSON and gives its exit status: 2 for the caller's input, 1 for a refused move.
-fn fail(e: &LedgerError) -> anyhow::Result<ExitCode> {
+pub(crate) fn fail(e: &LedgerError) -> anyhow::Result<ExitCode> {
     print(&ErrorOut { error: ErrorBody { code: e.code(), message: e.to_string() } })?;
     eprintln!("tiergate: {e}");
     Ok(ExitCode::from(if e.is_bad_input() || matches!(e, LedgerError::Database(_)) { 2 } else { 1 }))

@@ -6,6 +6,7 @@ mod fleet_cmd;
 mod info_cmd;
 mod kyc_cmd;
 mod ledger_cmd;
+mod parties_cmd;
 mod screen_cmd;
 mod serve_cmd;
 mod veu_cmd;

@@ -37,7 +37,9 @@ pub(crate) fn print_line(out: &mut (impl Write + ?Sized), v: &impl Serialize) ->
 
 pub fn lists(env: &Env, db: &str, command: &ListsCommand) -> anyhow::Result<ExitCode> {
     match command {
-        ListsCommand::Import { path, format, actor: who } => import(env, db, path, format.as_deref(), who.as_deref()),
+        ListsCommand::Import { path, format, actor: who, dated } => {
+            import(env, db, path, format.as_deref(), who.as_deref(), *dated)
+        }
         ListsCommand::Versions => {
             let mut ledger = open(env, db)?;
             let mut out = io::stdout().lock();
@@ -57,9 +59,19 @@ struct Imported<'a> {
     /// Rows reported and skipped.
     skipped: u64,
     sha256: &'a str,
+    /// The list's own date and where it comes from (`given` by --dated, or its `newest_entry`).
+    list_date: Option<&'a str>,
+    list_date_from: Option<&'a str>,
 }
 
-fn import(env: &Env, db: &str, path: &Path, format: Option<&str>, who: Option<&str>) -> anyhow::Result<ExitCode> {
+fn import(
+    env: &Env,
+    db: &str,
+    path: &Path,
+    format: Option<&str>,
+    who: Option<&str>,
+    dated: Option<time::Date>,
+) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
     let format = match format {
         Some(f) => Format::parse(f).with_context(|| format!("`{f}` is not a list format: use csl, sdn or dpl"))?,
@@ -83,6 +95,18 @@ fn import(env: &Env, db: &str, path: &Path, format: Option<&str>, who: Option<&s
     let bodies = parsed.entries.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
     let who = actor(who);
     let at = now();
+    let today = at.get(..10).unwrap_or_default();
+    let list_date = match dated {
+        Some(d) => {
+            let d = tiergate_store::date_text(d);
+            anyhow::ensure!(
+                d.as_str() <= today,
+                "--dated {d} is after today ({today}): a list cannot be newer than now"
+            );
+            Some((d, "given"))
+        }
+        None => lists::newest_entry_date(&parsed.entries, today).map(|d| (d, "newest_entry")),
+    };
     let source_file = path.display().to_string();
     let version = open(env, db)?.import_list(
         &NewListVersion {
@@ -92,6 +116,7 @@ fn import(env: &Env, db: &str, path: &Path, format: Option<&str>, who: Option<&s
             problems: parsed.problems.len() as u64,
             actor: &who,
             at: &at,
+            list_date: list_date.as_ref().map(|(d, from)| (d.as_str(), *from)),
         },
         &bodies,
     )?;
@@ -103,6 +128,8 @@ fn import(env: &Env, db: &str, path: &Path, format: Option<&str>, who: Option<&s
             version: version.version,
             skipped: version.problems,
             sha256: &sha256,
+            list_date: version.list_date.as_deref(),
+            list_date_from: version.list_date_from.as_deref(),
         },
     )?;
     Ok(ExitCode::SUCCESS)

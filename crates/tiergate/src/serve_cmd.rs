@@ -79,9 +79,9 @@ pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
                 every.tick().await;
                 let state = Arc::clone(&watched);
                 match tokio::task::spawn_blocking(move || state.refresh_lists()).await {
-                    Ok(Ok(true)) => tracing::info!("restricted-party lists or judgements changed: reloaded"),
+                    Ok(Ok(true)) => tracing::info!("restricted-party lists, judgements or the party registry changed: reloaded"),
                     Ok(Ok(false)) => {}
-                    Ok(Err(e)) => tracing::warn!(error = %e, "cannot reload the restricted-party lists; keeping the loaded ones"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "cannot reload the restricted-party lists or the party registry; keeping the loaded ones"),
                     Err(e) => tracing::warn!(error = %e, "the list reload task failed"),
                 }
             }

@@ -38,7 +38,9 @@ fn dashboard_in_chromium() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("every view passed"), "{stdout}");
-    for view in ["02-map", "04-check", "05-batch", "06-allocations", "07-fleet", "08-screening", "09-audit"] {
+    for view in
+        ["02-map", "04-check", "05-batch", "06-allocations", "07-fleet", "08-screening", "09-parties", "10-audit"]
+    {
         assert!(shots.join(format!("{view}.png")).is_file(), "no screenshot of {view}");
     }
 }

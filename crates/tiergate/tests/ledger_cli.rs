@@ -353,3 +353,47 @@ fn spellings_of_one_consignee_share_one_lpp_pool() {
         assert_eq!((code, errs[0]["error"]["field"].as_str()), (Some(2), Some("consignee.name")), "{backend}");
     }
 }
+
+/// `tiergate parties`: an officer declares that differently named companies are one ultimate consignee; `determine
+/// --db --record` then counts them against one LPP pool, says which party a name resolved to, and a merge brings
+/// receipts recorded before it along. Every change is audited and `ledger verify` replays it (issue 14).
+#[test]
+fn the_registry_makes_several_names_one_ultimate_consignee() {
+    let order = |id: &str, name: &str| {
+        serde_json::json!({"id": id, "date": "2025-06-01", "item": "nvidia-h100-sxm", "quantity": 1000,
+            "destination": "MY", "consignee": {"name": name, "headquarters": "MY"}})
+        .to_string()
+    };
+    for (backend, db) in fresh_urls("cli-registry") {
+        let added = tiergate(&db, &["parties", "add", "KL Compute", "--alias", "Borneo DC", "--headquarters", "MY"]);
+        assert_eq!(added.status.code(), Some(0), "{backend}: {}", String::from_utf8_lossy(&added.stderr));
+        let (first, code) = determine(&db, &["--record"], &order("p1", "Sabah Cloud"));
+        assert_eq!((code, first[0]["recorded"]["pool"].as_str()), (Some(0), Some("lpp:sabah cloud:2025")), "{backend}");
+        let merged = json(&tiergate(&db, &["parties", "alias", "borneo dc", "Sabah Cloud Sdn Bhd"]));
+        assert_eq!(merged["moved_reservations"], 1, "{backend}: the alias brings Sabah Cloud's receipts: {merged}");
+        let (second, _) = determine(&db, &["--record"], &order("p2", "BORNEO DC"));
+        assert_eq!(second[0]["authorization"], "LICENSE", "{backend}: the second 1,000 pass 26,900,000: {:?}", second);
+        let said = second[0]["reasons"].as_array().unwrap().iter().any(|r| {
+            r["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("the consignee \"BORNEO DC\" is the registered party \"KL Compute\""))
+        });
+        assert!(said, "{backend}: {:?}", second[0]["reasons"]);
+        // Refusals: a taken name (exit 1), an unknown party and a name with no letter (exit 2).
+        assert_eq!(tiergate(&db, &["parties", "add", "kl compute ltd"]).status.code(), Some(1), "{backend}");
+        assert_eq!(tiergate(&db, &["parties", "merge", "Nobody", "KL Compute"]).status.code(), Some(2), "{backend}");
+        assert_eq!(tiergate(&db, &["parties", "add", " ..."]).status.code(), Some(2), "{backend}");
+        assert_eq!(
+            tiergate(&db, &["parties", "owner", "KL Compute", "Acme", "120"]).status.code(),
+            Some(2),
+            "{backend}"
+        );
+        let listed = lines(&tiergate(&db, &["parties", "list"]));
+        assert_eq!(listed.len(), 1, "{backend}");
+        let audit = lines(&tiergate(&db, &["ledger", "audit"]));
+        let actions: Vec<&str> = audit.iter().filter_map(|e| e["action"].as_str()).collect();
+        assert!(actions.contains(&"party-add") && actions.contains(&"party-alias"), "{backend}: {actions:?}");
+        let verify = json(&tiergate(&db, &["ledger", "verify"]));
+        assert_eq!(verify["ok"], true, "{backend}: {verify}");
+    }
+}

@@ -49,6 +49,31 @@ fn lists_import_as_versions_and_reimport_replaces_the_current_one() {
             versions[0]["sha256"], "9bac1eb5401d4ee8eb46a7aba97df2c899d7bdc850c813cb4fa0c0a77a66449b",
             "{backend}: the checksum of SOURCE.md"
         );
+        // Each version's own date: the newest entry's (the CSL's start dates), none for the SDN (its rows carry
+        // no date), or as given; a date after today is refused.
+        let dates: Vec<(&str, Option<&str>, Option<&str>)> = versions
+            .iter()
+            .map(|v| (v["list"].as_str().unwrap(), v["list_date"].as_str(), v["list_date_from"].as_str()))
+            .collect();
+        assert_eq!(dates[2], ("sdn", None, None), "{backend}");
+        assert_eq!(dates[3], ("csl", Some("2022-04-21"), Some("newest_entry")), "{backend}");
+        let dated = tiergate(&db, &["lists", "import", &list("dpl_2022-09.txt"), "--dated", "2022-09-30"]);
+        assert_eq!(
+            (lines(&dated)[0]["list_date"].as_str(), lines(&dated)[0]["list_date_from"].as_str()),
+            (Some("2022-09-30"), Some("given"))
+        );
+        let future = tiergate(&db, &["lists", "import", &list("dpl_2022-09.txt"), "--dated", "2999-01-01"]);
+        assert_eq!(future.status.code(), Some(2), "{backend}");
+        // A list dated long before today is flagged in every screening, whenever it was imported.
+        let warned = &lines(&tiergate(&db, &["screen", "Acme"]))[0]["warnings"];
+        assert!(
+            warned
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|w| w.as_str().unwrap().starts_with("csl list is dated 2022-04-21 (its newest entry")),
+            "{backend}: {warned}"
+        );
         // The old DPL version's entries are gone, not doubled: one DPL hit per listed person, from the file.
         let out = tiergate(&db, &["screen", "AARON ABRAHAM VILLA"]);
         let hits = &lines(&out)[0]["hits"];
