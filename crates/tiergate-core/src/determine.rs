@@ -758,7 +758,12 @@ impl<'r, 'p> Eval<'r, 'p> {
         let citation = self.pack.lpp_annual_limit_tpp.citation.as_str();
         let counted = if c.ultimate_parent.is_some() { PartyRole::UltimateParent } else { PartyRole::Consignee };
         for i in &c.identified {
-            let mut text = if i.supplied {
+            let mut text = if let (true, Some(named)) = (i.supplied, &i.replaced_parent) {
+                format!(
+                    "the party registry records \"{}\" as the ultimate parent of the consignee; the request names \"{named}\": the registry's record applies (correct it with `tiergate parties set` if it is out of date), so \"{}\" is the ultimate consignee",
+                    i.given, i.given
+                )
+            } else if i.supplied {
                 format!(
                     "the party registry records \"{}\" as the ultimate parent of the consignee; the request names none, so it is the ultimate consignee",
                     i.given

@@ -535,16 +535,19 @@ pub struct Identified {
     pub key: String,
     /// The registered name or alias the given name shares its key with.
     pub via: String,
-    /// The request named no ultimate parent: the registry's record of the consignee supplied this one.
+    /// The registry's record of the consignee supplied this ultimate parent: the request named none, or another.
     pub supplied: bool,
+    /// The ultimate parent the request named, when the registry records another one for the consignee (whose
+    /// record then applies).
+    pub replaced_parent: Option<String>,
     /// The headquarters the request gave, when the registry records another one (which is then applied).
     pub replaced_headquarters: Option<Country>,
 }
 
-/// Resolves the consignee and its ultimate parent through the registry: each registered name is identified;
-/// an ultimate parent the registry records for the consignee fills in one the request does not name; a
-/// headquarters the registry records replaces the request's (the officer's record prevails, and the answer says
-/// so). Returns what was identified, consignee first.
+/// Resolves the consignee and its ultimate parent through the registry: each registered name is identified; an
+/// ultimate parent the registry records for the consignee fills in one the request does not name, and replaces
+/// another one the request names; a headquarters the registry records replaces the request's (the officer's
+/// record prevails, and the answer says so). Returns what was identified, consignee first.
 pub fn identify(registry: &Registry, c: &mut crate::determine::Consignee) -> Vec<Identified> {
     use crate::parties::PartyRole;
     let mut out = Vec::new();
@@ -554,20 +557,26 @@ pub fn identify(registry: &Registry, c: &mut crate::determine::Consignee) -> Vec
     if let Some(name) = c.name.clone() {
         if let Some(r) = registry.resolve(&name) {
             let replaced = replace(&mut c.headquarters, r.party.headquarters);
-            if c.ultimate_parent.is_none() {
-                if let Some(parent) = &r.party.ultimate_parent {
-                    c.ultimate_parent = Some(parent.clone());
-                    // The parent's headquarters as the registry records it, else (as for a request naming no parent)
-                    // the consignee's.
-                    c.ultimate_parent_headquarters =
-                        registry.resolve(parent).and_then(|p| p.party.headquarters).unwrap_or(c.headquarters);
-                    out.push(identified(PartyRole::Consignee, &name, &r, replaced));
-                    let supplied = registry.resolve(parent).map(|p| {
-                        let mut i = identified(PartyRole::UltimateParent, parent, &p, None);
-                        i.supplied = true;
-                        i
-                    });
-                    out.push(supplied.unwrap_or_else(|| Identified {
+            // The parent the registry records, where the request names none or another party.
+            let same = |given: &str, recorded: &str| {
+                let key = |n: &str| registry.resolve(n).map(|p| p.party.key.clone()).or_else(|| party_key(n));
+                key(given) == key(recorded)
+            };
+            let recorded = r.party.ultimate_parent.as_ref();
+            let other = c.ultimate_parent.clone().filter(|g| recorded.is_some_and(|p| !same(g, p)));
+            if let Some(parent) = recorded.filter(|_| c.ultimate_parent.is_none() || other.is_some()) {
+                c.ultimate_parent = Some(parent.clone());
+                // The parent's headquarters as the registry records it; else, for a request naming no parent, the
+                // consignee's (as the wire reads such a request), and for one naming another, the request's.
+                let registered = registry.resolve(parent);
+                if let Some(hq) = registered.as_ref().and_then(|p| p.party.headquarters) {
+                    c.ultimate_parent_headquarters = hq;
+                } else if other.is_none() {
+                    c.ultimate_parent_headquarters = c.headquarters;
+                }
+                out.push(identified(PartyRole::Consignee, &name, &r, replaced));
+                let mut i = registered.map_or_else(
+                    || Identified {
                         role: PartyRole::UltimateParent,
                         given: parent.clone(),
                         party: parent.clone(),
@@ -575,9 +584,14 @@ pub fn identify(registry: &Registry, c: &mut crate::determine::Consignee) -> Vec
                         via: parent.clone(),
                         supplied: true,
                         replaced_headquarters: None,
-                    }));
-                    return out;
-                }
+                        replaced_parent: None,
+                    },
+                    |p| identified(PartyRole::UltimateParent, parent, &p, None),
+                );
+                i.supplied = true;
+                i.replaced_parent = other;
+                out.push(i);
+                return out;
             }
             out.push(identified(PartyRole::Consignee, &name, &r, replaced));
         }
@@ -600,6 +614,7 @@ fn identified(role: crate::parties::PartyRole, given: &str, r: &Resolved<'_>, re
         via: r.via.to_owned(),
         supplied: false,
         replaced_headquarters: replaced,
+        replaced_parent: None,
     }
 }
 

@@ -845,6 +845,20 @@ async fn the_registry_joins_names_into_one_lpp_pool_over_the_api() {
     assert_eq!((s.as_u16(), owner["field"].as_str()), (422, Some("percent")), "{owner}");
     let (s, _) = api.as_role(Role::Viewer, "GET", "/v1/parties/Nobody", None).await;
     assert_eq!(s, 404);
+    // PATCH: an absent member stays, `null` clears.
+    let (s, set) = api
+        .as_role(Role::Officer, "PATCH", "/v1/parties/KL%20Compute", Some(json!({"ultimate_parent": "KL Holdings"})))
+        .await;
+    assert_eq!((s.as_u16(), set["party"]["headquarters"].as_str()), (200, Some("MY")), "{set}");
+    let (_, set) =
+        api.as_role(Role::Officer, "PATCH", "/v1/parties/KL%20Compute", Some(json!({"headquarters": null}))).await;
+    assert_eq!(
+        (set["party"]["headquarters"].is_null(), set["party"]["ultimate_parent"].as_str()),
+        (true, Some("KL Holdings")),
+        "{set}"
+    );
+    let (s, _) = api.as_role(Role::Officer, "PATCH", "/v1/parties/KL%20Compute", Some(json!({}))).await;
+    assert_eq!(s, 422, "nothing to set");
     let (_, audit) = api.as_role(Role::Viewer, "GET", "/v1/audit?limit=100", None).await;
     let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
     for action in ["party-add", "party-merge", "rekey"] {
