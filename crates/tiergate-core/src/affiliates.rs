@@ -24,7 +24,8 @@ pub struct Owner {
     /// Screening hits for the owner's name, with the role of the party it (in the end) owns.
     pub hits: Vec<ListedParty>,
     pub owners: Vec<Owner>,
-    /// The registry records owners of this owner below the depth followed.
+    /// Owners of this owner the registry records were not followed (deeper than [`MAX_DEPTH`], or past the
+    /// caller's limit on the work of one request).
     pub cut: bool,
 }
 
@@ -35,6 +36,8 @@ pub struct Ownership {
     /// The party's registered name.
     pub party: String,
     pub owners: Vec<Owner>,
+    /// Some recorded owners were left out (past the caller's limit on the work of one request).
+    pub cut: bool,
 }
 
 /// What the rule says on a date.
@@ -114,13 +117,16 @@ pub struct Affiliation<'a> {
     pub path: String,
     /// Owners screened as possible (not confirmed) matches of a covered list: a person must clear them.
     pub unresolved: Vec<&'a Owner>,
-    /// Some chain of owners was longer than [`MAX_DEPTH`].
+    /// Some recorded owners were not followed: a chain longer than [`MAX_DEPTH`], or more owners than the caller
+    /// screens for one request.
     pub cut: bool,
 }
 
-/// Adds up what listed parties hold of a party with these owners.
-pub fn affiliation<'a>(owners: &'a [Owner], rule: &AffiliatesRule) -> Affiliation<'a> {
-    aggregate(owners, rule, 0)
+/// Adds up what listed parties hold of a party.
+pub fn affiliation<'a>(ownership: &'a Ownership, rule: &AffiliatesRule) -> Affiliation<'a> {
+    let mut a = aggregate(&ownership.owners, rule, 0);
+    a.cut |= ownership.cut;
+    a
 }
 
 fn aggregate<'a>(owners: &'a [Owner], rule: &AffiliatesRule, depth: usize) -> Affiliation<'a> {
@@ -221,6 +227,10 @@ mod tests {
         Owner { name: name.into(), share: Share::from_percent(percent).unwrap(), hits, owners, cut: false }
     }
 
+    fn of(owners: Vec<Owner>) -> Ownership {
+        Ownership { role: PartyRole::Consignee, party: "P".into(), owners, cut: false }
+    }
+
     #[test]
     fn shares_of_listed_owners_add_up() {
         let owners = vec![
@@ -228,7 +238,8 @@ mod tests {
             owner("B", 20.0, vec![listed("SDN", &["NPWMD"], HitLevel::Match)], vec![]),
             owner("C", 50.0, vec![], vec![]),
         ];
-        let a = affiliation(&owners, &rule());
+        let owned = of(owners);
+        let a = affiliation(&owned, &rule());
         assert_eq!(a.share, Share::from_percent(50.0).unwrap());
         assert_eq!(a.listings.len(), 2);
         assert!(a.path.contains("30 % by \"A\""), "{}", a.path);
@@ -240,7 +251,8 @@ mod tests {
             owner("A", 60.0, vec![listed("SDN", &["IRAN"], HitLevel::Match)], vec![]),
             owner("B", 40.0, vec![listed("EL", &[], HitLevel::Review)], vec![]),
         ];
-        let a = affiliation(&owners, &rule());
+        let owned = of(owners);
+        let a = affiliation(&owned, &rule());
         assert_eq!(a.share, Share::ZERO);
         assert_eq!(a.unresolved.len(), 1, "the possible match is for a person to clear");
     }
@@ -254,12 +266,12 @@ mod tests {
             vec![],
             vec![owner("L", 50.0, vec![listed("EL", &[], HitLevel::Match)], vec![]), owner("X", 50.0, vec![], vec![])],
         );
-        let owners = vec![m, owner("N", 10.0, vec![listed("EL", &[], HitLevel::Match)], vec![])];
-        let a = affiliation(&owners, &rule());
+        let owned = of(vec![m, owner("N", 10.0, vec![listed("EL", &[], HitLevel::Match)], vec![])]);
+        let a = affiliation(&owned, &rule());
         assert_eq!(a.share, Share::from_percent(50.0).unwrap());
         assert!(a.path.contains("itself 50 % owned by listed parties"), "{}", a.path);
         // Below the threshold one level down, nothing carries up.
         let m = owner("M", 90.0, vec![], vec![owner("L", 49.999, vec![listed("EL", &[], HitLevel::Match)], vec![])]);
-        assert_eq!(affiliation(&[m], &rule()).share, Share::ZERO);
+        assert_eq!(affiliation(&of(vec![m]), &rule()).share, Share::ZERO);
     }
 }

@@ -813,7 +813,7 @@ impl<'r, 'p> Eval<'r, 'p> {
         let review = rules.review_citation.as_str();
         let who = format!("{} \"{}\"", ownership.role.label(), ownership.party);
         let rule = rules.affiliates.as_ref()?;
-        let a = affiliation(&ownership.owners, rule);
+        let a = affiliation(ownership, rule);
         for owner in &a.unresolved {
             self.notes.push(Reason {
                 text: format!(
@@ -827,7 +827,7 @@ impl<'r, 'p> Eval<'r, 'p> {
         if a.cut {
             self.notes.push(Reason {
                 text: format!(
-                    "the registry records owners of {who} more than {} levels up; they were not followed",
+                    "not every recorded owner of {who} was followed (more than {} levels up, or more owners than one request screens): the shares counted may be incomplete",
                     crate::affiliates::MAX_DEPTH
                 )
                 .into(),

@@ -88,47 +88,63 @@ pub fn screen_names(lists: &Lists, named: &[(PartyRole, &str, &str)]) -> Screeni
     }
 }
 
+/// The most owners screened for one request: the ownership of a registry with many shared holdings is followed
+/// along every path, and this bounds the work (what is left out is reported as cut).
+pub const MAX_OWNERS_SCREENED: usize = 256;
+
 /// The recorded owners of each named party the registry identified, every owner's name screened (with the role
-/// of the party it owns), and owners that are registered parties followed to their own owners, up to
-/// [`MAX_DEPTH`] levels and never around a cycle.
+/// of the party it owns), and owners that are registered parties followed to their own owners: along every path,
+/// up to [`MAX_DEPTH`] levels, never around a cycle, and at most [`MAX_OWNERS_SCREENED`] owners in all.
 pub fn ownership(lists: &Lists, registry: &Registry, req: &Request, pack: &Pack) -> Vec<Ownership> {
     let mut out = Vec::new();
+    let mut walk = Walk { lists, registry, pack, path: HashSet::new(), budget: MAX_OWNERS_SCREENED };
     for i in &req.consignee.identified {
         let Some(r) = registry.resolve(&i.party).filter(|r| !r.party.owners.is_empty()) else { continue };
-        let mut seen = HashSet::from([r.party.key.clone()]);
-        let owners = owners_of(lists, registry, pack, &r.party.owners, i.role, 1, &mut seen);
-        out.push(Ownership { role: i.role, party: r.party.name.clone(), owners });
+        walk.path = HashSet::from([r.party.key.clone()]);
+        let (owners, cut) = walk.owners_of(&r.party.owners, i.role, 1);
+        out.push(Ownership { role: i.role, party: r.party.name.clone(), owners, cut });
     }
     out
 }
 
-fn owners_of(
-    lists: &Lists,
-    registry: &Registry,
-    pack: &Pack,
-    holdings: &[Holding],
-    role: PartyRole,
-    depth: usize,
-    seen: &mut HashSet<String>,
-) -> Vec<Owner> {
-    holdings
-        .iter()
-        .map(|h| {
-            let registered = registry.resolve(&h.owner).map(|r| r.party);
-            let country = registered.and_then(|p| p.headquarters).map(|c| pack.countries.code(c));
-            let hits = hits_for(lists, role, &h.owner, country);
+struct Walk<'a> {
+    lists: &'a Lists,
+    registry: &'a Registry,
+    pack: &'a Pack,
+    /// The parties on the path from the named party down to here: a holding reached along two paths is followed
+    /// along both; one that owns itself through others is not followed around again.
+    path: HashSet<String>,
+    /// Owners that may still be screened.
+    budget: usize,
+}
+
+impl Walk<'_> {
+    /// The owners screened, and whether some were left out because the budget ran out.
+    fn owners_of(&mut self, holdings: &[Holding], role: PartyRole, depth: usize) -> (Vec<Owner>, bool) {
+        let mut out = Vec::with_capacity(holdings.len());
+        for h in holdings {
+            if self.budget == 0 {
+                return (out, true);
+            }
+            self.budget -= 1;
+            let registered = self.registry.resolve(&h.owner).map(|r| r.party);
+            let country = registered.and_then(|p| p.headquarters).map(|c| self.pack.countries.code(c));
+            let hits = hits_for(self.lists, role, &h.owner, country);
             let (owners, cut) = match registered {
                 Some(p) if p.owners.is_empty() => (Vec::new(), false),
-                Some(p) if depth < MAX_DEPTH && seen.insert(p.key.clone()) => {
-                    (owners_of(lists, registry, pack, &p.owners, role, depth + 1, seen), false)
+                Some(p) if depth < MAX_DEPTH && self.path.insert(p.key.clone()) => {
+                    let followed = self.owners_of(&p.owners, role, depth + 1);
+                    self.path.remove(&p.key);
+                    followed
                 }
                 // Deeper than followed, or around a cycle (a cycle adds nothing that was not counted).
                 Some(_) => (Vec::new(), depth >= MAX_DEPTH),
                 None => (Vec::new(), false),
             };
-            Owner { name: h.owner.clone(), share: h.share, hits, owners, cut }
-        })
-        .collect()
+            out.push(Owner { name: h.owner.clone(), share: h.share, hits, owners, cut });
+        }
+        (out, false)
+    }
 }
 
 /// One name's hits at the review threshold, as the core's listings.

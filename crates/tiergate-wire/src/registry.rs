@@ -7,9 +7,9 @@ use tiergate_core::{Countries, Country};
 
 use crate::WireError;
 
-/// A party as stored (and as `parties show --json` gives it, beside its key and record).
+/// A party as stored (and as `parties show` gives it, beside its key and record). Members it does not know are
+/// ignored when read back (its schema then allows the record's members beside it in [`PartyOut`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct PartyBody {
     pub name: String,
     #[serde(default)]
