@@ -179,7 +179,9 @@ try {
     await page.locator("#check-form input[name=quantity]").fill("1000");
     await page.locator("#check-form input[name=consignee]").fill(name);
     await page.getByRole("button", { name: "Determine" }).click();
-    await page.locator("#answer", { hasText: name }).waitFor();
+    // This answer, not the one before it: a case-sensitive match of the name as the reasons quote it.
+    const quoted = new RegExp(`the consignee "${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"`);
+    await page.locator("#answer", { hasText: quoted }).waitFor();
     return text(page, "#answer .auth");
   };
   assert.equal(await lppOrder("BORNEO DC SDN. BHD."), "LPP");
