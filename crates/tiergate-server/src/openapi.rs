@@ -157,7 +157,7 @@ impl Modify for Bearer {
     ),
     components(schemas(
         ProblemDoc, DeterminationsBody, DeterminationsAnswer, BatchItem, crate::routes::ReserveBody, crate::routes::TokenBody, TokenCreatedDoc,
-        AuditPageDoc, StatusDoc, RequestWire, DeterminationOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
+        AuditPageDoc, StatusDoc, RequestWire, DeterminationOut, tiergate_wire::RegimeOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
         ClassifyRequest, ClassifyOut, ItemOut, CountryOut, CountryDetailOut, Balance, Reservation, ReserveOutcome, ReserveStatus, State,
         AuditEntry, VerifyReport, TokenInfo, Role, ScreeningOut, ScreenedOut, PartyHitOut, Judgement, FleetCheckDoc,
         crate::dashboard_api::SignIn, crate::dashboard_api::SessionOut, crate::dashboard_api::ScreenDoc,

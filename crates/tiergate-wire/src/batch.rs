@@ -3,7 +3,7 @@
 use tiergate_core::{determine, Determination, Request};
 
 use crate::request::{decode_request, validate_wire, RequestWire};
-use crate::{write_determination, write_error, Env, WireError};
+use crate::{write_determination, write_error, Env, RegimeOut, WireError};
 
 /// What an adapter adds around the pure engine: it may fill a request's context before it is determined (from
 /// a ledger, say) and act on the answer after (record a reservation), adding one member to the answer line.
@@ -81,7 +81,7 @@ fn answer(env: &Env, wire: RequestWire, out: &mut Vec<u8>, hooks: &mut dyn Hooks
     let d = determine(&req, &env.pack, &env.catalog)
         .map_err(|e| WireError::new(e.code(), Some(e.field()), e.to_string()))?;
     let extra = hooks.after(id.as_deref(), &req, &d)?;
-    write_determination(out, id.as_deref(), &env.pack.id, &d, extra.as_deref());
+    write_determination(out, id.as_deref(), &RegimeOut::of(&env.pack), &d, extra.as_deref());
     Ok(())
 }
 

@@ -24,5 +24,5 @@ pub use env::Env;
 pub use request::{decode_request, item_from_wire, parse_request, validate_wire, ItemWire, RequestWire, WireError};
 pub use response::{
     write_determination, write_error, AllocationOut, ClassificationOut, DeterminationOut, ErrorBody, ErrorOut,
-    PartyHitOut, ReasonOut, ScreenedOut, ScreeningOut, TppOut,
+    PartyHitOut, ReasonOut, RegimeOut, ScreenedOut, ScreeningOut, TppOut,
 };

@@ -111,12 +111,32 @@ impl<'a> AllocationOut<'a> {
     }
 }
 
+/// The regime an answer was given under: the timeline that chose the pack (null when a pack was given or pinned),
+/// and the pack's id, version and the SHA-256 of its text as loaded.
+#[derive(Clone, Copy, Debug, Serialize, utoipa::ToSchema)]
+pub struct RegimeOut<'a> {
+    /// `codified` or `enforced`; null when the pack was named rather than chosen by a timeline.
+    pub timeline: Option<&'a str>,
+    pub pack: &'a str,
+    pub version: &'a str,
+    pub sha256: &'a str,
+}
+
+impl<'a> RegimeOut<'a> {
+    /// A pack answering by itself, chosen by no timeline.
+    pub fn of(pack: &'a tiergate_core::Pack) -> RegimeOut<'a> {
+        RegimeOut { timeline: None, pack: &pack.id, version: &pack.version, sha256: &pack.sha256 }
+    }
+}
+
 /// The answer to one request, in the contract's field order. With a ledger and `record`, a `recorded` member
 /// follows: the reservation's outcome, or null when the answer draws nothing.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DeterminationOut<'a, 'p> {
     pub id: Option<&'a str>,
+    /// The answering pack's id (as `regime.pack`).
     pub pack: &'a str,
+    pub regime: RegimeOut<'a>,
     /// `YYYY-MM-DD`.
     #[schema(value_type = String)]
     pub date: DateOut,
@@ -143,10 +163,11 @@ pub struct DeterminationOut<'a, 'p> {
 }
 
 impl<'a, 'p> DeterminationOut<'a, 'p> {
-    pub fn new(id: Option<&'a str>, pack: &'a str, d: &'a Determination<'p>) -> DeterminationOut<'a, 'p> {
+    pub fn new(id: Option<&'a str>, regime: RegimeOut<'a>, d: &'a Determination<'p>) -> DeterminationOut<'a, 'p> {
         DeterminationOut {
             id,
-            pack,
+            pack: regime.pack,
+            regime,
             date: DateOut(d.date),
             classification: ClassificationOut::new(&d.classification),
             tier: d.tier.number(),
@@ -273,7 +294,7 @@ pub struct ErrorBody<'a> {
 pub fn write_determination(
     out: &mut Vec<u8>,
     id: Option<&str>,
-    pack: &str,
+    regime: &RegimeOut<'_>,
     d: &Determination<'_>,
     extra: Option<&[u8]>,
 ) {
@@ -281,7 +302,16 @@ pub fn write_determination(
     out.extend_from_slice(b"{\"id\":");
     opt_str(out, id);
     out.extend_from_slice(b",\"pack\":");
-    json_str(out, pack);
+    json_str(out, regime.pack);
+    out.extend_from_slice(b",\"regime\":{\"timeline\":");
+    opt_str(out, regime.timeline);
+    out.extend_from_slice(b",\"pack\":");
+    json_str(out, regime.pack);
+    out.extend_from_slice(b",\"version\":");
+    json_str(out, regime.version);
+    out.extend_from_slice(b",\"sha256\":");
+    json_str(out, regime.sha256);
+    out.push(b'}');
     out.extend_from_slice(b",\"date\":\"");
     let (y, m, day) = (d.date.year(), u8::from(d.date.month()), d.date.day());
     out.extend_from_slice(format!("{y:04}-{m:02}-{day:02}").as_bytes());

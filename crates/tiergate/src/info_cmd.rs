@@ -172,6 +172,7 @@ pub fn show_pack(env: &Env) -> anyhow::Result<ExitCode> {
     let body = serde_json::json!({
         "pack": p.id,
         "version": p.version,
+        "sha256": p.sha256,
         "title": p.title,
         "citation": p.citation,
         "effective": p.effective.value.to_string(),

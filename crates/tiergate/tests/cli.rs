@@ -2,6 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::io::Write;
+
+use sha2::Digest;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -170,11 +172,17 @@ fn a_pack_with_another_reading_changes_the_answer() {
         .replace("value = \"after_shipment\"", "value = \"before_shipment\"");
     std::fs::write(&pack, text).expect("write");
     let req = "{\"date\":\"2025-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":500,\"destination\":\"MY\",\"consignee\":{\"headquarters\":\"MY\"},\"context\":{\"lpp_received_tpp\":20000000}}\n";
-    assert_eq!(lines(&run_stdin(&["determine"], req))[0]["authorization"], "LICENSE");
-    assert_eq!(
-        lines(&run_stdin(&["--pack", pack.to_str().expect("utf-8"), "determine"], req))[0]["authorization"],
-        "LPP"
-    );
+    let official = &lines(&run_stdin(&["determine"], req))[0];
+    assert_eq!(official["authorization"], "LICENSE");
+    let copy = &lines(&run_stdin(&["--pack", pack.to_str().expect("utf-8"), "determine"], req))[0];
+    assert_eq!(copy["authorization"], "LPP");
+    // The copy keeps the official id, but its checksum gives it away; the official one is the built-in text's.
+    assert_eq!(copy["regime"]["pack"], official["regime"]["pack"]);
+    assert_ne!(copy["regime"]["sha256"], official["regime"]["sha256"]);
+    let builtin = std::fs::read(repo("rules/ai-diffusion-2025.toml")).expect("pack");
+    let sha = sha2::Sha256::digest(&builtin).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    assert_eq!(official["regime"]["sha256"], sha.as_str());
+    assert_eq!(official["regime"]["timeline"], serde_json::Value::Null);
 }
 
 #[test]

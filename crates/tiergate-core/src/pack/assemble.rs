@@ -575,6 +575,7 @@ impl Builder<'_> {
         let lp = &raw.license_policy;
         Ok(Pack {
             id,
+            sha256: String::new(),
             version: self.text("pack.version", &raw.pack.version)?,
             title: self.text("pack.title", &raw.pack.title)?,
             citation: self.text("pack.citation", &raw.pack.citation)?,

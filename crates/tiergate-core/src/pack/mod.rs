@@ -34,6 +34,9 @@ pub const SCHEMA: u32 = 1;
 #[derive(Clone, Debug)]
 pub struct Pack {
     pub id: String,
+    /// The SHA-256, in hex, of the pack's text as loaded: a modified copy never passes as the pack it was copied
+    /// from, whatever its `id` says.
+    pub sha256: String,
     pub version: String,
     pub title: String,
     pub citation: String,
@@ -155,7 +158,10 @@ impl Pack {
 
     /// Reads and validates a pack. `source` names it in error messages (a path, or `builtin`).
     pub fn from_toml(text: &str, source: &str, countries: Arc<Countries>) -> Result<Pack, DataError> {
+        use sha2::{Digest, Sha256};
         let raw: raw::RawPack = crate::parse_toml(text, source)?;
-        values::Builder { source, countries: &countries }.build(raw, Arc::clone(&countries))
+        let mut pack = values::Builder { source, countries: &countries }.build(raw, Arc::clone(&countries))?;
+        pack.sha256 = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        Ok(pack)
     }
 }
