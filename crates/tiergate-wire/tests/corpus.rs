@@ -140,6 +140,7 @@ const REQUIRED: &[&str] = &[
     "tier-3-headquarters",
     "hong-kong",
     "dated-group-change",
+    "dated-group-uae",
     "supp5b",
     "R1",
     "R2",

@@ -45,9 +45,14 @@ impl<'r, 'p> Eval<'r, 'p> {
                 let hq_listed = self.snap.b_class_headquarters.contains(self.hq)
                     || self.snap.b_class_headquarters.contains(self.parent);
                 if by_destination && self.snap.b_class_destinations.contains(self.dest) {
+                    let why = if self.snap.b_class_named.contains(p.canonical(self.dest)) {
+                        "the requirement names it outright, whatever its country groups"
+                    } else {
+                        "it is in D:1, D:4 or D:5 and not in A:5 or A:6"
+                    };
                     self.because(
                         &p.requirements.b_class_destinations.citation,
-                        format!(".b-class items need a license for {} to or within {d}: it is in D:1, D:4 or D:5 and not in A:5 or A:6", tx.with_article()),
+                        format!(".b-class items need a license for {} to or within {d}: {why}", tx.with_article()),
                     );
                     None
                 } else if by_headquarters && hq_listed && !self.snap.b_class_located_outside.contains(self.dest) {

@@ -102,6 +102,12 @@ impl Builder<'_> {
                 &index,
                 &groups,
             )?;
+            let b_named = self.group_set(
+                "license_requirement.b_class_destinations.named",
+                &lr.b_class_destinations.named,
+                &index,
+                &groups,
+            )?;
             let b_hq = self.group_set(
                 "license_requirement.b_class_headquarters.groups",
                 &lr.b_class_headquarters.groups,
@@ -128,7 +134,8 @@ impl Builder<'_> {
                 tier1,
                 tier3,
                 assurances,
-                b_class_destinations: b_dest.minus(&b_except),
+                b_class_destinations: b_dest.minus(&b_except).union(&b_named),
+                b_class_named: b_named,
                 b_class_headquarters: b_hq,
                 b_class_located_outside: b_out.minus(&b_out_except),
                 aca_transfers_within: aca_within,

@@ -146,8 +146,11 @@ pub struct Snapshot {
     pub tier1: CountrySet,
     pub tier3: CountrySet,
     pub assurances: CountrySet,
-    /// Destinations to which .b-class items need a license (D:1, D:4, D:5 less A:5, A:6).
+    /// Destinations to which .b-class items need a license (D:1, D:4, D:5 less A:5, A:6; and any the text names
+    /// outright, as the United Arab Emirates from 2026-07-10).
     pub b_class_destinations: CountrySet,
+    /// Those of `b_class_destinations` the requirement names outright.
+    pub b_class_named: CountrySet,
     /// Headquarters that bring a .b-class license requirement when located outside `b_class_located_outside`.
     pub b_class_headquarters: CountrySet,
     pub b_class_located_outside: CountrySet,

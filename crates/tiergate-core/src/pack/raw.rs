@@ -171,6 +171,9 @@ pub(super) struct RawCitation {
 pub(super) struct RawBDestinations {
     pub(super) groups: Vec<String>,
     pub(super) except: Vec<String>,
+    /// Groups whose members the text names outright, whatever `except` says ("the United Arab Emirates or ...").
+    #[serde(default)]
+    pub(super) named: Vec<String>,
     pub(super) transactions: Vec<String>,
     pub(super) quote: String,
     pub(super) citation: String,
