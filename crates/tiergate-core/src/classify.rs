@@ -2,7 +2,7 @@
 
 use crate::catalog::Catalog;
 use crate::pack::{Pack, Thresholds};
-use crate::units::{density_2dp, Area, Tpp};
+use crate::units::{density_2dp, Area, Bandwidth, Tpp};
 use crate::Reason;
 
 /// What a request names as its item.
@@ -11,7 +11,13 @@ pub enum Item {
     /// A catalog accelerator; with `per_unit`, a computer or assembly holding that many of them (4A090).
     Catalog { id: String, per_unit: Option<u64> },
     /// An IC described by its spec sheet; with `per_unit`, a computer holding that many.
-    Spec { tpp: Tpp, die_area: Option<Area>, datacenter: bool, per_unit: Option<u64> },
+    Spec {
+        tpp: Tpp,
+        die_area: Option<Area>,
+        datacenter: bool,
+        dram_bandwidth: Option<Bandwidth>,
+        per_unit: Option<u64>,
+    },
     /// The weights of a model.
     ModelWeights(ModelWeights),
 }
@@ -78,6 +84,8 @@ pub struct Classification<'p> {
     pub tpp_total: Option<Tpp>,
     pub performance_density: Option<f64>,
     pub h100_equivalents: Option<f64>,
+    /// The DRAM bandwidth of one IC (or catalogued assembly), when the spec sheet or catalog gives it.
+    pub dram_bandwidth: Option<Bandwidth>,
     pub training_operations: Option<f64>,
     pub reasons: Vec<Reason<'p>>,
 }
@@ -208,7 +216,7 @@ pub fn classify<'p>(
     catalog: &'p Catalog,
 ) -> Result<Classification<'p>, ClassifyError> {
     let th = &pack.thresholds;
-    let (ic_tpp, area, datacenter, per_unit, mut reasons) = match item {
+    let (ic_tpp, area, datacenter, dram_bandwidth, per_unit, mut reasons) = match item {
         Item::ModelWeights(m) => {
             check_weights(m)?;
             return Ok(classify_weights(m, pack));
@@ -221,9 +229,12 @@ pub fn classify<'p>(
                 (None, p) => p,
                 (Some(asm), p) => Some(asm.count.checked_mul(p.unwrap_or(1)).ok_or(ClassifyError::Overflow)?),
             };
-            (a.tpp, a.die_area, a.datacenter, per_unit, vec![reason])
+            let bandwidth = a.memory.dram_bandwidth_gbps.and_then(Bandwidth::from_gbps);
+            (a.tpp, a.die_area, a.datacenter, bandwidth, per_unit, vec![reason])
         }
-        Item::Spec { tpp, die_area, datacenter, per_unit } => (*tpp, *die_area, *datacenter, *per_unit, Vec::new()),
+        Item::Spec { tpp, die_area, datacenter, dram_bandwidth, per_unit } => {
+            (*tpp, *die_area, *datacenter, *dram_bandwidth, *per_unit, Vec::new())
+        }
     };
     if per_unit == Some(0) {
         return Err(ClassifyError::ZeroPerUnit);
@@ -258,6 +269,7 @@ pub fn classify<'p>(
         tpp_total: Some(tpp_total),
         performance_density: area.map(|a| density_2dp(ic_tpp, a)),
         h100_equivalents: Some(tpp_total.ratio_2dp(th.h100_tpp.value)),
+        dram_bandwidth,
         training_operations: None,
         reasons,
     })
@@ -325,6 +337,7 @@ fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> 
         tpp_total: None,
         performance_density: None,
         h100_equivalents: None,
+        dram_bandwidth: None,
         training_operations: Some(ops),
         reasons,
     }

@@ -166,6 +166,28 @@ impl fmt::Display for Area {
     }
 }
 
+/// A DRAM bandwidth in thousandths of a GB/s: the second parameter of 91 FR 1684's band (below 6,500 GB/s), compared
+/// exactly as TPP is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Bandwidth(u64);
+
+impl Bandwidth {
+    /// A positive decimal GB/s with at most three places.
+    pub fn from_gbps(x: f64) -> Option<Bandwidth> {
+        thousandths(x).filter(|m| *m > 0).map(Bandwidth)
+    }
+
+    pub const fn milli(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Bandwidth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_thousandths(self.0, f)
+    }
+}
+
 /// A performance-density threshold (TPP per mm²) in thousandths.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Density(u64);

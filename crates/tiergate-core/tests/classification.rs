@@ -23,6 +23,7 @@ fn level(pack: &Pack, catalog: &Catalog, tpp_milli: u64, area_milli: u64, datace
         tpp: Tpp::from_milli(tpp_milli),
         die_area: Area::from_mm2(area_milli as f64 / 1000.0),
         datacenter,
+        dram_bandwidth: None,
         per_unit: None,
     };
     match classify(&item, 1, pack, catalog).expect("classifiable with a die area").control {

@@ -94,6 +94,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "tpp",
     "die_area_mm2",
     "datacenter",
+    "dram_bandwidth_gbps",
     "training_operations",
     "published",
     "base_training_operations",
@@ -198,6 +199,7 @@ pub fn csv_row(headers: &[&str], values: &[&str]) -> Result<RequestWire, (Option
                 tpp: Some(tpp),
                 die_area_mm2: float("die_area_mm2")?,
                 datacenter: boolean("datacenter")?,
+                dram_bandwidth_gbps: float("dram_bandwidth_gbps")?,
                 per_unit: int("per_unit")?,
                 ..ItemObject::default()
             }))

@@ -9,7 +9,7 @@ use time::Date;
 
 use tiergate_core::classify::{BaseModel, ModelWeights};
 use tiergate_core::determine::{Balance, Consignee, Context, EndUse, Transaction, VeuClaim};
-use tiergate_core::units::{Area, Tpp};
+use tiergate_core::units::{Area, Bandwidth, Tpp};
 use tiergate_core::{Country, Item, Request};
 
 use crate::Env;
@@ -151,6 +151,10 @@ pub struct ItemObject {
     pub die_area_mm2: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub datacenter: Option<bool>,
+    /// The IC's total DRAM bandwidth in GB/s, from its spec sheet (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(exclusive_minimum = 0)]
+    pub dram_bandwidth_gbps: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_weights: Option<ModelWeightsWire>,
 }
@@ -355,6 +359,7 @@ pub fn item_from_wire(w: ItemWire) -> Result<Item, WireError> {
             || o.per_unit.is_some()
             || o.die_area_mm2.is_some()
             || o.datacenter.is_some()
+            || o.dram_bandwidth_gbps.is_some()
         {
             return Err(WireError::invalid(
                 "item",
@@ -386,8 +391,8 @@ pub fn item_from_wire(w: ItemWire) -> Result<Item, WireError> {
     }
     let per_unit = per_unit(o.per_unit)?;
     if let Some(id) = o.catalog {
-        if o.tpp.is_some() || o.die_area_mm2.is_some() || o.datacenter.is_some() {
-            return Err(WireError::invalid("item", "`item.catalog` takes only `per_unit`; describe a part not in the catalog with `tpp`, `die_area_mm2` and `datacenter`".into()));
+        if o.tpp.is_some() || o.die_area_mm2.is_some() || o.datacenter.is_some() || o.dram_bandwidth_gbps.is_some() {
+            return Err(WireError::invalid("item", "`item.catalog` takes only `per_unit`; describe a part not in the catalog with `tpp`, `die_area_mm2`, `datacenter` and `dram_bandwidth_gbps`".into()));
         }
         return Ok(Item::Catalog { id, per_unit });
     }
@@ -412,7 +417,16 @@ pub fn item_from_wire(w: ItemWire) -> Result<Item, WireError> {
     let datacenter = o.datacenter.ok_or_else(|| {
         WireError::missing("item.datacenter", "whether the IC is designed or marketed for data centres")
     })?;
-    Ok(Item::Spec { tpp, die_area, datacenter, per_unit })
+    let dram_bandwidth = match o.dram_bandwidth_gbps {
+        None => None,
+        Some(b) => Some(Bandwidth::from_gbps(b).ok_or_else(|| {
+            WireError::invalid(
+                "item.dram_bandwidth_gbps",
+                format!("`item.dram_bandwidth_gbps` must be a positive number with at most three decimals, not {b}"),
+            )
+        })?),
+    };
+    Ok(Item::Spec { tpp, die_area, datacenter, dram_bandwidth, per_unit })
 }
 
 /// Validates a decoded request against the countries and the catalog's shape.

@@ -7,6 +7,7 @@ use time::Date;
 
 use tiergate_core::determine::AllocationEffect;
 use tiergate_core::parties::Screening;
+use tiergate_core::units::Bandwidth;
 use tiergate_core::{Classification, Determination, Reason, Tpp};
 
 use crate::WireError;
@@ -17,11 +18,17 @@ pub struct TppOut(pub Tpp);
 
 impl Serialize for TppOut {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0.is_whole() {
-            s.serialize_u64(self.0.milli() / 1000)
-        } else {
-            s.serialize_f64(self.0.as_f64())
-        }
+        thousandths(self.0.milli(), s)
+    }
+}
+
+/// An amount in thousandths: an integer when whole, a decimal otherwise.
+#[allow(clippy::cast_precision_loss)]
+fn thousandths<S: Serializer>(milli: u64, s: S) -> Result<S::Ok, S::Error> {
+    if milli.is_multiple_of(1000) {
+        s.serialize_u64(milli / 1000)
+    } else {
+        s.serialize_f64(milli as f64 / 1000.0)
     }
 }
 
@@ -79,8 +86,22 @@ pub struct ClassificationOut {
     pub performance_density: Option<Shown>,
     #[schema(value_type = Option<f64>)]
     pub h100_equivalents: Option<Shown>,
+    /// The DRAM bandwidth of one IC (or catalogued assembly) in GB/s, when the spec sheet or catalog gives it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
+    pub dram_bandwidth_gbps: Option<BandwidthOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub training_operations: Option<f64>,
+}
+
+/// A bandwidth in GB/s: an integer when whole, a decimal otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BandwidthOut(pub Bandwidth);
+
+impl Serialize for BandwidthOut {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        thousandths(self.0.milli(), s)
+    }
 }
 
 impl ClassificationOut {
@@ -91,6 +112,7 @@ impl ClassificationOut {
             tpp_total: c.tpp_total.map(TppOut),
             performance_density: c.performance_density.map(Shown),
             h100_equivalents: c.h100_equivalents.map(Shown),
+            dram_bandwidth_gbps: c.dram_bandwidth.map(BandwidthOut),
             training_operations: c.training_operations,
         }
     }
@@ -325,6 +347,10 @@ pub fn write_determination(
     opt_shown(out, c.performance_density);
     out.extend_from_slice(b",\"h100_equivalents\":");
     opt_shown(out, c.h100_equivalents);
+    if let Some(b) = c.dram_bandwidth {
+        out.extend_from_slice(b",\"dram_bandwidth_gbps\":");
+        number(out, &BandwidthOut(b));
+    }
     if let Some(ops) = c.training_operations {
         out.extend_from_slice(b",\"training_operations\":");
         number(out, &ops);

@@ -536,6 +536,9 @@ pub struct ClassifyArgs {
     /// Whether that IC is designed or marketed for data centres.
     #[arg(long, value_name = "BOOL", requires = "tpp")]
     pub datacenter: Option<bool>,
+    /// That IC's total DRAM bandwidth, in GB/s (shown; 91 FR 1684 bands items by it).
+    #[arg(long = "dram-bandwidth", value_name = "GBPS", requires = "tpp")]
+    pub dram_bandwidth: Option<f64>,
     /// Classify a computer or assembly holding this many such ICs (4A090).
     #[arg(long = "per-unit", value_name = "N", conflicts_with = "training_operations")]
     pub per_unit: Option<i64>,

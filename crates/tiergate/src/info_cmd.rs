@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use tiergate_core::classify::{classify as classify_item, BaseModel, ModelWeights};
-use tiergate_core::units::{Area, Tpp};
+use tiergate_core::units::{Area, Bandwidth, Tpp};
 use tiergate_core::Item;
 use tiergate_wire::info::{ClassifyOut, CountryOut, ItemOut};
 use tiergate_wire::Env;
@@ -43,10 +43,18 @@ pub fn classify(env: &Env, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
             .map(|a| Area::from_mm2(a).context("--die-area must be a positive number with at most three decimals"))
             .transpose()?;
         let datacenter = args.datacenter.context("--datacenter true|false is required with --tpp")?;
-        (
-            Item::Spec { tpp: t, die_area: area, datacenter, per_unit },
-            serde_json::json!({"tpp": tpp, "die_area_mm2": args.die_area, "datacenter": datacenter}),
-        )
+        let dram_bandwidth = args
+            .dram_bandwidth
+            .map(|b| {
+                Bandwidth::from_gbps(b)
+                    .context("--dram-bandwidth must be a positive number with at most three decimals")
+            })
+            .transpose()?;
+        let mut label = serde_json::json!({"tpp": tpp, "die_area_mm2": args.die_area, "datacenter": datacenter});
+        if let (Some(b), Some(fields)) = (args.dram_bandwidth, label.as_object_mut()) {
+            fields.insert("dram_bandwidth_gbps".into(), serde_json::json!(b));
+        }
+        (Item::Spec { tpp: t, die_area: area, datacenter, dram_bandwidth, per_unit }, label)
     } else {
         let id = args.item.clone().context("name a catalog item, or give --tpp or --training-operations")?;
         (Item::Catalog { id: id.clone(), per_unit }, serde_json::Value::String(id))
