@@ -179,8 +179,8 @@ impl<'r, 'p> Eval<'r, 'p> {
         for owner in &a.unresolved {
             self.notes.push(Reason {
                 text: format!(
-                    "{who} is recorded as {} owned by \"{}\", which resembles a listed party below the match threshold: a person must clear it, since listed owners' shares add up under the Affiliates rule",
-                    owner.share, owner.name
+                    "\"{}\", recorded as holding {} in the ownership of {who}, resembles a listed party below the match threshold: a person must clear it, since listed owners' shares add up under the Affiliates rule",
+                    owner.name, owner.share
                 )
                 .into(),
                 citation: &rule.citation,
