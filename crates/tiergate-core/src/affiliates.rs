@@ -99,10 +99,7 @@ impl AffiliatesRule {
 
     /// Whether a confirmed listing of this hit makes an owner a listed party for the rule.
     pub fn covers(&self, hit: &ListedParty) -> bool {
-        hit.level == HitLevel::Match
-            && self.lists.iter().any(|c| {
-                c.list == hit.list && (c.programs.is_empty() || hit.programs.iter().any(|p| c.programs.contains(p)))
-            })
+        hit.level == HitLevel::Match && self.lists.iter().any(|c| hit.is_on(&c.list, &c.programs))
     }
 }
 

@@ -125,9 +125,14 @@ pub struct ListRule {
 
 impl ListRule {
     pub fn applies_to(&self, hit: &ListedParty) -> bool {
-        hit.list == self.list
-            && self.roles.contains(&hit.role)
-            && (self.programs.is_empty() || hit.programs.iter().any(|p| self.programs.contains(p)))
+        self.roles.contains(&hit.role) && hit.is_on(&self.list, &self.programs)
+    }
+}
+
+impl ListedParty {
+    /// Whether the entry is on `list`, and, when `programs` is not empty, under one of them.
+    pub fn is_on(&self, list: &str, programs: &[String]) -> bool {
+        self.list == list && (programs.is_empty() || self.programs.iter().any(|p| programs.contains(p)))
     }
 }
 

@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 use tiergate_core::registry::{Change, Holding, Party, Registry, Share};
-use tiergate_core::{Countries, Country};
+use tiergate_core::Countries;
 
+use crate::request::country;
 use crate::WireError;
 
 /// A party as stored (and as `parties show` gives it, beside its key and record). Members it does not know are
@@ -125,10 +126,6 @@ pub struct ChangeOut {
     pub party: PartyOut,
     /// LPP reservations moved to this party's pools (a merge or a new alias brings its receipts along).
     pub moved_reservations: u64,
-}
-
-fn country(countries: &Countries, field: &str, text: &str) -> Result<Country, WireError> {
-    countries.resolve(text).ok_or_else(|| WireError::new("unknown_country", Some(field), countries.unknown(text)))
 }
 
 fn share(field: &str, percent: f64) -> Result<Share, WireError> {

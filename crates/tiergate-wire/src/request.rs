@@ -10,7 +10,7 @@ use time::Date;
 use tiergate_core::classify::{BaseModel, ModelWeights};
 use tiergate_core::determine::{Balance, Consignee, Context, EndUse, Transaction, VeuClaim};
 use tiergate_core::units::{Area, Bandwidth, Tpp};
-use tiergate_core::{Country, Item, Request};
+use tiergate_core::{Countries, Country, Item, Request};
 
 use crate::Env;
 
@@ -321,10 +321,9 @@ fn parse_date(s: &str) -> Result<Date, WireError> {
     })
 }
 
-fn country(env: &Env, field: &str, text: &str) -> Result<Country, WireError> {
-    env.countries
-        .resolve(text)
-        .ok_or_else(|| WireError::new("unknown_country", Some(field), env.countries.unknown(text)))
+/// A country by code or name, or an error naming the field and the nearest names.
+pub(crate) fn country(countries: &Countries, field: &str, text: &str) -> Result<Country, WireError> {
+    countries.resolve(text).ok_or_else(|| WireError::new("unknown_country", Some(field), countries.unknown(text)))
 }
 
 fn per_unit(v: Option<i64>) -> Result<Option<u64>, WireError> {
@@ -457,20 +456,20 @@ pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
         (Some(q), _) => u64::try_from(q).unwrap_or(1),
     };
     let destination = country(
-        env,
+        &env.countries,
         "destination",
         w.destination.as_deref().ok_or_else(|| WireError::missing("destination", "the destination country"))?,
     )?;
     let c = w.consignee.ok_or_else(|| WireError::missing("consignee", "at least the consignee's `headquarters`"))?;
     let headquarters = country(
-        env,
+        &env.countries,
         "consignee.headquarters",
         c.headquarters.as_deref().ok_or_else(|| {
             WireError::missing("consignee.headquarters", "the country the consignee is headquartered in")
         })?,
     )?;
     let ultimate_parent_headquarters = match c.ultimate_parent_headquarters.as_deref() {
-        Some(p) => country(env, "consignee.ultimate_parent_headquarters", p)?,
+        Some(p) => country(&env.countries, "consignee.ultimate_parent_headquarters", p)?,
         None => headquarters,
     };
     let veu = match c.veu {
@@ -485,7 +484,7 @@ pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
         Some(VeuWire { kind: VeuKindWire::Nveu, country: cc, id }) => {
             let cc =
                 cc.ok_or_else(|| WireError::missing("consignee.veu.country", "the country the national VEU is for"))?;
-            Some(VeuClaim::National { country: country(env, "consignee.veu.country", &cc)?, id })
+            Some(VeuClaim::National { country: country(&env.countries, "consignee.veu.country", &cc)?, id })
         }
     };
     // A party is known by its party key: a name that has none (no letter or digit) names no one.
