@@ -86,6 +86,9 @@ pub struct Classification<'p> {
     pub h100_equivalents: Option<f64>,
     /// The DRAM bandwidth of one IC (or catalogued assembly), when the spec sheet or catalog gives it.
     pub dram_bandwidth: Option<Bandwidth>,
+    /// The TPP of one IC, and how many a unit (a computer or assembly) holds, for hardware.
+    pub ic_tpp: Option<Tpp>,
+    pub ics_per_unit: Option<u64>,
     pub training_operations: Option<f64>,
     pub reasons: Vec<Reason<'p>>,
 }
@@ -270,6 +273,8 @@ pub fn classify<'p>(
         performance_density: area.map(|a| density_2dp(ic_tpp, a)),
         h100_equivalents: Some(tpp_total.ratio_2dp(th.h100_tpp.value)),
         dram_bandwidth,
+        ic_tpp: Some(ic_tpp),
+        ics_per_unit: per_unit,
         training_operations: None,
         reasons,
     })
@@ -277,6 +282,13 @@ pub fn classify<'p>(
 
 fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> {
     let rules = &pack.model_weights;
+    if !pack.regime.model_weights {
+        let why = Reason {
+            text: "this regime has no ECCN 4E091 (model weights): they are not controlled under it".into(),
+            citation: &pack.regime.citation,
+        };
+        return weights(false, m.training_operations, vec![why]);
+    }
     let threshold = rules.threshold();
     let ops = m.training_operations;
     let mut reasons = Vec::new();
@@ -330,6 +342,10 @@ fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> 
         });
         true
     };
+    weights(controlled, ops, reasons)
+}
+
+fn weights(controlled: bool, ops: f64, reasons: Vec<Reason<'_>>) -> Classification<'_> {
     Classification {
         eccn: controlled.then_some(Eccn::E4E091),
         control: if controlled { Control::ModelWeights } else { Control::None },
@@ -338,6 +354,8 @@ fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> 
         performance_density: None,
         h100_equivalents: None,
         dram_bandwidth: None,
+        ic_tpp: None,
+        ics_per_unit: None,
         training_operations: Some(ops),
         reasons,
     }

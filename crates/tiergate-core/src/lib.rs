@@ -16,6 +16,7 @@ pub mod pack;
 pub mod parties;
 pub mod party;
 pub mod pool;
+pub mod regimes;
 pub mod registry;
 pub mod units;
 pub mod veu;

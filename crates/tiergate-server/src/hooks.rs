@@ -9,7 +9,7 @@ use tiergate_core::determine::{allocation_country, nveu_pool_id, ultimate_consig
 use tiergate_core::pool::PoolId;
 use tiergate_core::registry::{identify, ultimate_consignee_key, Registry};
 use tiergate_core::veu::verify_claim;
-use tiergate_core::{Determination, Request};
+use tiergate_core::{Determination, Pack, Request};
 use tiergate_store::{LedgerError, Meta, ReserveStatus, SharedLedger, State};
 use tiergate_wire::parties::{ownership, screen_parties, Lists};
 use tiergate_wire::veu::registry;
@@ -57,7 +57,7 @@ fn db_error(e: &LedgerError) -> WireError {
 }
 
 impl Hooks for LedgerHooks<'_> {
-    fn before(&mut self, id: Option<&str>, req: &mut Request, has_context: bool) -> Result<(), WireError> {
+    fn before(&mut self, id: Option<&str>, req: &mut Request, has_context: bool, pack: &Pack) -> Result<(), WireError> {
         if has_context {
             return Err(WireError::new(
                 "invalid_value",
@@ -100,8 +100,8 @@ impl Hooks for LedgerHooks<'_> {
                     format!("`{consignee}` has no letter or digit: it names no ultimate consignee"),
                 )
             })?;
-        let country = allocation_country(req, self.ledger.pack());
-        let country_pool = format!("country:{}", self.ledger.pack().countries.code(country));
+        let country = allocation_country(req, pack);
+        let country_pool = format!("country:{}", pack.countries.code(country));
         let nveu_pool = match &req.consignee.veu {
             Some(VeuClaim::National { country, id }) => {
                 let code = self.ledger.pack().countries.code(*country).to_owned();
@@ -109,9 +109,8 @@ impl Hooks for LedgerHooks<'_> {
             }
             _ => None,
         };
-        // All of a request's reads together, on a reader connection. Pools the rule does not define on the
-        // request's date have drawn nothing.
-        let pack = self.ledger.pack();
+        // All of a request's reads together, on a reader connection. Pools the answering pack does not define on
+        // the request's date (none, in a regime without allocations) have drawn nothing.
         let defined = |pool: &str| PoolId::parse(pool, pack).and_then(|p| p.cap(pack, req.date)).is_ok();
         let mut pools: Vec<&str> = vec![lpp_pool.as_str(), country_pool.as_str()];
         if let Some(p) = &nveu_pool {
@@ -156,12 +155,12 @@ impl Hooks for LedgerHooks<'_> {
         if !self.record {
             return Ok(None);
         }
-        let Some(draw) = d.draws(req, self.ledger.pack()) else {
+        let Some(draw) = d.draws(req, d.pack) else {
             return Ok(Some(b"\"recorded\":null".to_vec()));
         };
         let key = id.unwrap_or_default();
         // A license for .a-class items is valid for a year (750.7(g)); its reservation expires with it.
-        let expires = d.reservation_expiry(self.ledger.pack());
+        let expires = d.reservation_expiry(d.pack);
         let meta = Meta {
             actor: self.actor.clone(),
             reason: Some(format!("determination {key}")),

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use tiergate_core::classify::classify;
 use tiergate_store::{parse_date, Meta, ReserveStatus, Role};
 use tiergate_wire::info::{ClassifyOut, ClassifyRequest, CountryDetailOut, CountryOut, ItemOut};
-use tiergate_wire::{determine_line_with, determine_one, Hooks};
+use tiergate_wire::{determine_line_with, determine_one, Env, Hooks};
 use time::{Date, OffsetDateTime};
 
 use crate::auth::Caller;
@@ -178,6 +178,20 @@ pub(crate) struct RecordQuery {
     #[serde(default)]
     #[param(value_type = Option<bool>)]
     record: bool,
+    /// The regime: a timeline (`codified`, the default, or `enforced`), answering each request under the pack in
+    /// force on its date, or a pack id (`GET /v1/regimes` lists them).
+    regime: Option<String>,
+    /// A timeline whose answer is added (`compare`) where it differs.
+    compare: Option<String>,
+}
+
+/// The server's environment answering under `regime` (default: the server's own) and comparing with `compare`.
+pub(crate) fn chosen_env(base: &Env, regime: Option<&str>, compare: Option<&str>) -> Result<Env, Problem> {
+    let env = match regime {
+        Some(r) => base.select(r).map_err(|e| Problem::from_wire(&e))?,
+        None => base.clone(),
+    };
+    env.comparing(compare).map_err(|e| Problem::from_wire(&e))
 }
 
 /// `POST /v1/determinations`: one request, or `{"requests": [...]}`. Balances come from the ledger;
@@ -196,12 +210,13 @@ pub(crate) async fn determinations(
         if q.record { Role::Officer } else { Role::Analyst },
         if q.record { "recording determinations" } else { "determinations" },
     )?;
+    let env = chosen_env(&st.env, q.regime.as_deref(), q.compare.as_deref())?;
     let bytes = body(raw)?;
     db_maybe_write(&Arc::clone(&st), q.record, move || {
         let mut ledger_hooks =
             LedgerHooks::new(&st.ledger, st.lists.get(), st.registry.get(), q.record, caller.name.clone());
         let (answer, requests) = if csv {
-            determine_csv_body(&st, &bytes, &mut ledger_hooks)
+            determine_csv_body(&st, &env, &bytes, &mut ledger_hooks)
         } else {
             let text = std::str::from_utf8(&bytes)
                 .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed_json", "the body is not UTF-8"))?;
@@ -211,7 +226,7 @@ pub(crate) async fn determinations(
             let may_be_batch = text.contains("requests") || text.contains("\\u");
             let batch: Option<Vec<&serde_json::value::RawValue>> =
                 may_be_batch.then(|| serde_json::from_str::<BatchProbe<'_>>(text).ok().map(|b| b.requests)).flatten();
-            (determine_body(&st, batch.as_deref(), text, &mut ledger_hooks), batch.as_ref().map_or(1, Vec::len))
+            (determine_body(&st, &env, batch.as_deref(), text, &mut ledger_hooks), batch.as_ref().map_or(1, Vec::len))
         };
         let m = &st.metrics;
         for (a, n) in &ledger_hooks.determined {
@@ -239,7 +254,7 @@ pub(crate) struct BatchProbe<'a> {
 /// Answers a CSV order book (`Content-Type: text/csv`, the columns of `tiergate determine --input-format csv`)
 /// as a batch, `{"determinations": [...]}`, each row's answer or error (with its line) in its place; with the
 /// number of rows.
-fn determine_csv_body(st: &AppState, bytes: &[u8], hooks: &mut LedgerHooks<'_>) -> (Answer, usize) {
+fn determine_csv_body(st: &AppState, env: &Env, bytes: &[u8], hooks: &mut LedgerHooks<'_>) -> (Answer, usize) {
     // Counted first, so that an oversized book is refused before any row is recorded.
     let rows = csv::ReaderBuilder::new().flexible(true).from_reader(bytes).records().count();
     if rows > st.limits.max_batch {
@@ -253,7 +268,7 @@ fn determine_csv_body(st: &AppState, bytes: &[u8], hooks: &mut LedgerHooks<'_>) 
     let mut out = Vec::with_capacity(rows * 2048 + 32);
     out.extend_from_slice(b"{\"determinations\":[");
     let mut first = true;
-    let done = tiergate_wire::determine_csv(&st.env, bytes, hooks, |line| {
+    let done = tiergate_wire::determine_csv(env, bytes, hooks, |line| {
         if !first {
             out.push(b',');
         }
@@ -273,13 +288,14 @@ fn determine_csv_body(st: &AppState, bytes: &[u8], hooks: &mut LedgerHooks<'_>) 
 /// Answers a determinations body: a batch or a single request.
 fn determine_body(
     st: &AppState,
+    env: &Env,
     batch: Option<&[&serde_json::value::RawValue]>,
     text: &str,
     hooks: &mut LedgerHooks<'_>,
 ) -> Answer {
     let hooks: &mut dyn Hooks = hooks;
     let Some(items) = batch else {
-        let out = determine_one(&st.env, text, hooks).map_err(|e| Problem::from_wire(&e))?;
+        let out = determine_one(env, text, hooks).map_err(|e| Problem::from_wire(&e))?;
         return Ok(json_body(out, StatusCode::OK));
     };
     if items.len() > st.limits.max_batch {
@@ -295,7 +311,7 @@ fn determine_body(
     let mut line = Vec::with_capacity(4096);
     for (i, item) in items.iter().enumerate() {
         line.clear();
-        determine_line_with(&st.env, item.get(), Some(i as u64 + 1), &mut line, hooks);
+        determine_line_with(env, item.get(), Some(i as u64 + 1), &mut line, hooks);
         if i > 0 {
             out.push(b',');
         }
@@ -349,27 +365,48 @@ pub(crate) struct DateQuery {
     pub(crate) date: Option<String>,
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CountriesQuery {
+    /// `YYYY-MM-DD`; default today (UTC).
+    #[param(value_type = Option<String>, format = Date)]
+    pub(crate) date: Option<String>,
+    /// The regime: a timeline (`codified`, the default, or `enforced`) or a pack id.
+    pub(crate) regime: Option<String>,
+}
+
 /// `GET /v1/countries?date=` (viewer): tier and groups of every country on a date (default: today).
-#[utoipa::path(get, path = "/v1/countries", summary = "Countries with tiers (viewer)", params(DateQuery), responses((status = 200, description = "every country with tier and groups", body = Vec<CountryOut>), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
-pub(crate) async fn countries(State(st): St, caller: Caller, q: Result<Query<DateQuery>, QueryRejection>) -> Answer {
+#[utoipa::path(get, path = "/v1/countries", summary = "Countries with tiers (viewer)", params(CountriesQuery), responses((status = 200, description = "every country with tier and groups", body = Vec<CountryOut>), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn countries(
+    State(st): St,
+    caller: Caller,
+    q: Result<Query<CountriesQuery>, QueryRejection>,
+) -> Answer {
     caller.require(Role::Viewer, "reading countries")?;
-    let date = date_param(query(q)?.date.as_deref(), "date")?;
-    let list: Vec<CountryOut<'_>> = st.env.countries.iter().map(|c| CountryOut::new(c, &st.env, date)).collect();
+    let q = query(q)?;
+    let date = date_param(q.date.as_deref(), "date")?;
+    let env = chosen_env(&st.env, q.regime.as_deref(), None)?;
+    let (pack, _) = env.answering(date).map_err(|e| Problem::from_wire(&e))?;
+    let list: Vec<CountryOut<'_>> = env.countries.iter().map(|c| CountryOut::new(c, &env, pack, date)).collect();
     Ok(Json(list).into_response())
 }
 
 /// `GET /v1/countries/{code}` (viewer); also accepts names and aliases.
-#[utoipa::path(get, path = "/v1/countries/{code}", summary = "One country (viewer)", params(("code" = String, Path, description = "ISO code, name or alias"), DateQuery), responses((status = 200, description = "one country, with why it is in its tier and its allocation", body = CountryDetailOut), (status = 404, description = "unknown country", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/countries/{code}", summary = "One country (viewer)", params(("code" = String, Path, description = "ISO code, name or alias"), CountriesQuery), responses((status = 200, description = "one country, with why it is in its tier and its allocation", body = CountryDetailOut), (status = 404, description = "unknown country", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn country(
     State(st): St,
     caller: Caller,
     Path(code): Path<String>,
-    q: Result<Query<DateQuery>, QueryRejection>,
+    q: Result<Query<CountriesQuery>, QueryRejection>,
 ) -> Answer {
     caller.require(Role::Viewer, "reading countries")?;
-    let date = date_param(query(q)?.date.as_deref(), "date")?;
-    let c = st.env.countries.resolve(&code).ok_or_else(|| Problem::not_found(st.env.countries.unknown(&code)))?;
-    Ok(Json(CountryDetailOut::new(c, &st.env, date)).into_response())
+    let q = query(q)?;
+    let date = date_param(q.date.as_deref(), "date")?;
+    let env = chosen_env(&st.env, q.regime.as_deref(), None)?;
+    let (pack, _) = env.answering(date).map_err(|e| Problem::from_wire(&e))?;
+    let c = env.countries.resolve(&code).ok_or_else(|| Problem::not_found(env.countries.unknown(&code)))?;
+    Ok(Json(CountryDetailOut::new(c, &env, pack, date)).into_response())
 }
 
 /// `GET /v1/pools/{pool}?date=` (viewer): as `tiergate ledger balance`.

@@ -26,7 +26,7 @@ impl Api {
         let dir = std::env::temp_dir().join(format!("tiergate-api-{}-{}", std::process::id(), rand_suffix()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}", dir.join("api.db").display());
-        let mut ledger = Ledger::open(&url, Arc::new(env.pack.clone())).unwrap();
+        let mut ledger = Ledger::open(&url, Arc::clone(&env.pack)).unwrap();
         let now = time::OffsetDateTime::now_utc();
         let tokens = Role::ALL
             .iter()
@@ -222,7 +222,7 @@ async fn determinations_screen_against_lists_imported_later() {
 
     // Another process imports a list with this consignee on the Entity List.
     let env = Env::builtin().unwrap();
-    let mut other = Ledger::open(&api.url, Arc::new(env.pack.clone())).unwrap();
+    let mut other = Ledger::open(&api.url, Arc::clone(&env.pack)).unwrap();
     let entry = json!({"entry_id": "el-test-1", "list": "EL", "source": "Entity List (EL) - Bureau of Industry and Security",
         "name": "Kestrel Compute Holdings", "countries": ["MY"], "license_requirement": "For all items subject to the EAR.",
         "license_policy": "Presumption of denial.", "federal_register_notice": "90 FR 1"});
@@ -866,4 +866,45 @@ async fn the_registry_joins_names_into_one_lpp_pool_over_the_api() {
     }
     let (_, verify) = api.as_role(Role::Viewer, "GET", "/v1/audit/verify", None).await;
     assert_eq!(verify["ok"], true, "{verify}");
+}
+
+#[tokio::test]
+async fn regimes_and_comparisons() {
+    let api = Api::new(Limits::default());
+    let o = order("g1", 10, "MY");
+    // The codified timeline by default; the enforced one on request; both side by side with `compare`.
+    let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations", Some(o.clone())).await;
+    assert_eq!((s, v["authorization"].as_str()), (StatusCode::OK, Some("LPP")), "{v}");
+    assert_eq!(
+        (v["regime"]["timeline"].as_str(), v["regime"]["pack"].as_str()),
+        (Some("codified"), Some("ai-diffusion-2025"))
+    );
+    assert!(v.get("compare").is_none());
+    let (_, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations?regime=enforced", Some(o.clone())).await;
+    assert_eq!(
+        (v["authorization"].as_str(), v["regime"]["pack"].as_str()),
+        (Some("NLR"), Some("enforced-2025-05")),
+        "{v}"
+    );
+    assert!(v["tier"].is_null());
+    let (_, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations?compare=enforced", Some(o.clone())).await;
+    assert_eq!(v["compare"][0]["authorization"].as_str(), Some("NLR"), "{v}");
+    assert_eq!(v["compare"][0]["timeline"].as_str(), Some("enforced"));
+    let (_, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations?regime=us-ac-2023-11", Some(o.clone())).await;
+    assert_eq!((v["regime"]["timeline"].clone(), v["regime"]["pack"].as_str()), (Value::Null, Some("us-ac-2023-11")));
+    let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations?regime=hoped", Some(o.clone())).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("regime")), "{v}");
+    let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations?compare=us-ac-2023-11", Some(o)).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("compare")), "{v}");
+    // Countries under a regime without tiers show its license classes.
+    let (_, all) = api.as_role(Role::Viewer, "GET", "/v1/countries?date=2025-06-01&regime=enforced", None).await;
+    let cat = |code: &str| all.as_array().unwrap().iter().find(|c| c["code"] == code).unwrap()["category"].clone();
+    assert_eq!(cat("MY"), "no license");
+    assert_eq!(cat("SA"), "license: D:1/D:4");
+    assert_eq!(cat("CN"), "license, presumption of denial: Macau/D:5");
+    let (_, all) = api.as_role(Role::Viewer, "GET", "/v1/countries?date=2025-06-01", None).await;
+    let my = all.as_array().unwrap().iter().find(|c| c["code"] == "MY").unwrap().clone();
+    assert_eq!((my["tier"].as_u64(), my["category"].as_str()), (Some(2), Some("tier 2")));
+    let (s, _) = api.as_role(Role::Viewer, "GET", "/v1/countries?date=2020-01-01", None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -1,15 +1,17 @@
 //! One request in, one answer out: the unit of every batch (CLI files, HTTP batches).
 
-use tiergate_core::{determine, Determination, Request};
+use tiergate_core::{Determination, Pack, Request};
 
 use crate::request::{decode_request, validate_wire, RequestWire};
-use crate::{write_determination, write_error, Env, RegimeOut, WireError};
+use crate::response::CompareOut;
+use crate::{write_determination, write_error, Env, WireError};
 
 /// What an adapter adds around the pure engine: it may fill a request's context before it is determined (from
 /// a ledger, say) and act on the answer after (record a reservation), adding one member to the answer line.
 pub trait Hooks {
-    /// Called with a valid request before it is determined. `has_context` says whether the request gave one.
-    fn before(&mut self, id: Option<&str>, req: &mut Request, has_context: bool) -> Result<(), WireError>;
+    /// Called with a valid request before it is determined under `pack` (the pack in force on its date under the
+    /// chosen regime). `has_context` says whether the request gave one.
+    fn before(&mut self, id: Option<&str>, req: &mut Request, has_context: bool, pack: &Pack) -> Result<(), WireError>;
     /// Called with the answer; may return a JSON member (`"name":value`) to add to the answer line.
     fn after(&mut self, id: Option<&str>, req: &Request, d: &Determination<'_>) -> Result<Option<Vec<u8>>, WireError>;
 }
@@ -18,7 +20,7 @@ pub trait Hooks {
 pub struct NoHooks;
 
 impl Hooks for NoHooks {
-    fn before(&mut self, _: Option<&str>, _: &mut Request, _: bool) -> Result<(), WireError> {
+    fn before(&mut self, _: Option<&str>, _: &mut Request, _: bool, _: &Pack) -> Result<(), WireError> {
         Ok(())
     }
 
@@ -77,12 +79,54 @@ fn answer(env: &Env, wire: RequestWire, out: &mut Vec<u8>, hooks: &mut dyn Hooks
     let id = wire.id.clone();
     let has_context = wire.context.is_some();
     let mut req = validate_wire(wire, env)?;
-    hooks.before(id.as_deref(), &mut req, has_context)?;
-    let d = determine(&req, &env.pack, &env.catalog)
-        .map_err(|e| WireError::new(e.code(), Some(e.field()), e.to_string()))?;
-    let extra = hooks.after(id.as_deref(), &req, &d)?;
-    write_determination(out, id.as_deref(), &RegimeOut::of(&env.pack), &d, extra.as_deref());
+    let (pack, regime) = env.answering(req.date)?;
+    hooks.before(id.as_deref(), &mut req, has_context, pack)?;
+    let d = env.determine(&req)?;
+    let mut extra = hooks.after(id.as_deref(), &req, &d)?;
+    if let Some(member) = compare_member(env, &req, &d, regime.timeline) {
+        extra = Some(match extra {
+            Some(mut e) => {
+                e.push(b',');
+                e.extend_from_slice(&member);
+                e
+            }
+            None => member,
+        });
+    }
+    write_determination(out, id.as_deref(), &regime, &d, extra.as_deref());
     Ok(())
+}
+
+/// The `"compare"` member: the compared timeline's answer where it differs from `d` (none when it agrees, or when
+/// it is the timeline that answered).
+fn compare_member(env: &Env, req: &Request, d: &Determination<'_>, answered_by: Option<&str>) -> Option<Vec<u8>> {
+    let name = env.compare.as_deref().filter(|c| Some(*c) != answered_by)?;
+    let timeline = env.regimes.timeline(name)?;
+    let other = timeline.determine(req, &env.catalog);
+    let entry = match &other {
+        Ok(o) => {
+            let same = o.authorization == d.authorization
+                && o.review_policy == d.review_policy
+                && o.allocation.as_ref().map(|a| (&a.pool, a.tpp, a.remaining_tpp, a.cap_tpp))
+                    == d.allocation.as_ref().map(|a| (&a.pool, a.tpp, a.remaining_tpp, a.cap_tpp));
+            if same {
+                return None;
+            }
+            CompareOut::of(name, o)
+        }
+        Err(e) => CompareOut {
+            timeline: name,
+            pack: None,
+            authorization: None,
+            license_required: None,
+            review_policy: None,
+            allocation: None,
+            error: Some(e.code().to_owned()),
+        },
+    };
+    let mut member = b"\"compare\":".to_vec();
+    serde_json::to_writer(&mut member, &[entry]).ok()?;
+    Some(member)
 }
 
 /// The columns of a CSV order book, in the order `tiergate determine --input-format csv` documents them.

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use tiergate_core::classify::{classify, ClassifyError};
 use tiergate_core::units::{Area, Tpp};
-use tiergate_core::{Accelerator, Classification, Country, Item};
+use tiergate_core::{Accelerator, Classification, Country, Item, Pack};
 use time::Date;
 
 use crate::request::{item_from_wire, ItemWire};
@@ -106,30 +106,36 @@ impl<'a> ItemOut<'a> {
     }
 }
 
-/// A country with its tier (as a destination) and groups on a date.
+/// A country with its tier (as a destination), its category and groups on a date, under the pack in force then.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CountryOut<'a> {
     pub code: &'a str,
     pub name: &'a str,
-    pub tier: u8,
+    /// 1, 2 or 3; null under a regime without tiers (before 90 FR 4544, or what BIS enforces after 2025-05-13).
+    pub tier: Option<u8>,
+    /// What the regime makes of an .a-class export there, headquarters aside: `tier 1`, `tier 2`, `tier 3`, or
+    /// without tiers `license, presumption of denial: Macau/D:5`, `license: D:1/D:4`, `no license`.
+    pub category: &'static str,
     pub groups: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub treated_as: Option<&'a str>,
 }
 
 impl<'a> CountryOut<'a> {
-    pub fn new(c: Country, env: &'a Env, date: Date) -> CountryOut<'a> {
+    /// `c` on `date` under `pack` (the pack the environment's regime answers with on that date).
+    pub fn new(c: Country, env: &'a Env, pack: &'a Pack, date: Date) -> CountryOut<'a> {
+        let category = category(pack, c, date);
         CountryOut {
             code: env.countries.code(c),
             name: env.countries.name(c),
-            tier: destination_tier(env, c, date),
-            groups: env.pack.groups_of(c, date),
-            treated_as: env.pack.treated_as(c).map(|(to, _)| env.countries.code(to)),
+            tier: pack.regime.tiers.then(|| destination_tier(pack, c, date)),
+            category,
+            groups: pack.groups_of(c, date),
+            treated_as: pack.treated_as(c).map(|(to, _)| env.countries.code(to)),
         }
     }
 }
 
-/// The tier of a destination on a date, headquarters aside.
 /// One country with why it is in its tier: the tier's citation, each group's title and citation, and the
 /// allocation a Tier 2 country has on the date (`GET /v1/countries/{code}`).
 #[derive(Serialize, utoipa::ToSchema)]
@@ -143,13 +149,22 @@ pub struct CountryDetailOut<'a> {
 }
 
 impl<'a> CountryDetailOut<'a> {
-    pub fn new(c: Country, env: &'a Env, date: Date) -> CountryDetailOut<'a> {
-        let pack = &env.pack;
-        let country = CountryOut::new(c, env, date);
-        let (text, citation) = match country.tier {
-            1 => ("Tier 1: a Supp. No. 5(a) destination", pack.tier1_citation.as_str()),
-            3 => ("Tier 3: Macau or Country Group D:5", pack.tier3_citation.as_str()),
-            _ => ("Tier 2: neither Supp. No. 5(a) nor Macau/D:5", pack.tier2_citation.as_str()),
+    pub fn new(c: Country, env: &'a Env, pack: &'a Pack, date: Date) -> CountryDetailOut<'a> {
+        let country = CountryOut::new(c, env, pack, date);
+        let (text, citation) = match (country.tier, country.category) {
+            (Some(1), _) => ("Tier 1: a Supp. No. 5(a) destination", pack.tier1_citation.as_str()),
+            (Some(3), _) => ("Tier 3: Macau or Country Group D:5", pack.tier3_citation.as_str()),
+            (Some(_), _) => ("Tier 2: neither Supp. No. 5(a) nor Macau/D:5", pack.tier2_citation.as_str()),
+            (None, DENIAL) => {
+                ("Macau or Country Group D:5: a license, presumption of denial", pack.tier3_citation.as_str())
+            }
+            (None, LICENSE) => {
+                ("a license for .a-class items, presumption of approval", pack.requirements.a_class.citation.as_str())
+            }
+            (None, _) => (
+                "no license for .a-class items unless the consignee is headquartered in Macau/D:5",
+                pack.requirements.a_class.citation.as_str(),
+            ),
         };
         let mut reasons = vec![ReasonOut { text, citation }];
         if let Some((_, cit)) = pack.treated_as(c) {
@@ -160,20 +175,44 @@ impl<'a> CountryDetailOut<'a> {
                 reasons.push(ReasonOut { text: &t.value, citation: &t.citation });
             }
         }
-        let allocation_tpp = (country.tier == 2).then(|| pack.country_allocation(c, date)).flatten();
+        let allocation_tpp = (country.tier == Some(2)).then(|| pack.country_allocation(c, date)).flatten();
         CountryDetailOut { country, reasons, allocation_tpp }
     }
 }
 
-pub fn destination_tier(env: &Env, c: Country, date: Date) -> u8 {
-    let snap = env.pack.at(date);
-    let c = env.pack.canonical(c);
+/// The tier of a destination on a date, headquarters aside.
+pub fn destination_tier(pack: &Pack, c: Country, date: Date) -> u8 {
+    let snap = pack.at(date);
+    let c = pack.canonical(c);
     if snap.tier3.contains(c) {
         3
     } else if snap.tier1.contains(c) {
         1
     } else {
         2
+    }
+}
+
+const DENIAL: &str = "license, presumption of denial: Macau/D:5";
+const LICENSE: &str = "license: D:1/D:4";
+
+/// What `pack` makes of an .a-class export to `c` on `date`, headquarters aside.
+pub fn category(pack: &Pack, c: Country, date: Date) -> &'static str {
+    if pack.regime.tiers {
+        return match destination_tier(pack, c, date) {
+            1 => "tier 1",
+            3 => "tier 3",
+            _ => "tier 2",
+        };
+    }
+    let snap = pack.at(date);
+    let c = pack.canonical(c);
+    if snap.tier3.contains(c) {
+        DENIAL
+    } else if !pack.requirements.a_class_by_destination || snap.a_class_destinations.contains(c) {
+        LICENSE
+    } else {
+        "no license"
     }
 }
 

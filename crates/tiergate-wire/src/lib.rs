@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod info;
 pub mod kyc;
 pub mod parties;
+pub mod regimes;
 pub mod registry;
 mod request;
 mod response;
@@ -20,9 +21,9 @@ pub use batch::{
     check_csv_header, csv_row, determine_csv, determine_line, determine_line_with, determine_one, determine_wire_with,
     CsvError, Hooks, NoHooks, CSV_COLUMNS,
 };
-pub use env::Env;
+pub use env::{Env, Regime, DEFAULT_REGIME};
 pub use request::{decode_request, item_from_wire, parse_request, validate_wire, ItemWire, RequestWire, WireError};
 pub use response::{
-    write_determination, write_error, AllocationOut, ClassificationOut, DeterminationOut, ErrorBody, ErrorOut,
-    PartyHitOut, ReasonOut, RegimeOut, ScreenedOut, ScreeningOut, TppOut,
+    write_determination, write_error, AllocationOut, ClassificationOut, CompareOut, DeterminationOut, ErrorBody,
+    ErrorOut, PartyHitOut, ReasonOut, RegimeOut, ScreenedOut, ScreeningOut, TppOut,
 };

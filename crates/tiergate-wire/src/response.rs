@@ -149,6 +149,11 @@ impl<'a> RegimeOut<'a> {
     pub fn of(pack: &'a tiergate_core::Pack) -> RegimeOut<'a> {
         RegimeOut { timeline: None, pack: &pack.id, version: &pack.version, sha256: &pack.sha256 }
     }
+
+    /// A pack chosen by `timeline` for the request's date.
+    pub fn on(timeline: &'a str, pack: &'a tiergate_core::Pack) -> RegimeOut<'a> {
+        RegimeOut { timeline: Some(timeline), ..RegimeOut::of(pack) }
+    }
 }
 
 /// The answer to one request, in the contract's field order. With a ledger and `record`, a `recorded` member
@@ -163,8 +168,9 @@ pub struct DeterminationOut<'a, 'p> {
     #[schema(value_type = String)]
     pub date: DateOut,
     pub classification: ClassificationOut,
-    /// The effective tier: 1, 2 or 3.
-    pub tier: u8,
+    /// The effective tier: 1, 2 or 3; null under a regime without tiers (before 90 FR 4544, or what BIS enforces
+    /// after 2025-05-13).
+    pub tier: Option<u8>,
     /// `NLR`, `AIA`, `ACA`, `NAC`, `ACM`, `UVEU`, `NVEU`, `LPP` or `LICENSE`.
     #[schema(value_type = String)]
     pub authorization: &'static str,
@@ -182,6 +188,41 @@ pub struct DeterminationOut<'a, 'p> {
     /// With a ledger: what screening the named parties against the imported restricted-party lists found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub screening: Option<ScreeningOut<'a>>,
+    /// With `compare`: the other timeline's answer, where it differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compare: Option<Vec<CompareOut<'a>>>,
+}
+
+/// Another timeline's answer to the same request (`compare`), given where it differs in authorization, license,
+/// review policy or allocation.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CompareOut<'a> {
+    pub timeline: &'a str,
+    /// The pack that timeline answers under on the request's date; null when it has none then (with `error`).
+    pub pack: Option<&'a str>,
+    #[schema(value_type = Option<String>)]
+    pub authorization: Option<&'static str>,
+    pub license_required: Option<bool>,
+    #[schema(value_type = Option<String>)]
+    pub review_policy: Option<&'static str>,
+    pub allocation: Option<AllocationOut<'a>>,
+    /// Why that timeline gives no answer (`date_before_effective`, say); absent when it answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl<'a> CompareOut<'a> {
+    pub fn of(timeline: &'a str, d: &'a Determination<'_>) -> CompareOut<'a> {
+        CompareOut {
+            timeline,
+            pack: Some(&d.pack.id),
+            authorization: Some(d.authorization.as_str()),
+            license_required: Some(d.license_required()),
+            review_policy: d.review_policy.map(|p| p.as_str()),
+            allocation: d.allocation.as_ref().map(AllocationOut::new),
+            error: None,
+        }
+    }
 }
 
 impl<'a, 'p> DeterminationOut<'a, 'p> {
@@ -192,7 +233,7 @@ impl<'a, 'p> DeterminationOut<'a, 'p> {
             regime,
             date: DateOut(d.date),
             classification: ClassificationOut::new(&d.classification),
-            tier: d.tier.number(),
+            tier: d.tier.map(|t| t.number()),
             authorization: d.authorization.as_str(),
             license_required: d.license_required(),
             review_policy: d.review_policy.map(|p| p.as_str()),
@@ -201,6 +242,7 @@ impl<'a, 'p> DeterminationOut<'a, 'p> {
             reasons: Reasons(&d.reasons),
             notes: Reasons(&d.notes),
             screening: d.screening.as_ref().map(ScreeningOut::new),
+            compare: None,
         }
     }
 }
@@ -356,7 +398,7 @@ pub fn write_determination(
         number(out, &ops);
     }
     out.extend_from_slice(b"},\"tier\":");
-    number(out, &d.tier.number());
+    number(out, &d.tier.map(|t| t.number()));
     out.extend_from_slice(b",\"authorization\":");
     json_str(out, d.authorization.as_str());
     out.extend_from_slice(if d.license_required() {

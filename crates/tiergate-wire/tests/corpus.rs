@@ -34,6 +34,12 @@ struct Case {
     raw: Option<String>,
     #[serde(default)]
     pack: Option<toml::Table>,
+    /// The regime (`tiergate determine --regime`): a timeline or a pack id; default `codified`.
+    #[serde(default)]
+    regime: Option<String>,
+    /// The timeline to compare with (`--compare`).
+    #[serde(default)]
+    compare: Option<String>,
     /// Screen the named parties as `determine --db` does, against the real 2022 Consolidated Screening List in
     /// `tests/data/us-screening-lists` (or against no list, with `lists = false`).
     #[serde(default)]
@@ -80,6 +86,17 @@ struct HitExpect {
 struct Expect {
     authorization: Option<String>,
     tier: Option<u8>,
+    /// The answer carries no tier (a regime without tiers).
+    #[serde(default)]
+    no_tier: bool,
+    /// The pack that answered (`regime.pack`) and the timeline that chose it (`regime.timeline`).
+    pack: Option<String>,
+    timeline: Option<String>,
+    /// The compared timeline's answer, where it differs: its members (`timeline`, `pack`, `authorization`, ...).
+    compare: Option<toml::Table>,
+    /// The compared timeline answers the same: no `compare` member.
+    #[serde(default)]
+    no_compare: bool,
     review_policy: Option<String>,
     eccn: Option<String>,
     tpp_total: Option<f64>,
@@ -223,6 +240,14 @@ const REQUIRED: &[&str] = &[
     "affiliates-indirect",
     "affiliates-below-threshold",
     "affiliates-owners-clear",
+    "timeline-codified",
+    "timeline-enforced",
+    "compare",
+    "china-band",
+    "a-class-by-destination",
+    "a-class-headquarters",
+    "nac-before-aca",
+    "group-change-dated",
 ];
 
 fn corpus_dir() -> PathBuf {
@@ -316,6 +341,31 @@ fn check(case: &Case, out: &Value) -> Vec<String> {
             f.push(format!("tier: expected {t}, got {}", out["tier"]));
         }
     }
+    if e.no_tier && !out["tier"].is_null() {
+        f.push(format!("tier: expected none, got {}", out["tier"]));
+    }
+    if let Some(p) = &e.pack {
+        if out["regime"]["pack"] != p.as_str() || out["pack"] != p.as_str() {
+            f.push(format!("pack: expected {p}, got {}", out["regime"]["pack"]));
+        }
+    }
+    if let Some(t) = &e.timeline {
+        if out["regime"]["timeline"] != t.as_str() {
+            f.push(format!("timeline: expected {t}, got {}", out["regime"]["timeline"]));
+        }
+    }
+    if let Some(c) = &e.compare {
+        let got = &out["compare"][0];
+        for (k, v) in c {
+            let want = serde_json::to_value(v).expect("toml to json");
+            if got[k] != want {
+                f.push(format!("compare.{k}: expected {want}, got {} (compare: {})", got[k], out["compare"]));
+            }
+        }
+    }
+    if e.no_compare && out.get("compare").is_some() {
+        f.push(format!("expected no compare member, got {}", out["compare"]));
+    }
     if let Some(p) = &e.review_policy {
         let got = out["review_policy"].as_str().unwrap_or("none");
         if got != p {
@@ -402,15 +452,14 @@ fn check(case: &Case, out: &Value) -> Vec<String> {
 struct ScreeningHooks<'a> {
     lists: Option<&'a Lists>,
     registry: Registry,
-    pack: &'a Pack,
 }
 
 impl Hooks for ScreeningHooks<'_> {
-    fn before(&mut self, _: Option<&str>, req: &mut Request, _: bool) -> Result<(), WireError> {
+    fn before(&mut self, _: Option<&str>, req: &mut Request, _: bool, pack: &Pack) -> Result<(), WireError> {
         req.consignee.identified = identify(&self.registry, &mut req.consignee);
-        let mut screening = screen_parties(self.lists, req, self.pack);
+        let mut screening = screen_parties(self.lists, req, pack);
         if let Some(lists) = self.lists {
-            screening.ownership = ownership(lists, &self.registry, req, self.pack);
+            screening.ownership = ownership(lists, &self.registry, req, pack);
         }
         req.screening = Some(screening);
         Ok(())
@@ -497,12 +546,26 @@ fn corpus() {
                 _ => panic!("case `{}` needs exactly one of `request` and `raw`", case.name),
             };
             let overridden;
-            let env = match &case.pack {
+            let base = match &case.pack {
                 Some(p) => {
                     overridden = env_with(Some(p));
                     &overridden
                 }
                 None => &default_env,
+            };
+            let selected;
+            let env = match (&case.regime, &case.compare) {
+                (None, None) => base,
+                (regime, compare) => {
+                    let chosen = match regime {
+                        Some(r) => base.select(r).unwrap_or_else(|e| panic!("case `{}`: {}", case.name, e.message)),
+                        None => base.clone(),
+                    };
+                    selected = chosen
+                        .comparing(compare.as_deref())
+                        .unwrap_or_else(|e| panic!("case `{}`: {}", case.name, e.message));
+                    &selected
+                }
             };
             let mut out = Vec::new();
             let ok = match &case.screening {
@@ -510,7 +573,7 @@ fn corpus() {
                 Some(s) => {
                     let registry = registry_of(&s.registry, env);
                     let lists = if s.lists { csl.as_ref() } else { None };
-                    let mut hooks = ScreeningHooks { lists, registry, pack: &env.pack };
+                    let mut hooks = ScreeningHooks { lists, registry };
                     determine_line_with(env, &line, Some(1), &mut out, &mut hooks)
                 }
             };

@@ -16,8 +16,9 @@ fn answer(env: &Env, line: &str) -> serde_json::Value {
     determine_line(env, line, None, &mut out);
     let mut v: serde_json::Value = serde_json::from_slice(&out).expect("one JSON object");
     if let Some(regime) = v.get_mut("regime") {
-        assert_eq!(regime["sha256"], env.pack.sha256.as_str(), "the answer names the checksum of the pack as loaded");
-        assert_eq!(env.pack.sha256.len(), 64);
+        let pack = env.regimes.pack(regime["pack"].as_str().expect("a pack id")).expect("a built-in pack");
+        assert_eq!(regime["sha256"], pack.sha256.as_str(), "the answer names the checksum of the pack as loaded");
+        assert_eq!(pack.sha256.len(), 64);
         regime["sha256"] = serde_json::json!("(the pack's sha256)");
     }
     v
@@ -97,7 +98,6 @@ proptest! {
 /// The batch encoder writes exactly what serializing the shared `DeterminationOut` type writes.
 #[test]
 fn fast_encoder_matches_serde() {
-    use tiergate_core::determine;
     let env = &*ENV;
     let corpus =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/orders.jsonl")).expect("examples");
@@ -112,21 +112,12 @@ fn fast_encoder_matches_serde() {
         let Ok((id, req)) = tiergate_wire::parse_request(line, env) else {
             continue;
         };
-        let d = determine(&req, &env.pack, &env.catalog).expect("determined");
+        let d = env.determine(&req).expect("determined");
+        let regime = env.answering(req.date).expect("a regime").1;
         let mut fast = Vec::new();
-        tiergate_wire::write_determination(
-            &mut fast,
-            id.as_deref(),
-            &tiergate_wire::RegimeOut::of(&env.pack),
-            &d,
-            None,
-        );
-        let mut slow = serde_json::to_vec(&tiergate_wire::DeterminationOut::new(
-            id.as_deref(),
-            tiergate_wire::RegimeOut::of(&env.pack),
-            &d,
-        ))
-        .expect("serde");
+        tiergate_wire::write_determination(&mut fast, id.as_deref(), &regime, &d, None);
+        let mut slow =
+            serde_json::to_vec(&tiergate_wire::DeterminationOut::new(id.as_deref(), regime, &d)).expect("serde");
         slow.push(b'\n');
         assert_eq!(String::from_utf8_lossy(&fast), String::from_utf8_lossy(&slow));
         checked += 1;
@@ -146,14 +137,14 @@ proptest! {
         licensed in 0u64..800_000_000,
         month in 1u32..=12,
     ) {
-        use tiergate_core::determine;
-        let env = &*ENV;
+            let env = &*ENV;
         let line = format!("{{\"id\":\"p\",\"date\":\"2025-{month:02}-15\",\"item\":{item},\"quantity\":{quantity},\"destination\":\"{dest}\",\"consignee\":{{\"headquarters\":\"{hq}\",\"veu\":{veu}}},\"context\":{{\"country_licensed_tpp\":{licensed}}}}}");
         let (id, req) = tiergate_wire::parse_request(&line, env).expect("valid request");
-        let Ok(d) = determine(&req, &env.pack, &env.catalog) else { return Ok(()) };
+        let d = env.determine(&req).expect("determined");
+        let regime = env.answering(req.date).expect("a regime").1;
         let mut fast = Vec::new();
-        tiergate_wire::write_determination(&mut fast, id.as_deref(), &tiergate_wire::RegimeOut::of(&env.pack), &d, None);
-        let mut slow = serde_json::to_vec(&tiergate_wire::DeterminationOut::new(id.as_deref(), tiergate_wire::RegimeOut::of(&env.pack), &d)).expect("serde");
+        tiergate_wire::write_determination(&mut fast, id.as_deref(), &regime, &d, None);
+        let mut slow = serde_json::to_vec(&tiergate_wire::DeterminationOut::new(id.as_deref(), regime, &d)).expect("serde");
         slow.push(b'\n');
         prop_assert_eq!(fast, slow);
     }

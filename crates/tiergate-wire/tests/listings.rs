@@ -1,7 +1,7 @@
 //! The engine's reading of screening hits, with hits made up to reach cases the real lists do not offer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use tiergate_core::determine::{determine, Authorization, ReviewPolicy};
+use tiergate_core::determine::{Authorization, ReviewPolicy};
 use tiergate_core::parties::{HitLevel, ListedParty, PartyRole, Screening};
 use tiergate_wire::{parse_request, Env};
 
@@ -38,7 +38,7 @@ fn answer(hits: Vec<ListedParty>) -> (Authorization, Option<ReviewPolicy>, Vec<S
         stale: Vec::new(),
         ownership: Vec::new(),
     });
-    let d = determine(&req, &env.pack, &env.catalog).unwrap();
+    let d = env.determine(&req).unwrap();
     let text = |rs: &[tiergate_core::Reason<'_>]| rs.iter().map(|r| format!("{} [{}]", r.text, r.citation)).collect();
     (d.authorization, d.review_policy, text(&d.reasons), text(&d.notes))
 }
@@ -97,7 +97,7 @@ fn stale_lists_are_flagged_on_the_requests_date() {
         ]
     );
     req.screening = Some(screening);
-    let d = determine(&req, &env.pack, &env.catalog).unwrap();
+    let d = env.determine(&req).unwrap();
     assert!(d
         .notes
         .iter()

@@ -7,7 +7,9 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tiergate_wire::Env;
 
-use crate::{determine_cmd, fleet_cmd, info_cmd, kyc_cmd, ledger_cmd, parties_cmd, screen_cmd, serve_cmd, veu_cmd};
+use crate::{
+    determine_cmd, fleet_cmd, info_cmd, kyc_cmd, ledger_cmd, parties_cmd, regimes_cmd, screen_cmd, serve_cmd, veu_cmd,
+};
 
 /// Tiergate: the AI Diffusion export rule (90 FR 4544) as a compliance engine.
 ///
@@ -17,9 +19,15 @@ use crate::{determine_cmd, fleet_cmd, info_cmd, kyc_cmd, ledger_cmd, parties_cmd
 #[derive(Parser, Debug)]
 #[command(name = "tiergate", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
-    /// Use this rule pack instead of the built-in `ai-diffusion-2025` (a TOML file; see rules/).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// Answer every request under this rule pack file (a TOML file, written whole or over a built-in pack with
+    /// `extends`; see rules/), whatever its date.
+    #[arg(long, global = true, value_name = "PATH", conflicts_with = "regime")]
     pub pack: Option<PathBuf>,
+
+    /// The regime: `codified` (the default: the CFR text in force on each request's date), `enforced` (what BIS
+    /// enforces on that date), or a built-in pack's id for every date (`tiergate regimes` lists them).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub regime: Option<String>,
 
     /// The ledger database: `sqlite://PATH` or `postgres://...`. Commands that keep state (`ledger`, `token`,
     /// `lists`, `screen`, `veu`, `parties`, `serve`) default to `sqlite://tiergate.db`; `determine` and `kyc` use a
@@ -53,6 +61,9 @@ pub enum Command {
     /// Inspect or check a rule pack.
     #[command(subcommand)]
     Pack(PackCommand),
+    /// The regimes over time: each timeline's periods with their packs and instruments, or what changed between
+    /// two packs or two dates (`regimes diff A B`).
+    Regimes(RegimesArgs),
     /// The allocation ledger: reserve, post and void TPP against country, LPP and NVEU pools.
     Ledger(LedgerArgs),
     /// Serve the HTTP API (and, later, the dashboard); prints where it listens and, for a new database, an admin token.
@@ -486,9 +497,10 @@ pub struct DetermineArgs {
     /// Input file; `-` or nothing reads standard input.
     #[arg(value_name = "PATH")]
     pub input: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Jsonl)]
-    pub format: OutputFormat,
+    /// Output format: JSON Lines, an aligned table, or CSV (one row per request with the regime, the answer and,
+    /// with --compare, the other timeline's where it differs; an error fills the error columns).
+    #[arg(long, value_enum, default_value_t = AnswerFormat::Jsonl)]
+    pub format: AnswerFormat,
     /// Input format; by default CSV for a path ending in `.csv`, JSON Lines otherwise.
     #[arg(long, value_enum)]
     pub input_format: Option<InputFormat>,
@@ -500,6 +512,20 @@ pub struct DetermineArgs {
     /// Progress bar on standard error: `auto` shows one for a file input when standard error is a terminal.
     #[arg(long, value_enum, default_value_t = Progress::Auto)]
     pub progress: Progress,
+    /// Also answer under this timeline (`enforced` or `codified`), and add its answer as `compare` wherever it
+    /// differs in authorization, license, review policy or allocation.
+    #[arg(long, value_name = "TIMELINE")]
+    pub compare: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AnswerFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// An aligned table for people.
+    Table,
+    /// CSV with a header row.
+    Csv,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -587,6 +613,44 @@ pub struct CountriesArgs {
     pub format: OutputFormat,
 }
 
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct RegimesArgs {
+    #[command(subcommand)]
+    pub command: Option<RegimesCommand>,
+    /// Only this timeline (`codified` or `enforced`).
+    #[arg(long, value_name = "NAME")]
+    pub timeline: Option<String>,
+    /// Only the period in force on this date (YYYY-MM-DD).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InfoFormat::Json)]
+    pub format: InfoFormat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RegimesCommand {
+    /// What changed from A to B: groups, thresholds, authorizations, review policies. A and B are each a pack id
+    /// or a date (YYYY-MM-DD: the pack --timeline gives then, with its groups as of that date).
+    Diff {
+        a: String,
+        b: String,
+        /// The timeline dates are read on.
+        #[arg(long, default_value = "codified")]
+        timeline: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Json)]
+        format: DiffFormat,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Json,
+    Markdown,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum PackCommand {
     /// Check a rule pack file; prints its id and version, or the problem (exit 2).
@@ -618,7 +682,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pack(PackCommand::Validate { path }) => info_cmd::validate_pack(&path),
         command => {
             let env = load_env(cli.pack.as_deref())?;
+            let env = match &cli.regime {
+                Some(r) => env.select(r).map_err(|e| anyhow::anyhow!("--regime: {}", e.message))?,
+                None => env,
+            };
             match command {
+                Command::Regimes(args) => regimes_cmd::run(&env, &args),
                 Command::Determine(args) => determine_cmd::run(&env, cli.db.as_deref(), &args),
                 Command::Classify(args) => info_cmd::classify(&env, &args),
                 Command::Items(args) => info_cmd::items(&env, &args),

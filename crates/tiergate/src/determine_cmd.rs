@@ -13,7 +13,7 @@ use tiergate_wire::{determine_csv, determine_line_with, write_error, CsvError, E
 use tiergate_server::hooks::LedgerHooks;
 use tiergate_store::{Ledger, SharedLedger};
 
-use crate::cli::{DetermineArgs, InputFormat, OutputFormat, Progress};
+use crate::cli::{AnswerFormat, DetermineArgs, InputFormat, Progress};
 
 /// Output is written in chunks of about this many bytes.
 const FLUSH_BYTES: usize = 1 << 16;
@@ -21,13 +21,15 @@ const FLUSH_BYTES: usize = 1 << 16;
 const PROGRESS_EVERY: u64 = 4096;
 
 pub fn run(env: &Env, db: Option<&str>, args: &DetermineArgs) -> anyhow::Result<ExitCode> {
+    let env =
+        &env.clone().comparing(args.compare.as_deref()).map_err(|e| anyhow::anyhow!("--compare: {}", e.message))?;
     let ledger_hooks = match db {
         None if args.record => {
             anyhow::bail!("--record needs a ledger: give --db URL (or set TIERGATE_DB)")
         }
         None => None,
         Some(url) => {
-            let mut ledger = Ledger::open(url, Arc::new(env.pack.clone()))
+            let mut ledger = Ledger::open(url, Arc::clone(&env.pack))
                 .with_context(|| format!("cannot open the ledger at `{url}`"))?;
             // The parties are screened against the lists the ledger holds, loaded once for the whole run.
             let (lists, _) =
@@ -198,32 +200,41 @@ fn csv<R: Read>(
 
 /// Collects answer lines and writes them out, as JSON Lines or as a table.
 struct Sink {
-    format: OutputFormat,
+    format: AnswerFormat,
     buf: Vec<u8>,
     out: io::StdoutLock<'static>,
     header_written: bool,
 }
 
 impl Sink {
-    fn new(format: OutputFormat) -> Sink {
+    fn new(format: AnswerFormat) -> Sink {
         Sink { format, buf: Vec::with_capacity(FLUSH_BYTES * 2), out: io::stdout().lock(), header_written: false }
     }
 
     fn record_done(&mut self) -> io::Result<()> {
         match self.format {
-            OutputFormat::Jsonl => {
+            AnswerFormat::Jsonl => {
                 if self.buf.len() >= FLUSH_BYTES {
                     self.out.write_all(&self.buf)?;
                     self.buf.clear();
                 }
                 Ok(())
             }
-            OutputFormat::Table => {
+            AnswerFormat::Csv => {
+                if !self.header_written {
+                    writeln!(self.out, "{}", CSV_OUT_COLUMNS.join(","))?;
+                    self.header_written = true;
+                }
+                let row = csv_row_out(&self.buf)?;
+                self.buf.clear();
+                self.out.write_all(&row)
+            }
+            AnswerFormat::Table => {
                 if !self.header_written {
                     writeln!(
                         self.out,
-                        "{:<16} {:<8} {:>14} {:>4} {:<13} {:<12} ALLOCATION",
-                        "ID", "ECCN", "TPP", "TIER", "AUTHORIZATION", "POLICY"
+                        "{:<16} {:<8} {:>14} {:>4} {:<13} {:<12} {:<22} ALLOCATION",
+                        "ID", "ECCN", "TPP", "TIER", "AUTHORIZATION", "POLICY", "PACK"
                     )?;
                     self.header_written = true;
                 }
@@ -261,13 +272,80 @@ fn table_row(json_line: &[u8]) -> String {
         _ => "-".to_owned(),
     };
     format!(
-        "{id:<16} {:<8} {:>14} {:>4} {:<13} {:<12} {alloc}",
+        "{id:<16} {:<8} {:>14} {:>4} {:<13} {:<12} {:<22} {alloc}",
         s(&v["classification"]["eccn"]),
         s(&v["classification"]["tpp_total"]),
         s(&v["tier"]),
         s(&v["authorization"]),
         s(&v["review_policy"]),
+        s(&v["regime"]["pack"]),
     )
+}
+
+/// The columns of `determine --format csv`.
+const CSV_OUT_COLUMNS: &[&str] = &[
+    "id",
+    "date",
+    "timeline",
+    "pack",
+    "pack_sha256",
+    "eccn",
+    "tpp_total",
+    "tier",
+    "authorization",
+    "license_required",
+    "review_policy",
+    "allocation_pool",
+    "allocation_tpp",
+    "compare_timeline",
+    "compare_pack",
+    "compare_authorization",
+    "compare_license_required",
+    "compare_review_policy",
+    "compare_allocation_pool",
+    "error_code",
+    "error_field",
+    "error_message",
+];
+
+/// One answer line as a CSV row of [`CSV_OUT_COLUMNS`].
+#[allow(clippy::indexing_slicing)]
+fn csv_row_out(json_line: &[u8]) -> io::Result<Vec<u8>> {
+    let v: serde_json::Value = serde_json::from_slice(json_line).unwrap_or(serde_json::Value::Null);
+    let s = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let c = &v["compare"][0];
+    let e = &v["error"];
+    let row: Vec<String> = vec![
+        s(&v["id"]),
+        s(&v["date"]),
+        s(&v["regime"]["timeline"]),
+        s(&v["regime"]["pack"]),
+        s(&v["regime"]["sha256"]),
+        s(&v["classification"]["eccn"]),
+        s(&v["classification"]["tpp_total"]),
+        s(&v["tier"]),
+        s(&v["authorization"]),
+        s(&v["license_required"]),
+        s(&v["review_policy"]),
+        s(&v["allocation"]["pool"]),
+        s(&v["allocation"]["tpp"]),
+        s(&c["timeline"]),
+        s(&c["pack"]),
+        s(&c["authorization"]),
+        s(&c["license_required"]),
+        s(&c["review_policy"]),
+        s(&c["allocation"]["pool"]),
+        s(&e["code"]),
+        s(&e["field"]),
+        s(&e["message"]),
+    ];
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&row).map_err(io::Error::other)?;
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
 }
 
 /// The named file, or standard input for `None`, with the file's length in bytes for a progress bar.

@@ -140,19 +140,21 @@ pub fn items(env: &Env, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
 
 pub fn countries(env: &Env, args: &CountriesArgs) -> anyhow::Result<ExitCode> {
     let date = match &args.date {
-        None => env.pack.effective.value,
+        None => time::OffsetDateTime::now_utc().date(),
         Some(s) => Date::parse(s, format_description!("[year]-[month]-[day]"))
             .with_context(|| format!("--date `{s}` is not YYYY-MM-DD"))?,
     };
+    let (pack, regime) = env.answering(date).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let mut out = io::stdout().lock();
     if args.format == OutputFormat::Table {
-        writeln!(out, "{:<4} {:<36} {:>4}  GROUPS", "CODE", "NAME", "TIER")?;
+        writeln!(out, "# {} on {date}: pack {} {}", env.regime_name(), regime.pack, regime.version)?;
+        writeln!(out, "{:<4} {:<36} {:<42}  GROUPS", "CODE", "NAME", "CATEGORY")?;
     }
     for c in env.countries.iter() {
-        let body = CountryOut::new(c, env, date);
+        let body = CountryOut::new(c, env, pack, date);
         match args.format {
             OutputFormat::Table => {
-                writeln!(out, "{:<4} {:<36} {:>4}  {}", body.code, body.name, body.tier, body.groups.join(" "))?
+                writeln!(out, "{:<4} {:<36} {:<42}  {}", body.code, body.name, body.category, body.groups.join(" "))?
             }
             OutputFormat::Jsonl => {
                 serde_json::to_writer(&mut out, &body)?;

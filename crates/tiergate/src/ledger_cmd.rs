@@ -55,7 +55,7 @@ pub fn actor(given: Option<&str>) -> String {
 }
 
 pub fn run(env: &Env, db: &str, args: &LedgerArgs) -> anyhow::Result<ExitCode> {
-    let mut ledger = match Ledger::open(db, Arc::new(env.pack.clone())) {
+    let mut ledger = match Ledger::open(db, Arc::clone(&env.pack)) {
         Ok(l) => l,
         Err(e) => return fail(&e),
     };
@@ -131,7 +131,7 @@ pub fn run(env: &Env, db: &str, args: &LedgerArgs) -> anyhow::Result<ExitCode> {
 
 pub fn token(env: &Env, db: &str, cmd: &crate::cli::TokenCommand) -> anyhow::Result<ExitCode> {
     use crate::cli::TokenCommand;
-    let mut ledger = match Ledger::open(db, Arc::new(env.pack.clone())) {
+    let mut ledger = match Ledger::open(db, Arc::clone(&env.pack)) {
         Ok(l) => l,
         Err(e) => return fail(&e),
     };

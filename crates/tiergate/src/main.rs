@@ -7,6 +7,7 @@ mod info_cmd;
 mod kyc_cmd;
 mod ledger_cmd;
 mod parties_cmd;
+mod regimes_cmd;
 mod screen_cmd;
 mod serve_cmd;
 mod veu_cmd;

@@ -21,7 +21,7 @@ use crate::determine_cmd::{each_line, open_with_progress};
 use crate::ledger_cmd::actor;
 
 pub(crate) fn open(env: &Env, db: &str) -> anyhow::Result<Ledger> {
-    Ledger::open(db, Arc::new(env.pack.clone())).with_context(|| format!("cannot open the database at `{db}`"))
+    Ledger::open(db, Arc::clone(&env.pack)).with_context(|| format!("cannot open the database at `{db}`"))
 }
 
 pub(crate) fn now() -> String {

@@ -21,7 +21,7 @@ const READ_RELEASE: std::time::Duration = std::time::Duration::from_secs(1);
 pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
     tiergate_server::init_logs();
     let mut ledger =
-        Ledger::open(db, Arc::new(env.pack.clone())).with_context(|| format!("cannot open the ledger at `{db}`"))?;
+        Ledger::open(db, Arc::clone(&env.pack)).with_context(|| format!("cannot open the ledger at `{db}`"))?;
     // A new database has no token: make an admin one, so that the first user is not locked out.
     let first_token = if ledger.has_tokens()? {
         None

@@ -182,7 +182,8 @@ fn a_pack_with_another_reading_changes_the_answer() {
     let builtin = std::fs::read(repo("rules/ai-diffusion-2025.toml")).expect("pack");
     let sha = sha2::Sha256::digest(&builtin).iter().map(|b| format!("{b:02x}")).collect::<String>();
     assert_eq!(official["regime"]["sha256"], sha.as_str());
-    assert_eq!(official["regime"]["timeline"], serde_json::Value::Null);
+    assert_eq!(official["regime"]["timeline"], "codified");
+    assert_eq!(copy["regime"]["timeline"], serde_json::Value::Null, "a pinned pack is chosen by no timeline");
 }
 
 #[test]

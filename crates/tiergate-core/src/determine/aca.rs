@@ -54,6 +54,18 @@ impl<'r, 'p> Eval<'r, 'p> {
             self.oblige("nac_notification");
             return Outcome::plain(Authorization::Nac);
         }
+        if !p.aca_split {
+            // Before 89 FR 23876 (2024-04-04) NAC covered these destinations too, without notification.
+            if !self.covers("NAC", &p.scopes.nac) {
+                return None;
+            }
+            self.because(&p.nac_citation, format!(
+                "NAC: {} of .b-class or non-data-centre items to or within {d}, outside Macau/D:5, for a consignee {}; notification is due only for Macau/D:5",
+                self.req.transaction.with_article(),
+                self.headquarters()
+            ));
+            return Outcome::plain(Authorization::Nac);
+        }
         if !self.covers("ACA", &p.scopes.aca) {
             return None;
         }

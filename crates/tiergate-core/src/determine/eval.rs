@@ -58,6 +58,21 @@ impl<'r, 'p> Eval<'r, 'p> {
         };
         let d = code(pack, dest);
         let (text, citation) = match tier {
+            _ if !pack.regime.tiers => match (dest_t3, hq_t3) {
+                (true, _) => (format!("destination {d} is Macau or in Country Group D:5"), &pack.tier3_citation),
+                (false, true) => (
+                    format!(
+                        "the consignee is headquartered in {}, its ultimate parent in {}: a Macau/D:5 headquarters",
+                        code(pack, hq),
+                        code(pack, parent)
+                    ),
+                    &pack.tier3_citation,
+                ),
+                (false, false) => (
+                    format!("destination {d} is not Macau or in Country Group D:5, nor is the consignee headquartered there (this regime has no tiers)"),
+                    &pack.tier2_citation,
+                ),
+            },
             Tier::Three if dest_t3 => (format!("destination {d} is Macau or in Country Group D:5: Tier 3"), &pack.tier3_citation),
             Tier::Three => (
                 format!(
@@ -85,6 +100,33 @@ impl<'r, 'p> Eval<'r, 'p> {
             reasons,
             obligations: Vec::new(),
             notes,
+        }
+    }
+
+    /// A note for each dated group change that rests on less than the regulation's words and touches this
+    /// request's destination or headquarters on or after its date.
+    pub(super) fn uncertain_changes(&mut self) {
+        let p = self.pack;
+        for ch in &p.uncertain_changes {
+            let touched = [self.dest, self.hq, self.parent].into_iter().any(|c| ch.countries.contains(c));
+            // Changes made together share their doubt: say it once.
+            let said = p.uncertain_changes.iter().take_while(|c| !std::ptr::eq(*c, ch)).any(|c| {
+                c.otherwise == ch.otherwise
+                    && self.req.date >= c.from
+                    && [self.dest, self.hq, self.parent].into_iter().any(|x| c.countries.contains(x))
+            });
+            if self.req.date >= ch.from && touched && !said {
+                self.notes.push(Reason {
+                    text: format!(
+                        "a change of the country groups dated {} here rests on {} sources only; if it were otherwise, {}",
+                        ch.date,
+                        ch.confidence.as_str(),
+                        ch.otherwise
+                    )
+                    .into(),
+                    citation: &ch.citation,
+                });
+            }
         }
     }
 

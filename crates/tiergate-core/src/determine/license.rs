@@ -6,18 +6,29 @@ impl<'r, 'p> Eval<'r, 'p> {
     /// §4.7: a license, with its review policy.
     pub(super) fn license(&mut self) -> Outcome {
         let p = self.pack;
-        if let Some((ControlClass::A, _)) = self.hardware() {
+        // The framework added these three (Supp. No. 2 to part 748, (c)(3) and (c)(4); 750.7(g) as revised).
+        if let (Some((ControlClass::A, _)), true) = (self.hardware(), p.regime.tiers) {
             self.oblige("license_purchase_order");
             self.oblige("license_tpp_per_country");
             self.oblige("license_validity");
         }
         if self.tier == Tier::Three {
+            if let Some(band) = self.china_band() {
+                return band;
+            }
             if let Some((ControlClass::B, _)) = self.hardware() {
                 self.because(&p.policy.b_class_denial, format!("license required; presumption of denial for .b-class items to or within Macau/D:5 or to an entity {} (Macau/D:5)", self.headquarters()));
             } else {
                 self.because(&p.policy.tier3_denial, "license required; presumption of denial for Macau/D:5 destinations and Macau/D:5-headquartered entities");
             }
             return license(ReviewPolicy::Denial, None);
+        }
+        if !p.regime.tiers {
+            self.because(&p.policy.outside_denial_approval, format!(
+                "license required; presumption of approval: neither the destination {} nor the consignee's headquarters is Macau or in Country Group D:5, and this regime sets no allocation",
+                code(p, self.dest)
+            ));
+            return license(ReviewPolicy::Approval, None);
         }
         if self.is_weights() {
             if !self.in_tier1(self.hq) || !self.in_tier1(self.parent) {

@@ -11,6 +11,7 @@
 mod aca;
 mod acm;
 mod aia;
+mod china;
 mod eval;
 mod license;
 mod listed;
@@ -278,9 +279,13 @@ pub struct AllocationEffect {
 
 #[derive(Clone, Debug)]
 pub struct Determination<'p> {
+    /// The pack that answered.
+    pub pack: &'p Pack,
     pub date: Date,
     pub classification: Classification<'p>,
-    pub tier: Tier,
+    /// The effective tier; `None` under a regime without tiers (before 90 FR 4544, or what BIS enforces after
+    /// 2025-05-13).
+    pub tier: Option<Tier>,
     pub authorization: Authorization,
     pub review_policy: Option<ReviewPolicy>,
     pub allocation: Option<AllocationEffect>,
@@ -302,6 +307,8 @@ impl Determination<'_> {
 pub enum DetermineError {
     #[error("{date} is before {effective}, the date this rule pack took effect (reading R1)")]
     BeforeEffective { date: Date, effective: Date },
+    #[error("{date} is before {start}, the first day the {timeline} timeline answers for")]
+    BeforeTimeline { date: Date, start: Date, timeline: String },
     #[error(transparent)]
     Classify(#[from] ClassifyError),
 }
@@ -309,14 +316,14 @@ pub enum DetermineError {
 impl DetermineError {
     pub fn code(&self) -> &'static str {
         match self {
-            DetermineError::BeforeEffective { .. } => "date_before_effective",
+            DetermineError::BeforeEffective { .. } | DetermineError::BeforeTimeline { .. } => "date_before_effective",
             DetermineError::Classify(e) => e.code(),
         }
     }
 
     pub fn field(&self) -> &'static str {
         match self {
-            DetermineError::BeforeEffective { .. } => "date",
+            DetermineError::BeforeEffective { .. } | DetermineError::BeforeTimeline { .. } => "date",
             DetermineError::Classify(e) => e.field(),
         }
     }
@@ -470,9 +477,11 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
             e.notes.push(Reason { text: n.text.as_str().into(), citation: &n.citation });
         }
     }
+    e.uncertain_changes();
     Ok(Determination {
+        pack,
         date: req.date,
-        tier: e.tier,
+        tier: pack.regime.tiers.then_some(e.tier),
         authorization: outcome.authorization,
         review_policy: outcome.review_policy,
         allocation: outcome.allocation,

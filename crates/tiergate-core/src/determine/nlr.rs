@@ -28,7 +28,7 @@ impl<'r, 'p> Eval<'r, 'p> {
                 });
                 None
             }
-            Control::Hardware { class: ControlClass::A, .. } => {
+            Control::Hardware { class: ControlClass::A, .. } if !p.requirements.a_class_by_destination => {
                 if !self.requirement_covers("the .a-class", &p.requirements.a_class) {
                     return Outcome::plain(Authorization::Nlr);
                 }
@@ -37,6 +37,33 @@ impl<'r, 'p> Eval<'r, 'p> {
                     format!(".a-class items need a license for {} to or within every destination", tx.with_article()),
                 );
                 None
+            }
+            Control::Hardware { class: ControlClass::A, .. } => {
+                let d = code(p, self.dest);
+                let by_destination = p.requirements.a_class.covers(tx);
+                let by_headquarters = p.requirements.a_class_headquarters.as_ref().filter(|s| s.covers(tx));
+                let hq_listed = self.snap.a_class_headquarters.contains(self.hq)
+                    || self.snap.a_class_headquarters.contains(self.parent);
+                if by_destination && self.snap.a_class_destinations.contains(self.dest) {
+                    self.because(&p.requirements.a_class.citation, format!(
+                        ".a-class items need a license for {} to or within {d}: it is in D:1, D:4 or D:5 (or Macau) and not in A:5 or A:6",
+                        tx.with_article()
+                    ));
+                    None
+                } else if let Some(hq) =
+                    by_headquarters.filter(|_| hq_listed && !self.snap.a_class_located_outside.contains(self.dest))
+                {
+                    self.because(&hq.citation, format!(
+                        ".a-class items need a license for a consignee {} (Macau/D:5), wherever it is located: here {d}",
+                        self.headquarters()
+                    ));
+                    None
+                } else {
+                    self.because(&p.requirements.a_class.citation, format!(
+                        ".a-class items need a license only to or within D:1, D:4 or D:5 destinations (and Macau) not in A:5 or A:6, or for a consignee headquartered (or whose ultimate parent is) in Macau/D:5; {d} and this consignee are neither: no license required"
+                    ));
+                    Outcome::plain(Authorization::Nlr)
+                }
             }
             Control::Hardware { class: ControlClass::B, .. } => {
                 let d = code(p, self.dest);

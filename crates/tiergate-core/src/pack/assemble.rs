@@ -10,9 +10,34 @@ use super::raw::*;
 use super::values::*;
 use super::{Pack, SCHEMA};
 use crate::country::{Countries, CountrySet};
+use crate::units::Bandwidth;
 use crate::DataError;
 
 impl Builder<'_> {
+    /// A confidence and its `otherwise`: both absent (primary), or a lesser confidence with what would change.
+    fn doubt(
+        &self,
+        key: &str,
+        confidence: Option<&str>,
+        otherwise: Option<&str>,
+    ) -> Result<Option<(Confidence, String)>, DataError> {
+        let c = match confidence {
+            Some(c) => self.confidence(&format!("{key}.confidence"), c)?,
+            None => Confidence::Primary,
+        };
+        match (c, otherwise) {
+            (Confidence::Primary, None) => Ok(None),
+            (Confidence::Primary, Some(_)) => {
+                Err(self.err(&format!("{key}.otherwise"), "is only for what is marked secondary or unconfirmed"))
+            }
+            (_, None) => Err(self.err(
+                &format!("{key}.otherwise"),
+                "is required for what is not primary: say what would change if it were otherwise",
+            )),
+            (c, Some(o)) => Ok(Some((c, self.text(&format!("{key}.otherwise"), o)?))),
+        }
+    }
+
     #[allow(clippy::too_many_lines)]
     pub(super) fn build(&self, raw: RawPack, countries: Arc<Countries>) -> Result<Pack, DataError> {
         if raw.schema != SCHEMA {
@@ -32,6 +57,29 @@ impl Builder<'_> {
         }
         if security_compliance.value < effective.value {
             return Err(self.err("dates.security_compliance", "is before dates.effective"));
+        }
+        let regime = match &raw.regime {
+            Some(r) => RegimeTraits {
+                tiers: r.tiers,
+                allocations: r.allocations,
+                model_weights: r.model_weights,
+                citation: self.text("regime.citation", &r.citation)?,
+            },
+            None => RegimeTraits {
+                tiers: true,
+                allocations: true,
+                model_weights: true,
+                citation: self.text("pack.citation", &raw.pack.citation)?,
+            },
+        };
+        if regime.allocations && !regime.tiers {
+            return Err(
+                self.err("regime.allocations", "country allocations are Tier 2's: a regime without tiers has none")
+            );
+        }
+        let mut changes_text = Vec::new();
+        for (i, c) in raw.pack.changes.iter().enumerate() {
+            changes_text.push(self.text(&format!("pack.changes[{i}]"), c)?);
         }
         let mut status = Vec::new();
         for (i, s) in raw.status.iter().enumerate() {
@@ -66,6 +114,7 @@ impl Builder<'_> {
         }
         let index: HashMap<&str, usize> = group_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
         let mut changes = Vec::new();
+        let mut uncertain_changes = Vec::new();
         for (i, ch) in raw.group_changes.iter().enumerate() {
             let key = format!("group_changes[{i}]");
             let date = self.date(&format!("{key}.date"), &ch.date)?;
@@ -78,7 +127,27 @@ impl Builder<'_> {
             if add.is_empty() && remove.is_empty() {
                 return Err(self.err(&key, "changes nothing: give `add` or `remove`"));
             }
-            self.text(&format!("{key}.citation"), &ch.citation)?;
+            let citation = self.text(&format!("{key}.citation"), &ch.citation)?;
+            let doubt = self.doubt(&key, ch.confidence.as_deref(), ch.otherwise.as_deref())?;
+            if doubt.is_none() && ch.noted_from.is_some() {
+                return Err(
+                    self.err(&format!("{key}.noted_from"), "is only for a change marked secondary or unconfirmed")
+                );
+            }
+            if let Some((confidence, otherwise)) = doubt {
+                let mut countries = CountrySet::default();
+                for c in add.iter().chain(&remove) {
+                    countries.insert(*c);
+                }
+                let from = match &ch.noted_from {
+                    Some(d) => self.date(&format!("{key}.noted_from"), d)?,
+                    None => date,
+                };
+                if from > date {
+                    return Err(self.err(&format!("{key}.noted_from"), "is after the change's date"));
+                }
+                uncertain_changes.push(UncertainChange { from, date, countries, confidence, otherwise, citation });
+            }
             changes.push((date, g, add, remove));
         }
         changes.sort_by_key(|c| c.0);
@@ -86,10 +155,15 @@ impl Builder<'_> {
         // Tiers and the license-requirement sets, per snapshot.
         let derive = |from: Option<Date>, groups: Vec<CountrySet>| -> Result<Snapshot, DataError> {
             let lr = &raw.license_requirement;
-            let tier1 = self.group_set("tiers.tier1.groups", &raw.tiers.tier1.groups, &index, &groups)?;
+            // Without tiers, tier 3's groups are the presumption-of-denial class; nothing is tier 1 or assured.
+            let mut tier1 = self.group_set("tiers.tier1.groups", &raw.tiers.tier1.groups, &index, &groups)?;
             let tier3 = self.group_set("tiers.tier3.groups", &raw.tiers.tier3.groups, &index, &groups)?;
-            let assurances =
+            let mut assurances =
                 self.group_set("tiers.assurances.groups", &raw.tiers.assurances.groups, &index, &groups)?;
+            if !regime.tiers {
+                tier1 = CountrySet::default();
+                assurances = CountrySet::default();
+            }
             let b_dest = self.group_set(
                 "license_requirement.b_class_destinations.groups",
                 &lr.b_class_destinations.groups,
@@ -128,6 +202,32 @@ impl Builder<'_> {
             )?;
             let aca_within =
                 self.group_set("aca_transfers_within.groups", &raw.aca_transfers_within.groups, &index, &groups)?;
+            let a_dest = match &lr.a_class.groups {
+                Some(g) => self.group_set("license_requirement.a_class.groups", g, &index, &groups)?,
+                None => CountrySet::default(),
+            };
+            let a_except = self.group_set("license_requirement.a_class.except", &lr.a_class.except, &index, &groups)?;
+            let (a_hq, a_out) = match &lr.a_class_headquarters {
+                Some(h) => {
+                    let key = "license_requirement.a_class_headquarters";
+                    let hq = self.group_set(&format!("{key}.groups"), &h.groups, &index, &groups)?;
+                    let out = self.group_set(&format!("{key}.located_outside"), &h.located_outside, &index, &groups)?;
+                    let except = self.group_set(
+                        &format!("{key}.located_outside_except"),
+                        &h.located_outside_except,
+                        &index,
+                        &groups,
+                    )?;
+                    (hq, out.minus(&except))
+                }
+                None => (CountrySet::default(), CountrySet::default()),
+            };
+            let china = match &raw.china_review {
+                Some(c) => {
+                    self.group_set("china_review.destinations.groups", &c.destinations.groups, &index, &groups)?
+                }
+                None => CountrySet::default(),
+            };
             Ok(Snapshot {
                 from,
                 groups,
@@ -139,6 +239,10 @@ impl Builder<'_> {
                 b_class_headquarters: b_hq,
                 b_class_located_outside: b_out.minus(&b_out_except),
                 aca_transfers_within: aca_within,
+                a_class_destinations: a_dest.minus(&a_except),
+                a_class_headquarters: a_hq,
+                a_class_located_outside: a_out,
+                china_review: china,
             })
         };
         let veu_eligibility = VeuEligibility {
@@ -235,6 +339,27 @@ impl Builder<'_> {
             nveu: scope_of("NVEU")?,
         };
         let lreq = &raw.license_requirement;
+        match (&lreq.a_class.groups, lreq.a_class.except.is_empty(), &lreq.a_class_headquarters) {
+            (Some(g), _, _) if g.is_empty() => {
+                return Err(self.err(
+                    "license_requirement.a_class.groups",
+                    "names no group (leave it out for a worldwide requirement)",
+                ))
+            }
+            (None, false, _) => {
+                return Err(self.err(
+                    "license_requirement.a_class.except",
+                    "needs `groups`: a worldwide requirement excepts nothing",
+                ))
+            }
+            (None, _, Some(_)) => {
+                return Err(self.err(
+                    "license_requirement.a_class_headquarters",
+                    "adds nothing to a worldwide .a-class requirement: give license_requirement.a_class.groups",
+                ))
+            }
+            _ => {}
+        }
         let requirements = Requirements {
             a_class: self.scope(
                 "license_requirement.a_class",
@@ -242,6 +367,16 @@ impl Builder<'_> {
                 &lreq.a_class.quote,
                 &lreq.a_class.citation,
             )?,
+            a_class_by_destination: lreq.a_class.groups.is_some(),
+            a_class_headquarters: match &lreq.a_class_headquarters {
+                Some(h) => Some(self.scope(
+                    "license_requirement.a_class_headquarters",
+                    &h.transactions,
+                    &h.quote,
+                    &h.citation,
+                )?),
+                None => None,
+            },
             model_weights: self.scope(
                 "license_requirement.model_weights",
                 &lreq.model_weights.transactions,
@@ -261,9 +396,6 @@ impl Builder<'_> {
                 &lreq.b_class_headquarters.citation,
             )?,
         };
-        if raw.aca_transfers_within.groups.is_empty() {
-            return Err(self.err("aca_transfers_within.groups", "names no group"));
-        }
         let aca_transfers_within_citation =
             self.text("aca_transfers_within.citation", &raw.aca_transfers_within.citation)?;
 
@@ -439,11 +571,20 @@ impl Builder<'_> {
             }
             order.push(step);
         }
-        if order.len() != Step::ALL.len() {
+        // The framework's own channels (AIA, ACM, VEU, LPP) exist only in a regime with tiers.
+        let framework_only = [Step::Aia, Step::Acm, Step::Veu, Step::Lpp];
+        let wanted: Vec<Step> = Step::ALL.into_iter().filter(|s| regime.tiers || !framework_only.contains(s)).collect();
+        if let Some(s) = order.iter().find(|s| !wanted.contains(s)) {
             return Err(self.err(
                 "readings.authorization_order.value",
-                "must list each of NLR, AIA, ACA, ACM, VEU, LPP, LICENSE once",
+                format!("lists `{}`, a channel of the framework's tiers, which this regime does not have (regime.tiers = false)", s.as_str()),
             ));
+        }
+        if order.len() != wanted.len() {
+            let names: Vec<&str> = wanted.iter().map(|s| s.as_str()).collect();
+            return Err(
+                self.err("readings.authorization_order.value", format!("must list each of {} once", names.join(", ")))
+            );
         }
         if order.first() != Some(&Step::Nlr) || order.last() != Some(&Step::License) {
             return Err(self.err("readings.authorization_order.value", "must start with NLR and end with LICENSE"));
@@ -579,10 +720,50 @@ impl Builder<'_> {
             fine_tuning_percent: self.percent("kyc.fine_tuning_percent", &raw.kyc.fine_tuning_percent, 100)?,
             inference_citation: self.text("kyc.inference_citation", &raw.kyc.inference_citation)?,
         };
+        let china_review = match &raw.china_review {
+            Some(c) => {
+                let key = "china_review";
+                let bw = &c.dram_bandwidth_below_gbps;
+                let mut conditions = Vec::new();
+                for (i, o) in c.conditions.iter().enumerate() {
+                    conditions.push(ObligationText {
+                        text: self.text(&format!("{key}.conditions[{i}].text"), &o.text)?,
+                        citation: self.text(&format!("{key}.conditions[{i}].citation"), &o.citation)?,
+                    });
+                }
+                if c.destinations.groups.is_empty() {
+                    return Err(self.err("china_review.destinations.groups", "names no group"));
+                }
+                Some(ChinaReview {
+                    tpp_below: self.tpp("china_review.tpp_below", &c.tpp_below)?,
+                    dram_bandwidth_below: Cited {
+                        value: Bandwidth::from_gbps(bw.value).ok_or_else(|| {
+                            self.err(
+                                "china_review.dram_bandwidth_below_gbps.value",
+                                format!("{} is not a positive number of GB/s with at most three decimals", bw.value),
+                            )
+                        })?,
+                        citation: self.text("china_review.dram_bandwidth_below_gbps.citation", &bw.citation)?,
+                    },
+                    scope: self.scope(key, &c.transactions, &c.quote, &c.citation)?,
+                    destinations_citation: self.text("china_review.destinations.citation", &c.destinations.citation)?,
+                    conditions,
+                    doubt: self.doubt("china_review", c.confidence.as_deref(), c.otherwise.as_deref())?,
+                })
+            }
+            None => None,
+        };
         let lp = &raw.license_policy;
+        let tiers = regime.tiers;
         Ok(Pack {
             id,
             sha256: String::new(),
+            extends: Vec::new(),
+            changes: changes_text,
+            regime,
+            china_review,
+            uncertain_changes,
+            aca_split: raw.aca.split,
             version: self.text("pack.version", &raw.pack.version)?,
             title: self.text("pack.title", &raw.pack.title)?,
             citation: self.text("pack.citation", &raw.pack.citation)?,
@@ -632,6 +813,22 @@ impl Builder<'_> {
                 b_class_denial: self.text("license_policy.b_class_denial", &lp.b_class_denial)?,
                 model_weights_denial: self.text("license_policy.model_weights_denial", &lp.model_weights_denial)?,
                 case_by_case: self.text("license_policy.case_by_case", &lp.case_by_case)?,
+                outside_denial_approval: match (&lp.outside_denial_approval, tiers) {
+                    (Some(t), false) => self.text("license_policy.outside_denial_approval", t)?,
+                    (None, true) => String::new(),
+                    (None, false) => {
+                        return Err(self.err(
+                            "license_policy.outside_denial_approval",
+                            "is required in a regime without tiers: the policy for a license outside Macau/D:5",
+                        ))
+                    }
+                    (Some(_), true) => {
+                        return Err(self.err(
+                            "license_policy.outside_denial_approval",
+                            "is for a regime without tiers; with tiers, the tier policies apply",
+                        ))
+                    }
+                },
             },
             allocation,
             nveu,

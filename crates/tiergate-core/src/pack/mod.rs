@@ -7,9 +7,12 @@
 
 //!
 //! The module: `raw.rs` (the TOML shape), `model.rs` (the validated model), `values.rs` (checks of single values),
-//! `assemble.rs` (the whole pack, section by section), `parties.rs` (`[parties]` and the Affiliates rule).
+//! `assemble.rs` (the whole pack, section by section), `parties.rs` (`[parties]` and the Affiliates rule),
+//! `library.rs` (packs written over others with `extends`, and the set of packs a build knows). Timelines, which
+//! say which pack answers on which date, are in `crate::regimes`.
 
 mod assemble;
+mod library;
 mod model;
 mod parties;
 mod raw;
@@ -20,6 +23,7 @@ use std::sync::Arc;
 
 use time::Date;
 
+pub use library::{Library, Packs};
 pub use model::*;
 
 use crate::country::{Countries, Country};
@@ -40,6 +44,18 @@ pub struct Pack {
     pub version: String,
     pub title: String,
     pub citation: String,
+    /// The packs this one is written over (`extends`), nearest last; empty for a pack written whole.
+    pub extends: Vec<String>,
+    /// What this regime changes, in a few lines.
+    pub changes: Vec<String>,
+    /// What the regime has of the framework's own mechanisms (tiers, allocations, 4E091).
+    pub regime: RegimeTraits,
+    /// 91 FR 1684's case-by-case band, in a pack from 2026-01-15 on.
+    pub china_review: Option<ChinaReview>,
+    /// Dated group changes that rest on less than the regulation's words.
+    pub uncertain_changes: Vec<UncertainChange>,
+    /// Whether ACA exists apart from NAC (from 89 FR 23876, 2024-04-04).
+    pub aca_split: bool,
     pub countries: Arc<Countries>,
     pub effective: Cited<Date>,
     pub compliance: Cited<Date>,
@@ -145,7 +161,7 @@ impl Pack {
 
     /// The Tier 2 country allocation for `country` on `date`, if the pack sets one for that date.
     pub fn country_allocation(&self, country: Country, date: Date) -> Option<u64> {
-        if date < self.allocation.period_from || date > self.allocation.period_to {
+        if !self.regime.allocations || date < self.allocation.period_from || date > self.allocation.period_to {
             return None;
         }
         let base = self.allocation.country_tpp.value;
@@ -157,11 +173,20 @@ impl Pack {
     }
 
     /// Reads and validates a pack. `source` names it in error messages (a path, or `builtin`).
+    /// A pack written over others (`extends`) needs them: load it through a [`Library`].
     pub fn from_toml(text: &str, source: &str, countries: Arc<Countries>) -> Result<Pack, DataError> {
         use sha2::{Digest, Sha256};
+        let table: toml::Table = crate::parse_toml(text, source)?;
+        if table.contains_key("extends") {
+            return Err(DataError::new(
+                source,
+                "extends",
+                "this pack is written over another: load it with the packs it extends (a pack library)".into(),
+            ));
+        }
         let raw: raw::RawPack = crate::parse_toml(text, source)?;
         let mut pack = values::Builder { source, countries: &countries }.build(raw, Arc::clone(&countries))?;
-        pack.sha256 = Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        pack.sha256 = library::hex(&Sha256::digest(text.as_bytes()));
         Ok(pack)
     }
 }

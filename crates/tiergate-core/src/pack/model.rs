@@ -4,7 +4,7 @@ use time::Date;
 
 use crate::country::{Country, CountrySet};
 use crate::determine::Transaction;
-use crate::units::{Density, Tpp};
+use crate::units::{Bandwidth, Density, Tpp};
 
 /// A statement of the rule with the citation that supports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,6 +108,11 @@ impl Scopes {
 #[derive(Clone, Debug)]
 pub struct Requirements {
     pub a_class: Scope,
+    /// Whether the .a-class requirement names destinations (`Snapshot::a_class_destinations`) rather than the
+    /// whole world, as before 90 FR 4544 and in what BIS enforces after 2025-05-13.
+    pub a_class_by_destination: bool,
+    /// 744.23(a)(3) as it stood before 90 FR 4544: Macau/D:5-headquartered entities located elsewhere.
+    pub a_class_headquarters: Option<Scope>,
     pub model_weights: Scope,
     pub b_class_destinations: Scope,
     pub b_class_headquarters: Scope,
@@ -156,6 +161,62 @@ pub struct Snapshot {
     pub b_class_located_outside: CountrySet,
     /// Where ACA also authorizes in-country transfers, whoever the consignee (Macau, D:5).
     pub aca_transfers_within: CountrySet,
+    /// Destinations to which .a-class items need a license, where the requirement names them (empty when it is
+    /// worldwide: see [`Requirements::a_class_by_destination`]).
+    pub a_class_destinations: CountrySet,
+    /// Headquarters that bring an .a-class license requirement when located outside `a_class_located_outside`.
+    pub a_class_headquarters: CountrySet,
+    pub a_class_located_outside: CountrySet,
+    /// Where the case-by-case band of 91 FR 1684 reaches (China and Macau), when the pack has one.
+    pub china_review: CountrySet,
+}
+
+/// What a regime has of the framework's own mechanisms. The framework pack has them all; the regimes before
+/// it, and what BIS enforces after 2025-05-13, have none.
+#[derive(Clone, Debug)]
+pub struct RegimeTraits {
+    /// Tiers 1 to 3 (Supp. No. 5 to part 740); without them answers carry no tier and licenses are reviewed
+    /// by license class (presumption of denial for Macau/D:5, of approval elsewhere).
+    pub tiers: bool,
+    /// Tier 2 country allocations (742.6(b)(10)(iii)(B)).
+    pub allocations: bool,
+    /// ECCN 4E091.
+    pub model_weights: bool,
+    pub citation: String,
+}
+
+impl RegimeTraits {
+    pub fn all(&self) -> bool {
+        self.tiers && self.allocations && self.model_weights
+    }
+}
+
+/// 91 FR 1684 (2026-01-15): case-by-case review, instead of presumption of denial, for advanced computing
+/// commodities below both numbers, exported from the United States to end users located in China or Macau.
+#[derive(Clone, Debug)]
+pub struct ChinaReview {
+    pub tpp_below: Cited<Tpp>,
+    pub dram_bandwidth_below: Cited<Bandwidth>,
+    pub scope: Scope,
+    pub destinations_citation: String,
+    /// The certifications and the aggregate cap the review depends on: obligations of the answer.
+    pub conditions: Vec<ObligationText>,
+    /// Where the conditions rest on less than the rule's words: what would change if they were otherwise.
+    pub doubt: Option<(Confidence, String)>,
+}
+
+/// A dated change to the groups that rests on less than the regulation's own words: answers it touches say so.
+#[derive(Clone, Debug)]
+pub struct UncertainChange {
+    /// From when answers carry the doubt: the change's date, or earlier where it may have come earlier.
+    pub from: Date,
+    /// The date the pack applies the change.
+    pub date: Date,
+    pub countries: CountrySet,
+    pub confidence: Confidence,
+    /// What would change if it were otherwise.
+    pub otherwise: String,
+    pub citation: String,
 }
 
 /// ECCN 3A090 parameters.
@@ -458,4 +519,6 @@ pub struct PolicyCitations {
     pub b_class_denial: String,
     pub model_weights_denial: String,
     pub case_by_case: String,
+    /// A regime without tiers: the presumption of approval for a license outside Macau/D:5 (empty with tiers).
+    pub outside_denial_approval: String,
 }

@@ -10,6 +10,9 @@ use serde::Deserialize;
 pub(super) struct RawPack {
     pub(super) schema: u32,
     pub(super) pack: RawMeta,
+    /// What the regime has of the framework's mechanisms (absent: all of them).
+    #[serde(default)]
+    pub(super) regime: Option<RawRegime>,
     pub(super) dates: RawDates,
     #[serde(default)]
     pub(super) status: Vec<RawStatus>,
@@ -43,6 +46,38 @@ pub(super) struct RawPack {
     pub(super) license: RawLicense,
     #[serde(default)]
     pub(super) not_assessed: Vec<RawNotAssessed>,
+    /// The case-by-case band of 91 FR 1684 for exports from the United States to China and Macau.
+    #[serde(default)]
+    pub(super) china_review: Option<RawChinaReview>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRegime {
+    #[serde(default = "yes")]
+    pub(super) tiers: bool,
+    #[serde(default = "yes")]
+    pub(super) allocations: bool,
+    #[serde(default = "yes")]
+    pub(super) model_weights: bool,
+    pub(super) citation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawChinaReview {
+    pub(super) destinations: RawGroupRef,
+    pub(super) tpp_below: Num<f64>,
+    pub(super) dram_bandwidth_below_gbps: Num<f64>,
+    pub(super) transactions: Vec<String>,
+    pub(super) quote: String,
+    pub(super) citation: String,
+    /// How sure the conditions are (default primary); anything less needs `otherwise`.
+    #[serde(default)]
+    pub(super) confidence: Option<String>,
+    #[serde(default)]
+    pub(super) otherwise: Option<String>,
+    pub(super) conditions: Vec<RawObligation>,
 }
 
 #[derive(Deserialize)]
@@ -66,6 +101,9 @@ pub(super) struct RawMeta {
     pub(super) version: String,
     pub(super) title: String,
     pub(super) citation: String,
+    /// What this regime changes, in a few lines (shown by `tiergate regimes`).
+    #[serde(default)]
+    pub(super) changes: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -109,6 +147,15 @@ pub(super) struct RawChange {
     #[serde(default)]
     pub(super) remove: Vec<String>,
     pub(super) citation: String,
+    /// How sure the change and its date are (default primary); anything less needs `otherwise`.
+    #[serde(default)]
+    pub(super) confidence: Option<String>,
+    /// What an answer would be if the change were otherwise (another date, another content).
+    #[serde(default)]
+    pub(super) otherwise: Option<String>,
+    /// From when answers carry the doubt (default `date`): earlier where the change may have come earlier.
+    #[serde(default)]
+    pub(super) noted_from: Option<toml::value::Datetime>,
 }
 
 #[derive(Deserialize)]
@@ -179,6 +226,19 @@ pub(super) struct RawBDestinations {
     pub(super) citation: String,
 }
 
+/// The .a-class license requirement: worldwide (no `groups`), or to destinations in `groups` less `except`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAClass {
+    #[serde(default)]
+    pub(super) groups: Option<Vec<String>>,
+    #[serde(default)]
+    pub(super) except: Vec<String>,
+    pub(super) transactions: Vec<String>,
+    pub(super) quote: String,
+    pub(super) citation: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawBHeadquarters {
@@ -193,7 +253,11 @@ pub(super) struct RawBHeadquarters {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawLicenseRequirement {
-    pub(super) a_class: RawScope,
+    pub(super) a_class: RawAClass,
+    /// 744.23(a)(3) as it stood before 90 FR 4544: .a-class items for Macau/D:5-headquartered entities located
+    /// outside the .a destinations. Absent where the .a requirement is worldwide.
+    #[serde(default)]
+    pub(super) a_class_headquarters: Option<RawBHeadquarters>,
     pub(super) model_weights: RawScope,
     pub(super) b_class_destinations: RawBDestinations,
     pub(super) b_class_headquarters: RawBHeadquarters,
@@ -248,6 +312,9 @@ pub(super) struct RawAia {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawAca {
+    /// Whether ACA exists apart from NAC (89 FR 23876, 2024-04-04); before, NAC covered every destination.
+    #[serde(default = "yes")]
+    pub(super) split: bool,
     pub(super) citation: String,
     pub(super) nac_citation: String,
     pub(super) nac_notice_days: Num<u64>,
@@ -289,6 +356,9 @@ pub(super) struct RawLicensePolicy {
     pub(super) b_class_denial: String,
     pub(super) model_weights_denial: String,
     pub(super) case_by_case: String,
+    /// A regime without tiers: the presumption of approval for a license outside Macau/D:5.
+    #[serde(default)]
+    pub(super) outside_denial_approval: Option<String>,
 }
 
 #[derive(Deserialize)]
