@@ -14,29 +14,14 @@ cd "$(dirname "$0")/.."
 
 N="${1:-1000000}"
 RUNS="${RUNS:-3}"
-WORK=bench/work
-mkdir -p "$WORK" bench/results
-
-cargo build --release --quiet --bin tiergate --example jsonl_floor
-BIN=target/release/tiergate
-FLOOR=target/release/examples/jsonl_floor
+# shellcheck source=bench/common.sh
+. bench/common.sh
 
 INPUT="$WORK/requests-$N.jsonl"
 SMALL_N=$((N / 10))
 SMALL="$WORK/requests-$SMALL_N.jsonl"
 [ -s "$INPUT" ] || python3 bench/gen_requests.py "$N" > "$INPUT"
 [ -s "$SMALL" ] || python3 bench/gen_requests.py "$SMALL_N" > "$SMALL"
-
-# Prints "seconds max_rss_kb" for one run of the command.
-measure() {
-  local tf
-  tf=$(mktemp)
-  /usr/bin/time -f "%e %M" -o "$tf" "$@" > /dev/null || true
-  tail -n 1 "$tf"  # GNU time first notes a non-zero exit status on a line of its own
-  rm -f "$tf"
-}
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 floor_t=(); det_t=(); det_m=()
 for ((i = 1; i <= RUNS; i++)); do

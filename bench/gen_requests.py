@@ -2,13 +2,18 @@
 """Writes N realistic, varied determination requests as JSON Lines to standard output.
 
     python3 bench/gen_requests.py 1000000 > requests.jsonl
+    python3 bench/gen_requests.py 1000000 --span > requests.jsonl   # dates over every regime, 2023-11-17 to 2027-12-31
 
 Deterministic (seeded), so runs are comparable. The mix covers every authorization path: catalog parts,
 computers, spec sheets and model weights; Tier 1, 2 and 3 destinations and headquarters; VEUs; ledger context.
 """
+import datetime
 import json
 import random
 import sys
+
+SPAN_FROM = datetime.date(2023, 11, 17)
+SPAN_DAYS = (datetime.date(2027, 12, 31) - SPAN_FROM).days
 
 ITEMS = ["nvidia-h100-sxm", "nvidia-h200-sxm", "nvidia-b200", "nvidia-h20", "nvidia-a100-sxm", "nvidia-l40",
          "nvidia-rtx-4090", "amd-mi300x", "intel-gaudi-3", "huawei-ascend-910b", "google-tpu-v5p"]
@@ -16,8 +21,12 @@ DEST = ["MY", "AE", "IN", "SG", "DE", "JP", "US", "CN", "VN", "SA", "BR", "Repub
 HQ = ["MY", "AE", "IN", "SG", "DE", "US", "CN", "GB", "FR", "SA"]
 
 
-def request(rng: random.Random, n: int) -> dict:
-    r = {"id": f"po-{n}", "date": f"{rng.choice([2025, 2026, 2027])}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"}
+def request(rng: random.Random, n: int, span: bool = False) -> dict:
+    if span:
+        date = (SPAN_FROM + datetime.timedelta(days=rng.randint(0, SPAN_DAYS))).isoformat()
+    else:
+        date = f"{rng.choice([2025, 2026, 2027])}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    r = {"id": f"po-{n}", "date": date}
     kind = rng.random()
     if kind < 0.75:
         r["item"] = rng.choice(ITEMS)
@@ -51,10 +60,11 @@ def request(rng: random.Random, n: int) -> dict:
 
 def main() -> None:
     n = int(sys.argv[1])
+    span = "--span" in sys.argv[2:]
     rng = random.Random(20250113)
     out = sys.stdout
     for i in range(n):
-        out.write(json.dumps(request(rng, i), separators=(",", ":")))
+        out.write(json.dumps(request(rng, i, span), separators=(",", ":")))
         out.write("\n")
 
 

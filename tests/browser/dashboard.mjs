@@ -115,6 +115,51 @@ try {
   await page.getByText(/Recorded: reserved res-\d+ in country:MY/).waitFor();
   await shot(page, "04-check");
 
+  step = "regimes";
+  await page.goto(`${base}/#/map`);
+  await page.locator('path[data-code="DE"]').waitFor();
+  await page.locator("select[name=regime]").selectOption("enforced");
+  await page.locator('path[data-code="MY"][data-category="no license"]').waitFor();
+  for (const [code, category] of [["SA", "license: D:1/D:4"], ["CN", "license, presumption of denial: Macau/D:5"], ["DE", "no license"]]) {
+    assert.equal(await page.locator(`path[data-code="${code}"]`).getAttribute("data-category"), category, `${code} under enforced`);
+  }
+  assert.equal(await page.locator('path[data-code="MY"]').getAttribute("data-tier"), "", "no tiers in what BIS enforces");
+  assert.match(await text(page, "h1"), /License classes/);
+  assert.match(await text(page, ".legend"), /presumption of denial/);
+  const classFills = await page.evaluate(() => ["DE", "SA", "CN"].map((c) => getComputedStyle(document.querySelector(`path[data-code="${c}"]`)).fill));
+  assert.equal(new Set(classFills).size, 3, `three class colours: ${classFills}`);
+  await shot(page, "13-map-enforced");
+  // The slider moves the date: its first day is 88 FR 73458's, under which the UAE (D:4) needs a license.
+  await page.locator("#date-slider").fill("0");
+  await page.locator("#regime-pack", { hasText: "us-ac-2023-11" }).waitFor();
+  assert.equal(await page.locator('path[data-code="AE"]').getAttribute("data-category"), "license: D:1/D:4");
+  await page.locator("select[name=regime]").selectOption("codified");
+  await page.locator("#regime-pack", { hasText: "codified on 2023-11-17" }).waitFor();
+  await page.locator("#date-slider").fill(String(Math.round((Date.parse("2025-06-01") - Date.parse("2023-11-17")) / 86400000)));
+  await page.locator("#regime-pack", { hasText: "ai-diffusion-2025" }).waitFor();
+  assert.equal(await page.locator('path[data-code="MY"]').getAttribute("data-tier"), "2");
+  await shot(page, "14-map-slider");
+  // Check an export under the codified text, with what BIS enforces beside it where the two differ.
+  await page.goto(`${base}/#/check`);
+  await page.locator("#check-form select[name=regime]").selectOption("codified");
+  await page.locator("#check-form select[name=compare]").selectOption("enforced");
+  await page.locator("#check-form input[name=date]").fill("2025-06-01");
+  await page.locator("#check-form select[name=destination]").selectOption("MY");
+  await page.locator("#check-form input[name=quantity]").fill("10");
+  await page.getByRole("button", { name: "Determine" }).click();
+  await page.locator("#compare").waitFor();
+  assert.equal(await text(page, "#answer .auth"), "LPP");
+  assert.match(await text(page, "#answer-regime"), /codified timeline: ai-diffusion-2025/);
+  assert.match(await text(page, "#compare"), /enforced: enforced-2025-05[\s\S]*NLR/);
+  await shot(page, "15-check-compare");
+  // Where the timelines agree there is nothing beside the answer.
+  await page.locator("#check-form input[name=date]").fill("2024-06-01");
+  await page.locator("#check-form select[name=destination]").selectOption("SA");
+  await page.locator("#check-form select[name=headquarters]").selectOption("SA");
+  await page.getByRole("button", { name: "Determine" }).click();
+  await page.locator("#answer-regime", { hasText: "us-ac-2024-04" }).waitFor();
+  assert.equal(await page.locator("#compare").count(), 0, "the timelines agree in 2024");
+
   step = "batch";
   await page.goto(`${base}/#/batch`);
   const book = [

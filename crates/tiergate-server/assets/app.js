@@ -13,7 +13,17 @@ const END_USES = [
 
 const RANK = { viewer: 0, analyst: 1, officer: 2, admin: 3 };
 const TIER_NAMES = { 1: "Tier 1", 2: "Tier 2", 3: "Tier 3" };
-const S = { me: null, items: null, countries: new Map(), date: new Date().toISOString().slice(0, 10) };
+const S = { me: null, items: null, countries: new Map(), date: new Date().toISOString().slice(0, 10), regime: "codified", regimes: null };
+
+// A regime without tiers shows its license classes (docs/REGIMES.md), coloured like the tiers they resemble.
+const CATEGORY_CLASS = { "tier 1": "tier1", "tier 2": "tier2", "tier 3": "tier3", "no license": "cat-none", "license: D:1/D:4": "cat-license", "license, presumption of denial: Macau/D:5": "cat-denial" };
+const CATEGORY_LEGEND = {
+  tiers: [["tier1", "Tier 1: Supp. No. 5(a), licence-free under AIA"], ["tier2", "Tier 2: licensed within country allocations"], ["tier3", "Tier 3: Macau and Country Group D:5"]],
+  classes: [["cat-none", "no license for .a-class items (unless Macau/D:5-headquartered)"], ["cat-license", "license: D:1/D:4, presumption of approval"], ["cat-denial", "license, presumption of denial: Macau/D:5"]],
+};
+const categoryName = (c) => (c.tier ? TIER_NAMES[c.tier] : c.category);
+// The first and last days the dashboard's date slider spans: the first regime (88 FR 73458) to the end of 2027.
+const FIRST_DAY = "2023-11-17", LAST_DAY = "2027-12-31";
 
 // ---- helpers -----------------------------------------------------------------------------------------------
 
@@ -117,8 +127,46 @@ function dateInput(onchange) {
   return h("label", { class: "field" }, "As of", h("input", { type: "date", value: S.date, onchange: (e) => { S.date = e.target.value || S.date; onchange(); } }));
 }
 
-async function loadCountries() {
-  const list = await api("GET", `/v1/countries?date=${S.date}`);
+async function loadRegimes() {
+  if (!S.regimes) S.regimes = await api("GET", "/v1/regimes");
+  return S.regimes;
+}
+
+/** The regime picker: the timelines (each request under the pack of its date) and every built-in pack. */
+function regimeInput(onchange, name = "regime", value = S.regime, label = "Regime") {
+  const r = S.regimes;
+  const sel = h("select", { name, onchange: (e) => onchange(e.target.value) },
+    h("optgroup", { label: "Timelines" }, r.timelines.map((t) => h("option", { value: t.name, selected: t.name === value, title: t.title }, `${t.name}: ${t.title}`))),
+    h("optgroup", { label: "One pack for every date" }, r.packs.map((p) => h("option", { value: p.id, selected: p.id === value, title: p.title }, p.id))));
+  return h("label", { class: "field" }, label, sel);
+}
+
+/** The pack the chosen regime answers with on a date (a pack id names itself). */
+function packOn(regime, date) {
+  const t = S.regimes.timelines.find((x) => x.name === regime);
+  if (!t) return regime;
+  const p = t.periods.find((x) => x.from <= date && (!x.to || date <= x.to));
+  return p ? `${p.pack} (${p.instrument})` : "no regime yet";
+}
+
+/** A slider over every day from the first regime to the end of 2027; moving it sets the date. */
+function dateSlider(onchange) {
+  const day = (iso) => Math.round((Date.parse(iso) - Date.parse(FIRST_DAY)) / 86400000);
+  const max = day(LAST_DAY);
+  const clamp = (n) => Math.max(0, Math.min(max, n));
+  const iso = (n) => new Date(Date.parse(FIRST_DAY) + n * 86400000).toISOString().slice(0, 10);
+  const shown = h("output", { id: "slider-date" }, S.date);
+  const input = h("input", {
+    type: "range", id: "date-slider", min: "0", max: String(max), step: "1", value: String(clamp(day(S.date))), "aria-label": "Date",
+    oninput: (e) => { shown.textContent = iso(Number(e.target.value)); },
+    onchange: (e) => { S.date = iso(Number(e.target.value)); onchange(); },
+  });
+  return h("label", { class: "field slider" }, `${FIRST_DAY} … ${LAST_DAY}`, input, shown);
+}
+
+async function loadCountries(regime = S.regime) {
+  await loadRegimes();
+  const list = await api("GET", `/v1/countries?date=${S.date}&regime=${encodeURIComponent(regime)}`);
   S.countries = new Map(list.map((c) => [c.code, c]));
   return list;
 }
@@ -210,10 +258,10 @@ async function viewMap() {
     const projection = d3.geoNaturalEarth1().fitSize([width, height], { type: "FeatureCollection", features });
     const path = d3.geoPath(projection);
     const tip = h("div", { class: "tooltip", hidden: true, role: "status" });
-    const svg = s("svg", { class: "map", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `World map of tiers as of ${S.date}` });
+    const svg = s("svg", { class: "map", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `World map under ${S.regime} as of ${S.date}` });
     const describe = (c) => {
       const pool = byPool.get(`country:${c.code}`);
-      const lines = [h("strong", {}, `${c.name} (${c.code})`), h("br"), TIER_NAMES[c.tier], h("br"), `Groups: ${c.groups.join(", ") || "none"}`];
+      const lines = [h("strong", {}, `${c.name} (${c.code})`), h("br"), categoryName(c), h("br"), `Groups: ${c.groups.join(", ") || "none"}`];
       if (c.tier === 2 && pool) lines.push(h("br"), `Allocation used ${fmt(pool.posted_tpp)}, pending ${fmt(pool.pending_tpp)}, remaining ${fmt(pool.available_tpp)} TPP`);
       return lines;
     };
@@ -222,8 +270,9 @@ async function viewMap() {
       const d = path(f);
       if (!d) continue;
       const p = s("path", {
-        d, class: `country ${c ? `tier${c.tier}` : "nodata"}`, "data-code": f.id || "", "data-tier": c ? c.tier : "",
-        tabindex: c ? 0 : null, role: c ? "link" : null, "aria-label": c ? `${c.name}: ${TIER_NAMES[c.tier]}` : f.properties.name,
+        d, class: `country ${c ? CATEGORY_CLASS[c.category] || "nodata" : "nodata"}`, "data-code": f.id || "", "data-tier": c && c.tier ? c.tier : "",
+        "data-category": c ? c.category : "",
+        tabindex: c ? 0 : null, role: c ? "link" : null, "aria-label": c ? `${c.name}: ${categoryName(c)}` : f.properties.name,
       });
       if (c) {
         const show = (ev) => {
@@ -244,25 +293,25 @@ async function viewMap() {
       }
       svg.append(p);
     }
+    const tiered = countries.some((c) => c.tier);
     const legend = h("div", { class: "legend", "aria-label": "Legend" },
-      h("span", { style: "--c: var(--tier1)" }, "Tier 1: Supp. No. 5(a), licence-free under AIA"),
-      h("span", { style: "--c: var(--tier2)" }, "Tier 2: licensed within country allocations"),
-      h("span", { style: "--c: var(--tier3)" }, "Tier 3: Macau and Country Group D:5"),
-      h("span", { style: "--c: var(--nodata)" }, "no ISO code"));
+      (tiered ? CATEGORY_LEGEND.tiers : CATEGORY_LEGEND.classes).map(([cls, label]) => h("span", { class: `key-${cls}` }, label)),
+      h("span", { class: "key-nodata" }, "no ISO code"));
     const rows = countries.map((c) => {
       const pool = byPool.get(`country:${c.code}`);
-      return { code: c.code, name: c.name, tier: c.tier, groups: c.groups.join(", "), used: pool ? pool.posted_tpp : null, pending: pool ? pool.pending_tpp : null, remaining: pool ? pool.available_tpp : null };
+      return { code: c.code, name: c.name, category: categoryName(c), groups: c.groups.join(", "), used: pool ? pool.posted_tpp : null, pending: pool ? pool.pending_tpp : null, remaining: pool ? pool.available_tpp : null };
     });
-    put(root, 
-      h("h1", {}, "Tiers of the world"),
-      h("div", { class: "row" }, dateInput(draw)),
+    put(root,
+      h("h1", {}, tiered ? "Tiers of the world" : "License classes of the world"),
+      h("div", { class: "row" }, regimeInput((v) => { S.regime = v; draw(); }), dateInput(draw), dateSlider(draw)),
+      h("p", { class: "muted", id: "regime-pack" }, `${S.regime} on ${S.date}: ${packOn(S.regime, S.date)}`),
       legend,
       h("div", { class: "map-wrap" }, svg, tip),
       h("details", {}, h("summary", {}, "The same as a table"),
         table([
           { key: "code", label: "Code", render: (r) => h("a", { href: `#/country/${r.code}` }, r.code) },
           { key: "name", label: "Country" },
-          { key: "tier", label: "Tier", num: true },
+          { key: "category", label: "Tier or class" },
           { key: "groups", label: "Groups" },
           { key: "used", label: "Used TPP", num: true },
           { key: "pending", label: "Pending TPP", num: true },
@@ -273,10 +322,11 @@ async function viewMap() {
 }
 
 async function viewCountry(code) {
-  const c = await api("GET", `/v1/countries/${encodeURIComponent(code)}?date=${S.date}`);
+  const c = await api("GET", `/v1/countries/${encodeURIComponent(code)}?date=${S.date}&regime=${encodeURIComponent(S.regime)}`);
   const parts = [
     h("p", {}, h("a", { href: "#/map" }, "← Map")),
-    h("h1", {}, `${c.name} (${c.code}) `, h("span", { class: `badge t${c.tier}` }, TIER_NAMES[c.tier])),
+    h("h1", {}, `${c.name} (${c.code}) `, h("span", { class: `badge ${c.tier ? `t${c.tier}` : CATEGORY_CLASS[c.category]}` }, categoryName(c))),
+    h("p", { class: "muted" }, `${S.regime} on ${S.date}`),
     h("div", { class: "row" }, dateInput(() => viewCountry(code))),
     h("h2", {}, "Why"), reasonsList(c.reasons),
   ];
@@ -310,7 +360,9 @@ function determinationView(d, onRecord) {
   return h("div", { class: "panel", id: "answer" },
     h("div", { class: "row" }, h("span", { class: "auth", "data-authorization": d.authorization }, d.authorization),
       d.review_policy ? h("span", {}, `review policy: ${d.review_policy}`) : null,
-      h("span", { class: `badge t${d.tier}` }, TIER_NAMES[d.tier])),
+      d.tier ? h("span", { class: `badge t${d.tier}` }, TIER_NAMES[d.tier]) : h("span", { class: "badge cat-license" }, "no tiers in this regime")),
+    d.regime ? h("p", { class: "muted", id: "answer-regime" }, `Answered under ${d.regime.timeline ? `the ${d.regime.timeline} timeline: ` : ""}${d.regime.pack} ${d.regime.version} (sha256 ${d.regime.sha256.slice(0, 12)}…)`) : null,
+    d.compare ? compareView(d) : null,
     d.classification ? h("p", {}, `${d.classification.eccn || "not controlled"} · ${fmt(d.classification.tpp_total)} TPP`) : null,
     a ? h("p", {}, `Allocation ${a.pool}: this draws ${fmt(a.tpp)} TPP; ${fmt(a.remaining_tpp)} of ${fmt(a.cap_tpp)} would remain.`) : h("p", { class: "muted" }, "Draws on no allocation."),
     d.recorded ? h("p", {}, `Recorded: ${d.recorded.status} ${d.recorded.id || ""} in ${d.recorded.pool}`) : null,
@@ -320,7 +372,22 @@ function determinationView(d, onRecord) {
     onRecord);
 }
 
+/** Two timelines' answers side by side, where they differ. */
+function compareView(d) {
+  const side = (title, x) => h("div", { class: "side" }, h("h3", {}, title),
+    h("p", {}, h("span", { class: "auth", "data-authorization": x.authorization || "" }, x.authorization || x.error || "no answer")),
+    h("p", {}, x.license_required ? `license required; review policy ${x.review_policy}` : x.authorization ? "no license required" : ""),
+    h("p", { class: "muted" }, x.allocation ? `draws ${fmt(x.allocation.tpp)} TPP from ${x.allocation.pool}` : "draws on no allocation"));
+  const here = { authorization: d.authorization, license_required: d.license_required, review_policy: d.review_policy, allocation: d.allocation };
+  return h("div", { class: "compare", id: "compare", role: "group", "aria-label": "The two timelines side by side" },
+    h("h2", {}, "The timelines differ"),
+    h("div", { class: "sides" },
+      side(`${d.regime.timeline || d.regime.pack}: ${d.regime.pack}`, here),
+      ...d.compare.map((c) => side(`${c.timeline}: ${c.pack || "no regime"}`, c))));
+}
+
 async function viewCheck() {
+  await loadRegimes();
   await loadCountries();
   if (!S.items) S.items = await api("GET", "/v1/items");
   const allowed = can("analyst");
@@ -344,6 +411,9 @@ async function viewCheck() {
     field("Quantity", h("input", { name: "quantity", type: "number", min: "1", value: "1000", required: true })),
     field("Destination", countrySelect("destination", "MY", { required: true })),
     field("Date", h("input", { name: "date", type: "date", value: S.date })),
+    regimeInput(() => {}, "regime", S.regime, "Regime"),
+    field("Compare with", h("select", { name: "compare" }, h("option", { value: "" }, "no other timeline"),
+      S.regimes.timelines.map((t) => h("option", { value: t.name, selected: t.name !== S.regime && S.regimes.timelines.some((x) => x.name === S.regime) }, `${t.name}, where it differs`)))),
     field("Transaction", h("select", { name: "transaction" }, ["export", "reexport", "transfer"].map((t) => h("option", { value: t }, t)))),
     field("End use", h("select", { name: "end_use" }, END_USES.map(([v, meaning]) => h("option", { value: v, title: meaning }, `${v}: ${meaning}`)))),
     field("Consignee", h("input", { name: "consignee", value: "Example Cloud Sdn Bhd" })),
@@ -371,7 +441,12 @@ async function viewCheck() {
     return req;
   };
   const run = async (record) => {
-    const d = await guard(() => api("POST", `/v1/determinations${record ? "?record=true" : ""}`, request(record)));
+    const v = Object.fromEntries(new FormData(f).entries());
+    const q = new URLSearchParams({ regime: v.regime || S.regime });
+    if (v.compare && v.compare !== v.regime) q.set("compare", v.compare);
+    if (record) q.set("record", "true");
+    put(out); // no stale answer under a new one, or under an error
+    const d = await guard(() => api("POST", `/v1/determinations?${q}`, request(record)));
     if (!d) return;
     // What an answer draws (docs/PARTIES.md): an allocation, or under LPP the ultimate consignee's yearly pool.
     const lpp = d.authorization === "LPP" && d.classification ? Math.ceil(d.classification.tpp_total) : null;
@@ -508,7 +583,8 @@ async function viewAllocations() {
 }
 
 async function viewFleet() {
-  await loadCountries();
+  // UVEU limits are the framework's own (Supp. No. 10 to part 748): its tiers, whatever regime the map shows.
+  await loadCountries("codified");
   const allowed = can("analyst");
   const file = h("input", { type: "file", id: "fleet-file", accept: ".csv,text/csv" });
   const hq = countrySelect("headquarters", "US");

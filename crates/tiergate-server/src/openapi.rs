@@ -127,6 +127,7 @@ impl Modify for Bearer {
         crate::routes::determinations,
         crate::routes::classify_item,
         crate::routes::items,
+        crate::routes::regimes,
         crate::routes::item,
         crate::routes::countries,
         crate::routes::country,
@@ -157,7 +158,7 @@ impl Modify for Bearer {
     ),
     components(schemas(
         ProblemDoc, DeterminationsBody, DeterminationsAnswer, BatchItem, crate::routes::ReserveBody, crate::routes::TokenBody, TokenCreatedDoc,
-        AuditPageDoc, StatusDoc, RequestWire, DeterminationOut, tiergate_wire::RegimeOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
+        AuditPageDoc, StatusDoc, RequestWire, DeterminationOut, tiergate_wire::RegimeOut, tiergate_wire::CompareOut, crate::routes::RegimesOut, crate::routes::PackRef, tiergate_wire::regimes::TimelineOut, tiergate_wire::regimes::PeriodOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
         ClassifyRequest, ClassifyOut, ItemOut, CountryOut, CountryDetailOut, Balance, Reservation, ReserveOutcome, ReserveStatus, State,
         AuditEntry, VerifyReport, TokenInfo, Role, ScreeningOut, ScreenedOut, PartyHitOut, Judgement, FleetCheckDoc,
         crate::dashboard_api::SignIn, crate::dashboard_api::SessionOut, crate::dashboard_api::ScreenDoc,

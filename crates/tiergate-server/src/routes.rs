@@ -33,6 +33,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/classify", post(classify_item))
         .route("/v1/items", get(items))
         .route("/v1/items/{id}", get(item))
+        .route("/v1/regimes", get(regimes))
         .route("/v1/countries", get(countries))
         .route("/v1/countries/{code}", get(country))
         .route("/v1/pools/{pool}", get(pool_balance))
@@ -363,6 +364,45 @@ pub(crate) struct DateQuery {
     /// `YYYY-MM-DD`; default today (UTC).
     #[param(value_type = Option<String>, format = Date)]
     pub(crate) date: Option<String>,
+}
+
+/// The answer of `GET /v1/regimes`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct RegimesOut<'a> {
+    /// The regime the server answers under when a request names none.
+    default: &'a str,
+    timelines: Vec<tiergate_wire::regimes::TimelineOut<'a>>,
+    /// Every built-in pack, each a regime of its own (`?regime=ID`).
+    packs: Vec<PackRef<'a>>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct PackRef<'a> {
+    id: &'a str,
+    version: &'a str,
+    title: &'a str,
+    sha256: &'a str,
+}
+
+/// `GET /v1/regimes?date=` (viewer): the timelines with their periods (only the one in force on `date`, if given)
+/// and the built-in packs, as `tiergate regimes` prints them.
+#[utoipa::path(get, path = "/v1/regimes", summary = "Regimes over time (viewer)", params(DateQuery), responses((status = 200, description = "the timelines and packs", body = RegimesOut), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn regimes(State(st): St, caller: Caller, q: Result<Query<DateQuery>, QueryRejection>) -> Answer {
+    caller.require(Role::Viewer, "reading regimes")?;
+    let q = query(q)?;
+    let date = match q.date.as_deref() {
+        Some(d) => Some(date_param(Some(d), "date")?),
+        None => None,
+    };
+    let env = &st.env;
+    let timelines = tiergate_wire::regimes::timelines(env, None, date).map_err(|e| Problem::from_wire(&e))?;
+    let packs = env
+        .regimes
+        .packs
+        .iter()
+        .map(|p| PackRef { id: &p.id, version: &p.version, title: &p.title, sha256: &p.sha256 })
+        .collect();
+    Ok(Json(RegimesOut { default: env.regime_name(), timelines, packs }).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -83,6 +83,7 @@ fn endpoints() -> Vec<(&'static str, String, Option<Value>, Role)> {
     vec![
         ("GET", "/v1/items".into(), None, Role::Viewer),
         ("GET", "/v1/items/nvidia-h100-sxm".into(), None, Role::Viewer),
+        ("GET", "/v1/regimes".into(), None, Role::Viewer),
         ("GET", "/v1/countries".into(), None, Role::Viewer),
         ("GET", "/v1/countries/MY".into(), None, Role::Viewer),
         ("GET", "/v1/pools/country:SG?date=2025-06-01".into(), None, Role::Viewer),
@@ -471,6 +472,7 @@ async fn the_openapi_document_covers_every_route() {
         ("get", "/v1/items/{id}"),
         ("get", "/v1/countries"),
         ("get", "/v1/countries/{code}"),
+        ("get", "/v1/regimes"),
         ("get", "/v1/pools/{pool}"),
         ("post", "/v1/reservations"),
         ("get", "/v1/reservations"),
@@ -498,7 +500,7 @@ async fn the_openapi_document_covers_every_route() {
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 33, "and nothing else");
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 34, "and nothing else");
     // Every reference resolves.
     let text = doc.to_string();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
@@ -907,4 +909,9 @@ async fn regimes_and_comparisons() {
     assert_eq!((my["tier"].as_u64(), my["category"].as_str()), (Some(2), Some("tier 2")));
     let (s, _) = api.as_role(Role::Viewer, "GET", "/v1/countries?date=2020-01-01", None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // The regimes the dashboard offers, and the periods in force on a date.
+    let (_, r) = api.as_role(Role::Viewer, "GET", "/v1/regimes?date=2025-06-01", None).await;
+    assert_eq!(r["default"], "codified");
+    assert_eq!(r["timelines"][1]["periods"][0]["pack"], "enforced-2025-05", "{r}");
+    assert_eq!(r["packs"].as_array().map(Vec::len), Some(7));
 }

@@ -262,3 +262,51 @@ fn every_command_has_help() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"), "{args:?}");
     }
 }
+
+#[test]
+fn regimes_compare_and_csv_output() {
+    let orders = "{\"id\":\"my\",\"date\":\"2025-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":10,\"destination\":\"MY\",\"consignee\":{\"headquarters\":\"MY\"}}\n\
+                  {\"id\":\"sa\",\"date\":\"2024-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":1,\"destination\":\"SA\",\"consignee\":{\"headquarters\":\"SA\"}}\n\
+                  {\"id\":\"old\",\"date\":\"2023-01-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":1,\"destination\":\"SA\",\"consignee\":{\"headquarters\":\"SA\"}}\n";
+    let out = run_stdin(&["determine", "--compare", "enforced"], orders);
+    assert_eq!(out.status.code(), Some(2), "the 2023-01-01 order is before every regime");
+    let answers = lines(&out);
+    assert_eq!(answers[0]["compare"][0]["pack"], "enforced-2025-05");
+    assert!(answers[1].get("compare").is_none(), "both timelines agree in 2024");
+    assert_eq!(answers[1]["regime"]["pack"], "us-ac-2024-04");
+    assert_eq!(answers[2]["error"]["code"], "date_before_effective");
+
+    let out = run_stdin(&["--regime", "enforced", "determine", "--format", "csv", "--compare", "codified"], orders);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = rows.headers().expect("header").iter().map(str::to_owned).collect();
+    assert_eq!(&header[..4], ["id", "date", "timeline", "pack"]);
+    let records: Vec<csv::StringRecord> = rows.records().map(|r| r.expect("a row")).collect();
+    assert_eq!(records.len(), 3);
+    let col = |r: &csv::StringRecord, name: &str| r[header.iter().position(|h| h == name).expect(name)].to_owned();
+    assert_eq!(col(&records[0], "timeline"), "enforced");
+    assert_eq!(col(&records[0], "authorization"), "NLR");
+    assert_eq!(col(&records[0], "tier"), "");
+    assert_eq!(col(&records[0], "compare_authorization"), "LPP");
+    assert_eq!(col(&records[0], "compare_pack"), "ai-diffusion-2025");
+    assert_eq!(col(&records[2], "error_code"), "date_before_effective");
+
+    let out = run(&["--regime", "hoped", "determine", "-"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("neither a timeline"), "{}", stderr(&out));
+
+    let out = run(&["regimes", "--date", "2026-03-01"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["timelines"][0]["periods"][0]["pack"], "ai-diffusion-2026-01");
+    assert_eq!(v["timelines"][1]["periods"][0]["pack"], "enforced-2026-01");
+    let out = run(&["regimes", "diff", "2025-05-12", "2025-05-13", "--timeline", "enforced"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["b"]["pack"], "enforced-2025-05");
+    assert!(v["count"].as_u64().unwrap_or(0) > 10);
+
+    let out = run(&["countries", "--regime", "enforced", "--date", "2025-06-01", "--format", "jsonl"]);
+    let countries = lines(&out);
+    let cat = |code: &str| countries.iter().find(|c| c["code"] == code).expect(code)["category"].clone();
+    assert_eq!(cat("VN"), "license: D:1/D:4");
+    assert_eq!(cat("IN"), "no license");
+}
