@@ -117,7 +117,7 @@ impl Modify for Bearer {
 #[openapi(
     info(
         title = "Tiergate",
-        description = "Determinations, classification and the allocation ledger of the AI Diffusion rule (90 FR 4544). Roles: viewer < analyst < officer < admin.",
+        description = "Determinations, classification and the allocation ledger of the US advanced-computing export controls: the AI Diffusion rule (90 FR 4544) and the regimes before and after it, as codified or as enforced on each date (?regime=, ?compare=; GET /v1/regimes). Roles: viewer < analyst < officer < admin.",
         license(name = "Apache-2.0")
     ),
     paths(

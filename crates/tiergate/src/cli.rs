@@ -11,11 +11,12 @@ use crate::{
     determine_cmd, fleet_cmd, info_cmd, kyc_cmd, ledger_cmd, parties_cmd, regimes_cmd, screen_cmd, serve_cmd, veu_cmd,
 };
 
-/// Tiergate: the AI Diffusion export rule (90 FR 4544) as a compliance engine.
+/// Tiergate: the AI Diffusion export rule (90 FR 4544), and the regimes before and after it, as a compliance engine.
 ///
 /// Classifies advanced AI chips, servers and model weights, and determines for any export, reexport or
-/// transfer, as of a date, whether a license is needed, which exception or VEU applies, the review policy and
-/// the allocation it draws on, each answer with the citations that produced it.
+/// transfer, as of a date and under the regime in force then (as codified, or as BIS enforces it), whether a
+/// license is needed, which exception or VEU applies, the review policy and the allocation it draws on, each
+/// answer with the citations that produced it.
 #[derive(Parser, Debug)]
 #[command(name = "tiergate", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
@@ -56,7 +57,8 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// List the accelerator catalog with each part's TPP, performance density and ECCN.
     Items(ItemsArgs),
-    /// List countries with their tier and country groups as of a date.
+    /// List countries with their tier (or, under a regime without tiers, their license class) and country groups as
+    /// of a date.
     Countries(CountriesArgs),
     /// Inspect or check a rule pack.
     #[command(subcommand)]
@@ -605,7 +607,7 @@ pub struct ItemsArgs {
 
 #[derive(Args, Debug)]
 pub struct CountriesArgs {
-    /// The date the groups are taken at (YYYY-MM-DD); default: the pack's effective date.
+    /// The date the groups are taken at (YYYY-MM-DD), under the regime in force then (--regime); default: today (UTC).
     #[arg(long)]
     pub date: Option<String>,
     /// Output format.
@@ -634,7 +636,9 @@ pub enum RegimesCommand {
     /// What changed from A to B: groups, thresholds, authorizations, review policies. A and B are each a pack id
     /// or a date (YYYY-MM-DD: the pack --timeline gives then, with its groups as of that date).
     Diff {
+        /// The earlier side: a pack id (`us-ac-2024-12`) or a date (`2025-05-12`).
         a: String,
+        /// The later side: a pack id or a date.
         b: String,
         /// The timeline dates are read on.
         #[arg(long, default_value = "codified")]
