@@ -215,6 +215,8 @@ try {
   await page.locator("#party-add select[name=headquarters]").selectOption("MY");
   await page.getByRole("button", { name: "Register a party" }).click();
   await page.getByText(/Recorded: registered the party "KL Compute"/).waitFor();
+  // The message comes before the list is read again: wait for the list, not only the message.
+  await page.locator("#parties-list", { hasText: "Borneo DC" }).waitFor();
   assert.match(await text(page, "#parties-list"), /KL Compute[\s\S]*Borneo DC[\s\S]*kl compute[\s\S]*MY/);
   await shot(page, "09-parties");
   await page.goto(`${base}/#/check`);

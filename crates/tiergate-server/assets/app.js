@@ -711,8 +711,9 @@ async function viewParties() {
   };
   const change = (method, path, body) => guard(async () => {
     const r = await api(method, path, body);
-    done.textContent = `Recorded: ${r.summary}${r.moved_reservations ? `; ${r.moved_reservations} LPP reservation(s) moved to ${r.party.name}` : ""}.`;
+    // The list first, then the message: whoever reads the message finds the list already showing the change.
     await load();
+    done.textContent = `Recorded: ${r.summary}${r.moved_reservations ? `; ${r.moved_reservations} LPP reservation(s) moved to ${r.party.name}` : ""}.`;
     return r;
   });
   const partySelect = (name) => h("select", { name, class: "party", required: true });
