@@ -113,7 +113,30 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(trace)
         .layer(SetRequestIdLayer::x_request_id(RequestIds::default()))
+        .layer(axum::middleware::from_fn(drop_odd_request_id))
         .with_state(state)
+}
+
+/// Longest client `x-request-id` kept.
+const MAX_REQUEST_ID: usize = 64;
+
+/// A client's `x-request-id` is echoed and logged only when it is short and plain (letters, digits, `.`, `_`, `:`,
+/// `-`); any other is dropped, and the server makes one up.
+async fn drop_odd_request_id(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let plain = |v: &axum::http::HeaderValue| {
+        let b = v.as_bytes();
+        !b.is_empty()
+            && b.len() <= MAX_REQUEST_ID
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b':' | b'-'))
+    };
+    let headers = req.headers_mut();
+    if headers.get_all("x-request-id").iter().count() > 1 || headers.get("x-request-id").is_some_and(|v| !plain(v)) {
+        headers.remove("x-request-id");
+    }
+    next.run(req).await
 }
 
 /// Request ids: the process start time and a counter, unique per instance and cheap to make.

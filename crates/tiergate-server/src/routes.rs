@@ -60,6 +60,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/", get(dashboard_api::asset))
         .route("/assets/{*file}", get(dashboard_api::asset))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 /// Runs database work that writes: always on the blocking pool, since a SQLite writer may wait for another
@@ -169,6 +170,15 @@ pub(crate) async fn readyz(State(st): St) -> Answer {
 
 async fn not_found() -> Problem {
     Problem::not_found("no such route; see /openapi.json".into())
+}
+
+/// A known route asked with a method it does not take: a problem body like every other error.
+async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method; see /openapi.json",
+    )
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

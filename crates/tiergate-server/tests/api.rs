@@ -915,3 +915,37 @@ async fn regimes_and_comparisons() {
     assert_eq!(r["timelines"][1]["periods"][0]["pack"], "enforced-2025-05", "{r}");
     assert_eq!(r["packs"].as_array().map(Vec::len), Some(7));
 }
+
+#[tokio::test]
+async fn odd_request_ids_are_replaced_and_wrong_methods_get_a_problem() {
+    let api = Api::new(Limits::default());
+    let get = |id: String| Request::builder().uri("/healthz").header("x-request-id", id).body(Body::empty()).unwrap();
+    let resp = api.app.clone().oneshot(get("order-42.a:b_c".into())).await.unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "order-42.a:b_c", "a plain id is echoed");
+    for odd in ["x".repeat(10_000), "has space".into(), "<script>".into(), "x".repeat(65)] {
+        let resp = api.app.clone().oneshot(get(odd.clone())).await.unwrap();
+        let echoed = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_ne!(echoed, odd, "an odd id is not echoed");
+        assert!(!echoed.is_empty() && echoed.len() <= 64, "{echoed}");
+    }
+    let req = Request::builder().method("BREW").uri("/v1/items").body(Body::empty()).unwrap();
+    let resp = api.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: Value = serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["code"], "method_not_allowed", "{body}");
+    // Made-up methods leave no series of their own in /metrics.
+    for n in 0..20 {
+        let req = Request::builder().method(format!("BREW{n}").as_str()).uri("/v1/items").body(Body::empty()).unwrap();
+        api.app.clone().oneshot(req).await.unwrap();
+    }
+    let req = Request::builder()
+        .uri("/metrics")
+        .header("authorization", format!("Bearer {}", api.token(Role::Viewer)))
+        .body(Body::empty())
+        .unwrap();
+    let text = String::from_utf8(
+        api.app.clone().oneshot(req).await.unwrap().into_body().collect().await.unwrap().to_bytes().to_vec(),
+    )
+    .unwrap();
+    assert!(!text.contains("BREW"), "a label from client input:\n{text}");
+}

@@ -258,7 +258,7 @@ fn table_row(json_line: &[u8]) -> String {
     let v: serde_json::Value = serde_json::from_slice(json_line).unwrap_or(serde_json::Value::Null);
     let s = |v: &serde_json::Value| match v {
         serde_json::Value::Null => "-".to_owned(),
-        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::String(s) => printable(s),
         other => other.to_string(),
     };
     let id = s(&v["id"]);
@@ -280,6 +280,14 @@ fn table_row(json_line: &[u8]) -> String {
         s(&v["review_policy"]),
         s(&v["regime"]["pack"]),
     )
+}
+
+/// `s` with control characters escaped (`\u{1b}`), so that a request's id cannot drive the terminal.
+fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_owned();
+    }
+    s.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect()
 }
 
 /// The columns of `determine --format csv`.

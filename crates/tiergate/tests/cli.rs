@@ -310,3 +310,13 @@ fn regimes_compare_and_csv_output() {
     assert_eq!(cat("VN"), "license: D:1/D:4");
     assert_eq!(cat("IN"), "no license");
 }
+
+#[test]
+fn a_table_never_prints_control_characters() {
+    let req = "{\"id\":\"po\\u001b[31mred\\u0007\",\"date\":\"2025-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":1,\"destination\":\"MY\",\"consignee\":{\"headquarters\":\"MY\"}}\n";
+    let out = run_stdin(&["determine", "--format", "table"], req);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+    assert!(text.contains("po\\u{1b}[31mred\\u{7}"), "{text:?}");
+}
