@@ -297,17 +297,45 @@ pub trait Store: Send {
     fn end_session(&mut self, hash: &str, at: &str) -> Result<bool, LedgerError>;
 }
 
+/// `url` fit to print: a password in its user info (`postgres://user:SECRET@host`) or in a `password=` parameter is
+/// replaced by `***`.
+pub fn redacted_url(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some(start) = out.find("://").map(|i| i + 3) {
+        let authority_end = out[start..].find(['/', '?', '#']).map_or(out.len(), |i| start + i);
+        if let Some(at) = out[start..authority_end].rfind('@').map(|i| start + i) {
+            if let Some(colon) = out[start..at].find(':').map(|i| start + i) {
+                out.replace_range(colon + 1..at, "***");
+            }
+        }
+    }
+    let lower = out.to_ascii_lowercase();
+    let mut redacted = String::with_capacity(out.len());
+    let mut rest = 0;
+    let mut from = 0;
+    while let Some(i) = lower[from..].find("password=").map(|i| from + i) {
+        let value = i + "password=".len();
+        let end = out[value..].find(['&', ' ', '#']).map_or(out.len(), |j| value + j);
+        redacted.push_str(&out[rest..value]);
+        redacted.push_str("***");
+        rest = end;
+        from = end;
+    }
+    redacted.push_str(&out[rest..]);
+    redacted
+}
+
 /// Opens a store by URL: `sqlite://PATH` or `postgres://...` (also `postgresql://`). Runs migrations.
 pub fn open_store(url: &str) -> Result<Box<dyn Store>, LedgerError> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         if path.is_empty() {
-            return Err(LedgerError::BadUrl(url.to_owned()));
+            return Err(LedgerError::BadUrl(redacted_url(url)));
         }
         Ok(Box::new(sqlite_store::SqliteStore::open(path)?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Box::new(postgres_store::PostgresStore::open(url)?))
     } else {
-        Err(LedgerError::BadUrl(url.to_owned()))
+        Err(LedgerError::BadUrl(redacted_url(url)))
     }
 }
 
@@ -853,4 +881,26 @@ pub(crate) fn sql_amount(n: u64) -> Result<i64, LedgerError> {
 
 pub(crate) fn from_sql_amount(n: i64) -> Result<u64, LedgerError> {
     u64::try_from(n).map_err(|_| LedgerError::Corrupt(format!("negative amount {n}")))
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::redacted_url;
+
+    #[test]
+    fn passwords_never_print() {
+        for (url, shown) in [
+            ("postgres://app:s3cr@t@db.example:5432/ledger", "postgres://app:***@db.example:5432/ledger"),
+            (
+                "postgresql://app@db/ledger?sslmode=require&password=hunter2",
+                "postgresql://app@db/ledger?sslmode=require&password=***",
+            ),
+            ("postgres://u:p@h/d?Password=x&a=b", "postgres://u:***@h/d?Password=***&a=b"),
+            ("postgres://postgres@127.0.0.1:5432/postgres", "postgres://postgres@127.0.0.1:5432/postgres"),
+            ("sqlite://tiergate.db", "sqlite://tiergate.db"),
+            ("sqlite:///tmp/a:b@c.db", "sqlite:///tmp/a:b@c.db"),
+        ] {
+            assert_eq!(redacted_url(url), shown, "{url}");
+        }
+    }
 }

@@ -30,7 +30,7 @@ pub fn run(env: &Env, db: Option<&str>, args: &DetermineArgs) -> anyhow::Result<
         None => None,
         Some(url) => {
             let mut ledger = Ledger::open(url, Arc::clone(&env.pack))
-                .with_context(|| format!("cannot open the ledger at `{url}`"))?;
+                .with_context(|| format!("cannot open the ledger at `{}`", tiergate_store::redacted_url(url)))?;
             // The parties are screened against the lists the ledger holds, loaded once for the whole run.
             let (lists, _) =
                 tiergate_server::lists::load(&mut ledger).context("cannot load the restricted-party lists")?;

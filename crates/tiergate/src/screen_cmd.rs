@@ -21,7 +21,8 @@ use crate::determine_cmd::{each_line, open_with_progress};
 use crate::ledger_cmd::actor;
 
 pub(crate) fn open(env: &Env, db: &str) -> anyhow::Result<Ledger> {
-    Ledger::open(db, Arc::clone(&env.pack)).with_context(|| format!("cannot open the database at `{db}`"))
+    Ledger::open(db, Arc::clone(&env.pack))
+        .with_context(|| format!("cannot open the database at `{}`", tiergate_store::redacted_url(db)))
 }
 
 pub(crate) fn now() -> String {

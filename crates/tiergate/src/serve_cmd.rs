@@ -20,8 +20,10 @@ const READ_RELEASE: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
     tiergate_server::init_logs();
+    // The database URL as it may be printed: never its password.
+    let shown_db = tiergate_store::redacted_url(db);
     let mut ledger =
-        Ledger::open(db, Arc::clone(&env.pack)).with_context(|| format!("cannot open the ledger at `{db}`"))?;
+        Ledger::open(db, Arc::clone(&env.pack)).with_context(|| format!("cannot open the ledger at `{shown_db}`"))?;
     // A new database has no token: make an admin one, so that the first user is not locked out.
     let first_token = if ledger.has_tokens()? {
         None
@@ -35,7 +37,7 @@ pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
     };
     let shared = SharedLedger::new(ledger)
         .with_readers(db, READERS)
-        .with_context(|| format!("cannot open readers on `{db}`"))?;
+        .with_context(|| format!("cannot open readers on `{shown_db}`"))?;
     let state = Arc::new(AppState::new(env, shared, Limits::default()).with_inline_db(db.starts_with("sqlite:")));
     // Determinations screen their parties against the imported lists: load them before the first request.
     state.refresh_lists().context("cannot load the restricted-party lists")?;
@@ -57,14 +59,15 @@ pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "{}",
-            serde_json::json!({"listening": url, "db": db, "admin_token": first_token, "dashboard": sign_in})
+            serde_json::json!({"listening": url, "db": shown_db, "admin_token": first_token, "dashboard": sign_in})
         )?;
         out.flush()?;
         drop(out);
-        eprintln!("Tiergate is serving {url} (ledger {db}). Stop it with Ctrl-C.");
+        eprintln!("Tiergate is serving {url} (ledger {shown_db}). Stop it with Ctrl-C.");
+        // The token is printed once here (and in the JSON line on standard output, for scripts).
         match &first_token {
             Some(token) => eprintln!(
-                "This database had no API token, so an admin token was made; it is shown only now:\n  {token}\nOpen the dashboard, signed in:\n  {sign_in}\nOr try the API:\n  curl -H 'Authorization: Bearer {token}' {url}/v1/countries/MY\n"
+                "This database had no API token, so an admin token was made; it is shown only now:\n  {token}\nOpen the dashboard at {url}/ and sign in with it (the `dashboard` link of the JSON line on standard output signs in directly).\nOr try the API:\n  curl -H \"Authorization: Bearer $TOKEN\" {url}/v1/countries/MY\n"
             ),
             None => eprintln!(
                 "Open the dashboard at {sign_in} and sign in with a token from `tiergate token create --name NAME --role ROLE`\n(the API takes it as `Authorization: Bearer TOKEN`)."

@@ -90,3 +90,32 @@ fn two_instances_on_one_postgres_never_oversubscribe() {
     assert_eq!(a.stop(), Some(0));
     assert_eq!(b.stop(), Some(0));
 }
+
+/// A database password never reaches the terminal, whichever command fails to open it.
+#[test]
+fn a_database_password_is_never_printed() {
+    let secret = "n0t-for-logs";
+    for args in [
+        vec!["serve", "--bind", "127.0.0.1:0"],
+        vec!["ledger", "balance", "--pool", "country:MY"],
+        vec!["determine", "-"],
+        vec!["lists", "versions"],
+    ] {
+        for db in [
+            format!("postgres://app:{secret}@127.0.0.1:1/ledger"),
+            format!("postgres://app@127.0.0.1:1/ledger?password={secret}"),
+        ] {
+            let out = Command::new(env!("CARGO_BIN_EXE_tiergate"))
+                .arg("--db")
+                .arg(&db)
+                .args(&args)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap();
+            let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert_ne!(out.status.code(), Some(0), "{args:?} {db}: {printed}");
+            assert!(!printed.contains(secret), "{args:?} printed the password: {printed}");
+            assert!(printed.contains("***") || printed.contains("cannot"), "{args:?}: {printed}");
+        }
+    }
+}
