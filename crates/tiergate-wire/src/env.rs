@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use tiergate_core::regimes::{Regimes, Timeline};
-use tiergate_core::{builtin, determine, Catalog, Countries, DataError, Determination, Pack, Request};
+use tiergate_core::{builtin, determine, Catalog, Countries, DataError, Determination, DetermineError, Pack, Request};
 
 use crate::{RegimeOut, WireError};
 
@@ -104,7 +104,7 @@ impl Env {
     pub fn answering(&self, date: time::Date) -> Result<(&Pack, RegimeOut<'_>), WireError> {
         match self.timeline() {
             Some(t) => {
-                let p = t.at(date).ok_or_else(|| before(t, date))?;
+                let p = t.period_on(date).map_err(|e| wire_error(&e))?;
                 Ok((&p.pack, RegimeOut::on(&t.name, &p.pack)))
             }
             None => Ok((&self.pack, RegimeOut::of(&self.pack))),
@@ -117,17 +117,13 @@ impl Env {
             Some(t) => t.determine(req, &self.catalog),
             None => determine(req, &self.pack, &self.catalog),
         };
-        d.map_err(|e| WireError::new(e.code(), Some(e.field()), e.to_string()))
+        d.map_err(|e| wire_error(&e))
     }
 }
 
-fn before(t: &Timeline, date: time::Date) -> WireError {
-    let start = t.start().map_or_else(String::new, |s| s.to_string());
-    WireError::new(
-        "date_before_effective",
-        Some("date"),
-        format!("{date} is before {start}, the first day the {} timeline answers for", t.name),
-    )
+/// A determination's error as the wire names it (`date` for `date_before_effective`).
+fn wire_error(e: &DetermineError) -> WireError {
+    WireError::new(e.code(), Some(e.field()), e.to_string())
 }
 
 fn timeline_names(regimes: &Regimes) -> String {

@@ -160,17 +160,7 @@ fn side<'a>(
     field: &str,
 ) -> Result<(&'a Pack, Date, Option<&'a str>), WireError> {
     if let Ok(d) = Date::parse(s, format_description!("[year]-[month]-[day]")) {
-        let p = t.at(d).ok_or_else(|| {
-            WireError::new(
-                "date_before_effective",
-                Some(field),
-                format!(
-                    "{d} is before {}, the first day the {} timeline answers for",
-                    t.start().map_or_else(String::new, |s| s.to_string()),
-                    t.name
-                ),
-            )
-        })?;
+        let p = t.period_on(d).map_err(|e| WireError::new(e.code(), Some(field), e.to_string()))?;
         return Ok((&p.pack, d, Some(&t.name)));
     }
     let p = env.regimes.pack(s).ok_or_else(|| {

@@ -107,15 +107,12 @@ impl<'r, 'p> Eval<'r, 'p> {
     /// request's destination or headquarters on or after its date.
     pub(super) fn uncertain_changes(&mut self) {
         let p = self.pack;
+        // Changes made together share their doubt: say it once.
+        let mut said: Vec<&str> = Vec::new();
         for ch in &p.uncertain_changes {
             let touched = [self.dest, self.hq, self.parent].into_iter().any(|c| ch.countries.contains(c));
-            // Changes made together share their doubt: say it once.
-            let said = p.uncertain_changes.iter().take_while(|c| !std::ptr::eq(*c, ch)).any(|c| {
-                c.otherwise == ch.otherwise
-                    && self.req.date >= c.from
-                    && [self.dest, self.hq, self.parent].into_iter().any(|x| c.countries.contains(x))
-            });
-            if self.req.date >= ch.from && touched && !said {
+            if self.req.date >= ch.from && touched && !said.contains(&ch.otherwise.as_str()) {
+                said.push(&ch.otherwise);
                 self.notes.push(Reason {
                     text: format!(
                         "a change of the country groups dated {} here rests on {} sources only; if it were otherwise, {}",

@@ -14,6 +14,22 @@ use crate::units::Bandwidth;
 use crate::DataError;
 
 impl Builder<'_> {
+    /// A headquarters requirement's sets: the headquarters that bring it, and where a consignee must be located
+    /// for it to apply (`located_outside` less `located_outside_except`), for the .a- and .b-class alike.
+    fn headquarters_sets(
+        &self,
+        key: &str,
+        h: &RawBHeadquarters,
+        index: &HashMap<&str, usize>,
+        groups: &[CountrySet],
+    ) -> Result<(CountrySet, CountrySet), DataError> {
+        let hq = self.group_set(&format!("{key}.groups"), &h.groups, index, groups)?;
+        let out = self.group_set(&format!("{key}.located_outside"), &h.located_outside, index, groups)?;
+        let except =
+            self.group_set(&format!("{key}.located_outside_except"), &h.located_outside_except, index, groups)?;
+        Ok((hq, out.minus(&except)))
+    }
+
     /// A confidence and its `otherwise`: both absent (primary), or a lesser confidence with what would change.
     fn doubt(
         &self,
@@ -182,21 +198,9 @@ impl Builder<'_> {
                 &index,
                 &groups,
             )?;
-            let b_hq = self.group_set(
-                "license_requirement.b_class_headquarters.groups",
-                &lr.b_class_headquarters.groups,
-                &index,
-                &groups,
-            )?;
-            let b_out = self.group_set(
-                "license_requirement.b_class_headquarters.located_outside",
-                &lr.b_class_headquarters.located_outside,
-                &index,
-                &groups,
-            )?;
-            let b_out_except = self.group_set(
-                "license_requirement.b_class_headquarters.located_outside_except",
-                &lr.b_class_headquarters.located_outside_except,
+            let (b_hq, b_out) = self.headquarters_sets(
+                "license_requirement.b_class_headquarters",
+                &lr.b_class_headquarters,
                 &index,
                 &groups,
             )?;
@@ -208,18 +212,7 @@ impl Builder<'_> {
             };
             let a_except = self.group_set("license_requirement.a_class.except", &lr.a_class.except, &index, &groups)?;
             let (a_hq, a_out) = match &lr.a_class_headquarters {
-                Some(h) => {
-                    let key = "license_requirement.a_class_headquarters";
-                    let hq = self.group_set(&format!("{key}.groups"), &h.groups, &index, &groups)?;
-                    let out = self.group_set(&format!("{key}.located_outside"), &h.located_outside, &index, &groups)?;
-                    let except = self.group_set(
-                        &format!("{key}.located_outside_except"),
-                        &h.located_outside_except,
-                        &index,
-                        &groups,
-                    )?;
-                    (hq, out.minus(&except))
-                }
+                Some(h) => self.headquarters_sets("license_requirement.a_class_headquarters", h, &index, &groups)?,
                 None => (CountrySet::default(), CountrySet::default()),
             };
             let china = match &raw.china_review {
@@ -237,7 +230,7 @@ impl Builder<'_> {
                 b_class_destinations: b_dest.minus(&b_except).union(&b_named),
                 b_class_named: b_named,
                 b_class_headquarters: b_hq,
-                b_class_located_outside: b_out.minus(&b_out_except),
+                b_class_located_outside: b_out,
                 aca_transfers_within: aca_within,
                 a_class_destinations: a_dest.minus(&a_except),
                 a_class_headquarters: a_hq,

@@ -56,11 +56,7 @@ impl Timeline {
     /// Determines `req` under the pack in force on its date; a period that rests on less than primary sources
     /// adds a note saying so and what would change if it were otherwise.
     pub fn determine<'t>(&'t self, req: &Request, catalog: &'t Catalog) -> Result<Determination<'t>, DetermineError> {
-        let period = self.at(req.date).ok_or_else(|| DetermineError::BeforeTimeline {
-            date: req.date,
-            start: self.start().unwrap_or(req.date),
-            timeline: self.name.clone(),
-        })?;
+        let period = self.period_on(req.date)?;
         let mut d = determine(req, &period.pack, catalog)?;
         if let Some(otherwise) = &period.otherwise {
             d.notes.push(Reason {
@@ -76,6 +72,15 @@ impl Timeline {
             });
         }
         Ok(d)
+    }
+
+    /// The period in force on `date`, or the error `date_before_effective` before the first.
+    pub fn period_on(&self, date: Date) -> Result<&Period, DetermineError> {
+        self.at(date).ok_or_else(|| DetermineError::BeforeTimeline {
+            date,
+            start: self.start().unwrap_or(date),
+            timeline: self.name.clone(),
+        })
     }
 
     /// The first day the timeline answers for.
