@@ -7,10 +7,14 @@
 //! Invariant, enforced inside one serialized transaction per movement: pending + posted <= cap.
 
 mod audit;
+mod backend;
+mod movements;
 pub mod parties;
 mod postgres_store;
+mod records;
 mod schema;
 pub mod screening;
+mod sql;
 mod sqlite_store;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -331,9 +335,9 @@ pub fn open_store(url: &str) -> Result<Box<dyn Store>, LedgerError> {
         if path.is_empty() {
             return Err(LedgerError::BadUrl(redacted_url(url)));
         }
-        Ok(Box::new(sqlite_store::SqliteStore::open(path)?))
+        Ok(Box::new(backend::SqlStore::new(sqlite_store::SqliteBackend::open(path)?, audit::Chain::default())))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Box::new(postgres_store::PostgresStore::open(url)?))
+        Ok(Box::new(backend::SqlStore::new(postgres_store::PostgresBackend::open(url)?, audit::Chain::default())))
     } else {
         Err(LedgerError::BadUrl(redacted_url(url)))
     }
