@@ -69,6 +69,15 @@ pub struct TokenCreatedDoc {
     pub token: String,
 }
 
+/// The audit log's head, to keep away from the database and check later with `?checkpoint=`.
+#[derive(Serialize, ToSchema)]
+pub struct CheckpointDoc {
+    pub entries: u64,
+    pub hash: String,
+    /// `HASH:COUNT`.
+    pub checkpoint: String,
+}
+
 /// A page of the audit log.
 #[derive(Serialize, ToSchema)]
 pub struct AuditPageDoc {
@@ -138,6 +147,7 @@ impl Modify for Bearer {
         crate::routes::void_reservation,
         crate::routes::audit,
         crate::routes::verify,
+        crate::routes::checkpoint,
         crate::routes::list_tokens,
         crate::routes::create_token,
         crate::routes::revoke_token,
@@ -158,7 +168,7 @@ impl Modify for Bearer {
     ),
     components(schemas(
         ProblemDoc, DeterminationsBody, DeterminationsAnswer, BatchItem, crate::routes::ReserveBody, crate::routes::TokenBody, TokenCreatedDoc,
-        AuditPageDoc, StatusDoc, RequestWire, DeterminationOut, tiergate_wire::RegimeOut, tiergate_wire::CompareOut, crate::routes::RegimesOut, crate::routes::PackRef, tiergate_wire::regimes::TimelineOut, tiergate_wire::regimes::PeriodOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
+        AuditPageDoc, CheckpointDoc, StatusDoc, RequestWire, DeterminationOut, tiergate_wire::RegimeOut, tiergate_wire::CompareOut, crate::routes::RegimesOut, crate::routes::PackRef, tiergate_wire::regimes::TimelineOut, tiergate_wire::regimes::PeriodOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
         ClassifyRequest, ClassifyOut, ItemOut, CountryOut, CountryDetailOut, Balance, Reservation, ReserveOutcome, ReserveStatus, State,
         AuditEntry, VerifyReport, TokenInfo, Role, ScreeningOut, ScreenedOut, PartyHitOut, Judgement, FleetCheckDoc,
         crate::dashboard_api::SignIn, crate::dashboard_api::SessionOut, crate::dashboard_api::ScreenDoc,

@@ -42,6 +42,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/reservations/{id}/void", post(void_reservation))
         .route("/v1/audit", get(audit))
         .route("/v1/audit/verify", get(verify))
+        .route("/v1/audit/checkpoint", get(checkpoint))
         .route("/metrics", get(metrics))
         .route("/v1/tokens", get(list_tokens).post(create_token))
         .route("/v1/tokens/{name}", axum::routing::delete(revoke_token))
@@ -625,13 +626,38 @@ pub(crate) async fn audit(State(st): St, caller: Caller, q: Result<Query<AuditQu
     Ok(Json(serde_json::json!({"entries": entries, "next_after": next_after})).into_response())
 }
 
-/// `GET /v1/audit/verify` (viewer): as `tiergate ledger verify`.
-#[utoipa::path(get, path = "/v1/audit/verify", summary = "Verify the audit chain and every pool (viewer)", responses((status = 200, description = "as tiergate ledger verify", body = tiergate_store::VerifyReport), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
-pub(crate) async fn verify(State(st): St, caller: Caller) -> Answer {
+/// `GET /v1/audit/verify`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct VerifyQuery {
+    /// Also prove that the log still extends this checkpoint, `HASH:COUNT` (from `GET /v1/audit/checkpoint`).
+    checkpoint: Option<String>,
+}
+
+/// `GET /v1/audit/verify?checkpoint=` (viewer): as `tiergate ledger verify [--checkpoint]`.
+#[utoipa::path(get, path = "/v1/audit/verify", summary = "Verify the audit chain and every pool (viewer)", params(VerifyQuery), responses((status = 200, description = "as tiergate ledger verify", body = tiergate_store::VerifyReport), (status = 422, description = "not a checkpoint", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn verify(State(st): St, caller: Caller, q: Result<Query<VerifyQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Viewer, "verifying the audit log")?;
-    let report =
-        db(&Arc::clone(&st), move || st.ledger.read(|l| l.verify()).map_err(|e| Problem::from_ledger(&e))).await?;
+    let checkpoint = query(q)?
+        .checkpoint
+        .as_deref()
+        .map(tiergate_store::Checkpoint::parse)
+        .transpose()
+        .map_err(|e| Problem::from_ledger(&e).with_field("checkpoint"))?;
+    let report = db(&Arc::clone(&st), move || {
+        st.ledger.read(|l| l.verify_against(checkpoint.as_ref())).map_err(|e| Problem::from_ledger(&e))
+    })
+    .await?;
     Ok(Json(report).into_response())
+}
+
+/// `GET /v1/audit/checkpoint` (viewer): as `tiergate ledger checkpoint`.
+#[utoipa::path(get, path = "/v1/audit/checkpoint", summary = "The audit log's head as a checkpoint to keep elsewhere (viewer)", responses((status = 200, description = "`{entries, hash, checkpoint: \"HASH:COUNT\"}`", body = crate::openapi::CheckpointDoc), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn checkpoint(State(st): St, caller: Caller) -> Answer {
+    caller.require(Role::Viewer, "reading the audit log")?;
+    let cp =
+        db(&Arc::clone(&st), move || st.ledger.read(|l| l.checkpoint()).map_err(|e| Problem::from_ledger(&e))).await?;
+    Ok(Json(serde_json::json!({"entries": cp.entries, "hash": cp.hash, "checkpoint": cp.text()})).into_response())
 }
 
 /// `GET /metrics` (viewer): Prometheus text format.
@@ -674,10 +700,9 @@ pub(crate) async fn create_token(State(st): St, caller: Caller, raw: Result<Byte
         .with_field("role")
     })?;
     let name = b.name.clone();
+    let meta = meta(&caller, None);
     let token = db_write(move || {
-        st.ledger
-            .with(|l| l.create_token(&b.name, role, OffsetDateTime::now_utc()))
-            .map_err(|e| Problem::from_ledger(&e))
+        st.ledger.with(|l| l.create_token(&b.name, role, &meta)).map_err(|e| Problem::from_ledger(&e))
     })
     .await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({"name": name, "role": role, "token": token}))).into_response())
@@ -688,10 +713,8 @@ pub(crate) async fn create_token(State(st): St, caller: Caller, raw: Result<Byte
 pub(crate) async fn revoke_token(State(st): St, caller: Caller, Path(name): Path<String>) -> Answer {
     caller.require(Role::Admin, "managing tokens")?;
     let cache = Arc::clone(&st);
-    db_write(move || {
-        st.ledger.with(|l| l.revoke_token(&name, OffsetDateTime::now_utc())).map_err(|e| Problem::from_ledger(&e))
-    })
-    .await?;
+    let meta = meta(&caller, None);
+    db_write(move || st.ledger.with(|l| l.revoke_token(&name, &meta)).map_err(|e| Problem::from_ledger(&e))).await?;
     cache.forget_tokens();
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -30,7 +30,7 @@ impl Api {
         let now = time::OffsetDateTime::now_utc();
         let tokens = Role::ALL
             .iter()
-            .map(|r| (*r, ledger.create_token(&format!("{}-token", r.as_str()), *r, now).unwrap()))
+            .map(|r| (*r, ledger.create_token(&format!("{}-token", r.as_str()), *r, &meta_at("test", now)).unwrap()))
             .collect();
         let state = Arc::new(AppState::new(env, SharedLedger::new(ledger), limits));
         Api { app: router(Arc::clone(&state)), tokens, state, url }
@@ -90,6 +90,7 @@ fn endpoints() -> Vec<(&'static str, String, Option<Value>, Role)> {
         ("GET", "/v1/reservations?pool=country:SG".into(), None, Role::Viewer),
         ("GET", "/v1/audit".into(), None, Role::Viewer),
         ("GET", "/v1/audit/verify".into(), None, Role::Viewer),
+        ("GET", "/v1/audit/checkpoint".into(), None, Role::Viewer),
         ("GET", "/metrics".into(), None, Role::Viewer),
         ("GET", "/v1/pools?date=2025-06-01".into(), None, Role::Viewer),
         (
@@ -332,12 +333,27 @@ async fn reservations_lifecycle_and_errors() {
     let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/pools/country:SG?date=tomorrow", None).await;
     assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("date")));
 
-    let (_, page) = api.as_role(Role::Viewer, "GET", "/v1/audit?limit=1", None).await;
-    assert_eq!((page["entries"].as_array().unwrap().len(), page["next_after"].as_u64()), (1, Some(1)));
-    let (_, page) = api.as_role(Role::Viewer, "GET", "/v1/audit?after=1", None).await;
+    // The four tokens' creations come first, then the reservation and its post.
+    let (_, page) = api.as_role(Role::Viewer, "GET", "/v1/audit?limit=4", None).await;
+    let actions: Vec<&str> =
+        page["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!((actions, page["next_after"].as_u64()), (vec!["token-create"; 4], Some(4)));
+    let (_, page) = api.as_role(Role::Viewer, "GET", "/v1/audit?after=4&limit=1", None).await;
+    assert_eq!((page["entries"].as_array().unwrap().len(), page["next_after"].as_u64()), (1, Some(5)));
+    let (_, page) = api.as_role(Role::Viewer, "GET", "/v1/audit?after=5", None).await;
     assert_eq!((page["entries"][0]["action"].as_str(), page["next_after"].as_u64()), (Some("post"), None));
     let (_, v) = api.as_role(Role::Viewer, "GET", "/v1/audit/verify", None).await;
-    assert_eq!((v["ok"].as_bool(), v["entries"].as_u64()), (Some(true), Some(2)));
+    assert_eq!((v["ok"].as_bool(), v["entries"].as_u64()), (Some(true), Some(6)));
+    let (_, cp) = api.as_role(Role::Viewer, "GET", "/v1/audit/checkpoint", None).await;
+    assert_eq!(cp["entries"].as_u64(), Some(6));
+    let checkpoint = cp["checkpoint"].as_str().unwrap();
+    let (_, v) = api.as_role(Role::Viewer, "GET", &format!("/v1/audit/verify?checkpoint={checkpoint}"), None).await;
+    assert_eq!((v["ok"].as_bool(), v["checkpoint"].as_str()), (Some(true), Some(checkpoint)));
+    let (_, v) =
+        api.as_role(Role::Viewer, "GET", &format!("/v1/audit/verify?checkpoint={}:6", "1".repeat(64)), None).await;
+    assert_eq!(v["ok"].as_bool(), Some(false));
+    let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/audit/verify?checkpoint=nope", None).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("checkpoint")));
 }
 
 #[tokio::test]
@@ -480,6 +496,7 @@ async fn the_openapi_document_covers_every_route() {
         ("post", "/v1/reservations/{id}/void"),
         ("get", "/v1/audit"),
         ("get", "/v1/audit/verify"),
+        ("get", "/v1/audit/checkpoint"),
         ("get", "/v1/tokens"),
         ("post", "/v1/tokens"),
         ("delete", "/v1/tokens/{name}"),
@@ -500,7 +517,7 @@ async fn the_openapi_document_covers_every_route() {
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 34, "and nothing else");
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 35, "and nothing else");
     // Every reference resolves.
     let text = doc.to_string();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
@@ -586,7 +603,9 @@ async fn browser_sessions_with_csrf() {
     let (s, _, _) = api.raw("POST", "/v1/reservations", &h, Some(reserve)).await;
     assert_eq!(s, StatusCode::CREATED);
     let (_, v) = api.as_role(Role::Viewer, "GET", "/v1/audit", None).await;
-    assert_eq!(v["entries"][0]["actor"], "officer-token", "a session's changes are its token's");
+    let by_action = |action: &str| v["entries"].as_array().unwrap().iter().find(|e| e["action"] == action).cloned();
+    assert_eq!(by_action("reserve").unwrap()["actor"], "officer-token", "a session's changes are its token's");
+    assert_eq!(by_action("sign-in").unwrap()["actor"], "officer-token", "sign-ins are audited");
 
     // A bearer token has no session to end.
     let (s, v) = api.as_role(Role::Viewer, "DELETE", "/v1/session", None).await;
@@ -948,4 +967,8 @@ async fn odd_request_ids_are_replaced_and_wrong_methods_get_a_problem() {
     )
     .unwrap();
     assert!(!text.contains("BREW"), "a label from client input:\n{text}");
+}
+
+fn meta_at(actor: &str, at: time::OffsetDateTime) -> tiergate_store::Meta {
+    tiergate_store::Meta { actor: actor.to_owned(), reason: None, at }
 }

@@ -1,7 +1,11 @@
-//! The hash-chained audit log: each entry commits to the one before it.
+//! The hash-chained audit log: each entry commits to the one before it. Entries from the audit key's `from` on
+//! are hashed with HMAC-SHA256 under that key ([`crate::audit_key`]); entries before it with plain SHA-256.
 
+use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+use crate::audit_key::AuditKey;
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -14,9 +18,12 @@ pub struct AuditEntry {
     pub at: String,
     /// Who.
     pub actor: String,
-    /// What: `reserve`, `post`, `void` or `expire`.
+    /// What: a movement (`reserve`, `post`, `void`, `expire`, `rekey`) or another change (see
+    /// docs/SECURITY.md for the list).
     pub action: String,
+    /// The reservation moved, or what else the entry is about (a token's name, a list version, a VEU id).
     pub reservation: String,
+    /// The pool, or the kind of thing changed (`token:NAME`, `list:csl`, `veu:ID`, `party:KEY`).
     pub pool: String,
     pub tpp: u64,
     /// Why: the determination that caused it, if any.
@@ -38,8 +45,8 @@ struct Hashed<'a> {
     prev_hash: &'a str,
 }
 
-/// SHA-256, in hex, of the entry's fields in a fixed JSON form, the previous hash included.
-pub fn chain_hash(e: &AuditEntry) -> String {
+/// The entry's fields in a fixed JSON form, the previous hash included: what its hash covers.
+fn hashed_bytes(e: &AuditEntry) -> Vec<u8> {
     let body = Hashed {
         seq: e.seq,
         at: &e.at,
@@ -52,16 +59,41 @@ pub fn chain_hash(e: &AuditEntry) -> String {
         prev_hash: &e.prev_hash,
     };
     // Serializing this struct of strings and integers into memory cannot fail.
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    crate::tokens::hex(&Sha256::digest(&bytes))
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
-/// How a store hashes the entries it appends.
+/// SHA-256, in hex, of the entry's fields in a fixed JSON form, the previous hash included: the hash of an
+/// entry written before the ledger's audit key.
+pub fn chain_hash(e: &AuditEntry) -> String {
+    crate::tokens::hex(&Sha256::digest(hashed_bytes(e)))
+}
+
+/// How a ledger's entries are hashed: with its audit key from the key's first entry on, plain before.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Chain {}
+pub struct Chain {
+    key: Option<AuditKey>,
+}
 
 impl Chain {
+    pub(crate) fn keyed(key: AuditKey) -> Chain {
+        Chain { key: Some(key) }
+    }
+
+    /// The first entry the key covers, if there is a key.
+    pub fn keyed_from(&self) -> Option<u64> {
+        self.key.as_ref().map(|k| k.from)
+    }
+
+    /// The hash entry `e` must carry.
     pub fn hash(&self, e: &AuditEntry) -> String {
-        chain_hash(e)
+        match &self.key {
+            Some(k) if e.seq >= k.from => {
+                // HMAC takes a key of any length, so this cannot fail.
+                let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&k.key) else { return String::new() };
+                mac.update(&hashed_bytes(e));
+                crate::tokens::hex(&mac.finalize().into_bytes())
+            }
+            _ => chain_hash(e),
+        }
     }
 }

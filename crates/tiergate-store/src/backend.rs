@@ -3,9 +3,12 @@
 //! serialized with every other write to the database (from any process), holding the ledger head, through which
 //! every audit entry is appended.
 
+use std::path::Path;
+
 use time::Date;
 
 use crate::audit::{AuditEntry, Chain};
+use crate::audit_key;
 use crate::movements::{self, by_id};
 use crate::parties::{PartyDecide, PartyWrite, StoredParty};
 use crate::records;
@@ -69,12 +72,20 @@ impl Tx<'_> {
         action: &str,
         (subject, pool, tpp): (&str, &str, u64),
         reason: Option<&str>,
-        meta: &Meta,
-    ) -> AuditEntry {
+        (actor, at): (&str, &str),
+    ) -> Result<AuditEntry, LedgerError> {
+        let seq = self.head.audit_seq + 1;
+        if let Some(from) = self.chain.keyed_from().filter(|from| seq < *from) {
+            return Err(LedgerError::Corrupt(format!(
+                "the audit log ends at entry {} but its key was adopted at entry {from}: entries were removed \
+                 (run `tiergate ledger verify`)",
+                self.head.audit_seq
+            )));
+        }
         let mut e = AuditEntry {
-            seq: self.head.audit_seq + 1,
-            at: timestamp(meta.at),
-            actor: meta.actor.clone(),
+            seq,
+            at: at.to_owned(),
+            actor: actor.to_owned(),
             action: action.to_owned(),
             reservation: subject.to_owned(),
             pool: pool.to_owned(),
@@ -84,7 +95,7 @@ impl Tx<'_> {
             hash: String::new(),
         };
         e.hash = self.chain.hash(&e);
-        e
+        Ok(e)
     }
 
     fn moved_to(&mut self, e: &AuditEntry) {
@@ -92,7 +103,7 @@ impl Tx<'_> {
         self.head.audit_hash.clone_from(&e.hash);
     }
 
-    /// Appends an audit entry about `(reservation or subject, pool, tpp)`.
+    /// Appends an audit entry about `(reservation or subject, pool, tpp)` by `meta`'s actor at its time.
     pub fn audit(
         &mut self,
         action: &str,
@@ -100,7 +111,19 @@ impl Tx<'_> {
         reason: Option<&str>,
         meta: &Meta,
     ) -> Result<AuditEntry, LedgerError> {
-        let e = self.entry(action, about, reason, meta);
+        self.record(action, about, reason, &meta.actor, &timestamp(meta.at))
+    }
+
+    /// Appends an audit entry about `(subject, pool, tpp)` by `actor` at `at` (an RFC 3339 timestamp).
+    pub fn record(
+        &mut self,
+        action: &str,
+        about: (&str, &str, u64),
+        reason: Option<&str>,
+        actor: &str,
+        at: &str,
+    ) -> Result<AuditEntry, LedgerError> {
+        let e = self.entry(action, about, reason, (actor, at))?;
         write_audit_entry(self.db, &e)?;
         self.moved_to(&e);
         Ok(e)
@@ -108,7 +131,7 @@ impl Tx<'_> {
 
     /// Writes a new pending reservation numbered `seq` with its `reserve` audit entry.
     pub fn write_reservation(&mut self, seq: u64, r: &Reservation, meta: &Meta) -> Result<(), LedgerError> {
-        let e = self.entry("reserve", (&r.id, &r.pool, r.tpp), meta.reason.as_deref(), meta);
+        let e = self.entry("reserve", (&r.id, &r.pool, r.tpp), meta.reason.as_deref(), (&meta.actor, &r.created_at))?;
         self.db.write_reservation(seq, r, &e)?;
         self.moved_to(&e);
         self.head.reservation_seq = seq;
@@ -123,8 +146,25 @@ pub(crate) struct SqlStore<B> {
 }
 
 impl<B: Backend> SqlStore<B> {
-    pub fn new(backend: B, chain: Chain) -> SqlStore<B> {
-        SqlStore { backend, chain }
+    /// The store over `backend`, with the audit key at `key_path` (made on first use, see [`crate::audit_key`]).
+    pub fn open(mut backend: B, key_path: &Path) -> Result<SqlStore<B>, LedgerError> {
+        const LEDGER: &str = "SELECT audit_seq, ledger_id FROM ledger_head WHERE id = 1";
+        let head = backend.plain(|db| db.one(LEDGER, &[]))?;
+        let chain = if let Some(id) = head.opt_text(1)? {
+            Chain::keyed(audit_key::adopt(key_path, Some(&id), head.amount(0)?)?.0)
+        } else {
+            // First use: under the write lock, so that two processes opening a new ledger agree on one key.
+            backend.transaction(|db| {
+                db.one(B::READ_HEAD, &[])?;
+                let head = db.one(LEDGER, &[])?;
+                let (key, new_id) = audit_key::adopt(key_path, head.opt_text(1)?.as_deref(), head.amount(0)?)?;
+                if let Some(id) = new_id {
+                    db.exec("UPDATE ledger_head SET ledger_id = $1 WHERE id = 1", &[(&id).into()])?;
+                }
+                Ok(Chain::keyed(key))
+            })?
+        };
+        Ok(SqlStore { backend, chain })
     }
 
     /// Runs `f` in a write transaction with the ledger head.
@@ -185,29 +225,50 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn dump(&mut self) -> Result<Dump, LedgerError> {
-        self.backend.snapshot(|db| {
-            let mut dump = Dump::default();
-            for r in db.rows("SELECT pool, pending_tpp, posted_tpp FROM pools ORDER BY pool", &[])? {
-                dump.pools.push((r.text(0)?, r.amount(1)?, r.amount(2)?));
-            }
-            dump.reservations = movements::reservations(db, "1 = 1", &[])?;
-            dump.audit = movements::audit_rows(db, 0, u64::MAX)?;
-            let head = db.one("SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1", &[])?;
-            dump.head = (head.amount(0)?, head.text(1)?);
-            Ok(dump)
-        })
+        self.backend
+            .snapshot(|db| {
+                let mut dump = Dump::default();
+                for r in db.rows("SELECT pool, pending_tpp, posted_tpp FROM pools ORDER BY pool", &[])? {
+                    dump.pools.push((r.text(0)?, r.amount(1)?, r.amount(2)?));
+                }
+                dump.reservations = movements::reservations(db, "1 = 1", &[])?;
+                dump.audit = movements::audit_rows(db, 0, u64::MAX)?;
+                let head = db.one("SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1", &[])?;
+                dump.head = (head.amount(0)?, head.text(1)?);
+                Ok(dump)
+            })
+            .map(|dump| Dump { chain: self.chain.clone(), ..dump })
     }
 
-    fn create_token(&mut self, name: &str, role: Role, hash: &str, at: &str) -> Result<bool, LedgerError> {
-        self.backend.plain(|db| records::create_token(db, name, role, hash, at))
+    fn head(&mut self) -> Result<(u64, String), LedgerError> {
+        let head =
+            self.backend.plain(|db| db.one("SELECT audit_seq, audit_hash FROM ledger_head WHERE id = 1", &[]))?;
+        Ok((head.amount(0)?, head.text(1)?))
+    }
+
+    fn create_token(&mut self, name: &str, role: Role, hash: &str, meta: &Meta) -> Result<bool, LedgerError> {
+        self.write(|tx| {
+            let made = records::create_token(tx.db(), name, role, hash, &timestamp(meta.at))?;
+            if made {
+                let why = format!("role {}", role.as_str());
+                tx.audit("token-create", (name, &format!("token:{name}"), 0), Some(&why), meta)?;
+            }
+            Ok(made)
+        })
     }
 
     fn list_tokens(&mut self) -> Result<Vec<TokenInfo>, LedgerError> {
         self.backend.plain(|db| records::tokens(db))
     }
 
-    fn revoke_token(&mut self, name: &str, at: &str) -> Result<bool, LedgerError> {
-        self.backend.plain(|db| records::revoke_token(db, name, at))
+    fn revoke_token(&mut self, name: &str, meta: &Meta) -> Result<bool, LedgerError> {
+        self.write(|tx| {
+            let revoked = records::revoke_token(tx.db(), name, &timestamp(meta.at))?;
+            if revoked {
+                tx.audit("token-revoke", (name, &format!("token:{name}"), 0), meta.reason.as_deref(), meta)?;
+            }
+            Ok(revoked)
+        })
     }
 
     fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenInfo>, LedgerError> {
@@ -223,7 +284,16 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn import_list(&mut self, v: &NewListVersion<'_>, bodies: &[String]) -> Result<ListVersion, LedgerError> {
-        self.write(|tx| records::import_list(tx.db(), v, bodies))
+        self.write(|tx| {
+            let stored = records::import_list(tx.db(), v, bodies)?;
+            let why = format!(
+                "{} entries from {} (sha256 {}), {} rows skipped",
+                stored.entries, stored.source_file, stored.sha256, stored.problems
+            );
+            let subject = format!("{} version {}", stored.list, stored.version);
+            tx.record("list-import", (&subject, &format!("list:{}", stored.list), 0), Some(&why), v.actor, v.at)?;
+            Ok(stored)
+        })
     }
 
     fn current_lists(&mut self) -> Result<(Vec<ListVersion>, Vec<String>), LedgerError> {
@@ -235,7 +305,15 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn add_judgement(&mut self, j: &Judgement) -> Result<(), LedgerError> {
-        self.backend.plain(|db| records::add_judgement(db, j))
+        self.write(|tx| {
+            records::add_judgement(tx.db(), j)?;
+            let mut why = format!("{} for `{}`", j.verdict, j.query);
+            if let Some(note) = &j.note {
+                why.push_str(&format!(": {note}"));
+            }
+            tx.record("judgement", (&j.entry_id, "list:judgements", 0), Some(&why), &j.actor, &j.at)?;
+            Ok(())
+        })
     }
 
     fn judgements(&mut self) -> Result<Vec<Judgement>, LedgerError> {
@@ -243,7 +321,13 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn add_veu(&mut self, v: &StoredVeu) -> Result<bool, LedgerError> {
-        self.backend.plain(|db| records::add_veu(db, v))
+        self.write(|tx| {
+            let added = records::add_veu(tx.db(), v)?;
+            if added {
+                tx.record("veu-register", (&v.id, &format!("veu:{}", v.id), 0), None, &v.actor, &v.at)?;
+            }
+            Ok(added)
+        })
     }
 
     fn veus(&mut self) -> Result<Vec<StoredVeu>, LedgerError> {
@@ -264,6 +348,8 @@ impl<B: Backend> Store for SqlStore<B> {
             log.extend_from_slice(bodies);
             check(&log).map_err(LedgerError::BadInput)?;
             records::append_veu_events(tx.db(), id, bodies, actor, at)?;
+            let why = format!("{} events appended; the log holds {}", bodies.len(), log.len());
+            tx.record("veu-log", (id, &format!("veu:{id}"), 0), Some(&why), actor, at)?;
             Ok(log.len() as u64)
         })
     }
@@ -292,7 +378,11 @@ impl<B: Backend> Store for SqlStore<B> {
         at: &str,
         expires_at: &str,
     ) -> Result<(), LedgerError> {
-        self.backend.plain(|db| records::create_session(db, hash, token, csrf, at, expires_at))
+        self.write(|tx| {
+            records::create_session(tx.db(), hash, token, csrf, at, expires_at)?;
+            tx.record("sign-in", (token, &format!("token:{token}"), 0), None, token, at)?;
+            Ok(())
+        })
     }
 
     fn session_by_hash(&mut self, hash: &str) -> Result<Option<Session>, LedgerError> {
@@ -300,6 +390,15 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn end_session(&mut self, hash: &str, at: &str) -> Result<bool, LedgerError> {
-        self.backend.plain(|db| records::end_session(db, hash, at))
+        self.write(|tx| {
+            let Some(token) = records::session_by_hash(tx.db(), hash)?.map(|s| s.token.name) else {
+                return Ok(false);
+            };
+            let ended = records::end_session(tx.db(), hash, at)?;
+            if ended {
+                tx.record("sign-out", (&token, &format!("token:{token}"), 0), None, &token, at)?;
+            }
+            Ok(ended)
+        })
     }
 }

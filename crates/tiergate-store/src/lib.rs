@@ -7,6 +7,7 @@
 //! Invariant, enforced inside one serialized transaction per movement: pending + posted <= cap.
 
 mod audit;
+pub mod audit_key;
 mod backend;
 mod movements;
 pub mod parties;
@@ -35,9 +36,9 @@ use tiergate_core::Pack;
 use time::{Date, OffsetDateTime};
 pub use veus::{LogCheck, StoredVeu};
 
-pub use audit::{chain_hash, AuditEntry, GENESIS};
+pub use audit::{chain_hash, AuditEntry, Chain, GENESIS};
 pub use tokens::{new_secret, secret_hash, Role, Session, TokenInfo};
-pub use verify::VerifyReport;
+pub use verify::{Checkpoint, VerifyReport};
 
 /// The state of a reservation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
@@ -147,6 +148,8 @@ pub struct Dump {
     pub audit: Vec<AuditEntry>,
     /// The audit head: last sequence number and hash, as stored.
     pub head: (u64, String),
+    /// How the entries must be hashed.
+    pub chain: Chain,
 }
 
 #[derive(Clone, Debug, thiserror::Error)]
@@ -240,11 +243,13 @@ pub trait Store: Send {
     /// Audit entries with `seq > after`, at most `limit`.
     fn audit(&mut self, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError>;
     fn dump(&mut self) -> Result<Dump, LedgerError>;
-    /// Stores a token; `false` if the name is taken.
-    fn create_token(&mut self, name: &str, role: Role, hash: &str, at: &str) -> Result<bool, LedgerError>;
+    /// The audit head: how many entries, and the last one's hash.
+    fn head(&mut self) -> Result<(u64, String), LedgerError>;
+    /// Stores a token, audited (`token-create`, by `meta`'s actor); `false` if the name is taken.
+    fn create_token(&mut self, name: &str, role: Role, hash: &str, meta: &Meta) -> Result<bool, LedgerError>;
     fn list_tokens(&mut self) -> Result<Vec<TokenInfo>, LedgerError>;
-    /// Revokes a token; `false` if no live token has that name.
-    fn revoke_token(&mut self, name: &str, at: &str) -> Result<bool, LedgerError>;
+    /// Revokes a token, audited (`token-revoke`); `false` if no live token has that name.
+    fn revoke_token(&mut self, name: &str, meta: &Meta) -> Result<bool, LedgerError>;
     /// The live (unrevoked) token with this secret hash.
     fn token_by_hash(&mut self, hash: &str) -> Result<Option<TokenInfo>, LedgerError>;
     /// Whether any token, live or revoked, exists.
@@ -287,6 +292,7 @@ pub trait Store: Send {
     fn change_parties(&mut self, decide: PartyDecide<'_>, meta: &Meta) -> Result<(PartyWrite, u64), LedgerError>;
     /// Every pool that has ever held a reservation.
     fn pool_names(&mut self) -> Result<Vec<String>, LedgerError>;
+    /// Stores a session, audited (`sign-in`, by its token).
     fn create_session(
         &mut self,
         hash: &str,
@@ -297,7 +303,7 @@ pub trait Store: Send {
     ) -> Result<(), LedgerError>;
     /// The session with this secret hash, if not ended and its token not revoked (expiry is the caller's).
     fn session_by_hash(&mut self, hash: &str) -> Result<Option<Session>, LedgerError>;
-    /// Ends a session; `false` when there was none live.
+    /// Ends a session, audited (`sign-out`, by its token); `false` when there was none live.
     fn end_session(&mut self, hash: &str, at: &str) -> Result<bool, LedgerError>;
 }
 
@@ -335,9 +341,11 @@ pub fn open_store(url: &str) -> Result<Box<dyn Store>, LedgerError> {
         if path.is_empty() {
             return Err(LedgerError::BadUrl(redacted_url(url)));
         }
-        Ok(Box::new(backend::SqlStore::new(sqlite_store::SqliteBackend::open(path)?, audit::Chain::default())))
+        let key = audit_key::key_path(url)?;
+        Ok(Box::new(backend::SqlStore::open(sqlite_store::SqliteBackend::open(path)?, &key)?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Box::new(backend::SqlStore::new(postgres_store::PostgresBackend::open(url)?, audit::Chain::default())))
+        let key = audit_key::key_path(url)?;
+        Ok(Box::new(backend::SqlStore::open(postgres_store::PostgresBackend::open(url)?, &key)?))
     } else {
         Err(LedgerError::BadUrl(redacted_url(url)))
     }
@@ -475,7 +483,7 @@ impl Ledger {
     }
 
     /// Creates a token and returns its secret, shown this once. Names are 1 to 64 letters, digits, `-`, `_`, `.`.
-    pub fn create_token(&mut self, name: &str, role: Role, at: OffsetDateTime) -> Result<String, LedgerError> {
+    pub fn create_token(&mut self, name: &str, role: Role, meta: &Meta) -> Result<String, LedgerError> {
         if name.is_empty()
             || name.len() > 64
             || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b))
@@ -485,7 +493,7 @@ impl Ledger {
             )));
         }
         let secret = tokens::new_secret()?;
-        if !self.store.create_token(name, role, &tokens::secret_hash(&secret), &timestamp(at))? {
+        if !self.store.create_token(name, role, &tokens::secret_hash(&secret), meta)? {
             return Err(LedgerError::Conflict(format!("a token named `{name}` exists already")));
         }
         Ok(secret)
@@ -495,8 +503,8 @@ impl Ledger {
         self.store.list_tokens()
     }
 
-    pub fn revoke_token(&mut self, name: &str, at: OffsetDateTime) -> Result<(), LedgerError> {
-        if self.store.revoke_token(name, &timestamp(at))? {
+    pub fn revoke_token(&mut self, name: &str, meta: &Meta) -> Result<(), LedgerError> {
+        if self.store.revoke_token(name, meta)? {
             Ok(())
         } else {
             Err(LedgerError::NotFound(format!("token `{name}`")))
@@ -625,8 +633,19 @@ impl Ledger {
     /// Recomputes the audit chain, replays it against the stored balances and states, and checks every pool's
     /// invariant against its cap.
     pub fn verify(&mut self) -> Result<VerifyReport, LedgerError> {
+        self.verify_against(None)
+    }
+
+    /// As [`Ledger::verify`], and checks that the log still extends `checkpoint`.
+    pub fn verify_against(&mut self, checkpoint: Option<&Checkpoint>) -> Result<VerifyReport, LedgerError> {
         let dump = self.store.dump()?;
-        Ok(verify::verify(&dump, &self.pack))
+        Ok(verify::verify(&dump, &self.pack, checkpoint))
+    }
+
+    /// The audit log's head as a checkpoint to keep elsewhere.
+    pub fn checkpoint(&mut self) -> Result<Checkpoint, LedgerError> {
+        let (entries, hash) = self.store.head()?;
+        Ok(Checkpoint { entries, hash })
     }
 }
 

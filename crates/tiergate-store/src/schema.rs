@@ -161,6 +161,11 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         "ALTER TABLE list_versions ADD COLUMN list_date TEXT;
          ALTER TABLE list_versions ADD COLUMN list_date_from TEXT;",
     ),
+    (
+        9,
+        // The ledger's id, which its audit key file names (see audit_key.rs).
+        "ALTER TABLE ledger_head ADD COLUMN ledger_id TEXT;",
+    ),
 ];
 
 #[cfg(test)]

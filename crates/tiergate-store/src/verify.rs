@@ -7,8 +7,8 @@ use serde::Serialize;
 use tiergate_core::pool::PoolId;
 use tiergate_core::Pack;
 
-use crate::audit::{chain_hash, GENESIS};
-use crate::{Dump, State};
+use crate::audit::GENESIS;
+use crate::{Dump, LedgerError, State};
 
 /// The most problems listed; past this the count is given.
 const MAX_LISTED: usize = 50;
@@ -18,11 +18,69 @@ const MAX_LISTED: usize = 50;
 pub struct VerifyReport {
     pub ok: bool,
     pub entries: u64,
+    /// The first entry keyed with the ledger's audit key (HMAC-SHA256); entries before it are plain SHA-256.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keyed_from: Option<u64>,
+    /// The checkpoint the log was checked to extend, `HASH:COUNT`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
 }
 
-pub(crate) fn verify(dump: &Dump, pack: &Pack) -> VerifyReport {
+/// A point of the audit log to keep away from the database (`tiergate ledger checkpoint`): how many entries the log
+/// held and the hash of the last one. A log that still extends it has the same entry there with the same hash,
+/// so none of the entries up to it was changed, removed or replaced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Checkpoint {
+    pub entries: u64,
+    pub hash: String,
+}
+
+impl Checkpoint {
+    /// `HASH:COUNT`, as `tiergate ledger checkpoint` prints it.
+    pub fn parse(text: &str) -> Result<Checkpoint, LedgerError> {
+        let bad = || {
+            LedgerError::BadInput(format!(
+                "`{}` is not a checkpoint: give HASH:COUNT as `tiergate ledger checkpoint` prints it",
+                text.chars().take(100).collect::<String>()
+            ))
+        };
+        let (hash, count) = text.trim().split_once(':').ok_or_else(bad)?;
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        let entries = count.parse().map_err(|_| bad())?;
+        Ok(Checkpoint { entries, hash: hash.to_ascii_lowercase() })
+    }
+
+    pub fn text(&self) -> String {
+        format!("{}:{}", self.hash, self.entries)
+    }
+}
+
+/// Audit actions that move no TPP, each with the prefix of what it is about (the entry's `pool` field).
+pub const RECORD_ACTIONS: &[(&str, &str)] = &[
+    ("party-", "party:"),
+    ("token-create", "token:"),
+    ("token-revoke", "token:"),
+    ("sign-in", "token:"),
+    ("sign-out", "token:"),
+    ("list-import", "list:"),
+    ("judgement", "list:"),
+    ("veu-register", "veu:"),
+    ("veu-log", "veu:"),
+];
+
+/// What an action that moves no TPP is about, if it is one.
+fn record_kind(action: &str) -> Option<&'static str> {
+    RECORD_ACTIONS
+        .iter()
+        .find(|(a, _)| if a.ends_with('-') { action.starts_with(a) } else { action == *a })
+        .map(|(_, kind)| *kind)
+}
+
+pub(crate) fn verify(dump: &Dump, pack: &Pack, checkpoint: Option<&Checkpoint>) -> VerifyReport {
     let mut problems = Vec::new();
     let mut problem = |p: String| problems.push(p);
 
@@ -40,7 +98,7 @@ pub(crate) fn verify(dump: &Dump, pack: &Pack) -> VerifyReport {
                 e.seq.saturating_sub(1)
             ));
         }
-        let h = chain_hash(e);
+        let h = dump.chain.hash(e);
         if h != e.hash {
             problem(format!("audit entry {}: its hash does not match its content", e.seq));
         }
@@ -49,6 +107,32 @@ pub(crate) fn verify(dump: &Dump, pack: &Pack) -> VerifyReport {
     let last = dump.audit.last().map_or((0, GENESIS.to_owned()), |e| (e.seq, e.hash.clone()));
     if dump.head != last {
         problem(format!("the audit head records entry {} but the log ends at entry {}", dump.head.0, last.0));
+    }
+    if let Some(from) = dump.chain.keyed_from().filter(|from| last.0 + 1 < *from) {
+        problem(format!(
+            "the log ends at entry {} but its audit key was adopted at entry {from}: entries were removed",
+            last.0
+        ));
+    }
+    if let Some(cp) = checkpoint {
+        let there = match cp.entries {
+            0 => Some(GENESIS),
+            n => usize::try_from(n - 1).ok().and_then(|i| dump.audit.get(i)).map(|e| e.hash.as_str()),
+        };
+        match there {
+            Some(h) if h == cp.hash => {}
+            Some(h) => problem(format!(
+                "the log does not extend checkpoint {}: entry {} now has hash {h}",
+                cp.text(),
+                cp.entries
+            )),
+            None => problem(format!(
+                "the log does not extend checkpoint {}: it holds {} entries, fewer than the checkpoint's {}",
+                cp.text(),
+                dump.audit.len(),
+                cp.entries
+            )),
+        }
     }
 
     // 2. Replay.
@@ -122,13 +206,14 @@ pub(crate) fn verify(dump: &Dump, pack: &Pack) -> VerifyReport {
                 )),
                 None => problem(format!("audit entry {}: rekey of unknown reservation {}", e.seq, e.reservation)),
             },
-            // A change to the party registry: no TPP moves (the pools it merges move by `rekey` entries).
-            action if action.starts_with("party-") => {
-                if e.tpp != 0 || !e.pool.starts_with("party:") {
-                    problem(format!("audit entry {}: {action} names TPP or a pool other than a party's", e.seq));
+            // A change that moves no TPP (a party registry change moves pools by `rekey` entries of its own).
+            action => match record_kind(action) {
+                Some(kind) if e.tpp != 0 || !e.pool.starts_with(kind) => {
+                    problem(format!("audit entry {}: {action} names TPP or something other than a {kind}", e.seq))
                 }
-            }
-            other => problem(format!("audit entry {}: unknown action `{other}`", e.seq)),
+                Some(_) => {}
+                None => problem(format!("audit entry {}: unknown action `{action}`", e.seq)),
+            },
         }
     }
 
@@ -174,5 +259,11 @@ pub(crate) fn verify(dump: &Dump, pack: &Pack) -> VerifyReport {
         problems.truncate(MAX_LISTED);
         problems.push(format!("... and {} more", total - MAX_LISTED));
     }
-    VerifyReport { ok: problems.is_empty(), entries: dump.audit.len() as u64, problems }
+    VerifyReport {
+        ok: problems.is_empty(),
+        entries: dump.audit.len() as u64,
+        keyed_from: dump.chain.keyed_from(),
+        checkpoint: checkpoint.map(Checkpoint::text),
+        problems,
+    }
 }

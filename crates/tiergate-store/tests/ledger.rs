@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{fresh_urls, ledger, meta, D};
+use common::{fresh_urls, ledger, meta, meta_at, D};
 use tiergate_store::{LedgerError, ReserveStatus, State};
 use time::macros::date;
 
@@ -196,34 +196,11 @@ fn verify_fails_loudly_on_tampering() {
             ("UPDATE reservations SET state = 'posted' WHERE key = 't-2'", "stored as posted"),
             ("DELETE FROM audit WHERE seq = 2", "no audit entry"),
         ] {
-            let tampered = copy_and_run(backend, &url, sql);
+            let tampered = common::copy_and_run(backend, &url, sql);
             let report = ledger(&tampered).verify().unwrap();
             assert!(!report.ok, "{backend}: `{sql}` went unnoticed");
             assert!(report.problems.iter().any(|p| p.contains(says)), "{backend}: `{sql}`: {:?}", report.problems);
         }
-    }
-}
-
-/// A copy of the database at `url` with `sql` applied.
-fn copy_and_run(backend: &str, url: &str, sql: &str) -> String {
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    if backend == "sqlite" {
-        let path = url.strip_prefix("sqlite://").unwrap();
-        let copy = format!("{path}.copy{n}");
-        let c = rusqlite::Connection::open(path).unwrap();
-        c.execute("VACUUM INTO ?1", [&copy]).unwrap();
-        rusqlite::Connection::open(&copy).unwrap().execute_batch(sql).unwrap();
-        format!("sqlite://{copy}")
-    } else {
-        let (base, db) = url.rsplit_once('/').unwrap();
-        let name = format!("{db}_copy{n}");
-        let mut admin = postgres::Client::connect(&common::admin_url(), postgres::NoTls).unwrap();
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
-        admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {db}")).unwrap();
-        let copy = format!("{base}/{name}");
-        postgres::Client::connect(&copy, postgres::NoTls).unwrap().batch_execute(sql).unwrap();
-        copy
     }
 }
 
@@ -304,11 +281,14 @@ fn tokens_are_stored_as_hashes_and_can_be_revoked() {
         let mut l = ledger(&url);
         let now = time::macros::datetime!(2026-01-01 00:00 UTC);
         assert!(!l.has_tokens().unwrap());
-        let secret = l.create_token("erp-prod", Role::Officer, now).unwrap();
+        let secret = l.create_token("erp-prod", Role::Officer, &meta_at("test", now)).unwrap();
         assert!(secret.starts_with("tg_") && secret.len() == 67, "{backend}: {secret}");
         assert!(l.has_tokens().unwrap());
-        assert!(matches!(l.create_token("erp-prod", Role::Viewer, now), Err(LedgerError::Conflict(_))), "{backend}");
-        assert!(l.create_token("bad name", Role::Viewer, now).unwrap_err().is_bad_input());
+        assert!(
+            matches!(l.create_token("erp-prod", Role::Viewer, &meta_at("test", now)), Err(LedgerError::Conflict(_))),
+            "{backend}"
+        );
+        assert!(l.create_token("bad name", Role::Viewer, &meta_at("test", now)).unwrap_err().is_bad_input());
         let who = l.authenticate(&secret).unwrap().unwrap();
         assert_eq!((who.name.as_str(), who.role), ("erp-prod", Role::Officer), "{backend}");
         assert!(l.authenticate("tg_wrong").unwrap().is_none());
@@ -316,9 +296,12 @@ fn tokens_are_stored_as_hashes_and_can_be_revoked() {
         // The secret itself is nowhere in the database.
         let dump = format!("{:?}", l.list_tokens().unwrap());
         assert!(!dump.contains(&secret[3..]), "{backend}");
-        l.revoke_token("erp-prod", now).unwrap();
+        l.revoke_token("erp-prod", &meta_at("test", now)).unwrap();
         assert!(l.authenticate(&secret).unwrap().is_none(), "{backend}: revoked");
-        assert!(matches!(l.revoke_token("erp-prod", now), Err(LedgerError::NotFound(_))), "{backend}: revoked twice");
+        assert!(
+            matches!(l.revoke_token("erp-prod", &meta_at("test", now)), Err(LedgerError::NotFound(_))),
+            "{backend}: revoked twice"
+        );
         assert_eq!(l.list_tokens().unwrap()[0].revoked_at.as_deref(), Some("2026-01-01T00:00:00.000000Z"));
         l.ping().unwrap();
     }
@@ -333,7 +316,7 @@ fn sessions_and_the_veu_registry() {
     for (backend, url) in fresh_urls("sessions") {
         let mut l = ledger(&url);
         let now = OffsetDateTime::now_utc();
-        let token = l.create_token("web", Role::Officer, now).unwrap();
+        let token = l.create_token("web", Role::Officer, &meta_at("test", now)).unwrap();
         assert!(l.start_session("tg_wrong", now, Duration::hours(1)).unwrap().is_none(), "{backend}");
         let (secret, s) = l.start_session(&token, now, Duration::hours(1)).unwrap().unwrap();
         assert_eq!((s.token.name.as_str(), s.token.role), ("web", Role::Officer), "{backend}");
@@ -345,7 +328,7 @@ fn sessions_and_the_veu_registry() {
         assert!(l.session(&secret, now).unwrap().is_none(), "{backend}: ended");
         assert!(!l.end_session(&secret, now).unwrap(), "{backend}: ended once");
         let (again, _) = l.start_session(&token, now, Duration::hours(1)).unwrap().unwrap();
-        l.revoke_token("web", now).unwrap();
+        l.revoke_token("web", &meta_at("test", now)).unwrap();
         assert!(l.session(&again, now).unwrap().is_none(), "{backend}: the token's revocation ends it");
 
         let veu = StoredVeu { id: "v1".into(), body: "{\"a\":1}".into(), actor: "t".into(), at: "x".into() };
@@ -362,6 +345,45 @@ fn sessions_and_the_veu_registry() {
             "{backend}: nothing of a refused append"
         );
         assert!(l.log_veu_events("nope", &["e".into()], "t", "x", &ok).is_err(), "{backend}");
+
+        // Every change above is in the audit log, with who made it, and the log verifies.
+        let version = tiergate_store::NewListVersion {
+            list: "csl",
+            source_file: "csl.csv",
+            sha256: "ab",
+            problems: 1,
+            actor: "importer",
+            at: "2026-01-01T00:00:00.000000Z",
+            list_date: None,
+        };
+        l.import_list(&version, &["{}".to_owned()]).unwrap();
+        let judgement = tiergate_store::Judgement {
+            entry_id: "csl:1".into(),
+            query: "acme".into(),
+            verdict: "false_positive".into(),
+            note: Some("another Acme".into()),
+            actor: "judge".into(),
+            at: "2026-01-01T00:00:00.000000Z".into(),
+        };
+        l.add_judgement(&judgement).unwrap();
+        let log: Vec<(String, String, String)> =
+            l.audit(0, 100).unwrap().into_iter().map(|e| (e.action, e.pool, e.actor)).collect();
+        let want: Vec<(String, String, String)> = [
+            ("token-create", "token:web", "test"),
+            ("sign-in", "token:web", "web"),
+            ("sign-out", "token:web", "web"),
+            ("sign-in", "token:web", "web"),
+            ("token-revoke", "token:web", "test"),
+            ("veu-register", "veu:v1", "t"),
+            ("veu-log", "veu:v1", "t"),
+            ("list-import", "list:csl", "importer"),
+            ("judgement", "list:judgements", "judge"),
+        ]
+        .iter()
+        .map(|(a, p, w)| ((*a).to_owned(), (*p).to_owned(), (*w).to_owned()))
+        .collect();
+        assert_eq!(log, want, "{backend}");
+        assert!(l.verify().unwrap().ok, "{backend}");
     }
 }
 

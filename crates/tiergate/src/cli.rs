@@ -490,8 +490,17 @@ pub enum LedgerCommand {
         #[arg(long, default_value_t = 1000)]
         limit: u64,
     },
-    /// Recompute the audit chain and check every pool's invariant; exit 0 only when all hold.
-    Verify,
+    /// Recompute the audit chain (keyed with the ledger's audit key, see docs/SECURITY.md), replay it against every
+    /// balance and state, and check every pool's invariant; exit 0 only when all hold.
+    Verify {
+        /// Also prove that the log still extends this checkpoint (`HASH:COUNT`, from `ledger checkpoint`): no
+        /// entry up to it was changed, removed or replaced.
+        #[arg(long, value_name = "HASH:COUNT")]
+        checkpoint: Option<String>,
+    },
+    /// Print the audit log's head as a checkpoint (`{"entries", "hash", "checkpoint": "HASH:COUNT"}`) to keep
+    /// away from the database, for `ledger verify --checkpoint`.
+    Checkpoint,
 }
 
 #[derive(Args, Debug)]

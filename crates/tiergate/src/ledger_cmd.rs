@@ -116,7 +116,19 @@ pub fn run(env: &Env, db: &str, args: &LedgerArgs) -> anyhow::Result<ExitCode> {
             }
             Err(e) => fail(&e),
         },
-        LedgerCommand::Verify => match ledger.verify() {
+        LedgerCommand::Checkpoint => match ledger.checkpoint() {
+            Ok(cp) => {
+                print(&serde_json::json!({"entries": cp.entries, "hash": cp.hash, "checkpoint": cp.text()}))?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => fail(&e),
+        },
+        LedgerCommand::Verify { checkpoint } => match checkpoint
+            .as_deref()
+            .map(tiergate_store::Checkpoint::parse)
+            .transpose()
+            .and_then(|cp| ledger.verify_against(cp.as_ref()))
+        {
             Ok(report) => {
                 print(&report)?;
                 if !report.ok {
@@ -135,17 +147,17 @@ pub fn token(env: &Env, db: &str, cmd: &crate::cli::TokenCommand) -> anyhow::Res
         Ok(l) => l,
         Err(e) => return fail(&e),
     };
-    let now = OffsetDateTime::now_utc();
+    let meta = Meta { actor: actor(None), reason: None, at: OffsetDateTime::now_utc() };
     let result = match cmd {
         TokenCommand::Create { name, role } => {
             let role = tiergate_store::Role::parse(role).ok_or_else(|| anyhow::anyhow!("unknown role `{role}`"))?;
             ledger
-                .create_token(name, role, now)
+                .create_token(name, role, &meta)
                 .map(|token| print(&serde_json::json!({"name": name, "role": role, "token": token})))
         }
         TokenCommand::List => ledger.list_tokens().map(|tokens| tokens.iter().try_for_each(print)),
         TokenCommand::Revoke { name } => {
-            ledger.revoke_token(name, now).map(|()| print(&serde_json::json!({"name": name, "revoked": true})))
+            ledger.revoke_token(name, &meta).map(|()| print(&serde_json::json!({"name": name, "revoked": true})))
         }
     };
     match result {

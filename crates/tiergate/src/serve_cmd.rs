@@ -28,7 +28,12 @@ pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
     let first_token = if ledger.has_tokens()? {
         None
     } else {
-        match ledger.create_token("admin", Role::Admin, OffsetDateTime::now_utc()) {
+        let meta = tiergate_store::Meta {
+            actor: "tiergate serve (first start)".to_owned(),
+            reason: Some("a new ledger has no token".to_owned()),
+            at: OffsetDateTime::now_utc(),
+        };
+        match ledger.create_token("admin", Role::Admin, &meta) {
             Ok(token) => Some(token),
             // Another instance starting on the same new database made it first.
             Err(LedgerError::Conflict(_)) => None,

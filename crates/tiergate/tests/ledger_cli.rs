@@ -104,6 +104,20 @@ fn eight_processes_race_for_one_pool() {
         let verify = tiergate(&db, &["ledger", "verify"]);
         assert_eq!(verify.status.code(), Some(0), "{backend}: {}", String::from_utf8_lossy(&verify.stdout));
         assert_eq!(json(&verify)["entries"], 81, "{backend}: 79 reserves, a post and a void");
+
+        // A checkpoint kept elsewhere: the log extends it; a made-up one, or a malformed one, is refused.
+        let cp = json(&tiergate(&db, &["ledger", "checkpoint"]));
+        assert_eq!(cp["entries"], 81, "{backend}");
+        let text = cp["checkpoint"].as_str().unwrap().to_owned();
+        assert_eq!(text, format!("{}:81", cp["hash"].as_str().unwrap()), "{backend}");
+        let ok = tiergate(&db, &["ledger", "verify", "--checkpoint", &text]);
+        assert_eq!((ok.status.code(), json(&ok)["checkpoint"].as_str()), (Some(0), Some(text.as_str())), "{backend}");
+        let forged = format!("{}:81", "0".repeat(64));
+        let bad = tiergate(&db, &["ledger", "verify", "--checkpoint", &forged]);
+        assert_eq!(bad.status.code(), Some(1), "{backend}");
+        assert!(json(&bad)["problems"][0].as_str().unwrap().contains("does not extend checkpoint"), "{backend}");
+        let malformed = tiergate(&db, &["ledger", "verify", "--checkpoint", "81"]);
+        assert_eq!(malformed.status.code(), Some(2), "{backend}");
     }
 }
 

@@ -22,3 +22,40 @@ pub fn meta(actor: &str) -> Meta {
 }
 
 pub const D: time::Date = date!(2025 - 06 - 01);
+
+/// A copy of the database at `url`, with its audit key, and `sql` applied to the copy.
+pub fn copy_and_run(backend: &str, url: &str, sql: &str) -> String {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let copy = if backend == "sqlite" {
+        let path = url.strip_prefix("sqlite://").unwrap();
+        let copy = format!("{path}.copy{n}");
+        let c = rusqlite::Connection::open(path).unwrap();
+        c.execute("VACUUM INTO ?1", [&copy]).unwrap();
+        format!("sqlite://{copy}")
+    } else {
+        let (base, db) = url.rsplit_once('/').unwrap();
+        let name = format!("{db}_copy{n}");
+        let mut admin = postgres::Client::connect(&admin_url(), postgres::NoTls).unwrap();
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {db}")).unwrap();
+        format!("{base}/{name}")
+    };
+    use tiergate_store::audit_key::key_path;
+    std::fs::copy(key_path(url).unwrap(), key_path(&copy).unwrap()).unwrap();
+    run(backend, &copy, sql);
+    copy
+}
+
+/// Runs `sql` on the database at `url` directly, as someone with write access to it would.
+pub fn run(backend: &str, url: &str, sql: &str) {
+    if backend == "sqlite" {
+        rusqlite::Connection::open(url.strip_prefix("sqlite://").unwrap()).unwrap().execute_batch(sql).unwrap();
+    } else {
+        postgres::Client::connect(url, postgres::NoTls).unwrap().batch_execute(sql).unwrap();
+    }
+}
+
+pub fn meta_at(actor: &str, at: time::OffsetDateTime) -> Meta {
+    Meta { actor: actor.to_owned(), reason: None, at }
+}
