@@ -31,6 +31,8 @@ pub struct Cap<'p> {
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PoolError {
+    #[error("a pool id holds at most {MAX_POOL_ID} characters")]
+    TooLong,
     #[error("`{0}` is not a pool: pools are `country:XX`, `lpp:<ultimate consignee>:<year>` or `nveu:<id>`")]
     Malformed(String),
     #[error("`{0}` is not a country code")]
@@ -47,10 +49,14 @@ pub enum PoolError {
     NoNveuCap { pool: String, date: Date },
 }
 
+/// The longest pool id: an LPP pool's consignee name (at most 300 characters, as every party name) with its
+/// prefix and year, with room to spare.
+pub const MAX_POOL_ID: usize = 400;
+
 impl PoolError {
     pub fn code(&self) -> &'static str {
         match self {
-            PoolError::Malformed(_) | PoolError::UnknownCountry(_) => "invalid_pool",
+            PoolError::TooLong | PoolError::Malformed(_) | PoolError::UnknownCountry(_) => "invalid_pool",
             PoolError::Tier1 { .. }
             | PoolError::Tier3 { .. }
             | PoolError::OutsidePeriod { .. }
@@ -62,6 +68,9 @@ impl PoolError {
 impl PoolId {
     /// Parses a pool id. Country codes must be exact ISO codes (`country:MY`), so that one pool has one name.
     pub fn parse(text: &str, pack: &Pack) -> Result<PoolId, PoolError> {
+        if text.chars().nth(MAX_POOL_ID).is_some() {
+            return Err(PoolError::TooLong);
+        }
         let malformed = || PoolError::Malformed(text.to_owned());
         let (kind, rest) = text.split_once(':').ok_or_else(malformed)?;
         match kind {

@@ -8,6 +8,7 @@
 pub mod auth;
 mod dashboard_api;
 pub mod hooks;
+pub mod listen;
 pub mod lists;
 pub mod metrics;
 pub mod openapi;
@@ -34,11 +35,23 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Requests in one `{"requests": [...]}` batch.
     pub max_batch: usize,
+    /// How long a client may take to send a request's whole body.
+    pub body_timeout: std::time::Duration,
+    /// The request target (path and query), in bytes.
+    pub max_uri_bytes: usize,
+    /// Header names and values together, in bytes.
+    pub max_header_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_body_bytes: 4 * 1024 * 1024, max_batch: 1000 }
+        Limits {
+            max_body_bytes: 4 * 1024 * 1024,
+            max_batch: 1000,
+            body_timeout: std::time::Duration::from_secs(30),
+            max_uri_bytes: 8 * 1024,
+            max_header_bytes: 32 * 1024,
+        }
     }
 }
 
@@ -110,11 +123,72 @@ pub fn router(state: Arc<AppState>) -> Router {
     routes::routes()
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), metrics::track))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(state.limits, within_limits))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(trace)
         .layer(SetRequestIdLayer::x_request_id(RequestIds::default()))
         .layer(axum::middleware::from_fn(drop_odd_request_id))
         .with_state(state)
+}
+
+/// A request within `limits`: its target and headers no longer than allowed (414, 431), and its whole body
+/// received within the body timeout (408) and no larger than allowed (413), each refused with a problem body.
+/// The body is read here, once, so that handlers find it in memory.
+async fn within_limits(
+    axum::extract::State(limits): axum::extract::State<Limits>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if target > limits.max_uri_bytes {
+        return problem::Problem::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!(
+                "the request's path and query are {target} bytes; the server takes at most {}",
+                limits.max_uri_bytes
+            ),
+        )
+        .into_response();
+    }
+    let head: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
+    if head > limits.max_header_bytes {
+        return problem::Problem::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!("the request's headers are {head} bytes; the server takes at most {}", limits.max_header_bytes),
+        )
+        .into_response();
+    }
+    let (parts, body) = req.into_parts();
+    // One byte over the limit is enough to know the body is too large.
+    let read = axum::body::to_bytes(body, limits.max_body_bytes.saturating_add(1));
+    match tokio::time::timeout(limits.body_timeout, read).await {
+        Err(_) => problem::Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!("the request body did not arrive within {} s", limits.body_timeout.as_secs()),
+        )
+        .into_response(),
+        Ok(Err(e)) => {
+            let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+                || e.to_string().contains("length limit");
+            if too_large {
+                problem::Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    format!("the request body is larger than the server accepts ({} bytes)", limits.max_body_bytes),
+                )
+                .into_response()
+            } else {
+                problem::Problem::new(StatusCode::BAD_REQUEST, "malformed_body", format!("cannot read the body: {e}"))
+                    .into_response()
+            }
+        }
+        Ok(Ok(bytes)) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+    }
 }
 
 /// Longest client `x-request-id` kept.
@@ -166,11 +240,12 @@ pub fn init_logs() {
         .try_init();
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight.
+/// Serves until `shutdown` resolves, then finishes the requests in flight (see [`listen::serve`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
+    limits: listen::ConnLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    listen::serve(listener, state, limits, shutdown).await
 }

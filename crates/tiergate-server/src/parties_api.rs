@@ -86,7 +86,8 @@ pub(crate) async fn alias(
 ) -> Answer {
     caller.require(Role::Officer, "changing the party registry")?;
     let body: AliasParty = json_request(raw)?;
-    apply(st, caller, Change::Alias { party: name, aliases: body.aliases }, StatusCode::OK).await
+    let change = body.change(name).map_err(|e| Problem::from_wire(&e))?;
+    apply(st, caller, change, StatusCode::OK).await
 }
 
 /// `PUT /v1/parties/{name}/owners` (officer).
@@ -108,5 +109,6 @@ pub(crate) async fn owner(
 pub(crate) async fn merge(st: St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
     caller.require(Role::Officer, "changing the party registry")?;
     let body: MergeParties = json_request(raw)?;
-    apply(st, caller, Change::Merge { from: body.from, into: body.into }, StatusCode::OK).await
+    let change = body.change().map_err(|e| Problem::from_wire(&e))?;
+    apply(st, caller, change, StatusCode::OK).await
 }

@@ -53,14 +53,20 @@ impl Problem {
 
     pub fn from_ledger(e: &LedgerError) -> Problem {
         let status = match e {
-            LedgerError::Pool(_) | LedgerError::BadInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            LedgerError::Pool(_) | LedgerError::BadInput(_) | LedgerError::TooLong { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            LedgerError::Busy(_) => {
+                tracing::warn!("database busy: {e}");
+                return Problem::new(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string());
+            }
             LedgerError::NotFound(_) => StatusCode::NOT_FOUND,
             LedgerError::NotPending { .. } | LedgerError::Conflict(_) => StatusCode::CONFLICT,
             LedgerError::BadUrl(_) | LedgerError::Database(_) | LedgerError::Corrupt(_) => {
                 return Problem::internal(&e.to_string(), None);
             }
         };
-        Problem::new(status, e.code(), e.to_string())
+        Problem { field: e.field().map(str::to_owned), ..Problem::new(status, e.code(), e.to_string()) }
     }
 
     pub fn with_field(mut self, field: &str) -> Problem {
@@ -92,6 +98,10 @@ impl IntoResponse for Problem {
         }
         let mut response = (self.status, body.to_string()).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // A busy database frees up within a second or so: a retry then usually succeeds.
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

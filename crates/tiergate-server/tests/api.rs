@@ -162,7 +162,7 @@ async fn roles_are_enforced() {
 
 #[tokio::test]
 async fn determinations_single_and_batch() {
-    let api = Api::new(Limits { max_body_bytes: 64 * 1024, max_batch: 3 });
+    let api = Api::new(Limits { max_body_bytes: 64 * 1024, max_batch: 3, ..Limits::default() });
     let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations", Some(order("d1", 1000, "MY"))).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!((v["authorization"].as_str(), v["tier"].as_u64()), (Some("LPP"), Some(2)));
@@ -632,7 +632,7 @@ async fn browser_sessions_with_csrf() {
 /// The endpoints the dashboard added: every pool, CSV order books, fleet checks, screening and judgements.
 #[tokio::test]
 async fn pools_csv_fleet_and_screening_endpoints() {
-    let api = Api::new(Limits { max_body_bytes: 1 << 20, max_batch: 3 });
+    let api = Api::new(Limits { max_body_bytes: 1 << 20, max_batch: 3, ..Limits::default() });
     let (s, v) =
         api.as_role(Role::Officer, "POST", "/v1/determinations?record=true", Some(order("p1", 2000, "SG"))).await;
     assert_eq!(s, StatusCode::OK, "{v}");

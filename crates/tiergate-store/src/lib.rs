@@ -166,6 +166,10 @@ pub enum LedgerError {
     NotPending { id: String, state: &'static str, action: &'static str },
     #[error("the database URL `{0}` is neither sqlite://PATH nor postgres://...")]
     BadUrl(String),
+    #[error("`{field}` holds more than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("the database is busy (another writer held it past the busy timeout): try again")]
+    Busy(String),
     #[error("database: {0}")]
     Database(String),
     #[error("the ledger's data is corrupt: {0}")]
@@ -182,6 +186,8 @@ impl LedgerError {
             LedgerError::Conflict(_) => "conflict",
             LedgerError::NotPending { .. } => "not_pending",
             LedgerError::BadUrl(_) => "invalid_database_url",
+            LedgerError::TooLong { .. } => "invalid_value",
+            LedgerError::Busy(_) => "busy",
             LedgerError::Database(_) => "database",
             LedgerError::Corrupt(_) => "corrupt",
         }
@@ -191,14 +197,44 @@ impl LedgerError {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            LedgerError::Pool(_) | LedgerError::BadInput(_) | LedgerError::NotFound(_) | LedgerError::BadUrl(_)
+            LedgerError::Pool(_)
+                | LedgerError::BadInput(_)
+                | LedgerError::TooLong { .. }
+                | LedgerError::NotFound(_)
+                | LedgerError::BadUrl(_)
         )
+    }
+
+    /// The field an input error is about, where one is.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            LedgerError::TooLong { field, .. } => Some(field),
+            _ => None,
+        }
     }
 }
 
 impl From<rusqlite::Error> for LedgerError {
     fn from(e: rusqlite::Error) -> LedgerError {
-        LedgerError::Database(e.to_string())
+        use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+        match e.sqlite_error_code() {
+            Some(DatabaseBusy | DatabaseLocked) => LedgerError::Busy(e.to_string()),
+            _ => LedgerError::Database(e.to_string()),
+        }
+    }
+}
+
+/// The most characters of a reason or note, and of an id.
+pub const MAX_REASON: usize = 1000;
+pub const MAX_ID: usize = 200;
+/// The most characters of a name (as screening takes it).
+pub const MAX_NAME: usize = 300;
+
+/// [`LedgerError::TooLong`] when `value` holds more than `max` characters.
+pub fn check_text(field: &'static str, value: Option<&str>, max: usize) -> Result<(), LedgerError> {
+    match value {
+        Some(v) if v.chars().nth(max).is_some() => Err(LedgerError::TooLong { field, max }),
+        _ => Ok(()),
     }
 }
 
@@ -412,16 +448,24 @@ impl Ledger {
         expires: Option<Date>,
         meta: &Meta,
     ) -> Result<ReserveOutcome, LedgerError> {
-        let (req, cap) = check_reserve(&self.pack, pool, tpp, key, date, expires)?;
+        check_text("reason", meta.reason.as_deref(), MAX_REASON)?;
+        let pack = Arc::clone(&self.pack);
+        let (req, cap) = check_reserve(&pack, (pool, tpp, key), (date, expires), |veu| Ok(self.veu(veu)?.is_some()))?;
         self.store.reserve(&req, cap, meta)
     }
 
     pub fn post(&mut self, id: &str, date: Date, meta: &Meta) -> Result<Reservation, LedgerError> {
-        self.store.settle(id, State::Posted, date, meta)
+        self.settle(id, State::Posted, date, meta)
     }
 
     pub fn void(&mut self, id: &str, date: Date, meta: &Meta) -> Result<Reservation, LedgerError> {
-        self.store.settle(id, State::Voided, date, meta)
+        self.settle(id, State::Voided, date, meta)
+    }
+
+    fn settle(&mut self, id: &str, to: State, date: Date, meta: &Meta) -> Result<Reservation, LedgerError> {
+        check_text("id", Some(id), MAX_ID)?;
+        check_text("reason", meta.reason.as_deref(), MAX_REASON)?;
+        self.store.settle(id, to, date, meta)
     }
 
     pub fn balance(&mut self, pool: &str, date: Date) -> Result<Balance, LedgerError> {
@@ -576,6 +620,9 @@ impl Ledger {
         if j.entry_id.trim().is_empty() || j.query.trim().is_empty() {
             return Err(LedgerError::BadInput("a judgement needs an entry id and a query".to_owned()));
         }
+        check_text("entry_id", Some(&j.entry_id), MAX_ID)?;
+        check_text("query", Some(&j.query), MAX_NAME)?;
+        check_text("note", j.note.as_deref(), MAX_REASON)?;
         self.store.add_judgement(j)
     }
 
@@ -658,25 +705,41 @@ fn canonical_pools(pack: &Pack, pools: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// Validates a reservation and finds its pool's canonical id and cap.
+/// Validates a reservation and finds its pool's canonical id and cap. An LPP pool is the consignee's for one
+/// calendar year, so its year must be the reservation date's; an NVEU pool's VEU must be registered (`registered`
+/// answers for an id).
 fn check_reserve(
     pack: &Pack,
-    pool: &str,
-    tpp: u64,
-    key: &str,
-    date: Date,
-    expires: Option<Date>,
+    (pool, tpp, key): (&str, u64, &str),
+    (date, expires): (Date, Option<Date>),
+    registered: impl FnOnce(&str) -> Result<bool, LedgerError>,
 ) -> Result<(ReserveRequest, u64), LedgerError> {
     if tpp == 0 || i64::try_from(tpp).is_err() {
         return Err(LedgerError::BadInput(format!("`tpp` must be a whole number from 1 to {}, not {tpp}", i64::MAX)));
     }
-    if key.trim().is_empty() || key.len() > 200 {
+    if key.trim().is_empty() {
         return Err(LedgerError::BadInput("`key` must be 1 to 200 characters".into()));
     }
+    check_text("key", Some(key), MAX_ID)?;
     if expires.is_some_and(|e| e < date) {
         return Err(LedgerError::BadInput("`expires` is before `date`".into()));
     }
     let id = PoolId::parse(pool, pack)?;
+    match &id {
+        PoolId::Lpp { year, .. } if *year != date.year() => {
+            return Err(LedgerError::BadInput(format!(
+                "`{pool}` is the pool of {year}; a reservation dated {} draws on {}'s (LPP counts per calendar year)",
+                date_text(date),
+                date.year()
+            )))
+        }
+        PoolId::Nveu(veu) if !registered(veu)? => {
+            return Err(LedgerError::BadInput(format!(
+                "no VEU with id `{veu}` is registered: register it (`tiergate veu register`) before reserving its pool"
+            )))
+        }
+        _ => {}
+    }
     let cap = id.cap(pack, date)?;
     Ok((ReserveRequest { pool: id.to_string_with(pack), tpp, key: key.to_owned(), date, expires }, cap.tpp))
 }
@@ -734,7 +797,10 @@ impl SharedLedger {
         expires: Option<Date>,
         meta: &Meta,
     ) -> Result<ReserveOutcome, LedgerError> {
-        let (req, cap) = check_reserve(&self.pack, pool, tpp, key, date, expires)?;
+        check_text("reason", meta.reason.as_deref(), MAX_REASON)?;
+        let (req, cap) = check_reserve(&self.pack, (pool, tpp, key), (date, expires), |veu| {
+            self.read(|l| l.veu(veu)).map(|found| found.is_some())
+        })?;
         let mut q = lock(&self.state);
         let me = q.next_id;
         q.next_id += 1;

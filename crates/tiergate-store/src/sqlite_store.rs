@@ -16,8 +16,21 @@ use crate::sql::{Cell, Param, Row, Sql};
 use crate::wal_index::{Header, WalIndex};
 use crate::{date_text, from_sql_amount, timestamp, Balances, LedgerError, State};
 
-/// How long a writer waits for another's transaction before giving up.
+/// How long a writer waits for another's transaction before giving up (and the caller is told to retry), unless
+/// `TIERGATE_SQLITE_BUSY_TIMEOUT` gives other seconds.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn busy_timeout() -> Result<Duration, LedgerError> {
+    let Ok(text) = std::env::var("TIERGATE_SQLITE_BUSY_TIMEOUT") else { return Ok(BUSY_TIMEOUT) };
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            LedgerError::BadInput(format!("TIERGATE_SQLITE_BUSY_TIMEOUT must be seconds from 0 to 3600, not `{text}`"))
+        })
+}
 
 /// The column types the shared migrations leave open.
 const TYPES: Types = Types { int64: "INTEGER", serial: "INTEGER" };
@@ -103,7 +116,7 @@ impl Sql for Lite<'_> {
 impl SqliteBackend {
     pub(crate) fn open(path: &str) -> Result<SqliteBackend, LedgerError> {
         let mut conn = Connection::open(path)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.busy_timeout(busy_timeout()?)?;
         // WAL keeps readers off writers' backs; FULL syncs the WAL on every commit, so an acknowledged
         // movement survives a crash or power loss.
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;

@@ -112,6 +112,16 @@ fn lpp_and_nveu_pools_take_their_caps_from_the_pack() {
         assert_eq!(l.balance("lpp:Example Holdings:2025", D).unwrap().cap_tpp, 26_900_000, "{backend}");
         let r = l.reserve("lpp:Example Holdings:2025", 26_900_001, "lpp-1", D, None, &m).unwrap();
         assert_eq!(r.code, Some("exceeds_allocation"));
+        // An LPP pool is one calendar year's: a reservation dated in another year is refused.
+        let other_year = l.reserve("lpp:Example Holdings:2025", 1, "lpp-2", date!(2026 - 01 - 02), None, &m);
+        assert!(
+            matches!(&other_year, Err(LedgerError::BadInput(m)) if m.contains("draws on 2026's")),
+            "{other_year:?}"
+        );
+        // An NVEU pool needs its VEU registered.
+        let unknown = l.reserve("nveu:in-dc-1", 1, "n-0", D, None, &m).unwrap_err();
+        assert!(unknown.to_string().contains("no VEU with id `in-dc-1` is registered"), "{backend}: {unknown}");
+        common::register_veu(&mut l, "in-dc-1");
         // An NVEU's cap grows with the quarter: 633,000,000 in 2025 Q1, 949,500,000 in Q2.
         let q1 = date!(2025 - 03 - 31);
         assert_eq!(

@@ -85,6 +85,7 @@ impl Model {
 
 fn run(url: &str, ops: &[Op]) -> Result<(), TestCaseError> {
     let mut l = ledger(url);
+    common::register_veu(&mut l, "model-dc");
     let m = meta("model");
     let mut model = Model::default();
     let mut date = date!(2025 - 03 - 28);

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use tiergate_core::registry::{Change, Holding, Party, Registry, Share};
 use tiergate_core::Countries;
 
-use crate::request::country;
+use crate::request::{check_length, country, MAX_COUNTRY, MAX_NAME};
 use crate::WireError;
 
 /// A party as stored (and as `parties show` gives it, beside its key and record). Members it does not know are
@@ -154,8 +154,27 @@ pub struct AddParty {
     pub owners: Vec<OwnerBody>,
 }
 
+/// The most aliases or owners one change may name.
+pub const MAX_LIST: usize = 100;
+
+/// Each name within [`MAX_NAME`] characters and at most [`MAX_LIST`] of them.
+fn check_names<'a>(field: &str, names: impl ExactSizeIterator<Item = &'a str>) -> Result<(), WireError> {
+    if names.len() > MAX_LIST {
+        return Err(WireError::invalid(field, format!("`{field}` holds more than {MAX_LIST} names")));
+    }
+    for (i, name) in names.enumerate() {
+        check_length(&format!("{field}[{i}]"), Some(name), MAX_NAME)?;
+    }
+    Ok(())
+}
+
 impl AddParty {
     pub fn change(self, countries: &Countries) -> Result<Change, WireError> {
+        check_length("name", Some(&self.name), MAX_NAME)?;
+        check_length("ultimate_parent", self.ultimate_parent.as_deref(), MAX_NAME)?;
+        check_length("headquarters", self.headquarters.as_deref(), MAX_COUNTRY)?;
+        check_names("aliases", self.aliases.iter().map(String::as_str))?;
+        check_names("owners", self.owners.iter().map(|o| o.owner.as_str()))?;
         let headquarters = self.headquarters.as_deref().map(|h| country(countries, "headquarters", h)).transpose()?;
         let owners = self
             .owners
@@ -194,6 +213,8 @@ fn some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>
 
 impl SetParty {
     pub fn change(self, party: String, countries: &Countries) -> Result<Change, WireError> {
+        check_length("ultimate_parent", self.ultimate_parent.as_ref().and_then(Option::as_deref), MAX_NAME)?;
+        check_length("headquarters", self.headquarters.as_ref().and_then(Option::as_deref), MAX_COUNTRY)?;
         let headquarters = match self.headquarters {
             Some(Some(h)) => Some(Some(country(countries, "headquarters", &h)?)),
             Some(None) => Some(None),
@@ -210,6 +231,13 @@ pub struct AliasParty {
     pub aliases: Vec<String>,
 }
 
+impl AliasParty {
+    pub fn change(self, party: String) -> Result<Change, WireError> {
+        check_names("aliases", self.aliases.iter().map(String::as_str))?;
+        Ok(Change::Alias { party, aliases: self.aliases })
+    }
+}
+
 /// `PUT /v1/parties/{name}/owners`: an owner's share; 0 removes the owner.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -220,6 +248,7 @@ pub struct OwnerShare {
 
 impl OwnerShare {
     pub fn change(self, party: String) -> Result<Change, WireError> {
+        check_length("owner", Some(&self.owner), MAX_NAME)?;
         Ok(Change::Owner { party, owner: self.owner, share: share("percent", self.percent)? })
     }
 }
@@ -231,6 +260,14 @@ pub struct MergeParties {
     /// The party that becomes a part of `into`.
     pub from: String,
     pub into: String,
+}
+
+impl MergeParties {
+    pub fn change(self) -> Result<Change, WireError> {
+        check_length("from", Some(&self.from), MAX_NAME)?;
+        check_length("into", Some(&self.into), MAX_NAME)?;
+        Ok(Change::Merge { from: self.from, into: self.into })
+    }
 }
 
 /// Parses a share written as `50`, `33.333` or `12.5%` (the CLI's `--owner NAME=PERCENT`).

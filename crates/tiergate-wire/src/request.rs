@@ -428,8 +428,54 @@ pub fn item_from_wire(w: ItemWire) -> Result<Item, WireError> {
     Ok(Item::Spec { tpp, die_area, datacenter, dram_bandwidth, per_unit })
 }
 
+/// The most characters of a party's name (as `/v1/screen` takes it), an id, and a country as written.
+pub const MAX_NAME: usize = 300;
+pub const MAX_ID: usize = 200;
+pub const MAX_COUNTRY: usize = 100;
+
+/// An error naming `field` when `value` holds more than `max` characters.
+pub fn check_length(field: &str, value: Option<&str>, max: usize) -> Result<(), WireError> {
+    match value {
+        Some(v) if v.chars().nth(max).is_some() => {
+            Err(WireError::invalid(field, format!("`{field}` holds more than {max} characters")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Every free-text field of a request within its limit, before anything reads it.
+fn check_lengths(w: &RequestWire) -> Result<(), WireError> {
+    let c = w.consignee.as_ref();
+    let catalog = match &w.item {
+        Some(ItemWire::Id(id)) => Some(id.as_str()),
+        Some(ItemWire::Object(o)) => o.catalog.as_deref(),
+        _ => None,
+    };
+    let veu = c.and_then(|c| c.veu.as_ref());
+    for (field, value, max) in [
+        ("id", w.id.as_deref(), MAX_ID),
+        ("date", w.date.as_deref(), MAX_ID),
+        ("item", catalog, MAX_ID),
+        ("destination", w.destination.as_deref(), MAX_COUNTRY),
+        ("consignee.name", c.and_then(|c| c.name.as_deref()), MAX_NAME),
+        ("consignee.ultimate_parent", c.and_then(|c| c.ultimate_parent.as_deref()), MAX_NAME),
+        ("consignee.headquarters", c.and_then(|c| c.headquarters.as_deref()), MAX_COUNTRY),
+        (
+            "consignee.ultimate_parent_headquarters",
+            c.and_then(|c| c.ultimate_parent_headquarters.as_deref()),
+            MAX_COUNTRY,
+        ),
+        ("consignee.veu.country", veu.and_then(|v| v.country.as_deref()), MAX_COUNTRY),
+        ("consignee.veu.id", veu.and_then(|v| v.id.as_deref()), MAX_ID),
+    ] {
+        check_length(field, value, max)?;
+    }
+    Ok(())
+}
+
 /// Validates a decoded request against the countries and the catalog's shape.
 pub fn validate_wire(w: RequestWire, env: &Env) -> Result<Request, WireError> {
+    check_lengths(&w)?;
     let date = parse_date(
         w.date.as_deref().ok_or_else(|| WireError::missing("date", "the date of the transaction, YYYY-MM-DD"))?,
     )?;

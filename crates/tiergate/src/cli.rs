@@ -68,12 +68,12 @@ pub enum Command {
     Regimes(RegimesArgs),
     /// The allocation ledger: reserve, post and void TPP against country, LPP and NVEU pools.
     Ledger(LedgerArgs),
-    /// Serve the HTTP API (and, later, the dashboard); prints where it listens and, for a new database, an admin token.
-    Serve {
-        /// Address and port to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        bind: String,
-    },
+    /// Serve the HTTP API and the dashboard; prints where it listens and, for a new database, an admin token.
+    ///
+    /// Every limit is explicit (docs/SECURITY.md): slow or idle clients are disconnected, open connections are
+    /// capped (more wait to be accepted), and SIGTERM or Ctrl-C stops accepting, closes idle connections and lets
+    /// requests in flight finish within the shutdown timeout.
+    Serve(ServeArgs),
     /// API tokens for `tiergate serve`: create (the secret is printed once), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -504,6 +504,29 @@ pub enum LedgerCommand {
 }
 
 #[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Seconds a client has to send a request's headers, from when its connection waits for a request (when it
+    /// opens, or after the previous response): also how long an idle kept-alive connection stays open.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout: u64,
+    /// Seconds a client has to send a request's whole body (408 after).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout: u64,
+    /// Seconds a connection with a request in progress may move no byte either way before it is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub stall_timeout: u64,
+    /// Open connections at most; more wait in the listen backlog until one closes.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+    /// Seconds requests in flight may take to finish after SIGTERM or Ctrl-C.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_timeout: u64,
+}
+
+#[derive(Args, Debug)]
 pub struct DetermineArgs {
     /// Input file; `-` or nothing reads standard input.
     #[arg(value_name = "PATH")]
@@ -706,7 +729,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Items(args) => info_cmd::items(&env, &args),
                 Command::Countries(args) => info_cmd::countries(&env, &args),
                 Command::Pack(PackCommand::Show) => info_cmd::show_pack(&env),
-                Command::Serve { bind } => serve_cmd::run(env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &bind),
+                Command::Serve(args) => serve_cmd::run(env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &args),
                 Command::Token(t) => ledger_cmd::token(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &t),
                 Command::Ledger(args) => ledger_cmd::run(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &args),
                 Command::Lists(c) => screen_cmd::lists(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &c),

@@ -33,7 +33,19 @@ fn print(v: &impl Serialize) -> anyhow::Result<()> {
 pub(crate) fn fail(e: &LedgerError) -> anyhow::Result<ExitCode> {
     print(&ErrorOut { error: ErrorBody { code: e.code(), message: e.to_string() } })?;
     eprintln!("tiergate: {e}");
-    Ok(ExitCode::from(if e.is_bad_input() || matches!(e, LedgerError::Database(_)) { 2 } else { 1 }))
+    Ok(ExitCode::from(exit_status(e)))
+}
+
+/// The exit status of a ledger error: 3 when the database was busy and a retry may succeed, 2 for the
+/// caller's input or an unusable database, 1 for a refused movement.
+pub(crate) fn exit_status(e: &LedgerError) -> u8 {
+    if matches!(e, LedgerError::Busy(_)) {
+        3
+    } else if e.is_bad_input() || matches!(e, LedgerError::Database(_)) {
+        2
+    } else {
+        1
+    }
 }
 
 /// Today's date in UTC: the default date of a ledger operation.

@@ -25,7 +25,9 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("tiergate: {e:#}");
-            ExitCode::from(2)
+            // A busy database is worth retrying: say so with its own status.
+            let busy = e.chain().any(|c| matches!(c.downcast_ref(), Some(tiergate_store::LedgerError::Busy(_))));
+            ExitCode::from(if busy { 3 } else { 2 })
         }
     }
 }

@@ -18,7 +18,17 @@ const LIST_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
 /// `SharedLedger::drawn_with_key`), so that it never holds SQLite's WAL back for long.
 const READ_RELEASE: std::time::Duration = std::time::Duration::from_secs(1);
 
-pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
+pub fn run(env: Env, db: &str, args: &crate::cli::ServeArgs) -> anyhow::Result<ExitCode> {
+    use std::time::Duration;
+    let bind = args.bind.as_str();
+    let conn_limits = tiergate_server::listen::ConnLimits {
+        header_timeout: Duration::from_secs(args.header_timeout),
+        stall_timeout: Duration::from_secs(args.stall_timeout),
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+        ..tiergate_server::listen::ConnLimits::default()
+    };
+    let limits = Limits { body_timeout: Duration::from_secs(args.body_timeout), ..Limits::default() };
     tiergate_server::init_logs();
     // The database URL as it may be printed: never its password.
     let shown_db = tiergate_store::redacted_url(db);
@@ -43,7 +53,7 @@ pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
     let shared = SharedLedger::new(ledger)
         .with_readers(db, READERS)
         .with_context(|| format!("cannot open readers on `{shown_db}`"))?;
-    let state = Arc::new(AppState::new(env, shared, Limits::default()).with_inline_db(db.starts_with("sqlite:")));
+    let state = Arc::new(AppState::new(env, shared, limits).with_inline_db(db.starts_with("sqlite:")));
     // Determinations screen their parties against the imported lists: load them before the first request.
     state.refresh_lists().context("cannot load the restricted-party lists")?;
     let served = Arc::clone(&state);
@@ -103,13 +113,13 @@ pub fn run(env: Env, db: &str, bind: &str) -> anyhow::Result<ExitCode> {
                 readers.ledger.release_reads();
             }
         });
-        serve(listener, served, shutdown_signal()).await.context("the server failed")?;
+        serve(listener, served, conn_limits, shutdown_signal()).await.context("the server failed")?;
         tracing::info!("stopped");
         anyhow::Ok(())
     });
     // The PostgreSQL client blocks when it closes, which a tokio runtime forbids inside it: stop the runtime
     // first, then drop the last reference to the ledger out here.
-    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    runtime.shutdown_timeout(Duration::from_secs(2));
     drop(state);
     result?;
     Ok(ExitCode::SUCCESS)

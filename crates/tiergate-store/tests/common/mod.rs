@@ -59,3 +59,10 @@ pub fn run(backend: &str, url: &str, sql: &str) {
 pub fn meta_at(actor: &str, at: time::OffsetDateTime) -> Meta {
     Meta { actor: actor.to_owned(), reason: None, at }
 }
+
+/// Registers a VEU with id `id`, as `tiergate veu register` would before its pool can be reserved.
+pub fn register_veu(l: &mut Ledger, id: &str) {
+    let veu =
+        tiergate_store::StoredVeu { id: id.into(), body: "{}".into(), actor: "test".into(), at: "2025-01-01".into() };
+    l.add_veu(&veu).unwrap();
+}

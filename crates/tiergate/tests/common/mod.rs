@@ -14,8 +14,15 @@ pub struct Server {
 
 impl Server {
     pub fn start(db: &str) -> Server {
+        Server::start_with(db, &[], &[])
+    }
+
+    /// `tiergate serve` with further arguments and environment variables.
+    pub fn start_with(db: &str, args: &[&str], vars: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tiergate"))
             .args(["--db", db, "serve", "--bind", "127.0.0.1:0"])
+            .args(args)
+            .envs(vars.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -1,0 +1,164 @@
+//! Serving connections with every limit explicit: HTTP/1.1 through hyper with a header timeout (which also closes
+//! kept-alive connections left idle), a cap on header size, a stall timeout for connections that stop moving in the
+//! middle of a request or response, a cap on open connections (beyond it, new connections wait in the kernel's
+//! backlog rather than fail), and a graceful shutdown bounded in time. Request bodies get their own deadline in
+//! the router ([`crate::router`]).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::AppState;
+
+/// Bounds on connections.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnLimits {
+    /// From the moment a connection waits for a request (when it opens, or after the previous response on a
+    /// kept-alive connection) until that request's headers are complete. Idle connections close after it.
+    pub header_timeout: Duration,
+    /// A connection with a request in progress that moves no byte either way for this long is closed.
+    pub stall_timeout: Duration,
+    /// Open connections; more wait to be accepted.
+    pub max_connections: usize,
+    /// After the shutdown signal, how long requests in flight may take before the server exits anyway.
+    pub shutdown_timeout: Duration,
+    /// The most bytes of request line and headers.
+    pub max_header_bytes: usize,
+}
+
+impl Default for ConnLimits {
+    fn default() -> ConnLimits {
+        ConnLimits {
+            header_timeout: Duration::from_secs(10),
+            stall_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+            shutdown_timeout: Duration::from_secs(10),
+            max_header_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Serves until `shutdown` resolves; then stops accepting, closes idle connections, lets requests in flight
+/// finish for at most `limits.shutdown_timeout`, and returns.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    limits: ConnLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = crate::router(state);
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(limits.max_header_bytes.max(8192));
+    let started = Instant::now();
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file handles or the like: wait rather than spin; connections wait in the backlog.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let moved = Arc::new(AtomicU64::new(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)));
+        let io = TokioIo::new(Watched { stream, moved: Arc::clone(&moved), started });
+        let conn = graceful.watch(http.serve_connection(io, TowerToHyperService::new(app.clone())));
+        let stall = limits.stall_timeout;
+        tokio::spawn(async move {
+            tokio::select! {
+                done = conn => if let Err(e) = done {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                },
+                () = stalled(&moved, started, stall) => tracing::info!("closed a stalled connection"),
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(limits.shutdown_timeout) => {
+            tracing::warn!("requests still in flight at the shutdown deadline; stopping anyway");
+        }
+    }
+    Ok(())
+}
+
+/// Resolves when no byte has moved on the connection for `limit`.
+async fn stalled(moved: &AtomicU64, started: Instant, limit: Duration) {
+    loop {
+        let last = Duration::from_millis(moved.load(Ordering::Relaxed));
+        let quiet = started.elapsed().saturating_sub(last);
+        if quiet >= limit {
+            return;
+        }
+        tokio::time::sleep(limit - quiet).await;
+    }
+}
+
+/// A connection that notes when it last moved a byte (milliseconds since the server started).
+struct Watched {
+    stream: TcpStream,
+    moved: Arc<AtomicU64>,
+    started: Instant,
+}
+
+impl Watched {
+    fn note(&self) {
+        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.moved.store(ms, Ordering::Relaxed);
+    }
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.note();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.note();
+        }
+        polled
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
