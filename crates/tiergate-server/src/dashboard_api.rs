@@ -42,8 +42,10 @@ pub(crate) struct SessionOut {
     expires_at: Option<String>,
 }
 
-fn session_cookie(value: &str, max_age: i64) -> String {
-    format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}")
+/// The session cookie; `Secure` (sent over HTTPS only) when the server says so (see [`crate::AppState`]).
+fn session_cookie(value: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}")
 }
 
 /// `POST /v1/session` (no token header: the body carries it): sets an HttpOnly, SameSite=Strict cookie.
@@ -63,6 +65,7 @@ pub(crate) async fn sign_in(
         ));
     }
     let b: SignIn = json_request(raw)?;
+    let secure = st.secure_cookies;
     let started = db_write(move || {
         st.ledger
             .with(|l| l.start_session(b.token.trim(), OffsetDateTime::now_utc(), SESSION_TTL))
@@ -77,7 +80,8 @@ pub(crate) async fn sign_in(
         csrf: Some(s.csrf),
         expires_at: Some(s.expires_at),
     };
-    Ok(([(header::SET_COOKIE, session_cookie(&secret, SESSION_TTL.whole_seconds()))], Json(out)).into_response())
+    Ok(([(header::SET_COOKIE, session_cookie(&secret, SESSION_TTL.whole_seconds(), secure))], Json(out))
+        .into_response())
 }
 
 /// `GET /v1/session`: who is signed in. Without any credential the answer is `{"signed_in": false}` (so that a
@@ -108,11 +112,12 @@ pub(crate) async fn sign_out(State(st): St, caller: Caller) -> Answer {
     let (secret, _) = caller.session.ok_or_else(|| {
         Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "no_session", "a bearer token has no session to end")
     })?;
+    let secure = st.secure_cookies;
     db_write(move || {
         st.ledger.with(|l| l.end_session(&secret, OffsetDateTime::now_utc())).map_err(|e| Problem::from_ledger(&e))
     })
     .await?;
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session_cookie("", 0))]).into_response())
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session_cookie("", 0, secure))]).into_response())
 }
 
 /// `GET /v1/pools?date=` (viewer): every pool the rule defines on the date that holds TPP or is a country
@@ -173,11 +178,18 @@ pub(crate) async fn screen(State(st): St, caller: Caller, q: Result<Query<Screen
             )
             .with_field("country")
         })?)),
-    };
+    }
+    .map(str::to_owned);
     let lists = st.lists.get().ok_or_else(no_lists)?;
-    let threshold = lists.screener.index().config().thresholds.review;
-    let mut answer = lists.screener.screen(None, name, country, threshold);
-    answer.warnings = lists.stale_on(time::OffsetDateTime::now_utc().date());
+    let name = name.to_owned();
+    // Screening scores every candidate the index finds: on the blocking pool, off the async workers.
+    let answer = crate::routes::blocking(move || {
+        let threshold = lists.screener.index().config().thresholds.review;
+        let mut answer = lists.screener.screen(None, &name, country.as_deref(), threshold);
+        answer.warnings = lists.stale_on(time::OffsetDateTime::now_utc().date());
+        Ok(answer)
+    })
+    .await?;
     Ok(Json(answer).into_response())
 }
 

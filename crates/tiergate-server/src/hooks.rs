@@ -29,6 +29,9 @@ pub struct LedgerHooks<'a> {
     /// For metrics: answers by authorization and reservation outcomes (bounded: a few keys however long the run).
     pub determined: BTreeMap<&'static str, u64>,
     pub recorded: BTreeMap<&'static str, u64>,
+    /// The reservation keyed by the request's id that `before` left out of a balance, for `after` to check
+    /// that it is the one this request makes.
+    left_out: Option<tiergate_store::Reservation>,
 }
 
 impl<'a> LedgerHooks<'a> {
@@ -48,6 +51,7 @@ impl<'a> LedgerHooks<'a> {
             refused: 0,
             determined: BTreeMap::new(),
             recorded: BTreeMap::new(),
+            left_out: None,
         }
     }
 }
@@ -120,7 +124,9 @@ impl Hooks for LedgerHooks<'_> {
         let date = req.date;
         let read = self.ledger.balances_with_key(&wanted, id, date);
         let (balances, own) = read.map_err(|e| db_error(&e))?;
-        // Each pool's posted and pending TPP, less this request's own reservation (a re-run answers the same).
+        // Each pool's posted and pending TPP, less this request's own reservation (a re-run answers the same);
+        // `after` checks that the reservation left out is the one this request makes.
+        self.left_out = own.clone().filter(|r| wanted.contains(&r.pool.as_str()));
         let balance = |pool: &str| -> Balance {
             let Some(i) = wanted.iter().position(|p| *p == pool) else {
                 return Balance::Ledger { posted: 0, pending: 0 };
@@ -151,6 +157,25 @@ impl Hooks for LedgerHooks<'_> {
     }
 
     fn after(&mut self, id: Option<&str>, req: &Request, d: &Determination<'_>) -> Result<Option<Vec<u8>>, WireError> {
+        // The id keys a reservation that this request would not make (another pool or amount, or none): the
+        // balances it was answered against left someone else's reservation out. Refused, not answered.
+        if let Some(r) = self.left_out.take() {
+            let same = d.draws(req, d.pack).is_some_and(|draw| draw.pool == r.pool && draw.tpp == r.tpp);
+            if !same {
+                return Err(WireError::new(
+                    "idempotency_conflict",
+                    Some("id"),
+                    format!(
+                        "`id` {:?} is the key of reservation {} ({} TPP in {}), which this request would not make: \
+                         give it an id of its own",
+                        id.unwrap_or_default(),
+                        r.id,
+                        r.tpp,
+                        r.pool
+                    ),
+                ));
+            }
+        }
         *self.determined.entry(d.authorization.as_str()).or_default() += 1;
         if !self.record {
             return Ok(None);
@@ -175,6 +200,45 @@ impl Hooks for LedgerHooks<'_> {
         let mut member = b"\"recorded\":".to_vec();
         serde_json::to_writer(&mut member, &outcome).map_err(|e| WireError::new("internal", None, e.to_string()))?;
         Ok(Some(member))
+    }
+
+    fn keeps_answers(&self) -> bool {
+        self.record
+    }
+
+    /// A recorded determination is stored whole, its answer line with the reservation it recorded.
+    fn answered(
+        &mut self,
+        id: Option<&str>,
+        req: &Request,
+        d: &Determination<'_>,
+        request: Option<&str>,
+        answer: &[u8],
+    ) -> Result<(), WireError> {
+        if !self.record {
+            return Ok(());
+        }
+        let item = match &req.item {
+            tiergate_core::Item::Catalog { id, .. } => id.clone(),
+            tiergate_core::Item::Spec { .. } => "spec".to_owned(),
+            tiergate_core::Item::ModelWeights(_) => "model-weights".to_owned(),
+        };
+        let stored = tiergate_store::StoredDetermination {
+            seq: 0,
+            id: id.unwrap_or_default().to_owned(),
+            at: tiergate_store::timestamp(OffsetDateTime::now_utc()),
+            actor: self.actor.clone(),
+            date: tiergate_store::date_text(req.date),
+            destination: d.pack.countries.code(req.destination).to_owned(),
+            item,
+            authorization: d.authorization.as_str().to_owned(),
+            pack: d.pack.id.clone(),
+            sha256: d.pack.sha256.clone(),
+            request: request.unwrap_or("{}").to_owned(),
+            answer: String::from_utf8_lossy(answer).into_owned(),
+        };
+        self.ledger.with(|l| l.record_determination(&stored)).map_err(|e| db_error(&e))?;
+        Ok(())
     }
 }
 

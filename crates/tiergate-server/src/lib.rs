@@ -68,6 +68,9 @@ pub struct AppState {
     pub lists: lists::ListsCache,
     /// The party registry, reloaded by [`AppState::refresh_lists`] too.
     pub registry: registry::RegistryCache,
+    /// Mark the session cookie `Secure`, so that browsers send it over HTTPS only: for a server reached through a
+    /// TLS-terminating proxy, i.e. not on loopback (`tiergate serve --secure-cookies`).
+    pub secure_cookies: bool,
     tokens: auth::TokenCache,
 }
 
@@ -84,6 +87,7 @@ impl AppState {
             inline_db: false,
             lists: lists::ListsCache::default(),
             registry: registry::RegistryCache::default(),
+            secure_cookies: false,
             tokens: auth::TokenCache::default(),
         }
     }
@@ -101,6 +105,12 @@ impl AppState {
         let lists = self.ledger.read(|l| self.lists.refresh(l))?;
         let registry = self.ledger.read(|l| self.registry.refresh(l))?;
         Ok(lists || registry)
+    }
+
+    /// Session cookies marked `Secure` (see [`AppState::secure_cookies`]).
+    pub fn with_secure_cookies(mut self, secure: bool) -> AppState {
+        self.secure_cookies = secure;
+        self
     }
 
     /// Database calls inline on the async workers (see [`AppState::inline_db`]); only for SQLite.

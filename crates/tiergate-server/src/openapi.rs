@@ -78,6 +78,22 @@ pub struct CheckpointDoc {
     pub checkpoint: String,
 }
 
+/// A page of a pool's reservations.
+#[derive(Serialize, ToSchema)]
+pub struct ReservationsPageDoc {
+    pub reservations: Vec<tiergate_store::Reservation>,
+    /// Pass as `after` for the next page; null on the last.
+    pub next_after: Option<String>,
+}
+
+/// A page of recorded determinations.
+#[derive(Serialize, ToSchema)]
+pub struct DeterminationsPageDoc {
+    pub determinations: Vec<tiergate_store::StoredDetermination>,
+    /// Pass as `after` for the next page; null on the last.
+    pub next_after: Option<u64>,
+}
+
 /// A page of the audit log.
 #[derive(Serialize, ToSchema)]
 pub struct AuditPageDoc {
@@ -148,6 +164,8 @@ impl Modify for Bearer {
         crate::routes::audit,
         crate::routes::verify,
         crate::routes::checkpoint,
+        crate::routes::list_determinations,
+        crate::routes::show_determination,
         crate::routes::list_tokens,
         crate::routes::create_token,
         crate::routes::revoke_token,
@@ -168,7 +186,7 @@ impl Modify for Bearer {
     ),
     components(schemas(
         ProblemDoc, DeterminationsBody, DeterminationsAnswer, BatchItem, crate::routes::ReserveBody, crate::routes::TokenBody, TokenCreatedDoc,
-        AuditPageDoc, CheckpointDoc, StatusDoc, RequestWire, DeterminationOut, tiergate_wire::RegimeOut, tiergate_wire::CompareOut, crate::routes::RegimesOut, crate::routes::PackRef, tiergate_wire::regimes::TimelineOut, tiergate_wire::regimes::PeriodOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
+        AuditPageDoc, CheckpointDoc, DeterminationsPageDoc, ReservationsPageDoc, tiergate_store::StoredDetermination, StatusDoc, RequestWire, DeterminationOut, tiergate_wire::RegimeOut, tiergate_wire::CompareOut, crate::routes::RegimesOut, crate::routes::PackRef, tiergate_wire::regimes::TimelineOut, tiergate_wire::regimes::PeriodOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
         ClassifyRequest, ClassifyOut, ItemOut, CountryOut, CountryDetailOut, Balance, Reservation, ReserveOutcome, ReserveStatus, State,
         AuditEntry, VerifyReport, TokenInfo, Role, ScreeningOut, ScreenedOut, PartyHitOut, Judgement, FleetCheckDoc,
         crate::dashboard_api::SignIn, crate::dashboard_api::SessionOut, crate::dashboard_api::ScreenDoc,

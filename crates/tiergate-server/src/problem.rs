@@ -44,10 +44,14 @@ impl Problem {
         )
     }
 
-    /// A request the wire layer rejected: 400 when it is not JSON, 422 when it parses but is invalid.
+    /// A request the wire layer rejected: 400 when it is not JSON, 409 when its id keys another reservation, 422
+    /// when it parses but is invalid.
     pub fn from_wire(e: &WireError) -> Problem {
-        let status =
-            if e.code == "malformed_json" { StatusCode::BAD_REQUEST } else { StatusCode::UNPROCESSABLE_ENTITY };
+        let status = match e.code {
+            "malformed_json" => StatusCode::BAD_REQUEST,
+            "idempotency_conflict" => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
         Problem { field: e.field.clone(), ..Problem::new(status, e.code, e.message.clone()) }
     }
 

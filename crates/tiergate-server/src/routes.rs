@@ -29,7 +29,8 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/v1/determinations", post(determinations))
+        .route("/v1/determinations", post(determinations).get(list_determinations))
+        .route("/v1/determinations/{id}", get(show_determination))
         .route("/v1/classify", post(classify_item))
         .route("/v1/items", get(items))
         .route("/v1/items/{id}", get(item))
@@ -69,17 +70,28 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
 pub(crate) async fn db_write<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {
+    blocking(f).await
+}
+
+/// Runs work that may take long (a batch, screening, verifying the whole log) on the blocking pool, so that the
+/// async workers keep answering everyone else meanwhile.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
     tokio::task::spawn_blocking(f).await.map_err(|e| Problem::internal(&e.to_string(), None))?
 }
 
-/// Runs database work that writes when `writes`, else only reads.
+/// Bodies larger than this (a batch, a CSV order book) are determined on the blocking pool.
+const INLINE_BODY: usize = 16 * 1024;
+
+/// Runs work on the blocking pool when `heavy` (it writes, or is large), else as a read.
 async fn db_maybe_write<T: Send + 'static>(
     st: &AppState,
-    writes: bool,
+    heavy: bool,
     f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {
-    if writes {
-        db_write(f).await
+    if heavy {
+        blocking(f).await
     } else {
         db(st, f).await
     }
@@ -224,7 +236,8 @@ pub(crate) async fn determinations(
     )?;
     let env = chosen_env(&st.env, q.regime.as_deref(), q.compare.as_deref())?;
     let bytes = body(raw)?;
-    db_maybe_write(&Arc::clone(&st), q.record, move || {
+    let heavy = q.record || csv || bytes.len() > INLINE_BODY;
+    db_maybe_write(&Arc::clone(&st), heavy, move || {
         let mut ledger_hooks =
             LedgerHooks::new(&st.ledger, st.lists.get(), st.registry.get(), q.record, caller.name.clone());
         let (answer, requests) = if csv {
@@ -568,16 +581,25 @@ pub(crate) struct PoolQuery {
     /// `country:XX`, `lpp:<ultimate consignee>:<year>` or `nveu:<id>`.
     #[param(pattern = "^(country|lpp|nveu):.+$")]
     pool: String,
+    /// Those made after this reservation (the previous page's `next_after`).
+    after: Option<String>,
+    /// At most this many, 1 to 1000 (default 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u64>,
 }
 
-/// `GET /v1/reservations?pool=` (viewer).
-#[utoipa::path(get, path = "/v1/reservations", summary = "A pool's reservations (viewer)", params(PoolQuery), responses((status = 200, description = "the pool's reservations", body = Vec<tiergate_store::Reservation>), (status = 422, description = "bad pool", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+/// `GET /v1/reservations?pool=&after=&limit=` (viewer): `{"reservations": [...], "next_after": ID or null}`.
+#[utoipa::path(get, path = "/v1/reservations", summary = "A pool's reservations, paged (viewer)", params(PoolQuery), responses((status = 200, description = "a page of the pool's reservations in the order made", body = crate::openapi::ReservationsPageDoc), (status = 422, description = "bad pool", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn reservations(State(st): St, caller: Caller, q: Result<Query<PoolQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Viewer, "reading reservations")?;
-    let pool = query(q)?.pool;
-    let list =
-        db(&Arc::clone(&st), move || st.ledger.read(|l| l.list(&pool)).map_err(|e| Problem::from_ledger(&e))).await?;
-    Ok(Json(list).into_response())
+    let q = query(q)?;
+    let limit = page_limit(q.limit, tiergate_store::MAX_PAGE)?;
+    let list = db(&Arc::clone(&st), move || {
+        st.ledger.read(|l| l.list_page(&q.pool, q.after.as_deref(), limit)).map_err(|e| Problem::from_ledger(&e))
+    })
+    .await?;
+    let next_after = (list.len() as u64 == limit).then(|| list.last().map(|r| r.id.clone())).flatten();
+    Ok(Json(serde_json::json!({"reservations": list, "next_after": next_after})).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -626,6 +648,109 @@ pub(crate) async fn audit(State(st): St, caller: Caller, q: Result<Query<AuditQu
     Ok(Json(serde_json::json!({"entries": entries, "next_after": next_after})).into_response())
 }
 
+/// `GET /v1/determinations`: filters and the page.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeterminationsQuery {
+    /// A destination, ISO code or name.
+    destination: Option<String>,
+    /// An authorization (`LICENSE`, `LPP`, ...).
+    authorization: Option<String>,
+    /// A catalog id (`spec`, `model-weights` for the others).
+    item: Option<String>,
+    /// Request dates from this day, `YYYY-MM-DD`.
+    from: Option<String>,
+    /// Request dates up to this day, `YYYY-MM-DD`.
+    to: Option<String>,
+    /// Those recorded after this `seq` (the previous page's `next_after`); default 0.
+    #[serde(default)]
+    #[param(value_type = Option<u64>, minimum = 0)]
+    after: u64,
+    /// At most this many, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u64>,
+}
+
+/// `GET /v1/determinations?destination=&authorization=&item=&from=&to=&after=&limit=` (viewer): recorded
+/// determinations in the order recorded, `{"determinations": [...], "next_after": N or null}`.
+#[utoipa::path(get, path = "/v1/determinations", summary = "Recorded determinations, filtered and paged (viewer)", params(DeterminationsQuery), responses((status = 200, description = "a page of recorded determinations", body = crate::openapi::DeterminationsPageDoc), (status = 422, description = "bad parameters", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn list_determinations(
+    State(st): St,
+    caller: Caller,
+    q: Result<Query<DeterminationsQuery>, QueryRejection>,
+) -> Answer {
+    caller.require(Role::Viewer, "reading recorded determinations")?;
+    let q = query(q)?;
+    let limit = page_limit(q.limit, 100)?;
+    let invalid = |field: &str, detail: String| {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", detail).with_field(field)
+    };
+    let destination = match q.destination.as_deref() {
+        Some(d) => Some(
+            st.env
+                .countries
+                .resolve(d)
+                .map(|c| st.env.countries.code(c).to_owned())
+                .ok_or_else(|| invalid("destination", format!("`{d}` is not a country Tiergate knows")))?,
+        ),
+        None => None,
+    };
+    let date = |field: &str, v: Option<&str>| -> Result<Option<String>, Problem> {
+        v.map(|d| {
+            parse_date(d)
+                .map(tiergate_store::date_text)
+                .ok_or_else(|| invalid(field, format!("`{field}` must be YYYY-MM-DD")))
+        })
+        .transpose()
+    };
+    tiergate_store::check_text("authorization", q.authorization.as_deref(), tiergate_store::MAX_ID)
+        .and_then(|()| tiergate_store::check_text("item", q.item.as_deref(), tiergate_store::MAX_ID))
+        .map_err(|e| Problem::from_ledger(&e))?;
+    let filter = tiergate_store::DeterminationFilter {
+        destination,
+        authorization: q.authorization.as_ref().map(|a| a.to_ascii_uppercase()),
+        item: q.item.clone(),
+        from: date("from", q.from.as_deref())?,
+        to: date("to", q.to.as_deref())?,
+        after: q.after,
+        limit,
+    };
+    let list = db(&Arc::clone(&st), move || {
+        st.ledger.read(|l| l.determinations(&filter)).map_err(|e| Problem::from_ledger(&e))
+    })
+    .await?;
+    let next_after = (list.len() as u64 == limit).then(|| list.last().map(|d| d.seq)).flatten();
+    Ok(Json(serde_json::json!({"determinations": list, "next_after": next_after})).into_response())
+}
+
+/// `GET /v1/determinations/{id}` (viewer): one recorded determination, whole.
+#[utoipa::path(get, path = "/v1/determinations/{id}", summary = "A recorded determination, whole (viewer)", params(("id" = String, Path, description = "the request's id")), responses((status = 200, description = "as tiergate determinations show", body = tiergate_store::StoredDetermination), (status = 404, description = "none recorded with that id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn show_determination(State(st): St, caller: Caller, Path(id): Path<String>) -> Answer {
+    caller.require(Role::Viewer, "reading recorded determinations")?;
+    let shown = id.chars().take(200).collect::<String>();
+    let found =
+        db(&Arc::clone(&st), move || st.ledger.read(|l| l.determination(&id)).map_err(|e| Problem::from_ledger(&e)))
+            .await?;
+    let d = found.ok_or_else(|| Problem::not_found(format!("no determination recorded with id `{shown}`")))?;
+    Ok(Json(d).into_response())
+}
+
+/// A page size: `given` or `default`, from 1 to [`tiergate_store::MAX_PAGE`].
+pub(crate) fn page_limit(given: Option<u64>, default: u64) -> Result<u64, Problem> {
+    let limit = given.unwrap_or(default);
+    if (1..=tiergate_store::MAX_PAGE).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            format!("`limit` must be from 1 to {}, not {limit}", tiergate_store::MAX_PAGE),
+        )
+        .with_field("limit"))
+    }
+}
+
 /// `GET /v1/audit/verify`.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -644,7 +769,7 @@ pub(crate) async fn verify(State(st): St, caller: Caller, q: Result<Query<Verify
         .map(tiergate_store::Checkpoint::parse)
         .transpose()
         .map_err(|e| Problem::from_ledger(&e).with_field("checkpoint"))?;
-    let report = db(&Arc::clone(&st), move || {
+    let report = blocking(move || {
         st.ledger.read(|l| l.verify_against(checkpoint.as_ref())).map_err(|e| Problem::from_ledger(&e))
     })
     .await?;

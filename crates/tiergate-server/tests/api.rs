@@ -91,6 +91,7 @@ fn endpoints() -> Vec<(&'static str, String, Option<Value>, Role)> {
         ("GET", "/v1/audit".into(), None, Role::Viewer),
         ("GET", "/v1/audit/verify".into(), None, Role::Viewer),
         ("GET", "/v1/audit/checkpoint".into(), None, Role::Viewer),
+        ("GET", "/v1/determinations?limit=5".into(), None, Role::Viewer),
         ("GET", "/metrics".into(), None, Role::Viewer),
         ("GET", "/v1/pools?date=2025-06-01".into(), None, Role::Viewer),
         (
@@ -274,12 +275,27 @@ async fn recording_reserves_and_attributes() {
     assert_eq!(v["recorded"]["status"], "exists", "a retry counts nothing twice");
     let (_, b) = api.as_role(Role::Viewer, "GET", "/v1/pools/country:SG?date=2025-06-01", None).await;
     assert_eq!(b["pending_tpp"], 316_640_000);
-    let (_, list) = api.as_role(Role::Viewer, "GET", "/v1/reservations?pool=country:SG", None).await;
+    let (_, page) = api.as_role(Role::Viewer, "GET", "/v1/reservations?pool=country:SG", None).await;
+    let list = &page["reservations"];
     assert_eq!(
         (list[0]["actor"].as_str(), list[0]["reason"].as_str()),
         (Some("officer-token"), Some("determination r1")),
         "attributed to the token"
     );
+    // Paged: a second reservation, one per page.
+    let body = json!({"pool": "country:SG", "tpp": 1, "key": "page-2", "date": "2025-06-01"});
+    assert_eq!(api.as_role(Role::Officer, "POST", "/v1/reservations", Some(body)).await.0, StatusCode::CREATED);
+    let (_, first) = api.as_role(Role::Viewer, "GET", "/v1/reservations?pool=country:SG&limit=1", None).await;
+    let next = first["next_after"].as_str().unwrap().to_owned();
+    assert_eq!(first["reservations"][0]["id"].as_str(), Some(next.as_str()));
+    let (_, second) =
+        api.as_role(Role::Viewer, "GET", &format!("/v1/reservations?pool=country:SG&limit=1&after={next}"), None).await;
+    assert_eq!(second["reservations"][0]["key"], "page-2");
+    let (_, last) =
+        api.as_role(Role::Viewer, "GET", &format!("/v1/reservations?pool=country:SG&after={next}"), None).await;
+    assert_eq!((last["reservations"].as_array().unwrap().len(), &last["next_after"]), (1, &Value::Null));
+    let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/reservations?pool=country:SG&limit=5000", None).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("limit")));
     let (s, v) =
         api.as_role(Role::Officer, "POST", "/v1/determinations?record=maybe", Some(order("r2", 1, "SG"))).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_value")));
@@ -497,6 +513,8 @@ async fn the_openapi_document_covers_every_route() {
         ("get", "/v1/audit"),
         ("get", "/v1/audit/verify"),
         ("get", "/v1/audit/checkpoint"),
+        ("get", "/v1/determinations"),
+        ("get", "/v1/determinations/{id}"),
         ("get", "/v1/tokens"),
         ("post", "/v1/tokens"),
         ("delete", "/v1/tokens/{name}"),
@@ -517,7 +535,7 @@ async fn the_openapi_document_covers_every_route() {
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 35, "and nothing else");
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 37, "and nothing else");
     // Every reference resolves.
     let text = doc.to_string();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
@@ -971,4 +989,72 @@ async fn odd_request_ids_are_replaced_and_wrong_methods_get_a_problem() {
 
 fn meta_at(actor: &str, at: time::OffsetDateTime) -> tiergate_store::Meta {
     tiergate_store::Meta { actor: actor.to_owned(), reason: None, at }
+}
+
+/// Cookies are `Secure` when the server says so (not on loopback), and plain otherwise; a token keeps at most its
+/// 16 newest sessions, however often it signs in.
+#[tokio::test]
+async fn secure_cookies_and_a_cap_on_sessions() {
+    let sign_in = |api: &Api| {
+        let body = json!({"token": api.token(Role::Viewer)}).to_string();
+        let api_app = api.app.clone();
+        async move {
+            let req = Request::builder()
+                .method("POST")
+                .uri("/v1/session")
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap();
+            let resp = api_app.oneshot(req).await.unwrap();
+            resp.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned()
+        }
+    };
+    let plain = Api::new(Limits::default());
+    let cookie = sign_in(&plain).await;
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    let Api { app, tokens, state, url } = Api::new(Limits::default());
+    drop(app);
+    let state = Arc::new(Arc::try_unwrap(state).ok().unwrap().with_secure_cookies(true));
+    let secure = Api { app: router(Arc::clone(&state)), tokens, state, url };
+    let first = sign_in(&secure).await;
+    assert!(first.contains("; Secure"), "{first}");
+    for _ in 0..20 {
+        sign_in(&secure).await;
+    }
+    let pair = first.split(';').next().unwrap().to_owned();
+    let (s, _, _) = secure.raw("GET", "/v1/session", &[("cookie", pair.as_str())], None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the oldest session was ended");
+    let newest = sign_in(&secure).await;
+    let pair = newest.split(';').next().unwrap().to_owned();
+    let (s, _, v) = secure.raw("GET", "/v1/session", &[("cookie", pair.as_str())], None).await;
+    assert_eq!((s, v["signed_in"].as_bool()), (StatusCode::OK, Some(true)), "the newest works");
+    let live = secure.state.ledger.with(|l| l.audit(0, 1000)).unwrap().iter().filter(|e| e.action == "sign-in").count();
+    assert_eq!(live, 22, "every sign-in is audited");
+}
+
+/// A recorded determination is stored whole and shown by id; one whose id keys another reservation is refused
+/// with 409.
+#[tokio::test]
+async fn recorded_determinations_are_kept_and_ids_cannot_borrow_reservations() {
+    let api = Api::new(Limits::default());
+    let (s, v) =
+        api.as_role(Role::Officer, "POST", "/v1/determinations?record=true", Some(order("rec-1", 1000, "SG"))).await;
+    assert_eq!((s, v["recorded"]["status"].as_str()), (StatusCode::OK, Some("reserved")), "{v}");
+    let (s, d) = api.as_role(Role::Viewer, "GET", "/v1/determinations/rec-1", None).await;
+    assert_eq!((s, d["id"].as_str(), d["destination"].as_str()), (StatusCode::OK, Some("rec-1"), Some("SG")), "{d}");
+    assert_eq!(d["answer"]["recorded"], v["recorded"]);
+    let (s, page) = api.as_role(Role::Viewer, "GET", "/v1/determinations?destination=Singapore&limit=10", None).await;
+    assert_eq!((s, page["determinations"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{page}");
+    let (s, _) = api.as_role(Role::Viewer, "GET", "/v1/determinations/nope", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/determinations?limit=0", None).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("limit")));
+    // A reservation keyed `other` of 1 TPP; a determination with id `other` would draw another amount.
+    let body = json!({"pool": "country:SG", "tpp": 1, "key": "other", "date": "2025-06-01"});
+    assert_eq!(api.as_role(Role::Officer, "POST", "/v1/reservations", Some(body)).await.0, StatusCode::CREATED);
+    let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations", Some(order("other", 1000, "SG"))).await;
+    assert_eq!(
+        (s, v["code"].as_str(), v["field"].as_str()),
+        (StatusCode::CONFLICT, Some("idempotency_conflict"), Some("id"))
+    );
 }

@@ -9,6 +9,7 @@ use time::Date;
 
 use crate::audit::{AuditEntry, Chain};
 use crate::audit_key;
+use crate::determinations::{self, DeterminationFilter, StoredDetermination};
 use crate::movements::{self, by_id};
 use crate::parties::{PartyDecide, PartyWrite, StoredParty};
 use crate::records;
@@ -220,6 +221,20 @@ impl<B: Backend> Store for SqlStore<B> {
         self.backend.plain(|db| movements::reservations(db, "pool = $1", &[pool.into()]))
     }
 
+    fn list_page(&mut self, pool: &str, after: Option<&str>, limit: u64) -> Result<Vec<Reservation>, LedgerError> {
+        let limit = crate::sql::Param::Int(i64::try_from(limit).unwrap_or(i64::MAX));
+        // An `after` that names no reservation of the pool starts from the first.
+        let sql = format!(
+            "SELECT {} FROM reservations
+             WHERE pool = $1 AND seq > COALESCE((SELECT seq FROM reservations WHERE id = $2 AND pool = $1), 0)
+             ORDER BY seq LIMIT $3",
+            movements::COLUMNS
+        );
+        self.backend.plain(|db| {
+            db.rows(&sql, &[pool.into(), after.into(), limit])?.iter().map(movements::reservation).collect()
+        })
+    }
+
     fn audit(&mut self, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
         self.backend.plain(|db| movements::audit_rows(db, after, limit))
     }
@@ -394,11 +409,36 @@ impl<B: Backend> Store for SqlStore<B> {
             let Some(token) = records::session_by_hash(tx.db(), hash)?.map(|s| s.token.name) else {
                 return Ok(false);
             };
-            let ended = records::end_session(tx.db(), hash, at)?;
+            let ended = records::end_session(tx.db(), hash)?;
             if ended {
                 tx.record("sign-out", (&token, &format!("token:{token}"), 0), None, &token, at)?;
             }
             Ok(ended)
         })
+    }
+
+    fn record_determination(&mut self, d: &StoredDetermination) -> Result<bool, LedgerError> {
+        self.write(|tx| {
+            let stored = determinations::insert(tx.db(), d)?;
+            if stored {
+                let why = format!("{} under {} (sha256 {})", d.authorization, d.pack, d.sha256);
+                tx.record(
+                    "determination",
+                    (&d.id, &format!("determination:{}", d.id), 0),
+                    Some(&why),
+                    &d.actor,
+                    &d.at,
+                )?;
+            }
+            Ok(stored)
+        })
+    }
+
+    fn determination(&mut self, id: &str) -> Result<Option<StoredDetermination>, LedgerError> {
+        self.backend.plain(|db| determinations::by_id(db, id))
+    }
+
+    fn determinations(&mut self, f: &DeterminationFilter) -> Result<Vec<StoredDetermination>, LedgerError> {
+        self.backend.plain(|db| determinations::list(db, f))
     }
 }

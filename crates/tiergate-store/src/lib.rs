@@ -9,6 +9,7 @@
 mod audit;
 pub mod audit_key;
 mod backend;
+pub mod determinations;
 mod movements;
 pub mod parties;
 mod postgres_store;
@@ -29,6 +30,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 
+pub use determinations::{DeterminationFilter, StoredDetermination};
 pub use parties::{PartyDecide, PartyWrite, StoredParty};
 pub use screening::{Judgement, ListVersion, NewListVersion};
 use tiergate_core::pool::{PoolError, PoolId};
@@ -224,6 +226,9 @@ impl From<rusqlite::Error> for LedgerError {
     }
 }
 
+/// The most rows one page of a listing holds.
+pub const MAX_PAGE: u64 = 1000;
+
 /// The most characters of a reason or note, and of an id.
 pub const MAX_REASON: usize = 1000;
 pub const MAX_ID: usize = 200;
@@ -240,6 +245,10 @@ pub fn check_text(field: &'static str, value: Option<&str>, max: usize) -> Resul
 
 impl From<postgres::Error> for LedgerError {
     fn from(e: postgres::Error) -> LedgerError {
+        // The server's own words (and SQLSTATE), which the error's Display leaves out.
+        if let Some(db) = e.as_db_error() {
+            return LedgerError::Database(format!("{} ({})", db.message(), db.code().code()));
+        }
         LedgerError::Database(e.to_string())
     }
 }
@@ -276,6 +285,9 @@ pub trait Store: Send {
     /// Ends a read transaction `read_balances_held` kept open, if any.
     fn release_read(&mut self) {}
     fn list(&mut self, pool: &str) -> Result<Vec<Reservation>, LedgerError>;
+    /// A page of a pool's reservations in the order made: those after reservation `after` (an id; none: from
+    /// the first), at most `limit`.
+    fn list_page(&mut self, pool: &str, after: Option<&str>, limit: u64) -> Result<Vec<Reservation>, LedgerError>;
     /// Audit entries with `seq > after`, at most `limit`.
     fn audit(&mut self, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError>;
     fn dump(&mut self) -> Result<Dump, LedgerError>;
@@ -341,6 +353,10 @@ pub trait Store: Send {
     fn session_by_hash(&mut self, hash: &str) -> Result<Option<Session>, LedgerError>;
     /// Ends a session, audited (`sign-out`, by its token); `false` when there was none live.
     fn end_session(&mut self, hash: &str, at: &str) -> Result<bool, LedgerError>;
+    /// Stores a recorded determination, audited (`determination`), unless its id is stored; whether it was.
+    fn record_determination(&mut self, d: &StoredDetermination) -> Result<bool, LedgerError>;
+    fn determination(&mut self, id: &str) -> Result<Option<StoredDetermination>, LedgerError>;
+    fn determinations(&mut self, f: &DeterminationFilter) -> Result<Vec<StoredDetermination>, LedgerError>;
 }
 
 /// `url` fit to print: a password in its user info (`postgres://user:SECRET@host`) or in a `password=` parameter is
@@ -522,6 +538,13 @@ impl Ledger {
         self.store.list(&canonical)
     }
 
+    /// A page of a pool's reservations (see [`Store::list_page`]), at most [`MAX_PAGE`].
+    pub fn list_page(&mut self, pool: &str, after: Option<&str>, limit: u64) -> Result<Vec<Reservation>, LedgerError> {
+        check_text("after", after, MAX_ID)?;
+        let canonical = PoolId::parse(pool, &self.pack)?.to_string_with(&self.pack);
+        self.store.list_page(&canonical, after, limit.clamp(1, MAX_PAGE))
+    }
+
     pub fn audit(&mut self, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
         self.store.audit(after, limit)
     }
@@ -592,6 +615,22 @@ impl Ledger {
 
     pub fn ping(&mut self) -> Result<(), LedgerError> {
         self.store.ping()
+    }
+
+    /// Stores a recorded determination whole (see [`Store::record_determination`]); whether it was new.
+    pub fn record_determination(&mut self, d: &StoredDetermination) -> Result<bool, LedgerError> {
+        check_text("id", Some(&d.id), MAX_ID)?;
+        self.store.record_determination(d)
+    }
+
+    pub fn determination(&mut self, id: &str) -> Result<Option<StoredDetermination>, LedgerError> {
+        self.store.determination(id)
+    }
+
+    /// Recorded determinations matching `f`, in the order recorded, at most [`MAX_PAGE`] (and `f.limit`).
+    pub fn determinations(&mut self, f: &DeterminationFilter) -> Result<Vec<StoredDetermination>, LedgerError> {
+        let f = DeterminationFilter { limit: f.limit.clamp(1, MAX_PAGE), ..f.clone() };
+        self.store.determinations(&f)
     }
 
     /// Stores a list version (see [`Store::import_list`]).

@@ -97,7 +97,9 @@ pub(crate) fn reserve(
         available_tpp: available,
         code,
     };
-    let date = date_text(req.date);
+    // Expiry is permanent, so it follows the server's clock (`meta.at`), never a client's date alone: a
+    // reservation expires here only when it is overdue both on the request's date and today.
+    let date = date_text(expiry_day(req.date, meta));
     let read = |db: &mut dyn Sql| db.one(READ_FOR_RESERVE, &[(&req.key).into(), (&req.pool).into(), (&date).into()]);
     let mut row = read(tx.db())?;
     if row.opt_text(0)?.is_some() {
@@ -114,7 +116,7 @@ pub(crate) fn reserve(
     }
     if row.bool(3)? {
         // Rare: expire first, then read the pool again.
-        expire_overdue(tx, &req.pool, req.date, meta)?;
+        expire_overdue(tx, &req.pool, expiry_day(req.date, meta), meta)?;
         row = read(tx.db())?;
     }
     let used = row
@@ -143,9 +145,15 @@ pub(crate) fn reserve(
     Ok(outcome(ReserveStatus::Reserved, Some(r.id), cap.saturating_sub(used).saturating_sub(req.tpp), None))
 }
 
+/// The day against which a movement expires overdue reservations: the client's date, but never later than the
+/// server's today (`meta.at`), so that a date in the future cannot expire what still holds.
+fn expiry_day(date: Date, meta: &Meta) -> Date {
+    date.min(meta.at.to_offset(time::UtcOffset::UTC).date())
+}
+
 /// Posts or voids a pending reservation. The outer error is the database's (nothing is committed); the inner is
-/// the answer, committed either way: a reservation found past its expiry on `date` is expired, and reported as
-/// not pending.
+/// the answer, committed either way: a reservation found past its expiry on `date` and today is expired, and
+/// reported as not pending.
 pub(crate) fn settle(
     tx: &mut Tx<'_>,
     id: &str,
@@ -163,7 +171,7 @@ pub(crate) fn settle(
     if r.state != State::Pending {
         return Ok(Err(LedgerError::NotPending { id: r.id, state: r.state.as_str(), action }));
     }
-    if r.expires.is_some_and(|e| e < date) {
+    if r.expires.is_some_and(|e| e < expiry_day(date, meta)) {
         let why = format!("past its expiry date {}", r.expires.map(date_text).unwrap_or_default());
         move_to(tx, &mut r, State::Expired, Some(&why), meta)?;
         return Ok(Err(LedgerError::NotPending { id: r.id, state: "expired", action }));

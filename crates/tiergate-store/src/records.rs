@@ -52,14 +52,24 @@ pub(crate) fn create_session(
     at: &str,
     expires_at: &str,
 ) -> Result<(), LedgerError> {
-    // Sessions that can no longer be used are of no further use: forget them as new ones are made.
-    db.exec("DELETE FROM sessions WHERE expires_at < $1 OR ended_at IS NOT NULL", &[at.into()])?;
+    // Sessions that can no longer be used are of no further use: forget them as new ones are made (found by
+    // the expiry index, however many sessions there are).
+    db.exec("DELETE FROM sessions WHERE expires_at < $1", &[at.into()])?;
     db.exec(
         "INSERT INTO sessions (hash, token, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         &[hash.into(), token.into(), csrf.into(), at.into(), expires_at.into()],
     )?;
+    // A token keeps its newest sessions only: signing in again and again cannot grow the table.
+    db.exec(
+        "DELETE FROM sessions WHERE token = $1 AND hash NOT IN
+             (SELECT hash FROM sessions WHERE token = $1 ORDER BY created_at DESC, hash LIMIT $2)",
+        &[token.into(), Param::Int(MAX_SESSIONS)],
+    )?;
     Ok(())
 }
+
+/// Live sessions per token; signing in beyond this ends the oldest.
+pub const MAX_SESSIONS: i64 = 16;
 
 pub(crate) fn session_by_hash(db: &mut (impl Sql + ?Sized), hash: &str) -> Result<Option<Session>, LedgerError> {
     db.row(
@@ -71,9 +81,9 @@ pub(crate) fn session_by_hash(db: &mut (impl Sql + ?Sized), hash: &str) -> Resul
     .transpose()
 }
 
-pub(crate) fn end_session(db: &mut (impl Sql + ?Sized), hash: &str, at: &str) -> Result<bool, LedgerError> {
-    Ok(db.exec("UPDATE sessions SET ended_at = $2 WHERE hash = $1 AND ended_at IS NULL", &[hash.into(), at.into()])?
-        == 1)
+/// Ends a session: it is removed (the audit log keeps its sign-out).
+pub(crate) fn end_session(db: &mut (impl Sql + ?Sized), hash: &str) -> Result<bool, LedgerError> {
+    Ok(db.exec("DELETE FROM sessions WHERE hash = $1", &[hash.into()])? == 1)
 }
 
 /// Rows inserted per statement by [`insert_rows`]: well under both databases' limits on parameters.

@@ -166,6 +166,33 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         // The ledger's id, which its audit key file names (see audit_key.rs).
         "ALTER TABLE ledger_head ADD COLUMN ledger_id TEXT;",
     ),
+    (
+        10,
+        // Expired sessions are found without a scan; a token's sessions in the order they were made.
+        "DELETE FROM sessions WHERE ended_at IS NOT NULL;
+         CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+         CREATE INDEX sessions_by_token ON sessions (token, created_at);",
+    ),
+    (
+        11,
+        // Recorded determinations, whole (determinations.rs).
+        "CREATE TABLE determinations (
+             seq {serial} PRIMARY KEY,
+             id TEXT NOT NULL UNIQUE,
+             at TEXT NOT NULL,
+             actor TEXT NOT NULL,
+             date TEXT NOT NULL,
+             destination TEXT NOT NULL,
+             item TEXT NOT NULL,
+             authorization_code TEXT NOT NULL,
+             pack TEXT NOT NULL,
+             sha256 TEXT NOT NULL,
+             request TEXT NOT NULL,
+             answer TEXT NOT NULL
+         );
+         CREATE INDEX determinations_by_destination ON determinations (destination, seq);
+         CREATE INDEX determinations_by_date ON determinations (date);",
+    ),
 ];
 
 #[cfg(test)]

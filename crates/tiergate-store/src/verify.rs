@@ -70,6 +70,7 @@ pub const RECORD_ACTIONS: &[(&str, &str)] = &[
     ("judgement", "list:"),
     ("veu-register", "veu:"),
     ("veu-log", "veu:"),
+    ("determination", "determination:"),
 ];
 
 /// What an action that moves no TPP is about, if it is one.

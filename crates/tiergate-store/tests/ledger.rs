@@ -5,7 +5,7 @@ mod common;
 
 use common::{fresh_urls, ledger, meta, meta_at, D};
 use tiergate_store::{LedgerError, ReserveStatus, State};
-use time::macros::date;
+use time::macros::{date, datetime};
 
 #[test]
 fn reserve_post_void_and_balances() {
@@ -151,8 +151,14 @@ fn reservations_expire() {
         // Valid through its expiry date, gone the day after.
         assert_eq!(l.balance("country:MY", date!(2025 - 06 - 10)).unwrap().pending_tpp, 700_000_000, "{backend}");
         assert_eq!(l.balance("country:MY", date!(2025 - 06 - 11)).unwrap().pending_tpp, 0, "{backend}");
-        // A new reservation on a later date expires the overdue one and may use its room.
+        // A client's date alone expires nothing: dated 2031 while the server's clock says 2025-06-01, a
+        // reservation is refused rather than taking the room of one that still holds today.
+        let far = l.reserve("country:MY", 700_000_000, "e-far", date!(2025 - 12 - 31), None, &m).unwrap();
+        assert_eq!(far.code, Some("exceeds_allocation"), "{backend}");
+        assert_eq!(l.get(&id).unwrap().unwrap().state, State::Pending, "{backend}: still pending today");
+        // Once the server's day is past the expiry, a new reservation expires the overdue one and may use its room.
         let later = date!(2025 - 06 - 11);
+        let m = meta_at("dave", datetime!(2025-06-11 09:00 UTC));
         assert_eq!(
             l.reserve("country:MY", 700_000_000, "e-2", later, None, &m).unwrap().status,
             ReserveStatus::Reserved,
@@ -180,6 +186,11 @@ fn posting_an_overdue_reservation_expires_it() {
         let mut l = ledger(&url);
         let m = meta("erin");
         let id = l.reserve("country:MY", 5, "o-1", D, Some(D), &m).unwrap().id.unwrap();
+        // Posted "as of" a later day while the server's clock still says D: it holds.
+        let r = l.void(&id, date!(2031 - 01 - 01), &m);
+        assert!(matches!(&r, Ok(r) if r.state == State::Voided), "{backend}: {r:?}");
+        let id = l.reserve("country:MY", 5, "o-2", D, Some(D), &m).unwrap().id.unwrap();
+        let m = meta_at("erin", datetime!(2025-06-02 09:00 UTC));
         assert!(
             matches!(l.post(&id, date!(2025 - 06 - 02), &m), Err(LedgerError::NotPending { state: "expired", .. })),
             "{backend}"

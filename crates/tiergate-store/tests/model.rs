@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{fresh_urls, ledger, meta};
+use common::{fresh_urls, ledger};
 use proptest::prelude::*;
 use tiergate_store::{LedgerError, ReserveStatus};
 use time::macros::date;
@@ -86,14 +86,15 @@ impl Model {
 fn run(url: &str, ops: &[Op]) -> Result<(), TestCaseError> {
     let mut l = ledger(url);
     common::register_veu(&mut l, "model-dc");
-    let m = meta("model");
+    // The server's clock moves with the model's date: expiry follows the clock.
+    let clock = |date: Date| common::meta_at("model", date.midnight().assume_utc());
     let mut model = Model::default();
     let mut date = date!(2025 - 03 - 28);
     for (step, op) in ops.iter().enumerate() {
         match op {
             Op::Reserve { pool, tpp, key, expires_in } => {
                 let expires = expires_in.map(|d| date + Duration::days(i64::from(d)));
-                let got = l.reserve(POOLS[*pool], *tpp, &format!("key-{key}"), date, expires, &m).unwrap();
+                let got = l.reserve(POOLS[*pool], *tpp, &format!("key-{key}"), date, expires, &clock(date)).unwrap();
                 let (status, code, available) =
                     if let Some(&i) = model.keys.get(key) {
                         let r = &model.res[i];
@@ -142,7 +143,7 @@ fn run(url: &str, ops: &[Op]) -> Result<(), TestCaseError> {
                 let post = matches!(op, Op::Post { .. });
                 let target = if post { St::Posted } else { St::Voided };
                 let id = model.res[i].id.clone();
-                let got = if post { l.post(&id, date, &m) } else { l.void(&id, date, &m) };
+                let got = if post { l.post(&id, date, &clock(date)) } else { l.void(&id, date, &clock(date)) };
                 let r = &mut model.res[i];
                 let expect_ok = if r.state == target {
                     true

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fresh_urls, ledger, meta};
+use common::{fresh_urls, ledger};
 use time::macros::date;
 use time::Date;
 
@@ -64,12 +64,13 @@ fn table() -> Vec<(Op, Want, (u64, u64))> {
 fn state_machine_table() {
     for (backend, url) in fresh_urls("table") {
         let mut l = ledger(&url);
-        let m = meta("table");
+        // The server's clock is each row's date: expiry follows the clock.
+        let clock = |date: time::Date| common::meta_at("table", date.midnight().assume_utc());
         let mut ids = std::collections::HashMap::new();
         for (row, (op, want, (pending, posted))) in table().into_iter().enumerate() {
             let (got, date) = match &op {
                 Op::Reserve { tpp, key, date, expires } => {
-                    let r = l.reserve("country:MY", *tpp, key, *date, *expires, &m).unwrap();
+                    let r = l.reserve("country:MY", *tpp, key, *date, *expires, &clock(*date)).unwrap();
                     if let Some(id) = &r.id {
                         ids.entry(*key).or_insert_with(|| id.clone());
                     }
@@ -78,6 +79,7 @@ fn state_machine_table() {
                 }
                 Op::Post { key, date } | Op::Void { key, date } => {
                     let id = &ids[key];
+                    let m = clock(*date);
                     let r = if matches!(op, Op::Post { .. }) { l.post(id, *date, &m) } else { l.void(id, *date, &m) };
                     (r.map_or_else(|e| e.code().to_owned(), |_| "ok".to_owned()), *date)
                 }

@@ -14,6 +14,22 @@ pub trait Hooks {
     fn before(&mut self, id: Option<&str>, req: &mut Request, has_context: bool, pack: &Pack) -> Result<(), WireError>;
     /// Called with the answer; may return a JSON member (`"name":value`) to add to the answer line.
     fn after(&mut self, id: Option<&str>, req: &Request, d: &Determination<'_>) -> Result<Option<Vec<u8>>, WireError>;
+    /// Whether [`Hooks::answered`] wants each request as JSON (made only then).
+    fn keeps_answers(&self) -> bool {
+        false
+    }
+    /// Called with the whole answer line as written (without its newline) and, when [`Hooks::keeps_answers`],
+    /// the request as JSON: to store a determination whole.
+    fn answered(
+        &mut self,
+        _id: Option<&str>,
+        _req: &Request,
+        _d: &Determination<'_>,
+        _request: Option<&str>,
+        _answer: &[u8],
+    ) -> Result<(), WireError> {
+        Ok(())
+    }
 }
 
 /// No adapter: the request's own context, nothing recorded.
@@ -78,6 +94,11 @@ pub fn determine_one(env: &Env, text: &str, hooks: &mut dyn Hooks) -> Result<Vec
 fn answer(env: &Env, wire: RequestWire, out: &mut Vec<u8>, hooks: &mut dyn Hooks) -> Result<(), WireError> {
     let id = wire.id.clone();
     let has_context = wire.context.is_some();
+    let request_json = if hooks.keeps_answers() {
+        Some(serde_json::to_string(&wire).map_err(|e| WireError::new("internal", None, e.to_string()))?)
+    } else {
+        None
+    };
     let mut req = validate_wire(wire, env)?;
     let (pack, regime) = env.answering(req.date)?;
     hooks.before(id.as_deref(), &mut req, has_context, pack)?;
@@ -93,7 +114,16 @@ fn answer(env: &Env, wire: RequestWire, out: &mut Vec<u8>, hooks: &mut dyn Hooks
             None => member,
         });
     }
+    let start = out.len();
     write_determination(out, id.as_deref(), &regime, &d, extra.as_deref());
+    if hooks.keeps_answers() {
+        let line = out.get(start..).unwrap_or_default();
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        if let Err(e) = hooks.answered(id.as_deref(), &req, &d, request_json.as_deref(), line) {
+            out.truncate(start);
+            return Err(e);
+        }
+    }
     Ok(())
 }
 

@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use tiergate_wire::Env;
 
 use crate::{
-    determine_cmd, fleet_cmd, info_cmd, kyc_cmd, ledger_cmd, parties_cmd, regimes_cmd, screen_cmd, serve_cmd, veu_cmd,
+    determinations_cmd, determine_cmd, fleet_cmd, info_cmd, kyc_cmd, ledger_cmd, parties_cmd, regimes_cmd, screen_cmd,
+    serve_cmd, veu_cmd,
 };
 
 /// Tiergate: the AI Diffusion export rule (90 FR 4544), and the regimes before and after it, as a compliance engine.
@@ -112,6 +113,40 @@ pub enum Command {
     /// name another party has), 2 bad input or an unknown party.
     #[command(subcommand)]
     Parties(PartiesCommand),
+    /// Recorded determinations (`determine --record`, the API's `?record=true`), each stored whole: the request,
+    /// the answer with its reasons, regime pack and sha256, the lists screened, and the reservation recorded.
+    #[command(subcommand)]
+    Determinations(DeterminationsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeterminationsCommand {
+    /// One recorded determination as JSON; exit 2 when none has that id.
+    Show { id: String },
+    /// Recorded determinations in the order recorded, one JSON object per line; every filter given must hold.
+    List {
+        /// A destination (ISO code or name).
+        #[arg(long)]
+        destination: Option<String>,
+        /// An authorization: LICENSE, LPP, AIA, ACM, NAC, ACA, UVEU, NVEU, NLR, PROHIBITED.
+        #[arg(long)]
+        authorization: Option<String>,
+        /// A catalog id (`spec` and `model-weights` for the others).
+        #[arg(long)]
+        item: Option<String>,
+        /// Request dates from this day, `YYYY-MM-DD`.
+        #[arg(long, value_parser = crate::ledger_cmd::parse_date_arg)]
+        from: Option<time::Date>,
+        /// Request dates up to this day, `YYYY-MM-DD`.
+        #[arg(long, value_parser = crate::ledger_cmd::parse_date_arg)]
+        to: Option<time::Date>,
+        /// Those recorded after this `seq` (the last one of the previous page).
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        /// At most this many, 1 to 1000.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        limit: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -503,6 +538,13 @@ pub enum LedgerCommand {
     Checkpoint,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SecureCookies {
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// Address and port to listen on.
@@ -521,6 +563,10 @@ pub struct ServeArgs {
     /// Open connections at most; more wait in the listen backlog until one closes.
     #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
+    /// Mark the dashboard's session cookie `Secure` (sent over HTTPS only): `auto` does so unless the server
+    /// listens on loopback, as it should behind a TLS-terminating proxy.
+    #[arg(long, value_enum, default_value_t = SecureCookies::Auto)]
+    pub secure_cookies: SecureCookies,
     /// Seconds requests in flight may take to finish after SIGTERM or Ctrl-C.
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_timeout: u64,
@@ -738,6 +784,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Kyc(c) => kyc_cmd::run(&env, cli.db.as_deref(), &c),
                 Command::Veu(c) => veu_cmd::run(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &c),
                 Command::Parties(c) => parties_cmd::run(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &c),
+                Command::Determinations(c) => {
+                    determinations_cmd::run(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &c)
+                }
                 Command::Pack(PackCommand::Validate { .. }) => unreachable_validate(),
             }
         }

@@ -1,6 +1,7 @@
 //! The `tiergate` command.
 
 mod cli;
+mod determinations_cmd;
 mod determine_cmd;
 mod fleet_cmd;
 mod info_cmd;

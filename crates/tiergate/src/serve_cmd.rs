@@ -53,7 +53,20 @@ pub fn run(env: Env, db: &str, args: &crate::cli::ServeArgs) -> anyhow::Result<E
     let shared = SharedLedger::new(ledger)
         .with_readers(db, READERS)
         .with_context(|| format!("cannot open readers on `{shown_db}`"))?;
-    let state = Arc::new(AppState::new(env, shared, limits).with_inline_db(db.starts_with("sqlite:")));
+    let secure = match args.secure_cookies {
+        crate::cli::SecureCookies::Always => true,
+        crate::cli::SecureCookies::Never => false,
+        // Reached only from this machine: plain HTTP is fine; anything else sits behind TLS.
+        crate::cli::SecureCookies::Auto => {
+            use std::net::ToSocketAddrs;
+            let addrs: Vec<std::net::SocketAddr> =
+                bind.to_socket_addrs().with_context(|| format!("cannot resolve `{bind}`"))?.collect();
+            !addrs.iter().all(|a| a.ip().is_loopback())
+        }
+    };
+    let state = Arc::new(
+        AppState::new(env, shared, limits).with_inline_db(db.starts_with("sqlite:")).with_secure_cookies(secure),
+    );
     // Determinations screen their parties against the imported lists: load them before the first request.
     state.refresh_lists().context("cannot load the restricted-party lists")?;
     let served = Arc::clone(&state);

@@ -3,6 +3,8 @@
 
 mod common;
 
+use serde_json::json;
+
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -311,6 +313,41 @@ fn determine_records_into_the_ledger_once() {
             "{backend}"
         );
         assert!(informed[0].get("recorded").is_none());
+
+        // Every recorded determination is kept whole, once (the first run's): shown by id, listed with filters.
+        let shown = json(&tiergate(&db, &["determinations", "show", "a1"]));
+        assert_eq!(
+            (&shown["authorization"], &shown["destination"], &shown["pack"], &shown["actor"].is_string()),
+            (&json!("LICENSE"), &json!("SG"), &json!("ai-diffusion-2025"), &true),
+            "{backend}"
+        );
+        assert_eq!(shown["answer"]["recorded"]["status"], "reserved", "{backend}");
+        assert_eq!(shown["answer"]["reasons"], first[0]["reasons"], "{backend}: the answer as given");
+        assert_eq!(shown["request"]["quantity"], 20000, "{backend}");
+        assert_eq!(shown["sha256"].as_str().map(str::len), Some(64), "{backend}");
+        let ids = |out: &std::process::Output| -> Vec<String> {
+            lines(out).iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect()
+        };
+        assert_eq!(ids(&tiergate(&db, &["determinations", "list", "--destination", "India"])), ["a5", "a6"]);
+        let licenses = tiergate(&db, &["determinations", "list", "--authorization", "license", "--limit", "2"]);
+        assert_eq!(ids(&licenses), ["a1", "a2"], "{backend}");
+        let last = lines(&licenses)[1]["seq"].as_u64().unwrap().to_string();
+        let next = tiergate(&db, &["determinations", "list", "--authorization", "LICENSE", "--after", &last]);
+        assert_eq!(ids(&next), ["a4", "a6"], "{backend}: the next page");
+        assert_eq!(tiergate(&db, &["determinations", "show", "nope"]).status.code(), Some(2), "{backend}");
+        // An id that keys another reservation (a3's LPP receipt) is refused, not answered against a balance that
+        // leaves that reservation out.
+        let (clash, code) = determine(
+            &db,
+            &[],
+            r#"{"id":"a3","date":"2025-06-01","item":"nvidia-h100-sxm","quantity":5,"destination":"SG","consignee":{"name":"Lion City","headquarters":"SG"}}"#,
+        );
+        assert_eq!(code, Some(2), "{backend}");
+        assert_eq!(
+            (clash[0]["error"]["code"].as_str(), clash[0]["error"]["field"].as_str()),
+            (Some("idempotency_conflict"), Some("id")),
+            "{backend}: {clash:?}"
+        );
 
         // Bad combinations are per-record errors.
         let (errs, code) = determine(&db, &["--record"], "{\"date\":\"2025-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":1,\"destination\":\"SG\",\"consignee\":{\"name\":\"x\",\"headquarters\":\"SG\"}}\n{\"id\":\"c\",\"date\":\"2025-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":1,\"destination\":\"SG\",\"consignee\":{\"name\":\"x\",\"headquarters\":\"SG\"},\"context\":{\"lpp_received_tpp\":0}}\n{\"id\":\"d\",\"date\":\"2025-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":1,\"destination\":\"SG\",\"consignee\":{\"headquarters\":\"SG\"}}");

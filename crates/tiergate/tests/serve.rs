@@ -44,7 +44,7 @@ fn serve_end_to_end_on_sqlite() {
     let (s, v) = call("POST", &format!("{}/v1/determinations?record=true", server.url), &officer, Some(order));
     assert_eq!((s, v["recorded"]["status"].as_str()), (200, Some("reserved")), "{v}");
     let (_, list) = call("GET", &format!("{}/v1/reservations?pool=country:SG", server.url), &officer, None);
-    assert_eq!(list[0]["actor"], "erp");
+    assert_eq!(list["reservations"][0]["actor"], "erp");
     assert_eq!(server.stop(), Some(0), "SIGTERM stops the server cleanly");
     // A second start on the same database makes no new admin token.
     let again = Server::start(&db);
