@@ -85,6 +85,19 @@ async function api(method, path, body, contentType = "application/json") {
   return data;
 }
 
+// Every page of a paged list route (`{member: [...], next_after}`), in order.
+async function apiAll(path, member) {
+  const items = [];
+  let after = null;
+  do {
+    const sep = path.includes("?") ? "&" : "?";
+    const page = await api("GET", after === null ? path : `${path}${sep}after=${encodeURIComponent(after)}`);
+    items.push(...page[member]);
+    after = page.next_after;
+  } while (after !== null && after !== undefined);
+  return items;
+}
+
 /** Runs an async action, showing its error in the message area. */
 async function guard(fn) {
   try { say(""); return await fn(); } catch (e) { say(e.message); return undefined; }
@@ -250,7 +263,7 @@ async function viewMap() {
   const root = h("div");
   put(view(), root);
   const draw = async () => {
-    const [countries, pools] = await Promise.all([loadCountries(), api("GET", `/v1/pools?date=${S.date}`)]);
+    const [countries, pools] = await Promise.all([loadCountries(), apiAll(`/v1/pools?date=${S.date}`, "pools")]);
     if (!WORLD) WORLD = await (await fetch("/assets/world.json")).json();
     const byPool = new Map(pools.map((p) => [p.pool, p]));
     const width = 960, height = 500;
@@ -561,7 +574,7 @@ async function viewAllocations() {
   const root = h("div");
   put(view(), root);
   const draw = async () => {
-    const pools = await api("GET", `/v1/pools?date=${S.date}`);
+    const pools = await apiAll(`/v1/pools?date=${S.date}`, "pools");
     const rows = pools.map((p) => ({ ...p, used: p.posted_tpp + p.pending_tpp, share: p.cap_tpp ? (p.posted_tpp + p.pending_tpp) / p.cap_tpp : 0 }));
     const top = rows.filter((r) => r.pool.startsWith("country:") && r.used > 0).sort((a, b) => b.share - a.share).slice(0, 10);
     const W = 640, bh = 24, left = 110;
@@ -691,7 +704,7 @@ async function viewParties() {
   const done = h("p", { role: "status", id: "parties-done" });
   let parties = [];
   const load = async () => {
-    parties = await api("GET", "/v1/parties");
+    parties = await apiAll("/v1/parties", "parties");
     const rows = parties.map((p) => ({ ...p,
       names: p.aliases.join("; "),
       owned: p.owners.map((o) => `${o.percent} % ${o.owner}`).join("; ") }));

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 use crate::auth::{cookie, Caller, SESSION_COOKIE};
 use crate::problem::Problem;
-use crate::routes::{content_type_is, date_param, db, db_write, json_request, query, Answer, DateQuery, St};
+use crate::routes::{content_type_is, date_param, db, db_write, json_request, query, Answer, St};
 
 /// How long a browser session lasts.
 pub const SESSION_TTL: time::Duration = time::Duration::hours(12);
@@ -120,15 +120,21 @@ pub(crate) async fn sign_out(State(st): St, caller: Caller) -> Answer {
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session_cookie("", 0, secure))]).into_response())
 }
 
-/// `GET /v1/pools?date=` (viewer): every pool the rule defines on the date that holds TPP or is a country
-/// allocation, with its balance, as `tiergate ledger balance` gives one.
-#[utoipa::path(get, path = "/v1/pools", summary = "Every pool's balance (viewer)", params(DateQuery), responses((status = 200, description = "balances, country pools first", body = Vec<tiergate_store::Balance>), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
-pub(crate) async fn pools(State(st): St, caller: Caller, q: Result<Query<DateQuery>, QueryRejection>) -> Answer {
+/// `GET /v1/pools?date=&after=&limit=` (viewer): every pool the rule defines on the date that holds TPP or is a
+/// country allocation, with its balance, as `tiergate ledger balance` gives one: `{"pools": [...], "next_after"}`.
+#[utoipa::path(get, path = "/v1/pools", summary = "Every pool's balance, paged (viewer)", params(crate::routes::PoolsQuery), responses((status = 200, description = "balances, country pools first", body = crate::openapi::PoolsPageDoc), (status = 422, description = "bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn pools(
+    State(st): St,
+    caller: Caller,
+    q: Result<Query<crate::routes::PoolsQuery>, QueryRejection>,
+) -> Answer {
     caller.require(Role::Viewer, "reading pools")?;
-    let date = date_param(query(q)?.date.as_deref(), "date")?;
+    let q = query(q)?;
+    let date = date_param(q.date.as_deref(), "date")?;
     let list = db(&Arc::clone(&st), move || st.ledger.read(|l| l.balances(date)).map_err(|e| Problem::from_ledger(&e)))
         .await?;
-    Ok(Json(list).into_response())
+    let (pools, next_after) = crate::routes::page(list, |b| b.pool.as_str(), q.after.as_deref(), q.limit)?;
+    Ok(Json(serde_json::json!({"pools": pools, "next_after": next_after})).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

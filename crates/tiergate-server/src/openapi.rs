@@ -78,6 +78,30 @@ pub struct CheckpointDoc {
     pub checkpoint: String,
 }
 
+/// A page of tokens, by name.
+#[derive(Serialize, ToSchema)]
+pub struct TokensPageDoc {
+    pub tokens: Vec<tiergate_store::TokenInfo>,
+    /// Pass as `after` for the next page; null on the last.
+    pub next_after: Option<String>,
+}
+
+/// A page of pools' balances.
+#[derive(Serialize, ToSchema)]
+pub struct PoolsPageDoc {
+    pub pools: Vec<tiergate_store::Balance>,
+    /// Pass as `after` for the next page; null on the last.
+    pub next_after: Option<String>,
+}
+
+/// A page of the party registry.
+#[derive(Serialize, ToSchema)]
+pub struct PartiesPageDoc {
+    pub parties: Vec<tiergate_wire::registry::PartyOut>,
+    /// Pass as `after` for the next page; null on the last.
+    pub next_after: Option<String>,
+}
+
 /// A page of a pool's reservations.
 #[derive(Serialize, ToSchema)]
 pub struct ReservationsPageDoc {
@@ -186,7 +210,7 @@ impl Modify for Bearer {
     ),
     components(schemas(
         ProblemDoc, DeterminationsBody, DeterminationsAnswer, BatchItem, crate::routes::ReserveBody, crate::routes::TokenBody, TokenCreatedDoc,
-        AuditPageDoc, CheckpointDoc, DeterminationsPageDoc, ReservationsPageDoc, tiergate_store::StoredDetermination, StatusDoc, RequestWire, DeterminationOut, tiergate_wire::RegimeOut, tiergate_wire::CompareOut, crate::routes::RegimesOut, crate::routes::PackRef, tiergate_wire::regimes::TimelineOut, tiergate_wire::regimes::PeriodOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
+        AuditPageDoc, CheckpointDoc, DeterminationsPageDoc, ReservationsPageDoc, TokensPageDoc, PoolsPageDoc, PartiesPageDoc, tiergate_store::StoredDetermination, StatusDoc, RequestWire, DeterminationOut, tiergate_wire::RegimeOut, tiergate_wire::CompareOut, crate::routes::RegimesOut, crate::routes::PackRef, tiergate_wire::regimes::TimelineOut, tiergate_wire::regimes::PeriodOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
         ClassifyRequest, ClassifyOut, ItemOut, CountryOut, CountryDetailOut, Balance, Reservation, ReserveOutcome, ReserveStatus, State,
         AuditEntry, VerifyReport, TokenInfo, Role, ScreeningOut, ScreenedOut, PartyHitOut, Judgement, FleetCheckDoc,
         crate::dashboard_api::SignIn, crate::dashboard_api::SessionOut, crate::dashboard_api::ScreenDoc,

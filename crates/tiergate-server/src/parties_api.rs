@@ -32,14 +32,20 @@ async fn apply(st: St, caller: Caller, change: Change, status: StatusCode) -> An
     Ok((status, Json(out)).into_response())
 }
 
-/// `GET /v1/parties` (viewer).
-#[utoipa::path(get, path = "/v1/parties", summary = "Every registered party (viewer)", responses((status = 200, description = "as tiergate parties list", body = [PartyOut]), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
-pub(crate) async fn list(State(st): St, caller: Caller) -> Answer {
+/// `GET /v1/parties?after=&limit=` (viewer): `{"parties": [...], "next_after"}`.
+#[utoipa::path(get, path = "/v1/parties", summary = "Every registered party, paged (viewer)", params(crate::routes::PageQuery), responses((status = 200, description = "as tiergate parties list, by key", body = crate::openapi::PartiesPageDoc), (status = 422, description = "bad parameters", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn list(
+    State(st): St,
+    caller: Caller,
+    q: Result<axum::extract::Query<crate::routes::PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Answer {
     caller.require(Role::Viewer, "reading the party registry")?;
+    let q = crate::routes::query(q)?;
     let shared = std::sync::Arc::clone(&st);
     let parties =
         db(&st, move || shared.ledger.read(crate::registry::list).map_err(|e| Problem::from_ledger(&e))).await?;
-    Ok(Json(parties).into_response())
+    let (parties, next_after) = crate::routes::page(parties, |p| p.key.as_str(), q.after.as_deref(), q.limit)?;
+    Ok(Json(serde_json::json!({"parties": parties, "next_after": next_after})).into_response())
 }
 
 /// `GET /v1/parties/{name}` (viewer): the party any of its names resolves to.

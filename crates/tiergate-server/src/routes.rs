@@ -390,6 +390,21 @@ pub(crate) struct DateQuery {
     pub(crate) date: Option<String>,
 }
 
+/// `GET /v1/pools?date=&after=&limit=`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PoolsQuery {
+    /// `YYYY-MM-DD`; default today (UTC).
+    #[param(value_type = Option<String>, format = Date)]
+    pub(crate) date: Option<String>,
+    /// The last pool of the previous page (its `next_after`).
+    pub(crate) after: Option<String>,
+    /// At most this many, 1 to 1000 (default 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub(crate) limit: Option<u64>,
+}
+
 /// The answer of `GET /v1/regimes`.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct RegimesOut<'a> {
@@ -736,6 +751,44 @@ pub(crate) async fn show_determination(State(st): St, caller: Caller, Path(id): 
     Ok(Json(d).into_response())
 }
 
+/// `?after=&limit=` of a list route whose items have keys (a token's name, a party's key, a pool).
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageQuery {
+    /// The last key of the previous page (its `next_after`).
+    pub(crate) after: Option<String>,
+    /// At most this many, 1 to 1000 (default 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub(crate) limit: Option<u64>,
+}
+
+/// The page of `items` (in their order) after the one whose key is `after`, at most `limit`, and the key to pass
+/// as `after` for the next page (none on the last). An `after` that names no item is an error naming the field.
+pub(crate) fn page<T>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> &str,
+    after: Option<&str>,
+    limit: Option<u64>,
+) -> Result<(Vec<T>, Option<String>), Problem> {
+    let limit = usize::try_from(page_limit(limit, tiergate_store::MAX_PAGE)?).unwrap_or(usize::MAX);
+    let start = match after {
+        None => 0,
+        Some(a) => items.iter().position(|i| key(i) == a).map(|i| i + 1).ok_or_else(|| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_value",
+                format!("`after` names nothing in the list: `{}`", a.chars().take(100).collect::<String>()),
+            )
+            .with_field("after")
+        })?,
+    };
+    let more = items.len() > start.saturating_add(limit);
+    let page: Vec<T> = items.into_iter().skip(start).take(limit).collect();
+    let next = if more { page.last().map(|i| key(i).to_owned()) } else { None };
+    Ok((page, next))
+}
+
 /// A page size: `given` or `default`, from 1 to [`tiergate_store::MAX_PAGE`].
 pub(crate) fn page_limit(given: Option<u64>, default: u64) -> Result<u64, Problem> {
     let limit = given.unwrap_or(default);
@@ -802,13 +855,15 @@ pub(crate) struct TokenBody {
     role: String,
 }
 
-/// `GET /v1/tokens` (admin): names, roles and dates, never secrets.
-#[utoipa::path(get, path = "/v1/tokens", summary = "List tokens (admin)", responses((status = 200, description = "tokens without secrets", body = Vec<tiergate_store::TokenInfo>), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
-pub(crate) async fn list_tokens(State(st): St, caller: Caller) -> Answer {
+/// `GET /v1/tokens?after=&limit=` (admin): names, roles and dates, never secrets: `{"tokens": [...], "next_after"}`.
+#[utoipa::path(get, path = "/v1/tokens", summary = "List tokens, paged (admin)", params(PageQuery), responses((status = 200, description = "tokens without secrets, by name", body = crate::openapi::TokensPageDoc), (status = 422, description = "bad parameters", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn list_tokens(State(st): St, caller: Caller, q: Result<Query<PageQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Admin, "managing tokens")?;
+    let q = query(q)?;
     let list =
         db(&Arc::clone(&st), move || st.ledger.read(|l| l.list_tokens()).map_err(|e| Problem::from_ledger(&e))).await?;
-    Ok(Json(list).into_response())
+    let (tokens, next_after) = page(list, |t| t.name.as_str(), q.after.as_deref(), q.limit)?;
+    Ok(Json(serde_json::json!({"tokens": tokens, "next_after": next_after})).into_response())
 }
 
 /// `POST /v1/tokens` (admin): `{"name", "role"}` → 201 `{"name", "role", "token"}`; the secret is shown once.

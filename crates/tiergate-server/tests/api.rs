@@ -472,11 +472,18 @@ async fn admins_manage_tokens_and_revocation_takes_effect() {
     assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
     let (s, v) = api.as_role(Role::Admin, "POST", "/v1/tokens", Some(json!({"name": "x", "role": "root"}))).await;
     assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("role")));
-    let (_, list) = api.as_role(Role::Admin, "GET", "/v1/tokens", None).await;
-    assert!(
-        list.as_array().unwrap().iter().all(|t| t.get("token").is_none() && t.get("hash").is_none()),
-        "no secrets listed"
-    );
+    let (_, page) = api.as_role(Role::Admin, "GET", "/v1/tokens", None).await;
+    let list = page["tokens"].as_array().unwrap();
+    assert!(list.iter().all(|t| t.get("token").is_none() && t.get("hash").is_none()), "no secrets listed");
+    // Paged by name: two at a time, then the rest.
+    let (_, two) = api.as_role(Role::Admin, "GET", "/v1/tokens?limit=2", None).await;
+    let next = two["next_after"].as_str().unwrap().to_owned();
+    assert_eq!(two["tokens"][1]["name"].as_str(), Some(next.as_str()));
+    let (_, rest) = api.as_role(Role::Admin, "GET", &format!("/v1/tokens?after={next}"), None).await;
+    assert_eq!(rest["tokens"].as_array().unwrap().len() + 2, list.len());
+    assert!(rest["next_after"].is_null());
+    let (s, v) = api.as_role(Role::Admin, "GET", "/v1/tokens?after=nobody", None).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("after")));
     let (s, _) = api.as_role(Role::Officer, "DELETE", "/v1/tokens/erp", None).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _) = api.as_role(Role::Admin, "DELETE", "/v1/tokens/erp", None).await;
@@ -654,9 +661,12 @@ async fn pools_csv_fleet_and_screening_endpoints() {
     let (s, v) =
         api.as_role(Role::Officer, "POST", "/v1/determinations?record=true", Some(order("p1", 2000, "SG"))).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, pools) = api.as_role(Role::Viewer, "GET", "/v1/pools?date=2025-06-01", None).await;
+    let (s, page) = api.as_role(Role::Viewer, "GET", "/v1/pools?date=2025-06-01", None).await;
     assert_eq!(s, StatusCode::OK);
-    let pools = pools.as_array().unwrap();
+    let pools = page["pools"].as_array().unwrap();
+    let (_, first) = api.as_role(Role::Viewer, "GET", "/v1/pools?date=2025-06-01&limit=3", None).await;
+    assert_eq!(first["pools"].as_array().map(Vec::len), Some(3));
+    assert_eq!(first["next_after"], pools[2]["pool"], "the next page starts after the third");
     let sg = pools.iter().find(|p| p["pool"] == "country:SG").unwrap();
     assert_eq!((sg["pending_tpp"].as_u64(), sg["cap_tpp"].as_u64()), (Some(31_664_000), Some(790_000_000)));
     assert!(pools.iter().all(|p| p["pool"] != "country:DE" && p["pool"] != "country:CN"), "Tier 2 only");
@@ -884,6 +894,9 @@ async fn the_registry_joins_names_into_one_lpp_pool_over_the_api() {
     assert_eq!((s.as_u16(), owner["field"].as_str()), (422, Some("percent")), "{owner}");
     let (s, _) = api.as_role(Role::Viewer, "GET", "/v1/parties/Nobody", None).await;
     assert_eq!(s, 404);
+    let (s, listed) = api.as_role(Role::Viewer, "GET", "/v1/parties?limit=1", None).await;
+    assert_eq!((s.as_u16(), listed["parties"][0]["key"].as_str()), (200, Some("kl compute")), "{listed}");
+    assert!(listed["next_after"].is_null(), "one party after the merge: {listed}");
     // PATCH: an absent member stays, `null` clears.
     let (s, set) = api
         .as_role(Role::Officer, "PATCH", "/v1/parties/KL%20Compute", Some(json!({"ultimate_parent": "KL Holdings"})))
