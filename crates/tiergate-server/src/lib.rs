@@ -141,9 +141,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// A request within `limits`: its target and headers no longer than allowed (414, 431), and its whole body
-/// received within the body timeout (408) and no larger than allowed (413), each refused with a problem body.
-/// The body is read here, once, so that handlers find it in memory.
+/// A request within `limits`: its target and headers no longer than allowed (414, 431, each refused here with a
+/// problem body), and its body readable only until the body timeout from the request's start (a handler that
+/// reads it later gets [`BodyDeadline`], answered 408). The body is not read here: a request refused before its
+/// handler reads the body (no token, no such route) costs no buffering.
 async fn within_limits(
     axum::extract::State(limits): axum::extract::State<Limits>,
     req: axum::extract::Request,
@@ -172,32 +173,44 @@ async fn within_limits(
         )
         .into_response();
     }
-    let (parts, body) = req.into_parts();
-    // One byte over the limit is enough to know the body is too large.
-    let read = axum::body::to_bytes(body, limits.max_body_bytes.saturating_add(1));
-    match tokio::time::timeout(limits.body_timeout, read).await {
-        Err(_) => problem::Problem::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "body_timeout",
-            format!("the request body did not arrive within {} s", limits.body_timeout.as_secs()),
-        )
-        .into_response(),
-        Ok(Err(e)) => {
-            let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-                || e.to_string().contains("length limit");
-            if too_large {
-                problem::Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    format!("the request body is larger than the server accepts ({} bytes)", limits.max_body_bytes),
-                )
-                .into_response()
-            } else {
-                problem::Problem::new(StatusCode::BAD_REQUEST, "malformed_body", format!("cannot read the body: {e}"))
-                    .into_response()
-            }
+    let deadline = tokio::time::Instant::now() + limits.body_timeout;
+    next.run(req.map(|body| {
+        axum::body::Body::new(DeadlineBody { body, deadline: Box::pin(tokio::time::sleep_until(deadline)) })
+    }))
+    .await
+}
+
+/// A request body that fails with [`BodyDeadline`] once its deadline passes, however its bytes trickle in.
+struct DeadlineBody {
+    body: axum::body::Body,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+/// The error of a body not received within the body timeout.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive within the body timeout")]
+pub struct BodyDeadline;
+
+impl axum::body::HttpBody for DeadlineBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            return std::task::Poll::Ready(Some(Err(Box::new(BodyDeadline))));
         }
-        Ok(Ok(bytes)) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        std::pin::Pin::new(&mut self.body).poll_frame(cx).map_err(Into::into)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
     }
 }
 

@@ -115,6 +115,14 @@ fn json_body(bytes: Vec<u8>, status: StatusCode) -> Response {
 
 fn body(result: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
     result.map_err(|e| {
+        // A body that did not arrive in time: its error is somewhere in the rejection's chain of sources.
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(s) = source {
+            if s.is::<crate::BodyDeadline>() {
+                return Problem::new(StatusCode::REQUEST_TIMEOUT, "body_timeout", s.to_string());
+            }
+            source = s.source();
+        }
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,

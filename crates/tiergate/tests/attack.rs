@@ -143,6 +143,11 @@ fn slow_and_idle_clients_are_disconnected_on_time() {
     let _serial = one_at_a_time();
     let server = Server::start_with(&sqlite("attack-slow"), &["--header-timeout", "1", "--body-timeout", "1"], &[]);
     let addr = addr(&server);
+    // A body never sent by a client without a token: refused at once, nothing waited for or buffered.
+    let t = Instant::now();
+    let (status, _, _) = raw(&addr, b"POST /v1/determinations HTTP/1.1\r\nHost: x\r\nContent-Length: 4000000\r\n\r\n{");
+    assert_eq!(status, 401);
+    assert!(t.elapsed() < Duration::from_millis(900), "{:?}", t.elapsed());
     // Half-sent headers: closed at the header timeout.
     let (took, _) = closed_after(&addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
     assert!(took >= Duration::from_millis(900) && took < Duration::from_millis(3000), "half-sent headers: {took:?}");
@@ -157,10 +162,12 @@ fn slow_and_idle_clients_are_disconnected_on_time() {
     );
     // A slow body: 408 with a problem body at the body timeout.
     let t = Instant::now();
-    let (status, head, body) = raw(
-        &addr,
-        b"POST /v1/determinations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":",
+    let token = server.admin.clone().unwrap();
+    let request = format!(
+        "POST /v1/determinations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"id\":"
     );
+    let (status, head, body) = raw(&addr, request.as_bytes());
     assert_eq!(status, 408, "{head}\n{body}");
     assert!(head.contains("application/problem+json"), "{head}");
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["code"], "body_timeout");
@@ -290,9 +297,13 @@ fn sigterm_ends_the_server_within_its_bound_with_clients_connected() {
         Server::start_with(&sqlite("attack-term"), &["--shutdown-timeout", "2", "--header-timeout", "30"], &[]);
     let addr = addr(&server);
     let idle: Vec<TcpStream> = (0..50).map(|_| TcpStream::connect(&addr).unwrap()).collect();
-    // One client in the middle of sending a body.
+    // One client in the middle of sending a body, its request in flight.
     let mut slow = TcpStream::connect(&addr).unwrap();
-    slow.write_all(b"POST /v1/determinations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{").unwrap();
+    let token = server.admin.clone().unwrap();
+    let request = format!(
+        "POST /v1/determinations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 100\r\n\r\n{{"
+    );
+    slow.write_all(request.as_bytes()).unwrap();
     std::thread::sleep(Duration::from_millis(200));
     let t = Instant::now();
     let code = server.stop();
