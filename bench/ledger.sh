@@ -79,7 +79,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   printf '%s\n' "${rows[@]}"
   echo
   echo "Ratio = floor / ledger (target <= 2.0). A reservation is a read of the key, the pool and overdue"
-  echo "reservations, a cap check, and writes of the reservation, the pool, a hash-chained audit entry and the"
+  echo "reservations, a cap check, and writes of the reservation, the pool, an audit entry chained with HMAC-SHA256 and the"
   echo "ledger head, all under one lock that serializes movements; the floor is one insert and one update."
 } > "$out"
 cat "$out"
