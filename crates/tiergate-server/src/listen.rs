@@ -85,7 +85,7 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let moved = Arc::new(AtomicU64::new(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)));
-        let io = TokioIo::new(Watched { stream, moved: Arc::clone(&moved), started });
+        let io = TokioIo::new(Watched { stream, moved: Arc::clone(&moved), started, replacing: None });
         let conn = graceful.watch(http.serve_connection(io, TowerToHyperService::new(app.clone())));
         let stall = limits.stall_timeout;
         tokio::spawn(async move {
@@ -120,11 +120,49 @@ async fn stalled(moved: &AtomicU64, started: Instant, limit: Duration) {
     }
 }
 
-/// A connection that notes when it last moved a byte (milliseconds since the server started).
+/// A connection that notes when it last moved a byte (milliseconds since the server started), and gives hyper's
+/// own answers to requests it cannot parse a problem body like every other error.
 struct Watched {
     stream: TcpStream,
     moved: Arc<AtomicU64>,
     started: Instant,
+    /// A problem answer being written in place of hyper's bodiless one, how much of it is written, and the length
+    /// of hyper's, which the write reports once the problem is out.
+    replacing: Option<(Vec<u8>, usize, usize)>,
+}
+
+/// hyper's automatic answer to a request it cannot parse (bad request line or header, target or headers over its
+/// limits) is a status line, `connection: close`, `content-length: 0` and a date: nothing the router writes looks
+/// like it, since every error of the router's carries a problem body. Its replacement, with the problem body.
+fn problem_for(head: &[u8]) -> Option<Vec<u8>> {
+    let (status, code, detail) = match head.get(..13)? {
+        b"HTTP/1.1 400 " => (400, "malformed_request", "the request line or a header is not HTTP/1.1"),
+        b"HTTP/1.1 414 " => (414, "uri_too_long", "the request's path and query are longer than the server reads"),
+        b"HTTP/1.1 431 " => (431, "headers_too_large", "the request's headers are larger than the server reads"),
+        _ => return None,
+    };
+    let text = std::str::from_utf8(head).ok()?.to_ascii_lowercase();
+    if !text.ends_with("\r\n\r\n") || !text.contains("\r\nconnection: close\r\ncontent-length: 0\r\n") {
+        return None;
+    }
+    let status_line = text.lines().next()?;
+    let title = head.get(13..status_line.len()).and_then(|t| std::str::from_utf8(t).ok())?;
+    let body = serde_json::json!({
+        "type": format!("urn:tiergate:problem:{code}"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    })
+    .to_string();
+    Some(
+        format!(
+            "HTTP/1.1 {status} {title}\r\nconnection: close\r\ncontent-type: application/problem+json\r\n\
+             content-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
 }
 
 impl Watched {
@@ -147,6 +185,24 @@ impl AsyncRead for Watched {
 
 impl AsyncWrite for Watched {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        let this = &mut *self;
+        if this.replacing.is_none() {
+            this.replacing = problem_for(buf).map(|bytes| (bytes, 0, buf.len()));
+        }
+        if let Some((bytes, written, answers)) = &mut this.replacing {
+            while let Some(rest) = bytes.get(*written..).filter(|r| !r.is_empty()) {
+                match Pin::new(&mut this.stream).poll_write(cx, rest) {
+                    Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
+                    Poll::Ready(Ok(n)) => *written += n,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            let answered = *answers;
+            this.replacing = None;
+            this.note();
+            return Poll::Ready(Ok(answered));
+        }
         let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             self.note();

@@ -253,6 +253,19 @@ fn oversized_request_heads_get_problem_bodies() {
     let (status, head, body) = raw(&addr, big_headers.as_bytes());
     assert_eq!(status, 431, "{head}");
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["code"], "headers_too_large");
+    // What hyper itself refuses (no router involved) gets a problem body too.
+    for request in [
+        b"GET /healthz HTTP/1.1\r\nBad Header\r\n\r\n".to_vec(),
+        b"G\x01T / HTTP/1.1\r\n\r\n".to_vec(),
+        format!("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Huge: {}\r\n\r\n", "h".repeat(300_000))
+            .into_bytes(),
+    ] {
+        let (status, head, body) = raw(&addr, &request);
+        assert!(status == 400 || status == 431, "{head}");
+        assert!(head.contains("application/problem+json"), "{head}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["status"].as_u64(), Some(u64::from(status)), "{body}");
+    }
     let (status, head, body) = raw(&addr, b"BREW /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert_eq!(status, 405, "{head}");
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["code"], "method_not_allowed");
