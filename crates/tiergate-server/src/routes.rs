@@ -533,7 +533,9 @@ pub(crate) struct ReserveBody {
     #[serde(default)]
     #[schema(format = Date)]
     expires: Option<String>,
+    /// Why (the determination or document that causes it).
     #[serde(default)]
+    #[schema(max_length = 1000)]
     reason: Option<String>,
 }
 

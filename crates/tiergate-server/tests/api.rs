@@ -296,6 +296,23 @@ async fn recording_reserves_and_attributes() {
     assert_eq!((last["reservations"].as_array().unwrap().len(), &last["next_after"]), (1, &Value::Null));
     let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/reservations?pool=country:SG&limit=5000", None).await;
     assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("limit")));
+    // Free text has limits, each refused naming its field: a reason, a key, a pool id.
+    for (body, field) in [
+        (json!({"pool": "country:SG", "tpp": 1, "key": "long-1", "reason": "r".repeat(1001)}), "reason"),
+        (json!({"pool": "country:SG", "tpp": 1, "key": "k".repeat(201)}), "key"),
+    ] {
+        let (s, v) = api.as_role(Role::Officer, "POST", "/v1/reservations", Some(body)).await;
+        assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{v}");
+    }
+    let pool = format!("lpp:{}:2025", "p".repeat(500));
+    let (s, v) = api
+        .as_role(Role::Officer, "POST", "/v1/reservations", Some(json!({"pool": pool, "tpp": 1, "key": "long-2"})))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str(), v["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_pool"), Some("pool")),
+        "{v}"
+    );
     let (s, v) =
         api.as_role(Role::Officer, "POST", "/v1/determinations?record=maybe", Some(order("r2", 1, "SG"))).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_value")));

@@ -211,6 +211,7 @@ impl LedgerError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             LedgerError::TooLong { field, .. } => Some(field),
+            LedgerError::Pool(_) => Some("pool"),
             _ => None,
         }
     }
