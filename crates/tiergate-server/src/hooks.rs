@@ -126,7 +126,12 @@ impl Hooks for LedgerHooks<'_> {
         let (balances, own) = read.map_err(|e| db_error(&e))?;
         // Each pool's posted and pending TPP, less this request's own reservation (a re-run answers the same);
         // `after` checks that the reservation left out is the one this request makes.
-        self.left_out = own.clone().filter(|r| wanted.contains(&r.pool.as_str()));
+        let counted = |r: &tiergate_store::Reservation| match r.state {
+            State::Posted => true,
+            State::Pending => r.expires.is_none_or(|e| e >= date),
+            State::Voided | State::Expired => false,
+        };
+        self.left_out = own.clone().filter(|r| wanted.contains(&r.pool.as_str()) && counted(r));
         let balance = |pool: &str| -> Balance {
             let Some(i) = wanted.iter().position(|p| *p == pool) else {
                 return Balance::Ledger { posted: 0, pending: 0 };
