@@ -680,7 +680,7 @@ pub(crate) async fn audit(State(st): St, caller: Caller, q: Result<Query<AuditQu
 pub(crate) struct DeterminationsQuery {
     /// A destination, ISO code or name.
     destination: Option<String>,
-    /// An authorization (`LICENSE`, `LPP`, ...).
+    /// An authorization: NLR, AIA, ACA, NAC, ACM, UVEU, NVEU, LPP or LICENSE (any case).
     authorization: Option<String>,
     /// A catalog id (`spec`, `model-weights` for the others).
     item: Option<String>,
@@ -729,12 +729,21 @@ pub(crate) async fn list_determinations(
         })
         .transpose()
     };
-    tiergate_store::check_text("authorization", q.authorization.as_deref(), tiergate_store::MAX_ID)
-        .and_then(|()| tiergate_store::check_text("item", q.item.as_deref(), tiergate_store::MAX_ID))
+    tiergate_store::check_text("item", q.item.as_deref(), tiergate_store::MAX_ID)
         .map_err(|e| Problem::from_ledger(&e))?;
+    let authorizations = tiergate_core::determine::Authorization::ALL.map(|a| a.as_str());
+    let authorization = match q.authorization.as_deref().map(|a| a.trim().to_ascii_uppercase()) {
+        Some(a) if !authorizations.contains(&a.as_str()) => {
+            return Err(invalid(
+                "authorization",
+                format!("not an authorization: use one of {}", authorizations.join(", ")),
+            ))
+        }
+        a => a,
+    };
     let filter = tiergate_store::DeterminationFilter {
         destination,
-        authorization: q.authorization.as_ref().map(|a| a.to_ascii_uppercase()),
+        authorization,
         item: q.item.clone(),
         from: date("from", q.from.as_deref())?,
         to: date("to", q.to.as_deref())?,

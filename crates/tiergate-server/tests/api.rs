@@ -1079,6 +1079,10 @@ async fn recorded_determinations_are_kept_and_ids_cannot_borrow_reservations() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/determinations?limit=0", None).await;
     assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("limit")));
+    let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/determinations?authorization=permit", None).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("authorization")));
+    let (s, page) = api.as_role(Role::Viewer, "GET", "/v1/determinations?authorization=lpp", None).await;
+    assert_eq!((s, page["determinations"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{page}");
     // A reservation keyed `other` of 1 TPP; a determination with id `other` would draw another amount.
     let body = json!({"pool": "country:SG", "tpp": 1, "key": "other", "date": "2025-06-01"});
     assert_eq!(api.as_role(Role::Officer, "POST", "/v1/reservations", Some(body)).await.0, StatusCode::CREATED);

@@ -119,6 +119,17 @@ pub enum Command {
     Determinations(DeterminationsCommand),
 }
 
+/// An authorization's name, upper case, if it is one.
+fn parse_authorization(s: &str) -> Result<String, String> {
+    let upper = s.trim().to_ascii_uppercase();
+    let all = tiergate_core::determine::Authorization::ALL.map(|a| a.as_str());
+    if all.contains(&upper.as_str()) {
+        Ok(upper)
+    } else {
+        Err(format!("`{s}` is not an authorization: use one of {}", all.join(", ")))
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum DeterminationsCommand {
     /// One recorded determination as JSON; exit 2 when none has that id.
@@ -128,8 +139,8 @@ pub enum DeterminationsCommand {
         /// A destination (ISO code or name).
         #[arg(long)]
         destination: Option<String>,
-        /// An authorization: LICENSE, LPP, AIA, ACM, NAC, ACA, UVEU, NVEU, NLR, PROHIBITED.
-        #[arg(long)]
+        /// An authorization: NLR, AIA, ACA, NAC, ACM, UVEU, NVEU, LPP or LICENSE (any case).
+        #[arg(long, value_parser = parse_authorization)]
         authorization: Option<String>,
         /// A catalog id (`spec` and `model-weights` for the others).
         #[arg(long)]

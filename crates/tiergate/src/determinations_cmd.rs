@@ -33,7 +33,7 @@ pub fn run(env: &Env, db: &str, command: &DeterminationsCommand) -> anyhow::Resu
             };
             let filter = DeterminationFilter {
                 destination,
-                authorization: authorization.as_ref().map(|a| a.to_ascii_uppercase()),
+                authorization: authorization.clone(),
                 item: item.clone(),
                 from: from.map(date_text),
                 to: to.map(date_text),
