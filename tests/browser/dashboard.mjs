@@ -241,8 +241,13 @@ try {
   await page.goto(`${base}/#/audit`);
   await page.locator("table tbody tr").first().waitFor();
   await page.locator("#verify").click();
-  await page.getByText(/Verified: \d+ entries/).waitFor();
+  await page.getByText(/Verified: \d+ entries, chain intact, keyed \(HMAC\) from entry 1/).waitFor();
   assert.match(await text(page, "main"), /party-add/, "the registry change is in the log");
+  assert.match(await text(page, "main"), /sign-in/, "sign-ins are in the log");
+  await page.locator("#take-checkpoint").click();
+  await page.locator("#checkpoint-out").getByText(/^[0-9a-f]{64}:\d+$/).waitFor();
+  await page.locator("#verify").click();
+  await page.getByText(/extends checkpoint [0-9a-f]{12}…:\d+/).waitFor();
   await shot(page, "10-audit");
 
   step = "narrow";

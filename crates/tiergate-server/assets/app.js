@@ -790,11 +790,28 @@ async function viewAudit() {
         h("button", { type: "button", disabled: p.next_after === null, onclick: () => guard(() => page(i + 1)) }, "Next page →")),
       p.entries.length ? null : h("p", { class: "muted" }, "The log is empty."));
   };
+  // A checkpoint (`HASH:COUNT`) to keep away from the database, and a check that the log still extends one.
+  const checkpointIn = h("input", { id: "checkpoint", placeholder: "HASH:COUNT (optional)", size: 40, "aria-label": "Checkpoint to verify against" });
   const verify = () => guard(async () => {
-    const r = await api("GET", "/v1/audit/verify");
-    verifyOut.textContent = r.ok ? `Verified: ${r.entries} entries, chain intact, balances replay exactly.` : `Problems: ${r.problems.join("; ")}`;
+    const cp = checkpointIn.value.trim();
+    const r = await api("GET", cp ? `/v1/audit/verify?checkpoint=${encodeURIComponent(cp)}` : "/v1/audit/verify");
+    const keyed = r.keyed_from ? `, keyed (HMAC) from entry ${r.keyed_from}` : "";
+    const extends_ = r.checkpoint ? `, extends checkpoint ${r.checkpoint.slice(0, 12)}…:${r.checkpoint.split(":")[1]}` : "";
+    verifyOut.textContent = r.ok
+      ? `Verified: ${r.entries} entries, chain intact${keyed}${extends_}, balances replay exactly.`
+      : `Problems: ${r.problems.join("; ")}`;
   });
-  put(view(), h("h1", {}, "Audit log"), h("div", { class: "row" }, h("button", { type: "button", id: "verify", onclick: verify }, "Verify the chain"), verifyOut), out);
+  const checkpointOut = h("code", { id: "checkpoint-out" });
+  const checkpoint = () => guard(async () => {
+    const c = await api("GET", "/v1/audit/checkpoint");
+    checkpointOut.textContent = c.checkpoint;
+    checkpointIn.value = c.checkpoint;
+  });
+  put(view(), h("h1", {}, "Audit log"),
+    h("div", { class: "row" }, h("button", { type: "button", id: "verify", onclick: verify }, "Verify the chain"), checkpointIn, verifyOut),
+    h("div", { class: "row" }, h("button", { type: "button", id: "take-checkpoint", onclick: checkpoint }, "Take a checkpoint"), checkpointOut,
+      h("span", { class: "muted" }, "Keep it away from the database (docs/SECURITY.md): a later verify against it proves nothing up to it changed.")),
+    out);
   await page(0);
 }
 
