@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use hyper::service::Service as _;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -86,14 +87,28 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let moved = Arc::new(AtomicU64::new(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)));
         let io = TokioIo::new(Watched { stream, moved: Arc::clone(&moved), started, replacing: None });
-        let conn = graceful.watch(http.serve_connection(io, TowerToHyperService::new(app.clone())));
+        // Requests whose handler is still working: the connection is quiet then because the server is busy, not
+        // the client, and is never closed as stalled.
+        let working = Arc::new(AtomicU64::new(0));
+        let (busy, answered) = (Arc::clone(&working), Arc::clone(&moved));
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            let _working = Working::start(&busy, &answered, started);
+            let answer = TowerToHyperService::new(app.clone()).call(req);
+            async move {
+                let answer = answer.await;
+                drop(_working);
+                answer
+            }
+        });
+        let conn = graceful.watch(http.serve_connection(io, service));
         let stall = limits.stall_timeout;
         tokio::spawn(async move {
             tokio::select! {
                 done = conn => if let Err(e) = done {
                     tracing::debug!(error = %e, "connection ended with an error");
                 },
-                () = stalled(&moved, started, stall) => tracing::info!("closed a stalled connection"),
+                () = stalled(&moved, &working, started, stall) => tracing::info!("closed a stalled connection"),
             }
             drop(permit);
         });
@@ -108,15 +123,43 @@ pub async fn serve(
     Ok(())
 }
 
-/// Resolves when no byte has moved on the connection for `limit`.
-async fn stalled(moved: &AtomicU64, started: Instant, limit: Duration) {
+/// Resolves when no byte has moved on the connection for `limit` while no handler of it was working.
+async fn stalled(moved: &AtomicU64, working: &AtomicU64, started: Instant, limit: Duration) {
     loop {
+        if working.load(Ordering::Relaxed) > 0 {
+            // A handler is at work: quiet is the server's doing; look again later, counting from then.
+            tokio::time::sleep(limit).await;
+            continue;
+        }
         let last = Duration::from_millis(moved.load(Ordering::Relaxed));
         let quiet = started.elapsed().saturating_sub(last);
         if quiet >= limit {
             return;
         }
         tokio::time::sleep(limit - quiet).await;
+    }
+}
+
+/// One request at work on a connection, for as long as it lives; when it ends, the connection counts as having
+/// just moved (its answer is about to), so that a long handler's quiet is not held against the client.
+struct Working {
+    count: Arc<AtomicU64>,
+    moved: Arc<AtomicU64>,
+    started: Instant,
+}
+
+impl Working {
+    fn start(count: &Arc<AtomicU64>, moved: &Arc<AtomicU64>, started: Instant) -> Working {
+        count.fetch_add(1, Ordering::Relaxed);
+        Working { count: Arc::clone(count), moved: Arc::clone(moved), started }
+    }
+}
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.moved.store(ms, Ordering::Relaxed);
+        self.count.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -216,5 +259,29 @@ impl AsyncWrite for Watched {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// A connection is stalled only when it is quiet while none of its handlers works; a handler's end counts as
+    /// activity.
+    #[tokio::test]
+    async fn only_a_quiet_client_stalls_never_a_busy_handler() {
+        let started = Instant::now();
+        let (moved, working) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let limit = Duration::from_millis(100);
+        let handler = Working::start(&working, &moved, started);
+        let busy = tokio::time::timeout(Duration::from_millis(350), stalled(&moved, &working, started, limit)).await;
+        assert!(busy.is_err(), "stalled while a handler was at work");
+        drop(handler);
+        let t = Instant::now();
+        stalled(&moved, &working, started, limit).await;
+        assert!(t.elapsed() >= Duration::from_millis(90), "stalled at once after the handler ended: {:?}", t.elapsed());
+        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
     }
 }

@@ -568,7 +568,8 @@ pub struct ServeArgs {
     /// Seconds a client has to send a request's whole body (408 after).
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub body_timeout: u64,
-    /// Seconds a connection with a request in progress may move no byte either way before it is closed.
+    /// Seconds a connection may move no byte either way, while none of its requests is being worked on (a client
+    /// that stops reading an answer), before it is closed.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub stall_timeout: u64,
     /// Open connections at most; more wait in the listen backlog until one closes.
