@@ -131,17 +131,18 @@ impl Hooks for LedgerHooks<'_> {
             State::Pending => r.expires.is_none_or(|e| e >= date),
             State::Voided | State::Expired => false,
         };
-        self.left_out = own.clone().filter(|r| wanted.contains(&r.pool.as_str()) && counted(r));
+        self.left_out = own.filter(|r| wanted.contains(&r.pool.as_str()) && counted(r));
+        let left_out = self.left_out.as_ref();
         let balance = |pool: &str| -> Balance {
             let Some(i) = wanted.iter().position(|p| *p == pool) else {
                 return Balance::Ledger { posted: 0, pending: 0 };
             };
             let (mut posted, mut pending) = balances.get(i).copied().unwrap_or((0, 0));
-            if let Some(r) = own.as_ref().filter(|r| r.pool == pool) {
-                match r.state {
-                    State::Posted => posted = posted.saturating_sub(r.tpp),
-                    State::Pending if r.expires.is_none_or(|e| e >= date) => pending = pending.saturating_sub(r.tpp),
-                    _ => {}
+            if let Some(r) = left_out.filter(|r| r.pool == pool) {
+                if r.state == State::Posted {
+                    posted = posted.saturating_sub(r.tpp);
+                } else {
+                    pending = pending.saturating_sub(r.tpp);
                 }
             }
             Balance::Ledger { posted, pending }

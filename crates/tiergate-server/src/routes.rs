@@ -641,23 +641,12 @@ pub(crate) struct AuditQuery {
     limit: Option<u64>,
 }
 
-/// The most audit entries in one page.
-const AUDIT_PAGE: u64 = 1000;
-
 /// `GET /v1/audit?after=&limit=` (viewer): `{"entries": [...], "next_after": N or null}`.
 #[utoipa::path(get, path = "/v1/audit", summary = "The audit log (viewer)", params(AuditQuery), responses((status = 200, description = "a page of the audit log", body = crate::openapi::AuditPageDoc), (status = 422, description = "bad parameters", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn audit(State(st): St, caller: Caller, q: Result<Query<AuditQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Viewer, "reading the audit log")?;
     let q = query(q)?;
-    let limit = q.limit.unwrap_or(AUDIT_PAGE);
-    if !(1..=AUDIT_PAGE).contains(&limit) {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_value",
-            format!("`limit` must be from 1 to {AUDIT_PAGE}, not {limit}"),
-        )
-        .with_field("limit"));
-    }
+    let limit = page_limit(q.limit, tiergate_store::MAX_PAGE)?;
     if i64::try_from(q.after).is_err() {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -465,9 +465,9 @@ impl Ledger {
         expires: Option<Date>,
         meta: &Meta,
     ) -> Result<ReserveOutcome, LedgerError> {
-        check_text("reason", meta.reason.as_deref(), MAX_REASON)?;
         let pack = Arc::clone(&self.pack);
-        let (req, cap) = check_reserve(&pack, (pool, tpp, key), (date, expires), |veu| Ok(self.veu(veu)?.is_some()))?;
+        let (req, cap) =
+            check_reserve(&pack, (pool, tpp, key), (date, expires), meta, |veu| Ok(self.veu(veu)?.is_some()))?;
         self.store.reserve(&req, cap, meta)
     }
 
@@ -752,8 +752,10 @@ fn check_reserve(
     pack: &Pack,
     (pool, tpp, key): (&str, u64, &str),
     (date, expires): (Date, Option<Date>),
+    meta: &Meta,
     registered: impl FnOnce(&str) -> Result<bool, LedgerError>,
 ) -> Result<(ReserveRequest, u64), LedgerError> {
+    check_text("reason", meta.reason.as_deref(), MAX_REASON)?;
     if tpp == 0 || i64::try_from(tpp).is_err() {
         return Err(LedgerError::BadInput(format!("`tpp` must be a whole number from 1 to {}, not {tpp}", i64::MAX)));
     }
@@ -837,8 +839,7 @@ impl SharedLedger {
         expires: Option<Date>,
         meta: &Meta,
     ) -> Result<ReserveOutcome, LedgerError> {
-        check_text("reason", meta.reason.as_deref(), MAX_REASON)?;
-        let (req, cap) = check_reserve(&self.pack, (pool, tpp, key), (date, expires), |veu| {
+        let (req, cap) = check_reserve(&self.pack, (pool, tpp, key), (date, expires), meta, |veu| {
             self.read(|l| l.veu(veu)).map(|found| found.is_some())
         })?;
         let mut q = lock(&self.state);
