@@ -30,6 +30,12 @@ pub const TIMELINES_TOML: &str = include_str!("../../../rules/timelines.toml");
 pub const TIMELINES_SOURCE: &str = "rules/timelines.toml (built in)";
 pub const COUNTRIES_TOML: &str = include_str!("../../../data/countries.toml");
 pub const CATALOG_TOML: &str = include_str!("../../../data/accelerators.toml");
+/// Epoch AI's GPU clusters, unmodified (data/licenses/EPOCH-AI.md): the compute per country that
+/// `tiergate scenario capacity` sets against the allocations when no file is given.
+pub const CLUSTERS_CSV: &str = include_str!("../../../data/sources/epoch-gpu-clusters.csv");
+pub const CLUSTERS_SOURCE: &str = "data/sources/epoch-gpu-clusters.csv (built in)";
+/// The credit CC BY 4.0 asks for, wherever the cluster data is shown.
+pub const CLUSTERS_ATTRIBUTION: &str = "Data: Epoch AI, GPU Clusters dataset (epoch.ai/data/gpu-clusters), CC BY 4.0; about Q4 2025; converted to TPP through Tiergate's accelerator catalog (also from Epoch AI data).";
 
 pub fn countries() -> Result<Arc<Countries>, DataError> {
     Countries::from_toml(COUNTRIES_TOML).map(Arc::new)

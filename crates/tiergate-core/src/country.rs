@@ -89,7 +89,12 @@ impl Countries {
                 return Some(*c);
             }
         }
-        self.lookup.get(&fold(t)).copied()
+        if let Some(c) = self.lookup.get(&fold(t)) {
+            return Some(*c);
+        }
+        // ISO 3166's short names mark an article in brackets: "Philippines (the)", "Netherlands (the)".
+        let bare = t.strip_suffix("(the)").or_else(|| t.strip_suffix("(The)"))?;
+        self.lookup.get(&fold(bare.trim())).copied()
     }
 
     /// The error message for a text that names no country, with the nearest countries.
@@ -202,5 +207,17 @@ impl CountrySet {
 impl fmt::Debug for CountrySet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "CountrySet({} countries)", self.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso_short_names_with_an_article_resolve() {
+        let countries = crate::builtin::countries().unwrap_or_else(|e| panic!("{e}"));
+        let ph = countries.by_code("PH");
+        assert!(ph.is_some());
+        assert_eq!(countries.resolve("Philippines (the)"), ph);
+        assert_eq!(countries.resolve("(the)"), None);
     }
 }

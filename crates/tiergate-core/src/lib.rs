@@ -18,6 +18,7 @@ pub mod party;
 pub mod pool;
 pub mod regimes;
 pub mod registry;
+pub mod scenario;
 pub mod units;
 pub mod veu;
 

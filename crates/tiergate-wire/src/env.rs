@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use tiergate_core::regimes::{Regimes, Timeline};
+use tiergate_core::scenario::Scenario;
 use tiergate_core::{builtin, determine, Catalog, Countries, DataError, Determination, DetermineError, Pack, Request};
 
 use crate::{RegimeOut, WireError};
@@ -21,6 +22,8 @@ pub enum Regime {
     Timeline(String),
     /// One pack for every date (a built-in pack named by id, or a pinned file).
     Pack(Arc<Pack>),
+    /// A scenario: its packs (`scenario:NAME`) over its base's, by date where the base is a timeline.
+    Scenario(Arc<Scenario>),
 }
 
 /// What a determination needs besides the request: the countries, the catalog, every known pack and timeline, and
@@ -59,6 +62,27 @@ impl Env {
         Ok(env)
     }
 
+    /// This environment answering under the scenario in `text` (read from `source`, named in errors), written over
+    /// the built-in packs and timelines.
+    pub fn with_scenario(&self, text: &str, source: &str) -> Result<Env, DataError> {
+        let library = builtin::library()?;
+        let scenario = Scenario::load(text, source, &library, &self.regimes, &self.countries)?;
+        Ok(self.under(Arc::new(scenario)))
+    }
+
+    /// This environment answering under a scenario already loaded.
+    pub fn under(&self, scenario: Arc<Scenario>) -> Env {
+        Env { pack: Arc::clone(&scenario.pack), regime: Regime::Scenario(scenario), ..self.clone() }
+    }
+
+    /// The scenario answering, if one is.
+    pub fn scenario(&self) -> Option<&Arc<Scenario>> {
+        match &self.regime {
+            Regime::Scenario(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// This environment answering under regime `name`: a timeline or a built-in pack's id. The error names the
     /// choices.
     pub fn select(&self, name: &str) -> Result<Env, WireError> {
@@ -88,32 +112,37 @@ impl Env {
         match &self.regime {
             Regime::Timeline(t) => t,
             Regime::Pack(p) => &p.id,
+            Regime::Scenario(s) => &s.id,
         }
     }
 
-    /// The chosen timeline, if a timeline was chosen.
+    /// The chosen timeline, if a timeline was chosen (not a scenario's, whose answers name no timeline).
     pub fn timeline(&self) -> Option<&Timeline> {
         match &self.regime {
             Regime::Timeline(t) => self.regimes.timeline(t),
-            Regime::Pack(_) => None,
+            Regime::Pack(_) | Regime::Scenario(_) => None,
         }
     }
 
     /// The pack that answers a request dated `date`, and how the answer names it; `date_before_effective` before
     /// the chosen timeline's first period.
     pub fn answering(&self, date: time::Date) -> Result<(&Pack, RegimeOut<'_>), WireError> {
-        match self.timeline() {
-            Some(t) => {
-                let p = t.period_on(date).map_err(|e| wire_error(&e))?;
-                Ok((&p.pack, RegimeOut::on(&t.name, &p.pack)))
-            }
-            None => Ok((&self.pack, RegimeOut::of(&self.pack))),
+        if let Some(t) = self.timeline() {
+            let p = t.period_on(date).map_err(|e| wire_error(&e))?;
+            return Ok((&p.pack, RegimeOut::on(&t.name, &p.pack)));
         }
+        // A scenario's answers name its own pack and no timeline, even over one: never an official regime.
+        if let Some(t) = self.scenario().and_then(|s| s.timeline.as_ref()) {
+            let p = t.period_on(date).map_err(|e| wire_error(&e))?;
+            return Ok((&p.pack, RegimeOut::of(&p.pack)));
+        }
+        Ok((&self.pack, RegimeOut::of(&self.pack)))
     }
 
     /// Determines `req` under the chosen regime.
     pub fn determine(&self, req: &Request) -> Result<Determination<'_>, WireError> {
-        let d = match self.timeline() {
+        let timeline = self.timeline().or_else(|| self.scenario().and_then(|s| s.timeline.as_ref()));
+        let d = match timeline {
             Some(t) => t.determine(req, &self.catalog),
             None => determine(req, &self.pack, &self.catalog),
         };

@@ -5,16 +5,20 @@
 //! [`tiergate_core::Determination`] and writes the contract's field names.
 
 mod batch;
+pub mod capacity;
+pub mod chart;
 mod env;
 pub mod fleet;
 pub mod info;
 pub mod kyc;
+pub mod orders;
 pub mod parties;
 pub mod regimes;
 pub mod registry;
 mod request;
 mod response;
 pub mod rows;
+pub mod scenario;
 pub mod veu;
 
 pub use batch::{

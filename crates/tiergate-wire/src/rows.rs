@@ -20,6 +20,18 @@ pub enum CsvFileError {
     },
 }
 
+/// A CSV reader over `input` (cells trimmed, rows of any length) and its header's names in lower case.
+pub fn open_csv<R: Read>(input: R) -> Result<(csv::Reader<R>, Vec<String>), CsvFileError> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(input);
+    let names = reader
+        .headers()
+        .map_err(|e| CsvFileError::File(format!("cannot read the header: {e}")))?
+        .iter()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    Ok((reader, names))
+}
+
 /// Reads `input` as CSV (cells trimmed, header in lower case). `header` accepts the header or says why not and
 /// returns what `row` needs to know of it; `row` turns one record into a value or says what is wrong with it.
 /// Every row is read; any bad one fails the whole file (`done` names what was not done), as does a file with no row
@@ -31,13 +43,7 @@ pub fn read_rows<H, T>(
     done: &'static str,
     empty: &str,
 ) -> Result<Vec<(u64, T)>, CsvFileError> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(input);
-    let names: Vec<String> = reader
-        .headers()
-        .map_err(|e| CsvFileError::File(format!("cannot read the header: {e}")))?
-        .iter()
-        .map(str::to_ascii_lowercase)
-        .collect();
+    let (mut reader, names) = open_csv(input)?;
     let form = header(&names).map_err(CsvFileError::File)?;
     let mut values = Vec::new();
     let mut bad = Vec::new();

@@ -8,8 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use tiergate_wire::Env;
 
 use crate::{
-    determinations_cmd, determine_cmd, fleet_cmd, info_cmd, kyc_cmd, ledger_cmd, parties_cmd, regimes_cmd, screen_cmd,
-    serve_cmd, veu_cmd,
+    determinations_cmd, determine_cmd, fleet_cmd, info_cmd, kyc_cmd, ledger_cmd, parties_cmd, regimes_cmd,
+    scenario_cmd, screen_cmd, serve_cmd, veu_cmd,
 };
 
 /// Tiergate: the AI Diffusion export rule (90 FR 4544), and the regimes before and after it, as a compliance engine.
@@ -30,6 +30,12 @@ pub struct Cli {
     /// enforces on that date), or a built-in pack's id for every date (`tiergate regimes` lists them).
     #[arg(long, global = true, value_name = "NAME")]
     pub regime: Option<String>,
+
+    /// Answer under this scenario file (`tiergate scenario new`): a what-if regime written over a timeline or a
+    /// pack, whose answers name the pack `scenario:NAME`. For `determine` (never recorded), `countries`,
+    /// `pack show` and `scenario capacity`.
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "pack")]
+    pub scenario: Option<PathBuf>,
 
     /// The ledger database: `sqlite://PATH` or `postgres://...`. Commands that keep state (`ledger`, `token`,
     /// `lists`, `screen`, `veu`, `parties`, `serve`) default to `sqlite://tiergate.db`; `determine` and `kyc` use a
@@ -67,6 +73,10 @@ pub enum Command {
     /// The regimes over time: each timeline's periods with their packs and instruments, or what changed between
     /// two packs or two dates (`regimes diff A B`).
     Regimes(RegimesArgs),
+    /// What-if regimes: write a scenario (countries moved between tiers, assurances, caps and percentages
+    /// changed), show it, diff an order book under it, and set installed compute against its allocations.
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
     /// The allocation ledger: reserve, post and void TPP against country, LPP and NVEU pools.
     Ledger(LedgerArgs),
     /// Serve the HTTP API and the dashboard; prints where it listens and, for a new database, an admin token.
@@ -610,6 +620,135 @@ pub struct DetermineArgs {
     pub compare: Option<String>,
 }
 
+#[derive(Subcommand, Debug)]
+pub enum ScenarioCommand {
+    /// Write a scenario file over a base regime (standard output without --out). It is validated first: an
+    /// unknown key, an impossible value or a change that changes nothing is an error naming it.
+    New(ScenarioNewArgs),
+    /// Validate a scenario file and list each change beside what it replaces under each pack of its base.
+    Show(ScenarioShowArgs),
+    /// Determine every order of an order book (JSON Lines or CSV, as `determine` reads) under the scenario and
+    /// under another regime (its base by default), and report what changes.
+    ///
+    /// `--format json` (the default) prints one object: orders, changed, by_change ({"LICENSE->AIA": N}),
+    /// by_destination and allocations (each pool's use and cap before and after). `jsonl` and `csv` list each
+    /// changed order with both answers; `markdown` writes report.md with two SVG charts into --out DIR. Exit
+    /// status 0, or 2 when an order could not be read or answered on a side (it is counted and listed).
+    Diff(ScenarioDiffArgs),
+    /// For every Tier 2 country: how much of its allocation the AI compute installed or planned there would take,
+    /// under the base regime and the scenario (--scenario), and which caps bind.
+    ///
+    /// The compute is Epoch AI's GPU cluster data (built in, CC BY 4.0) converted to TPP through the catalog, or
+    /// --clusters CSV: `country,tpp` or `country,item,quantity`, optionally with `status` (existing, planned).
+    Capacity(ScenarioCapacityArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ScenarioNewArgs {
+    /// The scenario's name: lower-case letters, digits and `-`; its answers name the pack `scenario:NAME`.
+    pub name: String,
+    /// The base: a timeline (`codified`, `enforced`) or a built-in pack's id.
+    #[arg(long)]
+    pub base: String,
+    /// Move a country: `CC:1`, `CC:2` or `CC:3` to a tier; `CC:+GROUP` into or `CC:-GROUP` out of a country group
+    /// (`AE:+A:5`); `@YYYY-MM-DD` at the end from that date on (`PL:1@2026-03-01`). Repeatable.
+    #[arg(long = "move", value_name = "CC:TIER")]
+    pub moves: Vec<String>,
+    /// Give a country Supp. No. 5(b) assurances (its allocation rises by the pack's assurance percentage);
+    /// `CC@YYYY-MM-DD` from that date on. Repeatable.
+    #[arg(long, value_name = "CC")]
+    pub assure: Vec<String>,
+    /// Replace a value of the base pack, by dotted key: `lpp.annual_limit_tpp=13450000`,
+    /// `uveu.single_country_max_percent=10`, `readings.allocation_test=before_request`. The value is read as TOML
+    /// (a number, true/false, a date, a list), else as text. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// A title for the scenario.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Write the file here instead of standard output (an existing file is not overwritten).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ScenarioShowArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct ScenarioDiffArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// The order book: JSON Lines or CSV requests, as `determine` reads them; `-` reads standard input.
+    pub orders: PathBuf,
+    /// The regime to compare with: a timeline (`codified`, `enforced`) or a built-in pack's id; default: the
+    /// scenario's base.
+    #[arg(long, value_name = "REGIME")]
+    pub against: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ScenarioDiffFormat::Json)]
+    pub format: ScenarioDiffFormat,
+    /// Write into this directory (diff.json, changed.jsonl, changed.csv, or report.md with its charts) instead of
+    /// standard output; created if missing.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Input format; by default CSV for a path ending in `.csv`, JSON Lines otherwise.
+    #[arg(long, value_enum)]
+    pub input_format: Option<InputFormat>,
+    /// Progress bar on standard error: `auto` shows one for a file input when standard error is a terminal.
+    #[arg(long, value_enum, default_value_t = Progress::Auto)]
+    pub progress: Progress,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScenarioDiffFormat {
+    /// One JSON object: the counts.
+    Json,
+    /// One JSON object per changed order, with both answers.
+    Jsonl,
+    /// One CSV row per changed order, with both answers.
+    Csv,
+    /// A report with charts (needs --out).
+    Markdown,
+}
+
+#[derive(Args, Debug)]
+pub struct ScenarioCapacityArgs {
+    /// Compute per country: a CSV `country,tpp` or `country,item,quantity` (optional `status`), or a file in
+    /// Epoch AI's GPU cluster format; default: the built-in Epoch AI data.
+    #[arg(long, value_name = "CSV")]
+    pub clusters: Option<PathBuf>,
+    /// The date the tiers and allocations are taken at (YYYY-MM-DD); default: today (UTC).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CapacityFormat::Json)]
+    pub format: CapacityFormat,
+    /// With `--format markdown`: the directory for report.md and its chart (required).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CapacityFormat {
+    Json,
+    Table,
+    Markdown,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum AnswerFormat {
     /// One JSON object per line.
@@ -780,7 +919,26 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(r) => env.select(r).map_err(|e| anyhow::anyhow!("--regime: {}", e.message))?,
                 None => env,
             };
+            if let Some(path) = &cli.scenario {
+                let under = scenario_cmd::load(&env, path)?;
+                return match command {
+                    Command::Determine(args) if args.record => anyhow::bail!(
+                        "--scenario: a scenario's answers are hypothetical and are never recorded; drop --record"
+                    ),
+                    Command::Determine(args) => determine_cmd::run(&under, cli.db.as_deref(), &args),
+                    Command::Countries(args) => info_cmd::countries(&under, &args),
+                    Command::Pack(PackCommand::Show) => info_cmd::show_pack(&under),
+                    Command::Scenario(ScenarioCommand::Capacity(args)) => {
+                        let base = if cli.regime.is_some() { env } else { scenario_base(&env, &under)? };
+                        scenario_cmd::capacity(&base, Some(&under), &args)
+                    }
+                    _ => anyhow::bail!(
+                        "--scenario applies to determine, countries, pack show and scenario capacity; `scenario diff` and `scenario show` take the file as an argument"
+                    ),
+                };
+            }
             match command {
+                Command::Scenario(c) => scenario_cmd::run(&env, &c),
                 Command::Regimes(args) => regimes_cmd::run(&env, &args),
                 Command::Determine(args) => determine_cmd::run(&env, cli.db.as_deref(), &args),
                 Command::Classify(args) => info_cmd::classify(&env, &args),
@@ -803,6 +961,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+/// The regime a scenario is written over, to compare it with.
+fn scenario_base(env: &Env, under: &Env) -> anyhow::Result<Env> {
+    let base = under.scenario().map(|s| s.base.clone()).unwrap_or_default();
+    env.select(&base).map_err(|e| anyhow::anyhow!("the scenario's base: {}", e.message))
 }
 
 fn unreachable_validate() -> anyhow::Result<ExitCode> {

@@ -9,6 +9,7 @@ mod kyc_cmd;
 mod ledger_cmd;
 mod parties_cmd;
 mod regimes_cmd;
+mod scenario_cmd;
 mod screen_cmd;
 mod serve_cmd;
 mod veu_cmd;

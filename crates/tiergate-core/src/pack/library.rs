@@ -98,6 +98,14 @@ impl Library {
         Ok(pack)
     }
 
+    /// Pack `id` merged with the packs it extends, not yet validated: what a scenario is written over.
+    pub fn merged(&self, id: &str) -> Result<Merged, DataError> {
+        let entry = self.entry(id).ok_or_else(|| DataError::new("rules", "pack", format!("no pack `{id}`")))?;
+        let (table, sha256, mut extends) = self.resolve(entry, 0)?;
+        extends.push(id.to_owned());
+        Ok(Merged { table, sha256, extends })
+    }
+
     fn entry(&self, id: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.id == id)
     }
@@ -148,6 +156,21 @@ impl Library {
     }
 }
 
+/// A pack merged with the packs it extends: its table, its sha256 and its own id after theirs, farthest first.
+#[derive(Clone, Debug)]
+pub struct Merged {
+    pub table: toml::Table,
+    pub sha256: String,
+    pub extends: Vec<String>,
+}
+
+/// Validates a merged table (`source` names it in errors) into a pack; its `sha256` and `extends` are the caller's
+/// to set.
+pub fn build_table(table: &toml::Table, source: &str, countries: &Arc<Countries>) -> Result<Pack, DataError> {
+    let raw = raw_from_table(table, source, "")?;
+    values::Builder { source, countries }.build(raw, Arc::clone(countries))
+}
+
 /// Merges `over` into `base`: tables key by key, any other value replacing the base's whole.
 fn merge(base: &mut toml::Table, over: toml::Table) {
     for (key, value) in over {
@@ -165,16 +188,16 @@ fn from_table(table: toml::Table, entry: &Entry) -> Result<super::raw::RawPack, 
         // A pack written whole is read from its own text, so that errors give its line numbers.
         return crate::parse_toml(&entry.text, &entry.source);
     }
+    raw_from_table(&table, &entry.source, " (in the pack as merged with the packs it extends)")
+}
+
+fn raw_from_table(table: &toml::Table, source: &str, where_: &str) -> Result<super::raw::RawPack, DataError> {
     // Read back through TOML text: the TOML deserializer is the one that reads dates.
-    let text = toml::to_string(&table).map_err(|e| DataError::new(&entry.source, "", e.to_string()))?;
+    let text = toml::to_string(table).map_err(|e| DataError::new(source, "", e.to_string()))?;
     serde_path_to_error::deserialize(toml::Deserializer::new(&text)).map_err(|e| {
         let key = e.path().to_string();
         let message = crate::plain_types(e.into_inner().message().trim());
-        DataError::new(
-            &entry.source,
-            if key == "." { "" } else { &key },
-            format!("{message} (in the pack as merged with the packs it extends)"),
-        )
+        DataError::new(source, if key == "." { "" } else { &key }, format!("{message}{where_}"))
     })
 }
 

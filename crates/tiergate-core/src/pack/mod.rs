@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use time::Date;
 
-pub use library::{Library, Packs};
+pub use library::{build_table, Library, Merged, Packs};
 pub use model::*;
 
 use crate::country::{Countries, Country};
@@ -119,6 +119,11 @@ impl Pack {
         // `from_toml` always builds the undated base snapshot first.
         #[allow(clippy::expect_used)]
         current.expect("a pack always has its base snapshot")
+    }
+
+    /// The dates from which the groups change, in order (the undated base snapshot aside).
+    pub fn change_dates(&self) -> impl Iterator<Item = Date> + '_ {
+        self.snapshots.iter().filter_map(|s| s.from)
     }
 
     /// The country whose group memberships `c` takes (Hong Kong → China), with the citation for it.

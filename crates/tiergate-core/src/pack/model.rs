@@ -171,6 +171,24 @@ pub struct Snapshot {
     pub china_review: CountrySet,
 }
 
+impl Snapshot {
+    /// Whether the two give every set the engine asks about alike (the named groups themselves aside).
+    pub fn same_effect(&self, o: &Snapshot) -> bool {
+        self.tier1 == o.tier1
+            && self.tier3 == o.tier3
+            && self.assurances == o.assurances
+            && self.b_class_destinations == o.b_class_destinations
+            && self.b_class_named == o.b_class_named
+            && self.b_class_headquarters == o.b_class_headquarters
+            && self.b_class_located_outside == o.b_class_located_outside
+            && self.aca_transfers_within == o.aca_transfers_within
+            && self.a_class_destinations == o.a_class_destinations
+            && self.a_class_headquarters == o.a_class_headquarters
+            && self.a_class_located_outside == o.a_class_located_outside
+            && self.china_review == o.china_review
+    }
+}
+
 /// What a regime has of the framework's own mechanisms. The framework pack has them all; the regimes before
 /// it, and what BIS enforces after 2025-05-13, have none.
 #[derive(Clone, Debug)]
