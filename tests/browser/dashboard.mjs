@@ -250,6 +250,45 @@ try {
   await page.getByText(/extends checkpoint [0-9a-f]{12}…:\d+/).waitFor();
   await shot(page, "10-audit");
 
+  step = "scenarios";
+  await page.goto(`${base}/#/scenarios`);
+  await page.locator('#map-scenario path[data-code="PL"]').waitFor();
+  await page.getByText("No scenario is saved yet.").waitFor();
+  await page.locator("#scenario-name").fill("allies");
+  // A click on Poland in the scenario map moves it to Tier 1; it is outlined as changed there.
+  await page.locator('#map-scenario path[data-code="PL"]').click();
+  await page.locator("#scenario-moves").getByText(/\(PL\) → Tier 1/).waitFor();
+  assert.equal(await page.locator('#map-scenario path[data-code="PL"]').getAttribute("data-tier"), "1");
+  assert.match(await page.locator('#map-scenario path[data-code="PL"]').getAttribute("class"), /changed/);
+  assert.equal(await page.locator('#map-base path[data-code="PL"]').getAttribute("data-tier"), "2", "the base map keeps Poland in Tier 2");
+  await page.locator("#assure-country").selectOption("IN");
+  await page.locator("#add-assurance").click();
+  await page.locator("#scenario-moves").getByText(/IN gives Supp\. No\. 5\(b\) assurances/).waitFor();
+  await page.locator('input[data-key="lpp.annual_limit_tpp"]').fill("13450000");
+  await shot(page, "16-scenario-builder");
+  await page.locator("#save-scenario").click();
+  await page.waitForURL(/#\/scenarios\/allies$/);
+  await page.locator('#map-scenario path[data-code="PL"][data-tier="1"]').waitFor();
+  assert.match(await text(page, "#changed-countries"), /Poland \(PL\): Tier 2 → Tier 1/);
+  assert.match(await text(page, "main"), /lpp\.annual_limit_tpp/, "the changes are listed");
+  // An order book diffed under it: Poland's licence becomes AIA, Malaysia's LPP shipment now needs a licence.
+  const orders = [
+    { id: "d1", date: "2026-06-01", item: "nvidia-h100-sxm", quantity: 2000, destination: "PL", consignee: { name: "Warsaw DC", headquarters: "PL" } },
+    { id: "d2", date: "2026-06-01", item: "nvidia-h100-sxm", quantity: 1000, destination: "MY", consignee: { name: "KL DC", headquarters: "MY" } },
+    { id: "d3", date: "2026-06-01", item: "nvidia-h100-sxm", quantity: 10, destination: "FR", consignee: { name: "Paris DC", headquarters: "FR" } },
+  ].map((o) => JSON.stringify(o)).join("\n");
+  await page.locator("#diff-file").setInputFiles({ name: "orders.jsonl", mimeType: "application/x-ndjson", buffer: Buffer.from(orders) });
+  await page.locator("#diff-summary").waitFor();
+  assert.match(await text(page, "#diff-summary"), /Orders\s+3\s+Answers changed\s+2/);
+  assert.match(await text(page, "#diff-out"), /LICENSE->AIA/);
+  assert.match(await text(page, "#diff-out"), /LPP->LICENSE/);
+  const [report] = await Promise.all([page.waitForEvent("download"), page.locator("#download-report").click()]);
+  assert.equal(report.suggestedFilename(), "allies-diff.md");
+  assert.match(readFileSync(await report.path(), "utf8"), /# Scenario diff: scenario:allies against codified/);
+  const chartsShown = await page.locator("#diff-out img, #capacity img").evaluateAll((imgs) => imgs.map((i) => i.complete && i.naturalWidth > 0));
+  assert.deepEqual(chartsShown, [true, true, true], "the diff's two charts and the capacity chart render");
+  await shot(page, "17-scenario");
+
   step = "narrow";
   await page.setViewportSize({ width: 390, height: 800 });
   await page.goto(`${base}/#/map`);
@@ -276,6 +315,12 @@ try {
   assert.equal(await v.page.getByRole("button", { name: "Determine" }).count(), 0, "a viewer is offered no Determine button");
   assert.equal(await v.page.locator("#record").count(), 0, "nor a Record button");
   await shot(v.page, "12-viewer-check");
+  await v.page.goto(`${base}/#/scenarios`);
+  await v.page.getByText(/may read scenarios but not save them/).waitFor();
+  assert.equal(await v.page.locator("#save-scenario").count(), 0, "a viewer is offered no Save");
+  await v.page.getByRole("link", { name: "allies" }).click();
+  await v.page.locator('#map-scenario path[data-code="PL"][data-tier="1"]').waitFor();
+  assert.equal(await v.page.locator("#delete-scenario").count(), 0, "nor a Delete");
   // The server refuses the viewer too, even with the session's CSRF token.
   const session = await (await v.page.request.get(`${base}/v1/session`)).json();
   const refused = await v.page.request.post(`${base}/v1/determinations?record=true`, {

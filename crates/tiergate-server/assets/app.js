@@ -241,6 +241,7 @@ function start() {
 const ROUTES = {
   map: viewMap, country: viewCountry, check: viewCheck, batch: viewBatch,
   allocations: viewAllocations, fleet: viewFleet, screening: viewScreening, parties: viewParties, audit: viewAudit,
+  scenarios: viewScenarios,
 };
 
 async function route() {
@@ -259,53 +260,68 @@ async function route() {
 
 let WORLD = null;
 
+/**
+ * The world map, each country coloured by its tier or license class. `byCode`: the countries by code;
+ * `describe(c)`: the tooltip's lines; `onPick(c)`: on click or Enter; `marked`: codes outlined (changed);
+ * `shownAs(c)`: the country to colour it as (a scenario's pending move). Returns the map's wrapper.
+ */
+async function worldMap({ byCode, label, describe, onPick, marked = new Set(), shownAs = (c) => c, id }) {
+  if (!WORLD) WORLD = await (await fetch("/assets/world.json")).json();
+  const width = 960, height = 500;
+  const features = topojson.feature(WORLD, WORLD.objects.countries).features;
+  const projection = d3.geoNaturalEarth1().fitSize([width, height], { type: "FeatureCollection", features });
+  const path = d3.geoPath(projection);
+  const tip = h("div", { class: "tooltip", hidden: true, role: "status" });
+  const svg = s("svg", { class: "map", id, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label });
+  const wrap = h("div", { class: "map-wrap" }, svg, tip);
+  for (const f of features) {
+    const c = f.id && byCode.get(f.id);
+    const d = path(f);
+    if (!d) continue;
+    const as = c ? shownAs(c) : null;
+    const p = s("path", {
+      d, class: `country ${as ? CATEGORY_CLASS[as.category] || "nodata" : "nodata"}${c && marked.has(c.code) ? " changed" : ""}`,
+      "data-code": f.id || "", "data-tier": as && as.tier ? as.tier : "", "data-category": as ? as.category : "",
+      tabindex: c ? 0 : null, role: c ? "link" : null, "aria-label": c ? `${c.name}: ${categoryName(as)}${marked.has(c.code) ? " (changed)" : ""}` : f.properties.name,
+    });
+    if (c) {
+      const show = (ev) => {
+        put(tip, ...describe(c));
+        tip.hidden = false;
+        const box = wrap.getBoundingClientRect();
+        const x = ev.clientX !== undefined ? ev.clientX - box.left : box.width / 2;
+        const y = ev.clientY !== undefined ? ev.clientY - box.top : 20;
+        tip.style.left = `${Math.max(0, Math.min(x + 12, box.width - 290))}px`;
+        tip.style.top = `${y + 12}px`;
+      };
+      p.addEventListener("mousemove", show);
+      p.addEventListener("focus", () => show({ clientX: undefined }));
+      p.addEventListener("mouseleave", () => { tip.hidden = true; });
+      p.addEventListener("blur", () => { tip.hidden = true; });
+      p.addEventListener("click", () => onPick(c));
+      p.addEventListener("keydown", (ev) => { if (ev.key === "Enter") onPick(c); });
+    }
+    svg.append(p);
+  }
+  return wrap;
+}
+
 async function viewMap() {
   const root = h("div");
   put(view(), root);
   const draw = async () => {
     const [countries, pools] = await Promise.all([loadCountries(), apiAll(`/v1/pools?date=${S.date}`, "pools")]);
-    if (!WORLD) WORLD = await (await fetch("/assets/world.json")).json();
     const byPool = new Map(pools.map((p) => [p.pool, p]));
-    const width = 960, height = 500;
-    const features = topojson.feature(WORLD, WORLD.objects.countries).features;
-    const projection = d3.geoNaturalEarth1().fitSize([width, height], { type: "FeatureCollection", features });
-    const path = d3.geoPath(projection);
-    const tip = h("div", { class: "tooltip", hidden: true, role: "status" });
-    const svg = s("svg", { class: "map", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `World map under ${S.regime} as of ${S.date}` });
     const describe = (c) => {
       const pool = byPool.get(`country:${c.code}`);
       const lines = [h("strong", {}, `${c.name} (${c.code})`), h("br"), categoryName(c), h("br"), `Groups: ${c.groups.join(", ") || "none"}`];
       if (c.tier === 2 && pool) lines.push(h("br"), `Allocation used ${fmt(pool.posted_tpp)}, pending ${fmt(pool.pending_tpp)}, remaining ${fmt(pool.available_tpp)} TPP`);
       return lines;
     };
-    for (const f of features) {
-      const c = f.id && S.countries.get(f.id);
-      const d = path(f);
-      if (!d) continue;
-      const p = s("path", {
-        d, class: `country ${c ? CATEGORY_CLASS[c.category] || "nodata" : "nodata"}`, "data-code": f.id || "", "data-tier": c && c.tier ? c.tier : "",
-        "data-category": c ? c.category : "",
-        tabindex: c ? 0 : null, role: c ? "link" : null, "aria-label": c ? `${c.name}: ${categoryName(c)}` : f.properties.name,
-      });
-      if (c) {
-        const show = (ev) => {
-          put(tip, ...describe(c));
-          tip.hidden = false;
-          const box = root.querySelector(".map-wrap").getBoundingClientRect();
-          const x = ev.clientX !== undefined ? ev.clientX - box.left : box.width / 2;
-          const y = ev.clientY !== undefined ? ev.clientY - box.top : 20;
-          tip.style.left = `${Math.min(x + 12, box.width - 290)}px`;
-          tip.style.top = `${y + 12}px`;
-        };
-        p.addEventListener("mousemove", show);
-        p.addEventListener("focus", (ev) => show({ clientX: undefined }));
-        p.addEventListener("mouseleave", () => { tip.hidden = true; });
-        p.addEventListener("blur", () => { tip.hidden = true; });
-        p.addEventListener("click", () => { location.hash = `#/country/${c.code}`; });
-        p.addEventListener("keydown", (ev) => { if (ev.key === "Enter") location.hash = `#/country/${c.code}`; });
-      }
-      svg.append(p);
-    }
+    const map = await worldMap({
+      byCode: S.countries, label: `World map under ${S.regime} as of ${S.date}`, describe,
+      onPick: (c) => { location.hash = `#/country/${c.code}`; },
+    });
     const tiered = countries.some((c) => c.tier);
     const legend = h("div", { class: "legend", "aria-label": "Legend" },
       (tiered ? CATEGORY_LEGEND.tiers : CATEGORY_LEGEND.classes).map(([cls, label]) => h("span", { class: `key-${cls}` }, label)),
@@ -319,7 +335,7 @@ async function viewMap() {
       h("div", { class: "row" }, regimeInput((v) => { S.regime = v; draw(); }), dateInput(draw), dateSlider(draw)),
       h("p", { class: "muted", id: "regime-pack" }, `${S.regime} on ${S.date}: ${packOn(S.regime, S.date)}`),
       legend,
-      h("div", { class: "map-wrap" }, svg, tip),
+      map,
       h("details", {}, h("summary", {}, "The same as a table"),
         table([
           { key: "code", label: "Code", render: (r) => h("a", { href: `#/country/${r.code}` }, r.code) },
@@ -813,6 +829,210 @@ async function viewAudit() {
       h("span", { class: "muted" }, "Keep it away from the database (docs/SECURITY.md): a later verify against it proves nothing up to it changed.")),
     out);
   await page(0);
+}
+
+// ---- scenarios ---------------------------------------------------------------------------------------------
+
+// The values the builder offers to change, by the pack key `[set]` takes (docs/SCENARIOS.md). Left empty, a value
+// stays as the base has it.
+const SCENARIO_VALUES = [
+  ["allocation.country_tpp", "Tier 2 country allocation, TPP"],
+  ["allocation.assurance_percent", "Allocation with assurances, % of the allocation"],
+  ["lpp.annual_limit_tpp", "LPP limit per ultimate consignee and year, TPP"],
+  ["uveu.outside_tier1_max_percent", "UVEU: most outside Tier 1, %"],
+  ["uveu.single_country_max_percent", "UVEU: most in one Tier 2 country, %"],
+  ["uveu.outside_us_max_percent", "UVEU headquartered in the US: most outside it, %"],
+];
+const TIER_CATEGORY = { 1: "tier 1", 2: "tier 2", 3: "tier 3" };
+const svgData = (svg) => `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+
+/** Countries by code under a regime or a saved scenario, on S.date. */
+async function countriesUnder(query) {
+  const list = await api("GET", `/v1/countries?date=${S.date}&${query}`);
+  return new Map(list.map((c) => [c.code, c]));
+}
+
+/** Two maps side by side, base and scenario, with the countries whose tier or class differs outlined. */
+async function sideBySide(base, scenario, baseLabel, scenarioLabel, onPick, shownAs) {
+  const changed = new Set([...scenario.keys()].filter((k) => {
+    const a = base.get(k), b = shownAs ? shownAs(scenario.get(k)) : scenario.get(k);
+    return a && b && a.category !== b.category;
+  }));
+  const describe = (map) => (c) => {
+    const x = map === scenario && shownAs ? shownAs(c) : map.get(c.code) || c;
+    const was = base.get(c.code);
+    return [h("strong", {}, `${c.name} (${c.code})`), h("br"), categoryName(x),
+      changed.has(c.code) && map !== base ? [h("br"), `was ${categoryName(was)}`] : null];
+  };
+  const left = await worldMap({ byCode: base, label: `${baseLabel} on ${S.date}`, describe: describe(base), onPick: onPick || (() => {}), id: "map-base" });
+  const right = await worldMap({ byCode: scenario, label: `${scenarioLabel} on ${S.date}`, describe: describe(scenario), onPick: onPick || (() => {}), marked: changed, shownAs, id: "map-scenario" });
+  const names = [...changed].sort().map((k) => `${scenario.get(k).name} (${k}): ${categoryName(base.get(k))} → ${categoryName(shownAs ? shownAs(scenario.get(k)) : scenario.get(k))}`);
+  return h("div", {},
+    h("div", { class: "sides2" },
+      h("figure", {}, h("figcaption", {}, baseLabel), left),
+      h("figure", {}, h("figcaption", {}, scenarioLabel, " ", h("span", { class: "muted" }, "(changed countries outlined)")), right)),
+    h("p", { id: "changed-countries", class: "muted" }, names.length ? `Changed: ${names.join("; ")}` : "No country changes tier or class on this date."));
+}
+
+async function viewScenarios(name) {
+  await loadRegimes();
+  if (name) return viewScenario(name);
+  const saved = (await api("GET", "/v1/scenarios")).items;
+  const list = saved.length
+    ? table([
+        { key: "name", label: "Name", render: (r) => h("a", { href: `#/scenarios/${encodeURIComponent(r.name)}` }, r.name) },
+        { key: "title", label: "Title" }, { key: "base", label: "Base" }, { key: "changes", label: "Changes", num: true },
+        { key: "saved_by", label: "Saved by" }, { key: "saved_at", label: "Saved at" },
+      ], saved.map((x) => ({ ...x, changes: x.changes.length })), { sortKey: "name" })
+    : h("p", { class: "muted" }, "No scenario is saved yet.");
+  const parts = [h("h1", {}, "Scenarios"),
+    h("p", {}, "What-if regimes: countries moved between tiers, assurances, caps and percentages changed. Their answers name the pack ",
+      h("code", {}, "scenario:NAME"), " and are never recorded; they are hypothetical, not the regulation (docs/SCENARIOS.md)."),
+    h("h2", {}, "Saved"), list];
+  if (can("analyst")) parts.push(await scenarioBuilder());
+  else parts.push(h("p", { class: "panel" }, `Your role (${S.me.role}) may read scenarios but not save them.`));
+  parts.push(h("h2", {}, "Allocation pressure under the codified text"), capacityFigure(null));
+  put(view(), ...parts);
+}
+
+/** The builder: click a country on the right map to move it (Tier 1, 2, 3, back), add assurances, change values. */
+async function scenarioBuilder() {
+  const moves = new Map(), assured = new Set();
+  let baseName = "codified";
+  const root = h("div", { id: "builder" });
+  const nameIn = h("input", { id: "scenario-name", required: true, pattern: "[a-z0-9][a-z0-9\\-]*", maxlength: 64, placeholder: "lower-case-name" });
+  const titleIn = h("input", { id: "scenario-title", maxlength: 200, placeholder: "optional" });
+  const values = SCENARIO_VALUES.map(([key, label]) => [key, h("input", { type: "number", min: "0", step: "any", "data-key": key, placeholder: "as the base", "aria-label": label }), label]);
+  const movesOut = h("ul", { id: "scenario-moves" });
+  const maps = h("div");
+  const assureSel = h("select", { id: "assure-country", "aria-label": "Country giving assurances" });
+  const redraw = async () => {
+    const base = await countriesUnder(`regime=${encodeURIComponent(baseName)}`);
+    put(assureSel, h("option", { value: "" }, "—"), [...base.values()].filter((c) => c.tier === 2).sort((a, b) => a.name.localeCompare(b.name)).map((c) => h("option", { value: c.code }, `${c.name} (${c.code})`)));
+    const shownAs = (c) => (moves.has(c.code) ? { ...c, tier: moves.get(c.code), category: TIER_CATEGORY[moves.get(c.code)] } : c);
+    const pick = (c) => {
+      const now = base.get(c.code);
+      const order = [1, 2, 3].filter((t) => t !== now.tier);
+      const next = !moves.has(c.code) ? order[0] : order[order.indexOf(moves.get(c.code)) + 1];
+      if (next === undefined) moves.delete(c.code); else moves.set(c.code, next);
+      guard(redraw);
+    };
+    put(movesOut, [...moves].map(([code, tier]) => h("li", {}, `${base.get(code).name} (${code}) → Tier ${tier} `,
+      h("button", { type: "button", "aria-label": `Undo the move of ${code}`, onclick: () => { moves.delete(code); guard(redraw); } }, "✕"))),
+    [...assured].map((code) => h("li", {}, `${code} gives Supp. No. 5(b) assurances `,
+      h("button", { type: "button", "aria-label": `Undo the assurance of ${code}`, onclick: () => { assured.delete(code); guard(redraw); } }, "✕"))));
+    put(maps, await sideBySide(base, base, `Base: ${baseName}`, "Scenario (click a country to move it)", pick, shownAs));
+  };
+  const save = (e) => guard(async () => {
+    e.preventDefault();
+    const set = {};
+    for (const [key, input] of values) if (input.value.trim() !== "") set[key] = Number(input.value);
+    const body = { name: nameIn.value.trim(), base: baseName, title: titleIn.value.trim() || undefined,
+      move: [...moves].map(([country, tier]) => ({ country, tier })), assure: [...assured].map((country) => ({ country })), set };
+    try {
+      const saved = await api("POST", "/v1/scenarios", body);
+      say(`Saved ${saved.pack}.`, "info");
+      location.hash = `#/scenarios/${encodeURIComponent(saved.name)}`;
+    } catch (err) {
+      throw new Error(err.problem && err.problem.field ? `${err.problem.field}: ${err.message}` : err.message);
+    }
+  });
+  put(root, h("h2", {}, "Build a scenario"),
+    h("form", { class: "grid", id: "scenario-form", onsubmit: save },
+      h("label", {}, "Name", nameIn), h("label", {}, "Title", titleIn),
+      regimeInput((v) => { baseName = v; guard(redraw); }, "base", baseName, "Base"),
+      dateInput(() => guard(redraw)),
+      h("label", {}, "Assurances", h("span", { class: "row" }, assureSel,
+        h("button", { type: "button", id: "add-assurance", onclick: () => { if (assureSel.value) { assured.add(assureSel.value); guard(redraw); } } }, "Add"))),
+      values.map(([, input, label]) => h("label", {}, label, input)),
+      h("button", { class: "primary", type: "submit", id: "save-scenario" }, "Save scenario")),
+    h("h2", {}, "Moves and assurances"), movesOut, maps);
+  await redraw();
+  return root;
+}
+
+/** The capacity chart (Epoch AI's clusters against each allocation) under the base and, if named, a scenario. */
+function capacityFigure(scenario) {
+  const q = scenario ? `scenario=${encodeURIComponent(scenario)}&` : "";
+  return h("figure", { id: "capacity" },
+    h("img", { src: `/v1/capacity?${q}date=${S.date}&format=svg`, alt: `Share of each Tier 2 allocation the compute installed or planned there would take, on ${S.date}`, class: "chart-img" }),
+    h("figcaption", { class: "muted" }, "Data: Epoch AI, GPU Clusters dataset (CC BY 4.0), converted to TPP through the catalog. Bars past 300 % end in an arrow."));
+}
+
+async function viewScenario(name) {
+  const x = await api("GET", `/v1/scenarios/${encodeURIComponent(name)}`);
+  const maps = h("div");
+  const drawMaps = async () => {
+    const [base, scen] = await Promise.all([countriesUnder(`regime=${encodeURIComponent(x.base)}`), countriesUnder(`scenario=${encodeURIComponent(name)}`)]);
+    put(maps, await sideBySide(base, scen, `Base: ${x.base}`, `Scenario: ${x.pack}`));
+  };
+  const changes = table([
+    { key: "key", label: "Key", render: (r) => h("code", {}, r.key) }, { key: "change", label: "Change" },
+    { key: "under", label: "Under each pack of the base", render: (r) => h("ul", {}, r.under.map((u) => h("li", {}, h("code", {}, u.pack), `: ${u.effect.replace("_", " ")}`, u.replaces ? ` (replaces ${u.replaces})` : "", u.detail.length ? ` — ${u.detail.join("; ")}` : ""))) },
+  ], x.changes);
+  const diffOut = h("div", { id: "diff-out" });
+  const file = h("input", { type: "file", id: "diff-file", accept: ".csv,.jsonl,.ndjson,text/csv" });
+  let against = x.base;
+  file.addEventListener("change", () => guard(async () => {
+    const f = file.files[0];
+    if (!f) return;
+    put(diffOut, h("p", { class: "muted", role: "status" }, `Determining ${f.name} twice…`));
+    const csv = /\.csv$/i.test(f.name);
+    const r = await api("POST", `/v1/scenarios/${encodeURIComponent(name)}/diff?against=${encodeURIComponent(against)}`, await f.text(), csv ? "text/csv" : "application/x-ndjson");
+    renderDiff(diffOut, r, name);
+  }));
+  put(view(),
+    h("p", {}, h("a", { href: "#/scenarios" }, "← Scenarios")),
+    h("h1", {}, `${x.pack}: ${x.title}`),
+    h("p", { class: "muted" }, `Version ${x.version}, written over ${x.base}; saved by ${x.saved_by} at ${x.saved_at}. Hypothetical: not the regulation.`),
+    h("div", { class: "row" },
+      h("button", { type: "button", onclick: () => download(`${name}.toml`, x.text, "application/toml") }, "Download the scenario file"),
+      can("analyst") ? h("button", { type: "button", id: "delete-scenario", onclick: () => guard(async () => {
+        if (!window.confirm(`Delete scenario ${name}?`)) return;
+        await api("DELETE", `/v1/scenarios/${encodeURIComponent(name)}`);
+        say(`Deleted ${name}.`, "info");
+        location.hash = "#/scenarios";
+      }) }, "Delete") : null),
+    h("h2", {}, "Changes"), changes,
+    h("h2", {}, "Base and scenario"), h("div", { class: "row" }, dateInput(() => guard(drawMaps))), maps,
+    h("h2", {}, "Diff an order book"),
+    can("analyst")
+      ? h("div", { class: "row" }, regimeInput((v) => { against = v; }, "against", against, "Against"), h("label", { class: "field" }, "Order book (JSON Lines or CSV)", file))
+      : h("p", { class: "panel" }, `Your role (${S.me.role}) may not run determinations.`),
+    diffOut,
+    h("h2", {}, "Allocation pressure"), capacityFigure(name));
+  await drawMaps();
+}
+
+function renderDiff(out, r, name) {
+  const d = r.diff;
+  const charts = r.report.charts;
+  const byDest = Object.entries(d.by_destination).map(([code, v]) => ({ code, ...v }));
+  const changedCsv = () => {
+    const cols = ["id", "line", "date", "destination", "change", "before", "after", "error"];
+    const cell = (v) => `"${String(v ?? "").replace(/"/g, '""')}"`;
+    const side = (x) => (x ? `${x.authorization}${x.review_policy ? ` (${x.review_policy})` : ""}${x.tier ? ` tier ${x.tier}` : ""}` : "");
+    return [cols.join(","), ...r.changed.map((c) => [c.id, c.line, c.date, c.destination, c.change, side(c.before), side(c.after), c.error].map(cell).join(","))].join("\n");
+  };
+  put(out,
+    h("table", { id: "diff-summary" }, h("tbody", {},
+      h("tr", {}, h("th", { scope: "row" }, "Orders"), h("td", { class: "num" }, fmt(d.orders))),
+      h("tr", {}, h("th", { scope: "row" }, "Answers changed"), h("td", { class: "num" }, fmt(d.changed))),
+      h("tr", {}, h("th", { scope: "row" }, "Not answered on a side"), h("td", { class: "num" }, fmt(d.errors))))),
+    h("h3", {}, "By change"),
+    table([{ key: "change", label: "Change" }, { key: "n", label: "Orders", num: true }], Object.entries(d.by_change).map(([change, n]) => ({ change, n })), { sortKey: "n", dir: -1 }),
+    h("div", { class: "sides2" },
+      h("img", { src: svgData(charts["changed-by-destination.svg"]), alt: "Changed orders by destination", class: "chart-img" }),
+      h("img", { src: svgData(charts["allocation-use.svg"]), alt: "Allocation use before and after", class: "chart-img" })),
+    h("details", {}, h("summary", {}, "By destination"),
+      table([{ key: "code", label: "Destination" }, { key: "orders", label: "Orders", num: true }, { key: "changed", label: "Changed", num: true },
+        { key: "tpp", label: "TPP", num: true }, { key: "licenses_before", label: "Licenses before", num: true }, { key: "licenses_after", label: "Licenses after", num: true }],
+      byDest, { sortKey: "changed", dir: -1, filterable: true })),
+    h("div", { class: "row" },
+      h("button", { type: "button", id: "download-report", onclick: () => download(`${name}-diff.md`, r.report.markdown, "text/markdown") }, "Download the report (Markdown)"),
+      h("button", { type: "button", onclick: () => { for (const [f, svg] of Object.entries(charts)) download(f, svg, "image/svg+xml"); } }, "Download its charts (SVG)"),
+      h("button", { type: "button", onclick: () => download(`${name}-diff.json`, JSON.stringify(d, null, 2), "application/json") }, "Download the counts (JSON)"),
+      h("button", { type: "button", onclick: () => download(`${name}-changed.csv`, changedCsv(), "text/csv") }, `Download the changed orders (CSV${r.changed.length < d.changed + d.errors ? `, first ${r.changed.length}` : ""})`)));
 }
 
 // ---- start -------------------------------------------------------------------------------------------------

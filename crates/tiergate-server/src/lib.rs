@@ -16,6 +16,7 @@ mod parties_api;
 pub mod problem;
 pub mod registry;
 mod routes;
+pub mod scenarios_api;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -71,6 +72,8 @@ pub struct AppState {
     /// Mark the session cookie `Secure`, so that browsers send it over HTTPS only: for a server reached through a
     /// TLS-terminating proxy, i.e. not on loopback (`tiergate serve --secure-cookies`).
     pub secure_cookies: bool,
+    /// Saved scenarios, loaded once per text.
+    pub scenarios: scenarios_api::ScenarioCache,
     tokens: auth::TokenCache,
 }
 
@@ -87,6 +90,7 @@ impl AppState {
             inline_db: false,
             lists: lists::ListsCache::default(),
             registry: registry::RegistryCache::default(),
+            scenarios: scenarios_api::ScenarioCache::default(),
             secure_cookies: false,
             tokens: auth::TokenCache::default(),
         }

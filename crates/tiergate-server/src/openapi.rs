@@ -207,6 +207,12 @@ impl Modify for Bearer {
         crate::parties_api::alias,
         crate::parties_api::owner,
         crate::parties_api::merge,
+        crate::scenarios_api::list,
+        crate::scenarios_api::show,
+        crate::scenarios_api::save,
+        crate::scenarios_api::delete,
+        crate::scenarios_api::diff,
+        crate::scenarios_api::capacity,
     ),
     components(schemas(
         ProblemDoc, DeterminationsBody, DeterminationsAnswer, BatchItem, crate::routes::ReserveBody, crate::routes::TokenBody, TokenCreatedDoc,
@@ -217,7 +223,10 @@ impl Modify for Bearer {
         crate::dashboard_api::JudgementBody, crate::dashboard_api::FleetBody,
         tiergate_wire::registry::PartyOut, tiergate_wire::registry::PartyBody, tiergate_wire::registry::OwnerBody,
         tiergate_wire::registry::ChangeOut, tiergate_wire::registry::AddParty, tiergate_wire::registry::SetParty,
-        tiergate_wire::registry::AliasParty, tiergate_wire::registry::OwnerShare, tiergate_wire::registry::MergeParties
+        tiergate_wire::registry::AliasParty, tiergate_wire::registry::OwnerShare, tiergate_wire::registry::MergeParties,
+        tiergate_wire::scenario::ScenarioBody, tiergate_wire::scenario::MoveBody, tiergate_wire::scenario::AssureBody,
+        tiergate_wire::capacity::CapacityOut, tiergate_wire::capacity::SourceOut, tiergate_wire::capacity::CountryCapacityOut,
+        tiergate_wire::capacity::StandingOut
     )),
     modifiers(&Bearer),
     security(("bearer" = [])),

@@ -20,7 +20,7 @@ use crate::auth::Caller;
 use crate::hooks::LedgerHooks;
 use crate::problem::Problem;
 use crate::AppState;
-use crate::{dashboard_api, parties_api};
+use crate::{dashboard_api, parties_api, scenarios_api};
 
 pub(crate) type St = State<Arc<AppState>>;
 pub(crate) type Answer = Result<Response, Problem>;
@@ -59,6 +59,10 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/parties/{name}", get(parties_api::show).patch(parties_api::set))
         .route("/v1/parties/{name}/aliases", post(parties_api::alias))
         .route("/v1/parties/{name}/owners", axum::routing::put(parties_api::owner))
+        .route("/v1/scenarios", get(scenarios_api::list).post(scenarios_api::save))
+        .route("/v1/scenarios/{name}", get(scenarios_api::show).delete(scenarios_api::delete))
+        .route("/v1/scenarios/{name}/diff", post(scenarios_api::diff))
+        .route("/v1/capacity", get(scenarios_api::capacity))
         .route("/", get(dashboard_api::asset))
         .route("/assets/{*file}", get(dashboard_api::asset))
         .fallback(not_found)
@@ -113,7 +117,7 @@ fn json_body(bytes: Vec<u8>, status: StatusCode) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response()
 }
 
-fn body(result: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
+pub(crate) fn body(result: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
     result.map_err(|e| {
         // A body that did not arrive in time: its error is somewhere in the rejection's chain of sources.
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
@@ -215,6 +219,31 @@ pub(crate) struct RecordQuery {
     regime: Option<String>,
     /// A timeline whose answer is added (`compare`) where it differs.
     compare: Option<String>,
+    /// A saved scenario (`GET /v1/scenarios`) to answer under instead; never with `record`.
+    scenario: Option<String>,
+}
+
+/// The server's environment under `regime` or the saved `scenario` (one of them at most), comparing with
+/// `compare`.
+pub(crate) async fn regime_or_scenario(
+    st: &Arc<AppState>,
+    regime: Option<&str>,
+    scenario: Option<&str>,
+    compare: Option<&str>,
+) -> Result<Env, Problem> {
+    match scenario {
+        None => chosen_env(&st.env, regime, compare),
+        Some(_) if regime.is_some() => Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            "give `regime` or `scenario`, not both: a scenario names its base",
+        )
+        .with_field("scenario")),
+        Some(name) => {
+            let env = scenarios_api::env_under(st, name).await?;
+            env.comparing(compare).map_err(|e| Problem::from_wire(&e))
+        }
+    }
 }
 
 /// The server's environment answering under `regime` (default: the server's own) and comparing with `compare`.
@@ -242,7 +271,15 @@ pub(crate) async fn determinations(
         if q.record { Role::Officer } else { Role::Analyst },
         if q.record { "recording determinations" } else { "determinations" },
     )?;
-    let env = chosen_env(&st.env, q.regime.as_deref(), q.compare.as_deref())?;
+    if q.record && q.scenario.is_some() {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            "a scenario's answers are hypothetical and are never recorded: drop `record` or `scenario`",
+        )
+        .with_field("scenario"));
+    }
+    let env = regime_or_scenario(&st, q.regime.as_deref(), q.scenario.as_deref(), q.compare.as_deref()).await?;
     let bytes = body(raw)?;
     let heavy = q.record || csv || bytes.len() > INLINE_BODY;
     db_maybe_write(&Arc::clone(&st), heavy, move || {
@@ -461,6 +498,8 @@ pub(crate) struct CountriesQuery {
     pub(crate) date: Option<String>,
     /// The regime: a timeline (`codified`, the default, or `enforced`) or a pack id.
     pub(crate) regime: Option<String>,
+    /// A saved scenario (`GET /v1/scenarios`) instead of a regime.
+    pub(crate) scenario: Option<String>,
 }
 
 /// `GET /v1/countries?date=` (viewer): tier and groups of every country on a date (default: today).
@@ -473,7 +512,7 @@ pub(crate) async fn countries(
     caller.require(Role::Viewer, "reading countries")?;
     let q = query(q)?;
     let date = date_param(q.date.as_deref(), "date")?;
-    let env = chosen_env(&st.env, q.regime.as_deref(), None)?;
+    let env = regime_or_scenario(&st, q.regime.as_deref(), q.scenario.as_deref(), None).await?;
     let (pack, _) = env.answering(date).map_err(|e| Problem::from_wire(&e))?;
     let list: Vec<CountryOut<'_>> = env.countries.iter().map(|c| CountryOut::new(c, &env, pack, date)).collect();
     Ok(Json(list).into_response())
@@ -490,7 +529,7 @@ pub(crate) async fn country(
     caller.require(Role::Viewer, "reading countries")?;
     let q = query(q)?;
     let date = date_param(q.date.as_deref(), "date")?;
-    let env = chosen_env(&st.env, q.regime.as_deref(), None)?;
+    let env = regime_or_scenario(&st, q.regime.as_deref(), q.scenario.as_deref(), None).await?;
     let (pack, _) = env.answering(date).map_err(|e| Problem::from_wire(&e))?;
     let c = env.countries.resolve(&code).ok_or_else(|| Problem::not_found(env.countries.unknown(&code)))?;
     Ok(Json(CountryDetailOut::new(c, &env, pack, date)).into_response())

@@ -94,6 +94,14 @@ fn endpoints() -> Vec<(&'static str, String, Option<Value>, Role)> {
         ("GET", "/v1/determinations?limit=5".into(), None, Role::Viewer),
         ("GET", "/metrics".into(), None, Role::Viewer),
         ("GET", "/v1/pools?date=2025-06-01".into(), None, Role::Viewer),
+        ("GET", "/v1/scenarios".into(), None, Role::Viewer),
+        ("GET", "/v1/capacity?date=2026-06-01".into(), None, Role::Viewer),
+        (
+            "POST",
+            "/v1/scenarios".into(),
+            Some(json!({"name": "pl", "base": "codified", "move": [{"country": "PL", "tier": 1}]})),
+            Role::Analyst,
+        ),
         (
             "POST",
             "/v1/fleet/check".into(),
@@ -556,10 +564,16 @@ async fn the_openapi_document_covers_every_route() {
         ("post", "/v1/parties/{name}/aliases"),
         ("put", "/v1/parties/{name}/owners"),
         ("post", "/v1/parties/merge"),
+        ("get", "/v1/scenarios"),
+        ("post", "/v1/scenarios"),
+        ("get", "/v1/scenarios/{name}"),
+        ("delete", "/v1/scenarios/{name}"),
+        ("post", "/v1/scenarios/{name}/diff"),
+        ("get", "/v1/capacity"),
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 37, "and nothing else");
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 43, "and nothing else");
     // Every reference resolves.
     let text = doc.to_string();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
@@ -1091,4 +1105,108 @@ async fn recorded_determinations_are_kept_and_ids_cannot_borrow_reservations() {
         (s, v["code"].as_str(), v["field"].as_str()),
         (StatusCode::CONFLICT, Some("idempotency_conflict"), Some("id"))
     );
+}
+
+#[tokio::test]
+async fn scenarios_save_answer_diff_and_delete() {
+    let api = Api::new(Limits::default());
+    let body = json!({"name": "allies", "base": "codified", "move": [{"country": "PL", "tier": 1}],
+        "assure": [{"country": "IN", "from": "2026-01-01"}], "set": {"lpp.annual_limit_tpp": 13_450_000}});
+    let (s, v) = api.as_role(Role::Viewer, "POST", "/v1/scenarios", Some(body.clone())).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/scenarios", Some(body.clone())).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!((v["pack"].as_str(), v["saved_by"].as_str()), (Some("scenario:allies"), Some("analyst-token")));
+    assert!(v["text"].as_str().unwrap().contains("[[assure]]"));
+    let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/scenarios", Some(body)).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "{v}");
+    // Invalid scenarios name their key.
+    for (bad, field) in [
+        (json!({"name": "x", "base": "codified", "move": [{"country": "FR", "tier": 1}]}), "move[0]"),
+        (
+            json!({"name": "x", "base": "codified", "set": {"lpp.annual_limit_tpp": "many"}}),
+            "set.\"lpp.annual_limit_tpp\"",
+        ),
+        (json!({"name": "x", "base": "nowhere", "move": [{"country": "PL", "tier": 1}]}), "scenario.base"),
+        (json!({"name": "x", "base": "codified", "assure": [{"country": "IN", "from": "soon"}]}), "assure[0].from"),
+        (json!({"base": "codified", "assure": [{"country": "IN"}]}), "name"),
+        (
+            json!({"text": "schema = 1\n[scenario]\nname = \"x\"\nversion = \"1\"\nbase = \"codified\"\n[[move]]\ncountry = \"PL\"\ntier = 7\n"}),
+            "move[0].tier",
+        ),
+    ] {
+        let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/scenarios", Some(bad.clone())).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
+        assert_eq!(v["field"].as_str(), Some(field), "{bad}: {v}");
+    }
+    let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/scenarios", None).await;
+    assert_eq!((s, v["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{v}");
+    // Countries and determinations under it name its pack.
+    let (_, pl) = api.as_role(Role::Viewer, "GET", "/v1/countries/PL?date=2026-06-01&scenario=allies", None).await;
+    assert_eq!(pl["tier"], 1, "{pl}");
+    let (_, pl) = api.as_role(Role::Viewer, "GET", "/v1/countries/PL?date=2026-06-01", None).await;
+    assert_eq!(pl["tier"], 2, "{pl}");
+    let mut o = order("s1", 100, "PL");
+    o["date"] = json!("2026-06-01");
+    let (s, d) = api.as_role(Role::Analyst, "POST", "/v1/determinations?scenario=allies", Some(o.clone())).await;
+    assert_eq!((s, d["authorization"].as_str()), (StatusCode::OK, Some("AIA")), "{d}");
+    assert_eq!((d["regime"]["pack"].as_str(), &d["regime"]["timeline"]), (Some("scenario:allies"), &Value::Null));
+    let (s, _) =
+        api.as_role(Role::Officer, "POST", "/v1/determinations?scenario=allies&record=true", Some(o.clone())).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, v) =
+        api.as_role(Role::Analyst, "POST", "/v1/determinations?scenario=allies&regime=enforced", Some(o.clone())).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("scenario")));
+    let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations?scenario=nope", Some(o)).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("scenario")));
+    // A diff of an order book, as JSON Lines and as CSV.
+    let book = [order("a", 2000, "PL"), order("b", 2000, "MY"), order("c", 2000, "FR")]
+        .iter()
+        .map(|o| {
+            let mut o = o.clone();
+            o["date"] = json!("2026-06-01");
+            o.to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (s, _, v) = api.call("POST", "/v1/scenarios/allies/diff", Some(api.token(Role::Analyst)), Some(book)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!((v["diff"]["orders"].as_u64(), v["diff"]["changed"].as_u64()), (Some(3), Some(1)), "{v}");
+    assert_eq!(v["diff"]["by_change"]["LICENSE->AIA"], 1, "{v}");
+    assert_eq!(v["changed"][0]["id"], "a");
+    assert!(v["report"]["charts"]["allocation-use.svg"].as_str().unwrap().starts_with("<svg"));
+    let csv = "id,date,item,quantity,destination,consignee_name,consignee_headquarters\nx,2026-06-01,nvidia-h100-sxm,100,PL,X,PL\n";
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/scenarios/allies/diff?against=enforced")
+        .header("authorization", format!("Bearer {}", api.token(Role::Analyst)))
+        .header("content-type", "text/csv")
+        .body(Body::from(csv))
+        .unwrap();
+    let resp = api.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v: Value = serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!((v["diff"]["against"].as_str(), v["diff"]["orders"].as_u64()), (Some("enforced"), Some(1)), "{v}");
+    // Capacity under the scenario: India's cap doubled by its assurance.
+    let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/capacity?scenario=allies&date=2026-06-01", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let india = v["countries"].as_array().unwrap().iter().find(|c| c["country"] == "IN").unwrap().clone();
+    assert_eq!(
+        (india["base"]["cap_tpp"].as_u64(), india["scenario"]["cap_tpp"].as_u64()),
+        (Some(790_000_000), Some(1_580_000_000))
+    );
+    let (s, ctype, _) = api.call("GET", "/v1/capacity?format=svg", Some(api.token(Role::Viewer)), None).await;
+    assert_eq!((s, ctype.as_str()), (StatusCode::OK, "image/svg+xml"));
+    // Deleting is an analyst's, audited; the audit log still verifies.
+    let (s, _) = api.as_role(Role::Viewer, "DELETE", "/v1/scenarios/allies", None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = api.as_role(Role::Analyst, "DELETE", "/v1/scenarios/allies", None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = api.as_role(Role::Viewer, "GET", "/v1/scenarios/allies", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, audit) = api.as_role(Role::Viewer, "GET", "/v1/audit?limit=1000", None).await;
+    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.contains(&"scenario-save") && actions.contains(&"scenario-delete"), "{actions:?}");
+    let (_, verify) = api.as_role(Role::Viewer, "GET", "/v1/audit/verify", None).await;
+    assert_eq!(verify["ok"], true, "{verify}");
 }

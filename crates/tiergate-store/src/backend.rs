@@ -13,6 +13,7 @@ use crate::determinations::{self, DeterminationFilter, StoredDetermination};
 use crate::movements::{self, by_id};
 use crate::parties::{PartyDecide, PartyWrite, StoredParty};
 use crate::records;
+use crate::scenarios::{self, StoredScenario, MAX_SCENARIOS};
 use crate::screening::{Judgement, ListVersion, NewListVersion};
 use crate::sql::{write_audit_entry, Sql};
 use crate::tokens::{Role, Session, TokenInfo};
@@ -333,6 +334,36 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn judgements(&mut self) -> Result<Vec<Judgement>, LedgerError> {
         self.backend.plain(|db| records::judgements(db))
+    }
+
+    fn add_scenario(&mut self, s: &StoredScenario) -> Result<bool, LedgerError> {
+        self.write(|tx| {
+            if scenarios::count(tx.db())? >= MAX_SCENARIOS {
+                return Err(LedgerError::Conflict(format!(
+                    "{MAX_SCENARIOS} scenarios are saved, the most a ledger keeps: delete one first"
+                )));
+            }
+            let added = scenarios::add(tx.db(), s)?;
+            if added {
+                let why = format!("sha256 {}", s.sha256);
+                tx.record("scenario-save", (&s.name, &format!("scenario:{}", s.name), 0), Some(&why), &s.actor, &s.at)?;
+            }
+            Ok(added)
+        })
+    }
+
+    fn scenarios(&mut self) -> Result<Vec<StoredScenario>, LedgerError> {
+        self.backend.plain(|db| scenarios::all(db))
+    }
+
+    fn delete_scenario(&mut self, name: &str, meta: &Meta) -> Result<bool, LedgerError> {
+        self.write(|tx| {
+            let deleted = scenarios::delete(tx.db(), name)?;
+            if deleted {
+                tx.audit("scenario-delete", (name, &format!("scenario:{name}"), 0), meta.reason.as_deref(), meta)?;
+            }
+            Ok(deleted)
+        })
     }
 
     fn add_veu(&mut self, v: &StoredVeu) -> Result<bool, LedgerError> {

@@ -14,6 +14,7 @@ mod movements;
 pub mod parties;
 mod postgres_store;
 mod records;
+pub mod scenarios;
 mod schema;
 pub mod screening;
 mod sql;
@@ -32,6 +33,7 @@ use serde::Serialize;
 
 pub use determinations::{DeterminationFilter, StoredDetermination};
 pub use parties::{PartyDecide, PartyWrite, StoredParty};
+pub use scenarios::{StoredScenario, MAX_SCENARIOS};
 pub use screening::{Judgement, ListVersion, NewListVersion};
 use tiergate_core::pool::{PoolError, PoolId};
 use tiergate_core::Pack;
@@ -315,6 +317,13 @@ pub trait Store: Send {
     fn add_judgement(&mut self, j: &Judgement) -> Result<(), LedgerError>;
     /// Every judgement, oldest first (a later one overrides an earlier one on the same entry and query).
     fn judgements(&mut self) -> Result<Vec<Judgement>, LedgerError>;
+    /// Saves a scenario, audited (`scenario-save`); `false` when the name is taken. Refused beyond
+    /// [`MAX_SCENARIOS`].
+    fn add_scenario(&mut self, s: &StoredScenario) -> Result<bool, LedgerError>;
+    /// Every saved scenario, by name.
+    fn scenarios(&mut self) -> Result<Vec<StoredScenario>, LedgerError>;
+    /// Deletes a saved scenario, audited (`scenario-delete`); `false` when there is none by that name.
+    fn delete_scenario(&mut self, name: &str, meta: &Meta) -> Result<bool, LedgerError>;
     /// Registers a VEU; `false` when the id is taken.
     fn add_veu(&mut self, v: &StoredVeu) -> Result<bool, LedgerError>;
     /// Every registration, by id.
@@ -668,6 +677,34 @@ impl Ledger {
 
     pub fn judgements(&mut self) -> Result<Vec<Judgement>, LedgerError> {
         self.store.judgements()
+    }
+
+    /// Saves a scenario; a taken name is a conflict.
+    pub fn add_scenario(&mut self, s: &StoredScenario) -> Result<(), LedgerError> {
+        check_text("name", Some(&s.name), MAX_ID)?;
+        if self.store.add_scenario(s)? {
+            Ok(())
+        } else {
+            Err(LedgerError::Conflict(format!("a scenario named `{}` is saved already: delete it first", s.name)))
+        }
+    }
+
+    pub fn scenarios(&mut self) -> Result<Vec<StoredScenario>, LedgerError> {
+        self.store.scenarios()
+    }
+
+    pub fn scenario(&mut self, name: &str) -> Result<Option<StoredScenario>, LedgerError> {
+        Ok(self.store.scenarios()?.into_iter().find(|s| s.name == name))
+    }
+
+    /// Deletes a saved scenario; none by that name is not found.
+    pub fn delete_scenario(&mut self, name: &str, meta: &Meta) -> Result<(), LedgerError> {
+        check_text("name", Some(name), MAX_ID)?;
+        if self.store.delete_scenario(name, meta)? {
+            Ok(())
+        } else {
+            Err(LedgerError::NotFound(format!("scenario `{name}`")))
+        }
     }
 
     /// Registers a VEU; a taken id is refused.

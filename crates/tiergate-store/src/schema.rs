@@ -193,6 +193,17 @@ const MIGRATIONS: &[(i64, &str)] = &[(
          CREATE INDEX determinations_by_destination ON determinations (destination, seq);
          CREATE INDEX determinations_by_date ON determinations (date);",
     ),
+    (
+        12,
+        // Saved scenarios (scenarios.rs).
+        "CREATE TABLE scenarios (
+             name TEXT PRIMARY KEY,
+             text TEXT NOT NULL,
+             sha256 TEXT NOT NULL,
+             actor TEXT NOT NULL,
+             at TEXT NOT NULL
+         );",
+    ),
 ];
 
 #[cfg(test)]

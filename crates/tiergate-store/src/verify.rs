@@ -71,6 +71,8 @@ pub const RECORD_ACTIONS: &[(&str, &str)] = &[
     ("veu-register", "veu:"),
     ("veu-log", "veu:"),
     ("determination", "determination:"),
+    ("scenario-save", "scenario:"),
+    ("scenario-delete", "scenario:"),
 ];
 
 /// What an action that moves no TPP is about, if it is one.

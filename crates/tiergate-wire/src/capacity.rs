@@ -265,6 +265,8 @@ pub struct CapacityOut {
     /// The scenario's pack, if one was given.
     pub scenario: Option<String>,
     pub source: SourceOut,
+    /// Where the compute figures come from, with the credit their licence asks for.
+    pub attribution: String,
     /// The countries whose caps the compute reaches, under the base and under the scenario.
     pub binding_base: Vec<String>,
     pub binding_scenario: Vec<String>,
@@ -279,6 +281,7 @@ pub fn capacity_out(
     scenario: Option<&Pack>,
     compute: Compute,
     date: Date,
+    attribution: &str,
 ) -> CapacityOut {
     let rows: Vec<Row> = capacity(&compute.by_country, base, scenario, date);
     let code = |c: Country| env.countries.code(c).to_owned();
@@ -288,6 +291,7 @@ pub fn capacity_out(
         base_pack: base.id.clone(),
         scenario: scenario.map(|p| p.id.clone()),
         source: compute.source,
+        attribution: attribution.to_owned(),
         binding_base: rows.iter().filter(|r| r.base.binds).map(|r| code(r.country)).collect(),
         binding_scenario: rows
             .iter()
@@ -347,7 +351,7 @@ pub fn capacity_chart(c: &CapacityOut) -> String {
 }
 
 /// The capacity as a Markdown report with the chart beside it.
-pub fn capacity_markdown(c: &CapacityOut, attribution: &str) -> String {
+pub fn capacity_markdown(c: &CapacityOut) -> String {
     let mut s = String::new();
     let scenario = c.scenario.as_deref().map(|p| format!(" and {p}")).unwrap_or_default();
     let _ = writeln!(s, "# Allocation pressure on {}: {} (`{}`){scenario}\n", c.date, c.base, c.base_pack);
@@ -391,6 +395,6 @@ pub fn capacity_markdown(c: &CapacityOut, attribution: &str) -> String {
             let _ = writeln!(s, "- {why}: {}", group(*n));
         }
     }
-    let _ = writeln!(s, "\n## Source\n\n{attribution}");
+    let _ = writeln!(s, "\n## Source\n\n{}", c.attribution);
     s
 }

@@ -552,3 +552,119 @@ pub fn diff_markdown(d: &DiffOut, scenario: &ScenarioOut<'_>) -> String {
 pub fn group(n: u64) -> String {
     tiergate_core::units::group_digits(n).to_string()
 }
+
+/// A scenario as the API takes it: the file's text, or its parts (as `tiergate scenario new` takes them).
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioBody {
+    /// The whole scenario file (TOML); if given, nothing else is.
+    pub text: Option<String>,
+    pub name: Option<String>,
+    /// A timeline (`codified`, `enforced`) or a built-in pack id.
+    pub base: Option<String>,
+    /// Default `1`.
+    pub version: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    #[serde(default, rename = "move")]
+    pub moves: Vec<MoveBody>,
+    #[serde(default)]
+    pub assure: Vec<AssureBody>,
+    /// Values replaced, by dotted key: `{"lpp.annual_limit_tpp": 13450000}`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub set: BTreeMap<String, serde_json::Value>,
+}
+
+/// A country to a tier (1, 2, 3), or into or out of a country group; `from` a date (`YYYY-MM-DD`).
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveBody {
+    pub country: String,
+    pub tier: Option<i64>,
+    pub add_to: Option<String>,
+    pub remove_from: Option<String>,
+    pub from: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssureBody {
+    pub country: String,
+    pub from: Option<String>,
+}
+
+impl ScenarioBody {
+    /// The scenario file's text: as given, or written from the parts.
+    pub fn into_text(self) -> Result<String, WireError> {
+        use tiergate_core::scenario::{Assure, Header, Move, ScenarioFile, SCHEMA};
+        let parts = self.name.is_some() || self.base.is_some() || !self.moves.is_empty() || !self.assure.is_empty();
+        if let Some(text) = self.text {
+            if parts || !self.set.is_empty() || self.version.is_some() || self.title.is_some() {
+                return Err(WireError::new(
+                    "invalid_value",
+                    Some("text"),
+                    "give the file's `text` or its parts, not both".into(),
+                ));
+            }
+            return Ok(text);
+        }
+        let required = |v: Option<String>, field: &str| {
+            v.ok_or_else(|| WireError::new("missing_field", Some(field), format!("`{field}` is required")))
+        };
+        let date = |d: Option<String>, field: String| -> Result<Option<toml::value::Datetime>, WireError> {
+            d.map(|d| {
+                d.parse::<toml::value::Datetime>().ok().filter(|v| v.date.is_some() && v.time.is_none()).ok_or_else(
+                    || WireError::new("invalid_value", Some(&field), format!("`{d}` is not a date (YYYY-MM-DD)")),
+                )
+            })
+            .transpose()
+        };
+        let mut set = toml::Table::new();
+        for (k, v) in self.set {
+            let field = format!("set.{k}");
+            let value = toml::Value::try_from(v).map_err(|e| {
+                WireError::new("invalid_value", Some(&field), format!("cannot be a value of a pack: {e}"))
+            })?;
+            set.insert(k, value);
+        }
+        let file = ScenarioFile {
+            schema: SCHEMA,
+            scenario: Header {
+                name: required(self.name, "name")?,
+                version: self.version.unwrap_or_else(|| "1".to_owned()),
+                base: required(self.base, "base")?,
+                title: self.title,
+                description: self.description,
+            },
+            moves: self
+                .moves
+                .into_iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    Ok(Move {
+                        country: m.country,
+                        tier: m.tier,
+                        add_to: m.add_to,
+                        remove_from: m.remove_from,
+                        from: date(m.from, format!("move[{i}].from"))?,
+                    })
+                })
+                .collect::<Result<_, WireError>>()?,
+            assure: self
+                .assure
+                .into_iter()
+                .enumerate()
+                .map(|(i, a)| Ok(Assure { country: a.country, from: date(a.from, format!("assure[{i}].from"))? }))
+                .collect::<Result<_, WireError>>()?,
+            set,
+        };
+        file.to_toml().map_err(|e| WireError::new("invalid_value", None, e.to_string()))
+    }
+}
+
+/// A scenario file's error as the wire names it: the key is the field.
+pub fn scenario_error(e: &tiergate_core::DataError) -> WireError {
+    let field = (!e.key().is_empty()).then(|| e.key());
+    WireError::new("invalid_scenario", field, e.problem().to_owned())
+}

@@ -334,7 +334,7 @@ pub fn capacity(base: &Env, scenario: Option<&Env>, args: &ScenarioCapacityArgs)
         Some(s) => Some(s.answering(date).map_err(|e| anyhow::anyhow!("--date: {}", e.message))?.0),
         None => None,
     };
-    let out = capacity_out(base, base.regime_name(), base_pack, scenario_pack, compute, date);
+    let out = capacity_out(base, base.regime_name(), base_pack, scenario_pack, compute, date, &attribution);
     let mut w = io::stdout().lock();
     match args.format {
         CapacityFormat::Json => {
@@ -380,7 +380,7 @@ pub fn capacity(base: &Env, scenario: Option<&Env>, args: &ScenarioCapacityArgs)
         CapacityFormat::Markdown => {
             let dir = args.out.as_ref().ok_or_else(|| anyhow::anyhow!("--out is required"))?;
             fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-            write_file(&dir.join("report.md"), &capacity_markdown(&out, &attribution))?;
+            write_file(&dir.join("report.md"), &capacity_markdown(&out))?;
             write_file(&dir.join(CAPACITY_CHART), &capacity_chart(&out))?;
             write_file(&dir.join("capacity.json"), &format!("{}\n", serde_json::to_string_pretty(&out)?))?;
             eprintln!("tiergate: capacity on {date} written to {}", dir.display());

@@ -1,7 +1,7 @@
 //! The dashboard in a real browser: runs `tests/browser/dashboard.mjs` (playwright-core driving Debian's
 //! Chromium) against this build's binary. It signs in, checks the map's tier colours, runs a determination and
-//! records it, uploads an order book and a fleet, screens a name and judges the hit, verifies the audit log, signs
-//! out, and checks that a viewer is offered and allowed nothing that changes state; screenshots of every view go
+//! records it, uploads an order book and a fleet, screens a name and judges the hit, verifies the audit log, builds a
+//! scenario on the map, saves it and diffs an order book under it, signs out, and checks that a viewer is offered and allowed nothing that changes state; screenshots of every view go
 //! to `target/browser-screenshots/`. `.ci/run` installs Chromium and the npm package; without them the test is
 //! skipped, unless `CI` is set, when it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -38,9 +38,18 @@ fn dashboard_in_chromium() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("every view passed"), "{stdout}");
-    for view in
-        ["02-map", "04-check", "05-batch", "06-allocations", "07-fleet", "08-screening", "09-parties", "10-audit"]
-    {
+    for view in [
+        "02-map",
+        "04-check",
+        "05-batch",
+        "06-allocations",
+        "07-fleet",
+        "08-screening",
+        "09-parties",
+        "10-audit",
+        "16-scenario-builder",
+        "17-scenario",
+    ] {
         assert!(shots.join(format!("{view}.png")).is_file(), "no screenshot of {view}");
     }
 }

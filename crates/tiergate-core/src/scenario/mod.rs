@@ -502,7 +502,8 @@ fn standing(pack: &Pack, c: Country, target: &Target) -> String {
 fn decorate(table: &mut toml::Table, file: &ScenarioFile, id: &str, base: &str, sha256: &str, applied: &[&ChangeView]) {
     use toml::Value;
     let name = &file.scenario.name;
-    let title = file.scenario.title.clone().unwrap_or_else(|| format!("Scenario `{name}` written over `{base}`"));
+    let title =
+        file.scenario.title.clone().unwrap_or_else(|| format!("Scenario {name} written over {}", file.scenario.base));
     let changes: Vec<String> = applied.iter().map(|v| v.change.clone()).collect();
     if let Some(Value::Table(pack)) = table.get_mut("pack") {
         pack.insert("id".into(), Value::String(format!("scenario-{name}")));
