@@ -277,7 +277,7 @@ fn diff(env: &Env, args: &ScenarioDiffArgs) -> anyhow::Result<ExitCode> {
     listing.finish()?;
     let summary = serde_json::to_string_pretty(&out)?;
     match (&args.out, args.format) {
-        (None, DiffFormat::Json) => println!("{summary}"),
+        (None, DiffFormat::Json) => writeln!(io::stdout().lock(), "{summary}")?,
         (None, _) => {}
         (Some(dir), format) => {
             write_file(&dir.join("diff.json"), &format!("{summary}\n"))?;
