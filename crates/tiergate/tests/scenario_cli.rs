@@ -123,6 +123,26 @@ fn answers_under_a_scenario_name_its_pack_never_the_official_one() {
     assert_eq!(pl["tier"], 1, "{pl}");
 }
 
+#[test]
+fn the_headquarters_rule_can_be_dropped() {
+    let dir = scratch("headquarters");
+    let path = write_scenario(&dir, &["no-hq", "--base", "codified", "--set", "tiers.tier3_headquarters=false"]);
+    // A Chinese-headquartered consignee in Malaysia: Tier 3 under the rule, Malaysia's Tier 2 without it.
+    let order = r#"{"id":"o1","date":"2026-06-01","item":"nvidia-h100-sxm","quantity":1000,"destination":"MY","consignee":{"name":"X","headquarters":"CN"}}"#;
+    let official = &lines(&tiergate_stdin(None, &["determine"], order))[0];
+    let under = &lines(&tiergate_stdin(None, &["--scenario", path.to_str().unwrap(), "determine"], order))[0];
+    assert_eq!(
+        (official["tier"].as_u64(), official["review_policy"].as_str()),
+        (Some(3), Some("denial")),
+        "{official}"
+    );
+    assert_eq!(under["tier"].as_u64(), Some(2), "{under}");
+    let reasons = under["reasons"].to_string();
+    assert!(reasons.contains("does not apply the headquarters rule"), "{reasons}");
+    // LPP still excludes a Macau/D:5-headquartered consignee by its own text: the answer is not LPP.
+    assert_ne!(under["authorization"], "LPP", "{under}");
+}
+
 /// A deterministic order book over many destinations, items, dates and consignees, with a few bad orders.
 fn order_book(seed: u64, n: usize) -> String {
     let mut x = seed;

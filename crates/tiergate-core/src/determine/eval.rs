@@ -49,7 +49,9 @@ impl<'r, 'p> Eval<'r, 'p> {
         let parent = pack.canonical(req.consignee.ultimate_parent_headquarters);
         let dest_t3 = snap.tier3.contains(dest);
         let hq_t3 = snap.tier3.contains(hq) || snap.tier3.contains(parent);
-        let tier = if dest_t3 || hq_t3 {
+        // The headquarters rule makes such an entity Tier 3 wherever it is; the exceptions' own exclusions of
+        // Macau/D:5-headquartered entities (ACA, ACM, LPP) stand apart from it and read `hq_t3` themselves.
+        let tier = if dest_t3 || (hq_t3 && pack.tier3_headquarters.value) {
             Tier::Three
         } else if snap.tier1.contains(dest) {
             Tier::One
@@ -86,6 +88,17 @@ impl<'r, 'p> Eval<'r, 'p> {
             Tier::Two => (format!("destination {d} is neither in Supp. No. 5(a) nor Macau/D:5: Tier 2"), &pack.tier2_citation),
         };
         reasons.push(Reason { text: text.into(), citation });
+        if pack.regime.tiers && hq_t3 && !dest_t3 && !pack.tier3_headquarters.value {
+            reasons.push(Reason {
+                text: format!(
+                    "the consignee is headquartered in {}, its ultimate parent in {}: a Macau/D:5 headquarters, but this pack does not apply the headquarters rule (tiers.tier3_headquarters is false), so the destination's tier stands",
+                    code(pack, hq),
+                    code(pack, parent)
+                )
+                .into(),
+                citation: &pack.tier3_headquarters.citation,
+            });
+        }
         Eval {
             req,
             pack,

@@ -779,6 +779,10 @@ impl Builder<'_> {
             tier1_citation: self.text("tiers.tier1.citation", &raw.tiers.tier1.citation)?,
             tier2_citation: self.text("tiers.tier2.citation", &raw.tiers.tier2.citation)?,
             tier3_citation: self.text("tiers.tier3.citation", &raw.tiers.tier3.citation)?,
+            tier3_headquarters: Cited {
+                value: raw.tiers.tier3_headquarters.value,
+                citation: self.text("tiers.tier3_headquarters.citation", &raw.tiers.tier3_headquarters.citation)?,
+            },
             assurances_citation: self.text("tiers.assurances.citation", &raw.tiers.assurances.citation)?,
             thresholds,
             model_weights,

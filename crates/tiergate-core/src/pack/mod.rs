@@ -74,6 +74,9 @@ pub struct Pack {
     pub tier1_citation: String,
     pub tier2_citation: String,
     pub tier3_citation: String,
+    /// The headquarters rule: an entity headquartered, or whose ultimate parent is headquartered, in a tier 3 group
+    /// is treated as tier 3 (presumption of denial) wherever it is located.
+    pub tier3_headquarters: Cited<bool>,
     pub assurances_citation: String,
     pub thresholds: Thresholds,
     pub model_weights: ModelWeightRules,

@@ -205,6 +205,8 @@ pub(super) struct RawTiers {
     pub(super) tier2: RawCitation,
     pub(super) tier3: RawGroupRef,
     pub(super) assurances: RawGroupRef,
+    /// Whether an entity headquartered (or whose ultimate parent is) in a tier 3 group is tier 3 wherever it is.
+    pub(super) tier3_headquarters: Num<bool>,
 }
 
 #[derive(Deserialize)]
