@@ -920,6 +920,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => env,
             };
             if let Some(path) = &cli.scenario {
+                let capacity = matches!(command, Command::Scenario(ScenarioCommand::Capacity(_)));
+                if cli.regime.is_some() && !capacity {
+                    anyhow::bail!(
+                        "give --regime or --scenario, not both: a scenario answers under its own base (`scenario capacity` alone takes --regime as the base to compare with)"
+                    );
+                }
                 let under = scenario_cmd::load(&env, path)?;
                 return match command {
                     Command::Determine(args) if args.record => anyhow::bail!(

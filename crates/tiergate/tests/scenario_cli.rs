@@ -116,6 +116,10 @@ fn answers_under_a_scenario_name_its_pack_never_the_official_one() {
     assert!(stderr(&record).contains("never recorded"), "{}", stderr(&record));
     let ledger = run(&["--scenario", path.to_str().unwrap(), "regimes"]);
     assert_eq!(ledger.status.code(), Some(2));
+    let both =
+        tiergate_stdin(None, &["--regime", "enforced", "--scenario", path.to_str().unwrap(), "determine"], order);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(stderr(&both).contains("not both"), "{}", stderr(&both));
     // The countries under it.
     let countries =
         run(&["--scenario", path.to_str().unwrap(), "countries", "--date", "2026-06-01", "--format", "jsonl"]);

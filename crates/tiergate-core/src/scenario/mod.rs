@@ -497,6 +497,9 @@ fn standing(pack: &Pack, c: Country, target: &Target) -> String {
     parts.join("; ")
 }
 
+/// Most changes the note on every answer lists by name.
+const NOTE_CHANGES: usize = 8;
+
 /// Makes the merged table the scenario's pack: its own id (replaced after validation by `scenario:NAME`), version,
 /// title and citation, the changes it makes, and a note every answer carries.
 fn decorate(table: &mut toml::Table, file: &ScenarioFile, id: &str, base: &str, sha256: &str, applied: &[&ChangeView]) {
@@ -522,7 +525,15 @@ fn decorate(table: &mut toml::Table, file: &ScenarioFile, id: &str, base: &str, 
         Value::String(format!(
             "hypothetical: this answer is under {id} (version {}), written over `{base}` with {}; it is not the regulation",
             file.scenario.version,
-            if changes.is_empty() { "none of its changes applying".to_owned() } else { changes.join("; ") }
+            match changes.len() {
+                0 => "none of its changes applying".to_owned(),
+                n if n <= NOTE_CHANGES => changes.join("; "),
+                n => format!(
+                    "{}; and {} more (`tiergate scenario show`)",
+                    changes.get(..NOTE_CHANGES).unwrap_or_default().join("; "),
+                    n - NOTE_CHANGES
+                ),
+            }
         )),
     );
     note.insert("citation".into(), Value::String(format!("{id}, sha256 {sha256}")));
