@@ -8,8 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use tiergate_wire::Env;
 
 use crate::{
-    determinations_cmd, determine_cmd, fleet_cmd, info_cmd, kyc_cmd, ledger_cmd, parties_cmd, regimes_cmd,
-    scenario_cmd, screen_cmd, serve_cmd, veu_cmd,
+    determinations_cmd, determine_cmd, exposure_cmd, fleet_cmd, info_cmd, kyc_cmd, ledger_cmd, parties_cmd,
+    regimes_cmd, scenario_cmd, screen_cmd, serve_cmd, veu_cmd,
 };
 
 /// Tiergate: the AI Diffusion export rule (90 FR 4544), and the regimes before and after it, as a compliance engine.
@@ -77,6 +77,14 @@ pub enum Command {
     /// changed), show it, diff an order book under it, and set installed compute against its allocations.
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// Supply-chain exposure by country tier: trade flows (CSV or Parquet; CEPII BACI's `t,i,j,k,v,q` or the
+    /// canonical `period,exporter,importer,product,value_usd,...`) set against the tiers of one pack at one date
+    /// (--regime or --scenario, --date), as SQL over Apache DataFusion (docs/EXPOSURE.md).
+    ///
+    /// Each group's value, its share of its period's total value (of the grand total when not grouped by
+    /// period), its flows and counterparties; rows whose country has no tier count in the totals with `tier`
+    /// null. Bad rows are counted and listed with their lines, never used; exit status 2 when there are any.
+    Exposure(ExposureArgs),
     /// The allocation ledger: reserve, post and void TPP against country, LPP and NVEU pools.
     Ledger(LedgerArgs),
     /// Serve the HTTP API and the dashboard; prints where it listens and, for a new database, an admin token.
@@ -749,6 +757,51 @@ pub enum CapacityFormat {
     Markdown,
 }
 
+#[derive(Args, Debug)]
+pub struct ExposureArgs {
+    /// The flows: a CSV or a Parquet file (by its extension, `.parquet`).
+    pub flows: PathBuf,
+    /// The input's shape; by default the one its header (or its Parquet columns) names.
+    #[arg(long, value_enum)]
+    pub input_format: Option<FlowsFormat>,
+    /// The date the tiers are taken at (YYYY-MM-DD), for every period of the flows; default: today (UTC).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// What to group by, comma-separated: period, tier, country, product.
+    #[arg(long, default_value = "period,tier")]
+    pub by: String,
+    /// Only products whose HS code starts with one of these, comma-separated (8470,8471,8541,8542).
+    #[arg(long)]
+    pub products: Option<String>,
+    /// Only flows from this exporter (an ISO code or a name).
+    #[arg(long, value_name = "CC")]
+    pub exporter: Option<String>,
+    /// Output format: one object with the groups and their concentration (json), or one group per line.
+    #[arg(long, value_enum, default_value_t = ExposureFormat::Json)]
+    pub format: ExposureFormat,
+    /// Write into this directory (exposure.json, exposure.jsonl or exposure.csv) instead of standard output.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FlowsFormat {
+    /// CEPII BACI: t,i,j,k,v,q (values in thousands of USD, numeric country codes).
+    Baci,
+    /// period,exporter,importer,product,value_usd[,quantity,supplier,customer,customer_parent].
+    Canonical,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExposureFormat {
+    /// One object: the groups, the concentration per tier and period, how the input was read.
+    Json,
+    /// One JSON object per group.
+    Jsonl,
+    /// One CSV row per group.
+    Csv,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum AnswerFormat {
     /// One JSON object per line.
@@ -934,17 +987,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Determine(args) => determine_cmd::run(&under, cli.db.as_deref(), &args),
                     Command::Countries(args) => info_cmd::countries(&under, &args),
                     Command::Pack(PackCommand::Show) => info_cmd::show_pack(&under),
+                    Command::Exposure(args) => exposure_cmd::run(&under, &args),
                     Command::Scenario(ScenarioCommand::Capacity(args)) => {
                         let base = if cli.regime.is_some() { env } else { scenario_base(&env, &under)? };
                         scenario_cmd::capacity(&base, Some(&under), &args)
                     }
                     _ => anyhow::bail!(
-                        "--scenario applies to determine, countries, pack show and scenario capacity; `scenario diff` and `scenario show` take the file as an argument"
+                        "--scenario applies to determine, countries, pack show, exposure and scenario capacity; `scenario diff` and `scenario show` take the file as an argument"
                     ),
                 };
             }
             match command {
                 Command::Scenario(c) => scenario_cmd::run(&env, &c),
+                Command::Exposure(args) => exposure_cmd::run(&env, &args),
                 Command::Regimes(args) => regimes_cmd::run(&env, &args),
                 Command::Determine(args) => determine_cmd::run(&env, cli.db.as_deref(), &args),
                 Command::Classify(args) => info_cmd::classify(&env, &args),

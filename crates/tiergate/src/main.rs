@@ -3,6 +3,7 @@
 mod cli;
 mod determinations_cmd;
 mod determine_cmd;
+mod exposure_cmd;
 mod fleet_cmd;
 mod info_cmd;
 mod kyc_cmd;

@@ -1,0 +1,138 @@
+//! `tiergate exposure`: trade flows by country tier, as SQL over Apache DataFusion (tiergate-exposure).
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use tiergate_exposure::report::{concentration, csv_header, csv_row, ExposureOut, GroupOut};
+use tiergate_exposure::{read_csv, Dim, InputFormat, Query, ReadReport, Session};
+use tiergate_wire::Env;
+
+use crate::cli::{ExposureArgs, ExposureFormat, FlowsFormat};
+
+pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
+    let date = match &args.date {
+        None => crate::ledger_cmd::today(),
+        Some(s) => crate::ledger_cmd::parse_date_arg(s).map_err(|e| anyhow::anyhow!("--date: {e}"))?,
+    };
+    let by = args
+        .by
+        .split(',')
+        .map(|d| {
+            Dim::parse(d)
+                .ok_or_else(|| anyhow::anyhow!("--by: `{}` is not one of period, tier, country, product", d.trim()))
+        })
+        .collect::<anyhow::Result<Vec<Dim>>>()?;
+    let exporter = match &args.exporter {
+        None => None,
+        Some(e) => Some(
+            env.countries
+                .resolve(e)
+                .map(|c| env.countries.code(c).to_owned())
+                .ok_or_else(|| anyhow::anyhow!("--exporter: {}", env.countries.unknown(e)))?,
+        ),
+    };
+    let products = args
+        .products
+        .as_deref()
+        .map_or_else(Vec::new, |p| p.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
+    let query = Query { by: by.clone(), products: products.clone(), exporter: exporter.clone() };
+    query.check()?;
+    let (pack, regime) = env.answering(date).map_err(|e| anyhow::anyhow!("--date: {}", e.message))?;
+    let parquet = args.flows.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let format = args.input_format.map(|f| match f {
+        FlowsFormat::Baci => InputFormat::Baci,
+        FlowsFormat::Canonical => InputFormat::Canonical,
+    });
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the query engine")?;
+    let (report, groups, by_country) = runtime.block_on(async {
+        let session = Session::new(pack, date)?;
+        let report = if parquet {
+            session.flows_from_parquet(&args.flows, &env.countries).await?
+        } else {
+            let file =
+                fs::File::open(&args.flows).with_context(|| format!("cannot read `{}`", args.flows.display()))?;
+            let (batches, report) = read_csv(io::BufReader::with_capacity(1 << 20, file), format, &env.countries)?;
+            session.flows_from_batches(batches)?;
+            report
+        };
+        let groups = session.groups(&query).await?;
+        let by_country = if args.format == ExposureFormat::Json {
+            session.groups(&Query { by: vec![Dim::Period, Dim::Tier, Dim::Country], products, exporter }).await?
+        } else {
+            Vec::new()
+        };
+        anyhow::Ok((report, groups, by_country))
+    })?;
+    let mut out: Box<dyn Write> = match &args.out {
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+        Some(dir) => {
+            fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+            let name = match args.format {
+                ExposureFormat::Json => "exposure.json",
+                ExposureFormat::Jsonl => "exposure.jsonl",
+                ExposureFormat::Csv => "exposure.csv",
+            };
+            let path = dir.join(name);
+            Box::new(BufWriter::new(
+                fs::File::create(&path).with_context(|| format!("cannot write `{}`", path.display()))?,
+            ))
+        }
+    };
+    match args.format {
+        ExposureFormat::Jsonl => {
+            for g in &groups {
+                serde_json::to_writer(&mut out, &GroupOut { group: g, by: &by })?;
+                out.write_all(b"\n")?;
+            }
+        }
+        ExposureFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(csv_header(&by))?;
+            for g in &groups {
+                w.write_record(csv_row(g, &by))?;
+            }
+            w.flush()?;
+        }
+        ExposureFormat::Json => {
+            let doc = ExposureOut {
+                regime: env.regime_name(),
+                pack: regime.pack,
+                sha256: regime.sha256,
+                date: date.to_string(),
+                by: by.iter().map(|d| d.name()).collect(),
+                input: &report,
+                groups: groups.iter().map(|g| GroupOut { group: g, by: &by }).collect(),
+                concentration: concentration(&by_country),
+            };
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    say_bad_rows(&report, &args.flows);
+    Ok(if report.bad_rows > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+/// Bad rows on standard error: how many, and the first with their lines.
+fn say_bad_rows(report: &ReadReport, path: &Path) {
+    if report.bad_rows == 0 {
+        return;
+    }
+    eprintln!(
+        "tiergate: {} of {} rows of `{}` could not be read and are not counted:",
+        report.bad_rows,
+        report.rows,
+        path.display()
+    );
+    for b in report.bad.iter().take(20) {
+        eprintln!("  line {}: {}", b.line, b.problem);
+    }
+    if report.bad_rows > 20 {
+        eprintln!("  ... (the JSON output lists the first {})", report.bad.len());
+    }
+}

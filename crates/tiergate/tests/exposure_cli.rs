@@ -1,0 +1,172 @@
+//! `tiergate exposure` through the binary: shares and counts against an independent computation on the BACI
+//! sample, BACI's code mapping, bad rows, and a scenario that moves one country moving exactly its share.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use common::{lines, tiergate_stdin};
+use serde_json::Value;
+
+fn run(args: &[&str]) -> std::process::Output {
+    tiergate_stdin(None, args, "")
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn sample() -> String {
+    repo().join("../shared/data/baci-sample/ExampleTradeData.csv").display().to_string()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tiergate-exposure-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The tier of every country on a date, as `tiergate countries` gives it.
+fn tiers(date: &str) -> HashMap<String, Option<u64>> {
+    lines(&run(&["countries", "--date", date, "--format", "jsonl"]))
+        .into_iter()
+        .map(|c| (c["code"].as_str().unwrap().to_owned(), c["tier"].as_u64()))
+        .collect()
+}
+
+#[test]
+fn shares_by_tier_match_an_independent_sum_over_the_baci_sample() {
+    let date = "2026-06-01";
+    let tier_of = tiers(date);
+    // BACI's codes, read here from the table: alpha-2 where given; Namibia by its alpha-3; 490 is Taiwan and
+    // releases from 202301 code Italy 380.
+    let mut codes: HashMap<i64, String> = HashMap::new();
+    for r in csv::Reader::from_path(repo().join("data/trade/baci-country-codes.csv")).unwrap().records() {
+        let r = r.unwrap();
+        let iso = match (&r[3], &r[4]) {
+            (a2, _) if a2.len() == 2 => a2.to_owned(),
+            (_, "NAM") => "NA".to_owned(),
+            _ => continue,
+        };
+        codes.insert(r[0].parse().unwrap(), iso);
+    }
+    codes.insert(490, "TW".into());
+    codes.insert(380, "IT".into());
+    let mut by_tier: BTreeMap<Option<u64>, (f64, u64)> = BTreeMap::new();
+    let mut total = 0.0;
+    let mut chips = 0.0;
+    for r in csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(sample()).unwrap().records() {
+        let r = r.unwrap();
+        let v: f64 = r[4].parse::<f64>().unwrap() * 1000.0;
+        let tier = codes.get(&r[2].parse::<i64>().unwrap()).and_then(|c| tier_of.get(c).copied().flatten());
+        let e = by_tier.entry(tier).or_default();
+        e.0 += v;
+        e.1 += 1;
+        total += v;
+        if ["8470", "8471", "8541", "8542"].iter().any(|p| r[3].starts_with(p)) {
+            chips += v;
+        }
+    }
+    let out = run(&["exposure", &sample(), "--date", date, "--format", "jsonl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let got = lines(&out);
+    assert_eq!(got.len(), by_tier.len());
+    for g in &got {
+        let (value, flows) = by_tier[&g["tier"].as_u64()];
+        assert_eq!(g["period"], "2021");
+        assert_eq!(g["flows"].as_u64(), Some(flows), "{g}");
+        assert!((g["value_usd"].as_f64().unwrap() - value).abs() < 1e-6 * value.max(1.0), "{g} vs {value}");
+        assert!((g["share"].as_f64().unwrap() - value / total).abs() < 1e-12, "{g}");
+    }
+    // The four product families only: their total is the sum of the groups.
+    let out = run(&["exposure", &sample(), "--date", date, "--products", "8470,8471,8541,8542", "--format", "json"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sum: f64 = doc["groups"].as_array().unwrap().iter().map(|g| g["value_usd"].as_f64().unwrap()).sum();
+    assert!((sum - chips).abs() < 1e-6 * chips, "{sum} vs {chips}");
+    assert_eq!(doc["pack"], "ai-diffusion-2026-01");
+    assert_eq!(doc["input"]["rows"], 71_192);
+    // Concentration: each tier's top countries' shares sum to at most 1, its HHI within (0, 1].
+    for c in doc["concentration"].as_array().unwrap() {
+        let hhi = c["hhi"].as_f64().unwrap();
+        assert!(hhi > 0.0 && hhi <= 1.0 + 1e-12, "{c}");
+        let top: f64 = c["top"].as_array().unwrap().iter().map(|t| t["share"].as_f64().unwrap()).sum();
+        assert!(top <= 1.0 + 1e-9, "{c}");
+    }
+}
+
+#[test]
+fn bad_rows_are_counted_listed_by_line_and_left_out() {
+    let dir = scratch("bad");
+    let path = dir.join("flows.csv");
+    std::fs::write(
+        &path,
+        "period,exporter,importer,product,value_usd,customer\n2024,US,MY,854231,100,A\n2024,US,XX,854231,5,B\n2024,US,DE,854231,-1,C\n2024,US,DE,,7,D\n2024,US,CN,854232,50,E\n",
+    )
+    .unwrap();
+    let out = run(&["exposure", path.to_str().unwrap(), "--date", "2026-06-01", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for line in ["line 3", "line 4", "line 5"] {
+        assert!(err.contains(line), "{err}");
+    }
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((doc["input"]["rows"].as_u64(), doc["input"]["bad_rows"].as_u64()), (Some(5), Some(3)));
+    let total: f64 = doc["groups"].as_array().unwrap().iter().map(|g| g["value_usd"].as_f64().unwrap()).sum();
+    assert_eq!(total, 150.0);
+    // A header that is no known format, and bad options, are errors naming them.
+    std::fs::write(&path, "a,b\n1,2\n").unwrap();
+    let out = run(&["exposure", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("neither BACI"));
+    for (flag, value, words) in [
+        ("--by", "tier,colour", "--by"),
+        ("--products", "84'; DROP", "--products"),
+        ("--exporter", "Atlantis", "--exporter"),
+    ] {
+        let out = run(&["exposure", &sample(), flag, value]);
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(words),
+            "{flag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_scenario_that_moves_one_country_moves_exactly_its_share() {
+    let dir = scratch("scenario");
+    let flows = dir.join("flows.csv");
+    std::fs::write(
+        &flows,
+        "period,exporter,importer,product,value_usd,customer\n2025,US,PL,854231,300,Warsaw\n2025,US,MY,854231,500,KL\n2025,US,FR,854231,200,Paris\n2026,US,PL,854231,100,Warsaw\n2026,US,MY,854231,100,KL\n",
+    )
+    .unwrap();
+    let scenario = dir.join("s.toml");
+    let out =
+        run(&["scenario", "new", "pl", "--base", "codified", "--move", "PL:1", "--out", scenario.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let shares = |extra: &[&str]| -> BTreeMap<(String, Option<u64>), f64> {
+        let out =
+            run(&[extra, &["exposure", flows.to_str().unwrap(), "--date", "2026-06-01", "--format", "jsonl"]].concat());
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        lines(&out)
+            .into_iter()
+            .map(|g| ((g["period"].as_str().unwrap().to_owned(), g["tier"].as_u64()), g["share"].as_f64().unwrap()))
+            .collect()
+    };
+    let base = shares(&[]);
+    let moved = shares(&["--scenario", scenario.to_str().unwrap()]);
+    let k = |p: &str, t: u64| (p.to_owned(), Some(t));
+    assert_eq!((base[&k("2025", 1)], base[&k("2025", 2)]), (0.2, 0.8));
+    assert_eq!((moved[&k("2025", 1)], moved[&k("2025", 2)]), (0.5, 0.5), "Poland's 0.3 moves from Tier 2 to Tier 1");
+    assert_eq!((base[&k("2026", 2)], moved[&k("2026", 1)], moved[&k("2026", 2)]), (1.0, 0.5, 0.5));
+    // By country: counterparties are the customers named.
+    let out = run(&["exposure", flows.to_str().unwrap(), "--date", "2026-06-01", "--by", "tier", "--format", "csv"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(text.lines().next(), Some("tier,value_usd,share,flows,counterparties"));
+    assert!(text.lines().any(|l| l.starts_with("2,1000,")), "{text}");
+}
