@@ -368,10 +368,18 @@ fn baci_row<'r>(r: &'r csv::StringRecord, c: &Columns, codes: Option<&BaciCodes>
 fn canonical_row<'r>(r: &'r csv::StringRecord, c: &Columns, countries: &Countries) -> Result<Row<'r>, String> {
     let country = |i: usize, column: &str| -> Result<String, String> {
         let t = cell(r, i);
-        countries
-            .resolve(t)
-            .map(|c| countries.code(c).to_owned())
-            .ok_or_else(|| format!("`{column}`: {}", countries.unknown(t)))
+        // `area:NAME` is a destination the source names but no country ("Others", "Netherlands Antilles"): it
+        // counts in the totals, with no tier.
+        if let Some(name) = t.get(..5).filter(|p| p.eq_ignore_ascii_case("area:")).and(t.get(5..)) {
+            let name = name.trim();
+            if name.is_empty() || name.len() > 100 {
+                return Err(format!("`{column}`: `{t}` names no area (area:NAME, at most 100 characters)"));
+            }
+            return Ok(format!("area:{name}"));
+        }
+        countries.resolve(t).map(|c| countries.code(c).to_owned()).ok_or_else(|| {
+            format!("`{column}`: {} (write `area:NAME` for a region that is no country)", countries.unknown(t))
+        })
     };
     let period = cell(r, c.period);
     if period.is_empty() {

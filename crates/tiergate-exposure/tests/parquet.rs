@@ -12,7 +12,7 @@ use tiergate_exposure::{read_csv, Dim, Group, Query, Session};
 use time::macros::date;
 
 fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/baci-sample/ExampleTradeData.csv")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/baci-sample/ExampleTradeData.csv")
 }
 
 fn write_parquet(path: &Path, batches: &[RecordBatch]) {

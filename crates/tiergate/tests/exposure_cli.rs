@@ -19,7 +19,7 @@ fn repo() -> PathBuf {
 }
 
 fn sample() -> String {
-    repo().join("../shared/data/baci-sample/ExampleTradeData.csv").display().to_string()
+    repo().join("tests/data/baci-sample/ExampleTradeData.csv").display().to_string()
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -103,7 +103,7 @@ fn bad_rows_are_counted_listed_by_line_and_left_out() {
     let path = dir.join("flows.csv");
     std::fs::write(
         &path,
-        "period,exporter,importer,product,value_usd,customer\n2024,US,MY,854231,100,A\n2024,US,XX,854231,5,B\n2024,US,DE,854231,-1,C\n2024,US,DE,,7,D\n2024,US,CN,854232,50,E\n",
+        "period,exporter,importer,product,value_usd,customer\n2024,US,MY,854231,100,A\n2024,US,XX,854231,5,B\n2024,US,DE,854231,-1,C\n2024,US,DE,,7,D\n2024,US,CN,854232,50,E\n2024,US,area:Others,854232,25,F\n",
     )
     .unwrap();
     let out = run(&["exposure", path.to_str().unwrap(), "--date", "2026-06-01", "--format", "json"]);
@@ -113,9 +113,12 @@ fn bad_rows_are_counted_listed_by_line_and_left_out() {
         assert!(err.contains(line), "{err}");
     }
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((doc["input"]["rows"].as_u64(), doc["input"]["bad_rows"].as_u64()), (Some(5), Some(3)));
+    assert_eq!((doc["input"]["rows"].as_u64(), doc["input"]["bad_rows"].as_u64()), (Some(6), Some(3)));
     let total: f64 = doc["groups"].as_array().unwrap().iter().map(|g| g["value_usd"].as_f64().unwrap()).sum();
-    assert_eq!(total, 150.0);
+    assert_eq!(total, 175.0);
+    // An area that is no country counts in the total, with no tier.
+    let untiered = doc["groups"].as_array().unwrap().iter().find(|g| g["tier"].is_null()).unwrap();
+    assert_eq!((untiered["value_usd"].as_f64(), untiered["share"].as_f64()), (Some(25.0), Some(25.0 / 175.0)));
     // A header that is no known format, and bad options, are errors naming them.
     std::fs::write(&path, "a,b\n1,2\n").unwrap();
     let out = run(&["exposure", path.to_str().unwrap()]);
