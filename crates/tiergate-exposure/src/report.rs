@@ -127,3 +127,109 @@ pub struct ExposureOut<'a> {
     pub groups: Vec<GroupOut<'a>>,
     pub concentration: Vec<Concentration>,
 }
+
+/// The share-by-tier chart's file name beside the report.
+pub const SHARE_CHART: &str = "share-by-tier.svg";
+
+/// A tier's name in a report.
+fn tier_name(t: Option<i64>) -> String {
+    t.map_or_else(|| "no tier".to_owned(), |t| format!("Tier {t}"))
+}
+
+/// Each period's tiers with their (share, value).
+type ShareCells = BTreeMap<(String, Option<i64>), (f64, f64)>;
+
+/// Shares by tier per period, from groups by period and tier: (periods, tier columns, share per period and tier).
+fn share_table(by_tier: &[Group]) -> (Vec<String>, Vec<Option<i64>>, ShareCells) {
+    let mut periods: Vec<String> = Vec::new();
+    let mut tiers: Vec<Option<i64>> = Vec::new();
+    let mut cells = BTreeMap::new();
+    for g in by_tier {
+        let p = g.period.clone().unwrap_or_default();
+        if !periods.contains(&p) {
+            periods.push(p.clone());
+        }
+        if !tiers.contains(&g.tier) {
+            tiers.push(g.tier);
+        }
+        cells.insert((p, g.tier), (g.share, g.value_usd));
+    }
+    periods.sort();
+    tiers.sort_by_key(|t| t.unwrap_or(i64::MAX));
+    (periods, tiers, cells)
+}
+
+/// The chart of each period's value by tier, as shares.
+pub fn share_chart(by_tier: &[Group], title: &str) -> String {
+    let (periods, tiers, cells) = share_table(by_tier);
+    let names: Vec<String> = tiers.iter().map(|t| tier_name(*t)).collect();
+    let series: Vec<&str> = names.iter().map(String::as_str).collect();
+    let rows = periods
+        .iter()
+        .map(|p| (p.clone(), tiers.iter().map(|t| cells.get(&(p.clone(), *t)).map_or(0.0, |c| c.0)).collect()))
+        .collect();
+    tiergate_wire::chart::BarChart {
+        title,
+        series: &series,
+        rows,
+        format: tiergate_wire::chart::percent,
+        reference: None,
+        clip: None,
+        missing: "",
+    }
+    .svg()
+}
+
+/// The exposure as a Markdown report: shares by tier per period (the chart beside it), concentration, and what
+/// was read.
+pub fn markdown(out: &ExposureOut<'_>, by_tier: &[Group], flows: &str) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(s, "# Exposure by country tier: {flows}\n");
+    let _ = writeln!(
+        s,
+        "The tiers of `{}` (regime `{}`, sha256 `{}`) on {}, for every period; values in USD; each share is of its period's total value.\n",
+        out.pack, out.regime, out.sha256, out.date
+    );
+    let _ = writeln!(s, "Input: {} ({} rows, {} not read).\n", out.input.format, out.input.rows, out.input.bad_rows);
+    let _ = writeln!(s, "## Share of value by tier\n\n![Share of value by tier, per period]({SHARE_CHART})\n");
+    let (periods, tiers, cells) = share_table(by_tier);
+    let _ = writeln!(
+        s,
+        "| period | {} | total value |",
+        tiers.iter().map(|t| tier_name(*t)).collect::<Vec<_>>().join(" | ")
+    );
+    let _ = writeln!(s, "|---|{}---:|", "---:|".repeat(tiers.len()));
+    for p in &periods {
+        let total: f64 = tiers.iter().filter_map(|t| cells.get(&(p.clone(), *t))).map(|c| c.1).sum();
+        let shares: Vec<String> = tiers
+            .iter()
+            .map(|t| cells.get(&(p.clone(), *t)).map_or_else(|| "—".to_owned(), |c| format!("{:.1} %", c.0 * 100.0)))
+            .collect();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let total = tiergate_core::units::group_digits(total.round().max(0.0) as u64);
+        let _ = writeln!(s, "| {p} | {} | {total} |", shares.join(" | "));
+    }
+    let _ = writeln!(s, "\n## Concentration\n");
+    let _ = writeln!(s, "| period | tier | countries | HHI | largest |\n|---|---|---:|---:|---|");
+    for c in &out.concentration {
+        let top: Vec<String> =
+            c.top.iter().take(3).map(|t| format!("{} {:.1} %", t.country, t.share * 100.0)).collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.3} | {} |",
+            c.period.as_deref().unwrap_or("—"),
+            tier_name(c.tier),
+            c.countries,
+            c.hhi,
+            top.join(", ")
+        );
+    }
+    if !out.input.bad.is_empty() {
+        let _ = writeln!(s, "\n## Rows not read\n");
+        for b in &out.input.bad {
+            let _ = writeln!(s, "- line {}: {}", b.line, b.problem);
+        }
+    }
+    s
+}

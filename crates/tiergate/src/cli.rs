@@ -779,7 +779,8 @@ pub struct ExposureArgs {
     /// Output format: one object with the groups and their concentration (json), or one group per line.
     #[arg(long, value_enum, default_value_t = ExposureFormat::Json)]
     pub format: ExposureFormat,
-    /// Write into this directory (exposure.json, exposure.jsonl or exposure.csv) instead of standard output.
+    /// Write into this directory (exposure.json, exposure.jsonl, exposure.csv, or report.md with its chart)
+    /// instead of standard output.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -800,6 +801,8 @@ pub enum ExposureFormat {
     Jsonl,
     /// One CSV row per group.
     Csv,
+    /// A report (report.md with its share-by-tier chart, and exposure.json) written into --out DIR.
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use tiergate_exposure::report::{concentration, csv_header, csv_row, ExposureOut, GroupOut};
+use tiergate_exposure::report::{
+    concentration, csv_header, csv_row, markdown, share_chart, ExposureOut, GroupOut, SHARE_CHART,
+};
 use tiergate_exposure::{read_csv, Dim, InputFormat, Query, ReadReport, Session};
 use tiergate_wire::Env;
 
@@ -41,6 +43,9 @@ pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
         .map_or_else(Vec::new, |p| p.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
     let query = Query { by: by.clone(), products: products.clone(), exporter: exporter.clone() };
     query.check()?;
+    if args.format == ExposureFormat::Markdown && args.out.is_none() {
+        anyhow::bail!("--format markdown writes report.md and its chart: give --out DIR");
+    }
     let (pack, regime) = env.answering(date).map_err(|e| anyhow::anyhow!("--date: {}", e.message))?;
     let parquet = args.flows.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     let format = args.input_format.map(|f| match f {
@@ -49,7 +54,7 @@ pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
     });
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the query engine")?;
-    let (report, groups, by_country) = runtime.block_on(async {
+    let (report, groups, by_country, by_tier) = runtime.block_on(async {
         let session = Session::new(pack, date)?;
         let report = if parquet {
             session.flows_from_parquet(&args.flows, &env.countries).await?
@@ -61,13 +66,53 @@ pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
             report
         };
         let groups = session.groups(&query).await?;
-        let by_country = if args.format == ExposureFormat::Json {
-            session.groups(&Query { by: vec![Dim::Period, Dim::Tier, Dim::Country], products, exporter }).await?
+        let whole = matches!(args.format, ExposureFormat::Json | ExposureFormat::Markdown);
+        let by_country = if whole {
+            let q = Query {
+                by: vec![Dim::Period, Dim::Tier, Dim::Country],
+                products: products.clone(),
+                exporter: exporter.clone(),
+            };
+            session.groups(&q).await?
         } else {
             Vec::new()
         };
-        anyhow::Ok((report, groups, by_country))
+        let by_tier = if args.format == ExposureFormat::Markdown {
+            session.groups(&Query { by: vec![Dim::Period, Dim::Tier], products, exporter }).await?
+        } else {
+            Vec::new()
+        };
+        anyhow::Ok((report, groups, by_country, by_tier))
     })?;
+    let doc = ExposureOut {
+        regime: env.regime_name(),
+        pack: regime.pack,
+        sha256: regime.sha256,
+        date: date.to_string(),
+        by: by.iter().map(|d| d.name()).collect(),
+        input: &report,
+        groups: groups.iter().map(|g| GroupOut { group: g, by: &by }).collect(),
+        concentration: concentration(&by_country),
+    };
+    if args.format == ExposureFormat::Markdown {
+        let dir = args.out.as_ref().ok_or_else(|| anyhow::anyhow!("--out is required"))?;
+        fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+        let name = args
+            .flows
+            .file_name()
+            .map_or_else(|| args.flows.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let write = |file: &str, text: &str| -> anyhow::Result<()> {
+            let p = dir.join(file);
+            fs::write(&p, text).with_context(|| format!("cannot write `{}`", p.display()))
+        };
+        write("report.md", &markdown(&doc, &by_tier, &name))?;
+        let title = format!("Share of value by country tier, per period ({} on {})", doc.pack, doc.date);
+        write(SHARE_CHART, &share_chart(&by_tier, &title))?;
+        write("exposure.json", &format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
+        eprintln!("tiergate: exposure report written to {}", dir.display());
+        say_bad_rows(&report, &args.flows);
+        return Ok(if report.bad_rows > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS });
+    }
     let mut out: Box<dyn Write> = match &args.out {
         None => Box::new(BufWriter::new(io::stdout().lock())),
         Some(dir) => {
@@ -75,7 +120,7 @@ pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
             let name = match args.format {
                 ExposureFormat::Json => "exposure.json",
                 ExposureFormat::Jsonl => "exposure.jsonl",
-                ExposureFormat::Csv => "exposure.csv",
+                ExposureFormat::Csv | ExposureFormat::Markdown => "exposure.csv",
             };
             let path = dir.join(name);
             Box::new(BufWriter::new(
@@ -85,7 +130,7 @@ pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
     };
     match args.format {
         ExposureFormat::Jsonl => {
-            for g in &groups {
+            for g in doc.groups.iter().map(|g| g.group) {
                 serde_json::to_writer(&mut out, &GroupOut { group: g, by: &by })?;
                 out.write_all(b"\n")?;
             }
@@ -93,22 +138,12 @@ pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
         ExposureFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
             w.write_record(csv_header(&by))?;
-            for g in &groups {
+            for g in doc.groups.iter().map(|g| g.group) {
                 w.write_record(csv_row(g, &by))?;
             }
             w.flush()?;
         }
-        ExposureFormat::Json => {
-            let doc = ExposureOut {
-                regime: env.regime_name(),
-                pack: regime.pack,
-                sha256: regime.sha256,
-                date: date.to_string(),
-                by: by.iter().map(|d| d.name()).collect(),
-                input: &report,
-                groups: groups.iter().map(|g| GroupOut { group: g, by: &by }).collect(),
-                concentration: concentration(&by_country),
-            };
+        ExposureFormat::Json | ExposureFormat::Markdown => {
             serde_json::to_writer_pretty(&mut out, &doc)?;
             out.write_all(b"\n")?;
         }

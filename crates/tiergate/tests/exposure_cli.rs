@@ -173,3 +173,20 @@ fn a_scenario_that_moves_one_country_moves_exactly_its_share() {
     assert_eq!(text.lines().next(), Some("tier,value_usd,share,flows,counterparties"));
     assert!(text.lines().any(|l| l.starts_with("2,1000,")), "{text}");
 }
+
+#[test]
+fn markdown_writes_a_report_with_its_chart() {
+    let dir = scratch("report");
+    let out =
+        run(&["exposure", &sample(), "--date", "2026-06-01", "--format", "markdown", "--out", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(report.contains("](share-by-tier.svg)") && report.contains("| 2021 |"), "{report}");
+    let svg = std::fs::read_to_string(dir.join("share-by-tier.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("Tier 1"));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("exposure.json")).unwrap()).unwrap();
+    assert_eq!(doc["input"]["rows"], 71_192);
+    let no_out = run(&["exposure", &sample(), "--format", "markdown"]);
+    assert_eq!(no_out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_out.stderr).contains("--out"));
+}
