@@ -858,14 +858,14 @@ async function sideBySide(base, scenario, baseLabel, scenarioLabel, onPick, show
     const a = base.get(k), b = shownAs ? shownAs(scenario.get(k)) : scenario.get(k);
     return a && b && a.category !== b.category;
   }));
-  const describe = (map) => (c) => {
-    const x = map === scenario && shownAs ? shownAs(c) : map.get(c.code) || c;
-    const was = base.get(c.code);
+  // The two maps may share one list (the builder's pending moves are drawn over the base): say which side.
+  const describe = (right) => (c) => {
+    const x = right ? (shownAs ? shownAs(scenario.get(c.code) || c) : scenario.get(c.code) || c) : base.get(c.code) || c;
     return [h("strong", {}, `${c.name} (${c.code})`), h("br"), categoryName(x),
-      changed.has(c.code) && map !== base ? [h("br"), `was ${categoryName(was)}`] : null];
+      right && changed.has(c.code) ? [h("br"), `was ${categoryName(base.get(c.code))}`] : null];
   };
-  const left = await worldMap({ byCode: base, label: `${baseLabel} on ${S.date}`, describe: describe(base), onPick: onPick || (() => {}), id: "map-base" });
-  const right = await worldMap({ byCode: scenario, label: `${scenarioLabel} on ${S.date}`, describe: describe(scenario), onPick: onPick || (() => {}), marked: changed, shownAs, id: "map-scenario" });
+  const left = await worldMap({ byCode: base, label: `${baseLabel} on ${S.date}`, describe: describe(false), onPick: () => {}, id: "map-base" });
+  const right = await worldMap({ byCode: scenario, label: `${scenarioLabel} on ${S.date}`, describe: describe(true), onPick: onPick || (() => {}), marked: changed, shownAs, id: "map-scenario" });
   const names = [...changed].sort().map((k) => `${scenario.get(k).name} (${k}): ${categoryName(base.get(k))} → ${categoryName(shownAs ? shownAs(scenario.get(k)) : scenario.get(k))}`);
   return h("div", {},
     h("div", { class: "sides2" },
