@@ -47,6 +47,15 @@ fn sha256(text: &str) -> String {
 
 /// The saved scenario `name`, loaded over the server's built-in regimes.
 pub(crate) async fn saved(st: &Arc<AppState>, name: &str, field: &str) -> Result<Arc<Scenario>, Problem> {
+    Ok(stored_and_loaded(st, name, field).await?.1)
+}
+
+/// The saved scenario `name` as stored, and loaded.
+async fn stored_and_loaded(
+    st: &Arc<AppState>,
+    name: &str,
+    field: &str,
+) -> Result<(StoredScenario, Arc<Scenario>), Problem> {
     let shared = Arc::clone(st);
     let key = name.to_owned();
     let stored = db(st, move || shared.ledger.read(|l| l.scenario(&key)).map_err(|e| Problem::from_ledger(&e)))
@@ -61,8 +70,14 @@ pub(crate) async fn saved(st: &Arc<AppState>, name: &str, field: &str) -> Result
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", detail).with_field(field)
             }
         })?;
+    let scenario = load(st, &stored).await?;
+    Ok((stored, scenario))
+}
+
+/// A stored scenario loaded: from the cache while its text is the one loaded, else built (and cached).
+async fn load(st: &Arc<AppState>, stored: &StoredScenario) -> Result<Arc<Scenario>, Problem> {
     if let Ok(cache) = st.scenarios.0.lock() {
-        if let Some((sha, s)) = cache.get(name) {
+        if let Some((sha, s)) = cache.get(&stored.name) {
             if *sha == stored.sha256 {
                 return Ok(Arc::clone(s));
             }
@@ -70,14 +85,14 @@ pub(crate) async fn saved(st: &Arc<AppState>, name: &str, field: &str) -> Result
     }
     let shared = Arc::clone(st);
     let text = stored.text.clone();
-    let source = format!("scenario `{name}`");
+    let source = format!("scenario `{}`", stored.name);
     let scenario = blocking(move || {
         let env = shared.env.with_scenario(&text, &source).map_err(|e| Problem::from_wire(&scenario_error(&e)))?;
         env.scenario().cloned().ok_or_else(|| Problem::internal("the scenario did not load", None))
     })
     .await?;
     if let Ok(mut cache) = st.scenarios.0.lock() {
-        cache.insert(name.to_owned(), (stored.sha256, Arc::clone(&scenario)));
+        cache.insert(stored.name.clone(), (stored.sha256.clone(), Arc::clone(&scenario)));
     }
     Ok(scenario)
 }
@@ -102,19 +117,9 @@ pub(crate) async fn list(State(st): St, caller: Caller) -> Answer {
     let stored = db(&st, move || shared.ledger.read(|l| l.scenarios()).map_err(|e| Problem::from_ledger(&e))).await?;
     let mut loaded = Vec::with_capacity(stored.len());
     for s in &stored {
-        loaded.push(saved(&st, &s.name, "name").await?);
+        loaded.push(load(&st, s).await?);
     }
-    let items: Vec<SavedOut<'_>> = stored
-        .iter()
-        .zip(&loaded)
-        .map(|(s, l)| SavedOut {
-            scenario: ScenarioOut::new(l),
-            text_sha256: &s.sha256,
-            text: &s.text,
-            saved_by: &s.actor,
-            saved_at: &s.at,
-        })
-        .collect();
+    let items: Vec<SavedOut<'_>> = stored.iter().zip(&loaded).map(|(s, l)| saved_out(l, s)).collect();
     Ok(Json(serde_json::json!({"items": items, "next_after": null})).into_response())
 }
 
@@ -122,12 +127,7 @@ pub(crate) async fn list(State(st): St, caller: Caller) -> Answer {
 #[utoipa::path(get, path = "/v1/scenarios/{name}", summary = "A saved scenario (viewer)", params(("name" = String, Path, description = "the scenario's name")), responses((status = 200, description = "the scenario with its changes beside what they replace, its text and who saved it", body = Object), (status = 404, description = "no scenario by that name", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn show(State(st): St, caller: Caller, Path(name): Path<String>) -> Answer {
     caller.require(Role::Viewer, "reading scenarios")?;
-    let scenario = saved(&st, &name, "name").await?;
-    let shared = Arc::clone(&st);
-    let key = name.clone();
-    let stored = db(&st, move || shared.ledger.read(|l| l.scenario(&key)).map_err(|e| Problem::from_ledger(&e)))
-        .await?
-        .ok_or_else(|| Problem::not_found(format!("no saved scenario `{name}`")))?;
+    let (stored, scenario) = stored_and_loaded(&st, &name, "name").await?;
     Ok(Json(saved_out(&scenario, &stored)).into_response())
 }
 

@@ -9,6 +9,7 @@ use tiergate_core::veu::{Event, EventKind, Registration, Report, VeuKind};
 use tiergate_core::{Countries, Pack, Tpp};
 use time::Date;
 
+use crate::chart::xml;
 use crate::response::{ReasonOut, TppOut};
 use crate::rows::{catalog_quantity, read_rows, CsvFileError};
 use crate::Env;
@@ -556,8 +557,4 @@ pub fn report_svg(out: &ReportOut<'_>) -> String {
     }
     s.push_str("</svg>\n");
     s
-}
-
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
