@@ -289,6 +289,30 @@ try {
   assert.deepEqual(chartsShown, [true, true, true], "the diff's two charts and the capacity chart render");
   await shot(page, "17-scenario");
 
+  step = "exposure";
+  await page.goto(`${base}/#/exposure`);
+  await page.locator("#exposure-file").waitFor();
+  await page.locator("#exposure-products").fill("8470,8471,8541,8542");
+  await page.locator("#exposure-date").fill("2026-06-01");
+  await page.locator("#exposure-file").setInputFiles(join(repo, "tests/data/baci-sample/ExampleTradeData.csv"));
+  await page.locator("#exposure-run").click();
+  await page.locator("#exposure-summary").waitFor();
+  assert.match(await text(page, "#exposure-summary"), /71,192 rows read as baci; none left out/);
+  // Shares by tier of the four product families (the CLI's figures for the same sample and date).
+  const series = await text(page, "#exposure-out table");
+  assert.match(series, /2021\s+6\.\d\d %\s+73\.\d\d %\s+20\.\d\d %/, series);
+  // The map colours importers by tier and shades them by value; countries with no flows stay blank.
+  const shaded = await page.locator("#exposure-map path[style*=fill-opacity]").count();
+  assert.ok(shaded > 20, `importing countries are shaded (${shaded})`);
+  assert.equal(await page.locator('#exposure-map path[data-code="CN"][data-tier="3"]').count(), 1, "China in Tier 3");
+  assert.ok(await page.locator("#exposure-chart").evaluate((i) => i.complete && i.naturalWidth > 0), "the time series renders");
+  const [parties] = await Promise.all([page.waitForEvent("download"), page.locator("#exposure-download-parties").click()]);
+  assert.equal(parties.suggestedFilename(), "ExampleTradeData-counterparties.csv");
+  const partiesCsv = readFileSync(await parties.path(), "utf8").split("\n");
+  assert.equal(partiesCsv[0], "counterparty,customer_parent,country,tier,value_usd,share,flows");
+  assert.ok(partiesCsv.length > 10, "the counterparties are listed");
+  await shot(page, "18-exposure");
+
   step = "narrow";
   await page.setViewportSize({ width: 390, height: 800 });
   await page.goto(`${base}/#/map`);
@@ -321,6 +345,9 @@ try {
   await v.page.getByRole("link", { name: "allies" }).click();
   await v.page.locator('#map-scenario path[data-code="PL"][data-tier="1"]').waitFor();
   assert.equal(await v.page.locator("#delete-scenario").count(), 0, "nor a Delete");
+  await v.page.goto(`${base}/#/exposure`);
+  await v.page.getByText(/may not compute exposures/).waitFor();
+  assert.equal(await v.page.locator("#exposure-run").count(), 0, "a viewer is offered no exposure");
   // The server refuses the viewer too, even with the session's CSRF token.
   const session = await (await v.page.request.get(`${base}/v1/session`)).json();
   const refused = await v.page.request.post(`${base}/v1/determinations?record=true`, {

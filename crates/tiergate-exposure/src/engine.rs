@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Builder, RecordBatch, StringBuilder};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use time::Date;
@@ -60,61 +60,160 @@ pub struct Query {
 }
 
 impl Query {
+    /// A query from its parameters as the CLI and the API take them: `by` comma-separated dimensions, `products`
+    /// comma-separated HS prefixes, `exporter` an ISO code or a name. A bad one is named: (parameter, why).
+    pub fn from_params(
+        by: &str,
+        products: Option<&str>,
+        exporter: Option<&str>,
+        countries: &Countries,
+    ) -> Result<Query, (&'static str, String)> {
+        let by = by
+            .split(',')
+            .map(|d| {
+                Dim::parse(d)
+                    .ok_or_else(|| ("by", format!("`{}` is not one of period, tier, country, product", d.trim())))
+            })
+            .collect::<Result<Vec<Dim>, _>>()?;
+        let exporter = match exporter {
+            None => None,
+            Some(e) => Some(
+                countries
+                    .resolve(e)
+                    .map(|c| countries.code(c).to_owned())
+                    .ok_or_else(|| ("exporter", countries.unknown(e)))?,
+            ),
+        };
+        let products = products
+            .map_or_else(Vec::new, |p| p.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
+        let mut seen = Vec::new();
+        for d in &by {
+            if seen.contains(d) {
+                return Err(("by", format!("`{}` is named twice", d.name())));
+            }
+            seen.push(*d);
+        }
+        let q = Query { by, products, exporter };
+        match q.problem() {
+            Some(p) => Err(p),
+            None => Ok(q),
+        }
+    }
+
     /// Checks what goes into the SQL text: product prefixes are digits, the exporter two capital letters.
     pub fn check(&self) -> Result<(), ExposureError> {
+        match self.problem() {
+            None => Ok(()),
+            Some((field, why)) => Err(ExposureError::Input(format!("`{field}`: {why}"))),
+        }
+    }
+
+    /// The first parameter that cannot go into the SQL text, and why.
+    fn problem(&self) -> Option<(&'static str, String)> {
         if self.by.is_empty() {
-            return Err(ExposureError::Input("`--by` names no dimension (tier, country, period, product)".into()));
+            return Some(("by", "names no dimension (tier, country, period, product)".into()));
         }
-        for p in &self.products {
-            if p.is_empty() || p.len() > 12 || !p.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(ExposureError::Input(format!("`--products`: `{p}` is not an HS code prefix (digits)")));
-            }
+        if let Some(p) =
+            self.products.iter().find(|p| p.is_empty() || p.len() > 12 || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Some(("products", format!("`{p}` is not an HS code prefix (up to 12 digits)")));
         }
-        if let Some(e) = &self.exporter {
-            if e.len() != 2 || !e.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(ExposureError::Input(format!("`--exporter`: `{e}` is not an ISO country code")));
-            }
+        if let Some(e) = self.exporter.as_ref().filter(|e| e.len() != 2 || !e.bytes().all(|b| b.is_ascii_uppercase())) {
+            return Some(("exporter", format!("`{e}` is not an ISO country code")));
         }
-        Ok(())
+        None
     }
 }
 
-/// The `tiers` table: every country with its tier (null under a regime without tiers) and its country groups, as
-/// `pack` has them on `date`.
-pub fn tiers_batch(pack: &Pack, date: Date) -> Result<RecordBatch, ExposureError> {
-    let mut country = StringBuilder::new();
-    let mut tier = Int64Builder::new();
-    let mut groups = StringBuilder::new();
-    for c in pack.countries.iter() {
-        country.append_value(pack.countries.code(c));
-        tier.append_option(standing(pack, c, 0, date).tier.map(|t| i64::from(t.number())));
-        groups.append_value(pack.groups_of(c, date).join(","));
-    }
-    let schema = Schema::new(vec![
-        Field::new("country", DataType::Utf8, false),
-        Field::new("tier", DataType::Int64, true),
-        Field::new("groups", DataType::Utf8, false),
-    ]);
-    let columns: Vec<ArrayRef> = vec![Arc::new(country.finish()), Arc::new(tier.finish()), Arc::new(groups.finish())];
-    RecordBatch::try_new(Arc::new(schema), columns).map_err(|e| ExposureError::Engine(e.to_string()))
+/// The `tiers` table's rows: every country with its tier (null under a regime without tiers) and its country
+/// groups, as `pack` has them on `date`.
+pub fn tier_rows(pack: &Pack, date: Date) -> Vec<(String, Option<i64>, String)> {
+    pack.countries
+        .iter()
+        .map(|c| {
+            (
+                pack.countries.code(c).to_owned(),
+                standing(pack, c, 0, date).tier.map(|t| i64::from(t.number())),
+                pack.groups_of(c, date).join(","),
+            )
+        })
+        .collect()
+}
+
+/// The SQL of the `tiers` view: its rows as literals, so that the table travels inside the plan to wherever the
+/// plan runs (an embedded engine or a cluster's executors).
+pub fn tiers_sql(rows: &[(String, Option<i64>, String)]) -> String {
+    let values: Vec<String> = rows
+        .iter()
+        .map(|(country, tier, groups)| {
+            let tier = tier.map_or_else(|| "NULL".to_owned(), |t| t.to_string());
+            format!("({}, {tier}, {})", literal(country), literal(groups))
+        })
+        .collect();
+    format!(
+        "SELECT CAST(column1 AS VARCHAR) AS country, CAST(column2 AS BIGINT) AS tier, CAST(column3 AS VARCHAR) AS groups \
+         FROM (VALUES {})",
+        values.join(", ")
+    )
+}
+
+/// A SQL string literal.
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Where the queries run.
+pub enum Engine {
+    /// In this process.
+    Embedded,
+    /// On a cluster (Apache Ballista), through a session connected to its scheduler: flows must be Parquet that
+    /// every executor can read.
+    Cluster(SessionContext),
 }
 
 /// A session with `tiers` registered, and `flows` from `batches` (a CSV read) or a Parquet file.
 pub struct Session {
     pub ctx: SessionContext,
+    cluster: bool,
 }
 
 impl Session {
-    pub fn new(pack: &Pack, date: Date) -> Result<Session, ExposureError> {
-        let ctx = SessionContext::new();
-        let tiers = tiers_batch(pack, date)?;
-        let table = MemTable::try_new(tiers.schema(), vec![vec![tiers]]).map_err(engine)?;
-        ctx.register_table("tiers", Arc::new(table)).map_err(engine)?;
-        Ok(Session { ctx })
+    /// An embedded session.
+    pub async fn new(pack: &Pack, date: Date) -> Result<Session, ExposureError> {
+        Session::on(Engine::Embedded, pack, date).await
+    }
+
+    /// A session on `engine`, with the `tiers` of `pack` on `date`.
+    pub async fn on(engine: Engine, pack: &Pack, date: Date) -> Result<Session, ExposureError> {
+        let (ctx, cluster) = match engine {
+            Engine::Embedded => (SessionContext::new(), false),
+            Engine::Cluster(ctx) => (ctx, true),
+        };
+        let session = Session { ctx, cluster };
+        session.view("tiers", &tiers_sql(&tier_rows(pack, date))).await?;
+        Ok(session)
+    }
+
+    /// Whether the queries run on a cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.cluster
+    }
+
+    async fn view(&self, name: &str, sql: &str) -> Result<(), ExposureError> {
+        let df = self.ctx.sql(sql).await.map_err(engine)?;
+        self.ctx.register_table(name, df.into_view()).map_err(engine)?;
+        Ok(())
     }
 
     /// `flows` from batches already read (CSV).
     pub fn flows_from_batches(&self, batches: Vec<RecordBatch>) -> Result<(), ExposureError> {
+        if self.cluster {
+            return Err(ExposureError::Input(
+                "a cluster reads flows from Parquet its executors can reach, not from CSV read here: convert the CSV \
+                 to Parquet (docs/EXPOSURE.md) and give its path on storage every executor shares"
+                    .into(),
+            ));
+        }
         let table = MemTable::try_new(input::schema(), vec![batches]).map_err(engine)?;
         self.ctx.register_table("flows", Arc::new(table)).map_err(engine)?;
         Ok(())
@@ -123,6 +222,8 @@ impl Session {
     /// `flows` over a Parquet file: canonical columns, or BACI's `t,i,j,k,v,q` mapped through `baci_codes`.
     /// Rows without a period, product or value are counted as bad (Parquet has no lines to name).
     pub async fn flows_from_parquet(&self, path: &Path, countries: &Countries) -> Result<ReadReport, ExposureError> {
+        // Absolute, so that executors started elsewhere read the same file.
+        let path = std::path::absolute(path).map_err(|e| ExposureError::Input(format!("`{}`: {e}", path.display())))?;
         let path = path.to_str().ok_or_else(|| ExposureError::Input("the path is not UTF-8".into()))?;
         self.ctx.register_parquet("raw", path, ParquetReadOptions::default()).await.map_err(engine)?;
         let raw = self.ctx.table("raw").await.map_err(engine)?;
@@ -134,48 +235,58 @@ impl Session {
             ))
         })?;
         let has = |n: &str| names.iter().any(|h| h == n);
-        let opt = |n: &str, t: &str| if has(n) { format!("CAST({n} AS {t})") } else { format!("CAST(NULL AS {t})") };
+        let opt =
+            |n: &str, t: &str| if has(n) { format!("TRY_CAST({n} AS {t})") } else { format!("CAST(NULL AS {t})") };
+        let integer_k =
+            raw.schema().fields().iter().any(|f| f.name().eq_ignore_ascii_case("k") && f.data_type().is_integer());
         let (view, bad) = match format {
+            input::InputFormat::Comtrade => {
+                return Err(ExposureError::Input(
+                    "UN Comtrade's bulk files are read as CSV (its codes need the row-by-row reading); give the .csv, \
+                     or write the flows with the canonical columns"
+                        .into(),
+                ))
+            }
             input::InputFormat::Baci => {
                 let codes = BaciCodes::builtin(countries)?;
-                let mut code = Int64Builder::new();
-                let mut iso = StringBuilder::new();
-                for (c, i) in codes.pairs() {
-                    code.append_value(c);
-                    iso.append_value(i);
-                }
-                let schema = Schema::new(vec![Field::new("code", DataType::Int64, false), Field::new("iso", DataType::Utf8, false)]);
-                let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(code.finish()), Arc::new(iso.finish())])
-                    .map_err(engine)?;
-                let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(engine)?;
-                self.ctx.register_table("baci_codes", Arc::new(table)).map_err(engine)?;
+                let values: Vec<String> = codes.pairs().map(|(c, i)| format!("({c}, {})", literal(i))).collect();
+                let sql = format!(
+                    "SELECT CAST(column1 AS BIGINT) AS code, CAST(column2 AS VARCHAR) AS iso FROM (VALUES {})",
+                    values.join(", ")
+                );
+                self.view("baci_codes", &sql).await?;
                 (
                     format!(
                         "SELECT CAST(r.t AS VARCHAR) AS period, \
                          COALESCE(e.iso, 'BACI:' || CAST(r.i AS VARCHAR)) AS exporter, \
                          COALESCE(m.iso, 'BACI:' || CAST(r.j AS VARCHAR)) AS importer, \
-                         CAST(r.k AS VARCHAR) AS product, CAST(r.v AS DOUBLE) * 1000.0 AS value_usd, {} AS quantity, \
+                         {product} AS product, TRY_CAST(r.v AS DOUBLE) * 1000.0 AS value_usd, {quantity} AS quantity, \
                          CAST(NULL AS VARCHAR) AS supplier, CAST(NULL AS VARCHAR) AS customer, CAST(NULL AS VARCHAR) AS customer_parent \
                          FROM raw r LEFT JOIN baci_codes e ON CAST(r.i AS BIGINT) = e.code LEFT JOIN baci_codes m ON CAST(r.j AS BIGINT) = m.code \
-                         WHERE r.t IS NOT NULL AND r.k IS NOT NULL AND r.v IS NOT NULL AND r.v >= 0",
-                        if has("q") { "CAST(r.q AS DOUBLE)" } else { "CAST(NULL AS DOUBLE)" }
+                         WHERE r.t IS NOT NULL AND r.k IS NOT NULL AND TRY_CAST(r.v AS DOUBLE) >= 0",
+                        // BACI writes HS codes of six digits; stored as integers they lose their leading zero.
+                        product = if integer_k { "LPAD(CAST(r.k AS VARCHAR), 6, '0')" } else { "CAST(r.k AS VARCHAR)" },
+                        // `q` is blank or "NA" where BACI has no quantity.
+                        quantity = if has("q") { "TRY_CAST(r.q AS DOUBLE)" } else { "CAST(NULL AS DOUBLE)" }
                     ),
-                    "SELECT COUNT(*) AS n FROM raw WHERE t IS NULL OR k IS NULL OR v IS NULL OR v < 0".to_owned(),
+                    "SELECT COUNT(*) AS n FROM raw WHERE t IS NULL OR k IS NULL OR TRY_CAST(v AS DOUBLE) IS NULL OR TRY_CAST(v AS DOUBLE) < 0"
+                        .to_owned(),
                 )
             }
             input::InputFormat::Canonical => (
                 format!(
                     "SELECT CAST(period AS VARCHAR) AS period, {} AS exporter, CAST(importer AS VARCHAR) AS importer, \
-                     CAST(product AS VARCHAR) AS product, CAST(value_usd AS DOUBLE) AS value_usd, {} AS quantity, {} AS supplier, \
+                     CAST(product AS VARCHAR) AS product, TRY_CAST(value_usd AS DOUBLE) AS value_usd, {} AS quantity, {} AS supplier, \
                      {} AS customer, {} AS customer_parent FROM raw \
-                     WHERE period IS NOT NULL AND product IS NOT NULL AND importer IS NOT NULL AND value_usd IS NOT NULL AND value_usd >= 0",
+                     WHERE period IS NOT NULL AND product IS NOT NULL AND importer IS NOT NULL AND TRY_CAST(value_usd AS DOUBLE) >= 0",
                     opt("exporter", "VARCHAR"),
                     opt("quantity", "DOUBLE"),
                     opt("supplier", "VARCHAR"),
                     opt("customer", "VARCHAR"),
                     opt("customer_parent", "VARCHAR")
                 ),
-                "SELECT COUNT(*) AS n FROM raw WHERE period IS NULL OR product IS NULL OR importer IS NULL OR value_usd IS NULL OR value_usd < 0"
+                "SELECT COUNT(*) AS n FROM raw WHERE period IS NULL OR product IS NULL OR importer IS NULL \
+                 OR TRY_CAST(value_usd AS DOUBLE) IS NULL OR TRY_CAST(value_usd AS DOUBLE) < 0"
                     .to_owned(),
             ),
         };
@@ -185,10 +296,7 @@ impl Session {
         let view = self.ctx.sql(&view).await.map_err(engine)?;
         self.ctx.register_table("flows", view.into_view()).map_err(engine)?;
         Ok(ReadReport {
-            format: match format {
-                input::InputFormat::Baci => "baci",
-                input::InputFormat::Canonical => "canonical",
-            },
+            format: format.name(),
             rows: first_count(&rows),
             bad_rows: first_count(&bad_rows),
             bad: Vec::new(),
@@ -214,36 +322,67 @@ impl Session {
                 col("counterparties", &DataType::Int64)?,
             );
             let (value, share) = (col("value_usd", &DataType::Float64)?, col("share", &DataType::Float64)?);
-            let text = |a: &Option<ArrayRef>, i: usize| {
-                a.as_ref()
-                    .and_then(|a| a.as_string_opt::<i32>())
-                    .filter(|a| a.is_valid(i))
-                    .map(|a| a.value(i).to_owned())
-            };
-            let int = |a: &Option<ArrayRef>, i: usize| {
-                a.as_ref().and_then(|a| a.as_primitive_opt::<Int64Type>()).filter(|a| a.is_valid(i)).map(|a| a.value(i))
-            };
-            let float = |a: &Option<ArrayRef>, i: usize| {
-                a.as_ref()
-                    .and_then(|a| a.as_primitive_opt::<Float64Type>())
-                    .filter(|a| a.is_valid(i))
-                    .map(|a| a.value(i))
-            };
             for i in 0..b.num_rows() {
                 out.push(Group {
-                    period: text(&period, i),
-                    tier: int(&tier, i),
-                    country: text(&country, i),
-                    product: text(&product, i),
-                    value_usd: float(&value, i).unwrap_or(0.0),
-                    share: float(&share, i).unwrap_or(0.0),
-                    flows: int(&flows, i).unwrap_or(0),
-                    counterparties: int(&parties, i).unwrap_or(0),
+                    period: text_at(&period, i),
+                    tier: int_at(&tier, i),
+                    country: text_at(&country, i),
+                    product: text_at(&product, i),
+                    value_usd: float_at(&value, i).unwrap_or(0.0),
+                    share: float_at(&share, i).unwrap_or(0.0),
+                    flows: int_at(&flows, i).unwrap_or(0),
+                    counterparties: int_at(&parties, i).unwrap_or(0),
                 });
             }
         }
         Ok(out)
     }
+}
+
+impl Session {
+    /// The `limit` counterparties with the most value.
+    pub async fn counterparties(&self, q: &Query, limit: usize) -> Result<Vec<Counterparty>, ExposureError> {
+        q.check()?;
+        let batches =
+            self.ctx.sql(&counterparties_sql(q, limit)).await.map_err(engine)?.collect().await.map_err(engine)?;
+        let mut out = Vec::new();
+        for b in &batches {
+            let col = |name: &str, t: &DataType| -> Result<Option<ArrayRef>, ExposureError> {
+                b.column_by_name(name).map(|c| cast(c, t).map_err(engine)).transpose()
+            };
+            let (customer, parent, country) = (
+                col("customer", &DataType::Utf8)?,
+                col("customer_parent", &DataType::Utf8)?,
+                col("country", &DataType::Utf8)?,
+            );
+            let (tier, flows) = (col("tier", &DataType::Int64)?, col("flows", &DataType::Int64)?);
+            let (value, share) = (col("value_usd", &DataType::Float64)?, col("share", &DataType::Float64)?);
+            for i in 0..b.num_rows() {
+                out.push(Counterparty {
+                    customer: text_at(&customer, i),
+                    customer_parent: text_at(&parent, i),
+                    country: text_at(&country, i),
+                    tier: int_at(&tier, i),
+                    value_usd: float_at(&value, i).unwrap_or(0.0),
+                    share: float_at(&share, i).unwrap_or(0.0),
+                    flows: int_at(&flows, i).unwrap_or(0),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn text_at(a: &Option<ArrayRef>, i: usize) -> Option<String> {
+    a.as_ref().and_then(|a| a.as_string_opt::<i32>()).filter(|a| a.is_valid(i)).map(|a| a.value(i).to_owned())
+}
+
+fn int_at(a: &Option<ArrayRef>, i: usize) -> Option<i64> {
+    a.as_ref().and_then(|a| a.as_primitive_opt::<Int64Type>()).filter(|a| a.is_valid(i)).map(|a| a.value(i))
+}
+
+fn float_at(a: &Option<ArrayRef>, i: usize) -> Option<f64> {
+    a.as_ref().and_then(|a| a.as_primitive_opt::<Float64Type>()).filter(|a| a.is_valid(i)).map(|a| a.value(i))
 }
 
 fn first_count(batches: &[RecordBatch]) -> u64 {
@@ -271,8 +410,8 @@ pub struct Group {
     pub counterparties: i64,
 }
 
-/// The SQL of a grouping: flows joined with their importer's tier, each group set beside its period's total.
-pub fn group_sql(q: &Query) -> String {
+/// The rows a query counts: its product prefixes and exporter, over `f` (flows).
+fn filter_sql(q: &Query) -> String {
     let mut filter = String::from("TRUE");
     if !q.products.is_empty() {
         let ors: Vec<String> = q.products.iter().map(|p| format!("f.product LIKE '{p}%'")).collect();
@@ -281,6 +420,12 @@ pub fn group_sql(q: &Query) -> String {
     if let Some(e) = &q.exporter {
         let _ = write!(filter, " AND f.exporter = '{e}'");
     }
+    filter
+}
+
+/// The SQL of a grouping: flows joined with their importer's tier, each group set beside its period's total.
+pub fn group_sql(q: &Query) -> String {
+    let filter = filter_sql(q);
     let col = |d: Dim| match d {
         Dim::Period => "x.period",
         Dim::Tier => "x.tier",
@@ -307,6 +452,36 @@ pub fn group_sql(q: &Query) -> String {
         select = select.join(", "),
         keys = keys.join(", "),
     )
+}
+
+/// The SQL of the counterparties with the most value: each customer the flows name (with its parent and country),
+/// or each importing country where they name none; over every period.
+pub fn counterparties_sql(q: &Query, limit: usize) -> String {
+    format!(
+        "WITH x AS (SELECT f.customer, f.customer_parent, f.importer AS country, f.value_usd, t.tier \
+           FROM flows f LEFT JOIN tiers t ON f.importer = t.country WHERE {filter}), \
+         total AS (SELECT SUM(value_usd) AS total FROM x) \
+         SELECT x.customer, x.customer_parent, x.country, x.tier, SUM(x.value_usd) AS value_usd, \
+           CASE WHEN MAX(total.total) > 0 THEN SUM(x.value_usd) / MAX(total.total) ELSE 0.0 END AS share, \
+           COUNT(*) AS flows \
+         FROM x CROSS JOIN total GROUP BY x.customer, x.customer_parent, x.country, x.tier \
+         ORDER BY value_usd DESC, x.country, x.customer LIMIT {limit}",
+        filter = filter_sql(q),
+    )
+}
+
+/// One counterparty: a named customer in a country, or a country where the flows name no customer.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Counterparty {
+    /// The customer the flows name; null where they name none (the country is the counterparty).
+    pub customer: Option<String>,
+    pub customer_parent: Option<String>,
+    pub country: Option<String>,
+    pub tier: Option<i64>,
+    pub value_usd: f64,
+    /// Of the total value of the flows counted.
+    pub share: f64,
+    pub flows: i64,
 }
 
 fn engine(e: impl std::fmt::Display) -> ExposureError {

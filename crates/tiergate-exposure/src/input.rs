@@ -1,6 +1,8 @@
 //! Trade flows read into the canonical table: `period, exporter, importer, product, value_usd, quantity, supplier,
 //! customer, customer_parent`. CSV is read here, row by row, so that every bad row is reported with its line;
-//! CEPII BACI's `t,i,j,k,v,q` is recognised by its header and its numeric country codes mapped to ISO codes.
+//! CEPII BACI's `t,i,j,k,v,q` is recognised by its header and its numeric country codes mapped to ISO codes; so
+//! is UN Comtrade's bulk CSV (`reporterCode, flowCode, partnerCode, cmdCode, primaryValue, ...`), each row turned
+//! round by its flow (X: the reporter exports to the partner; M: the reporter imports from it).
 //! Parquet is read by DataFusion itself (see `crate::engine`).
 
 use std::collections::HashMap;
@@ -50,6 +52,9 @@ pub enum InputFormat {
     Canonical,
     /// CEPII BACI: `t,i,j,k,v,q`, values in thousands of USD.
     Baci,
+    /// UN Comtrade's bulk CSV: `period, reporterCode, reporterISO, flowCode, partnerCode, partnerISO, cmdCode,
+    /// qty, primaryValue, ...` (values in USD); flows X and M.
+    Comtrade,
 }
 
 impl InputFormat {
@@ -57,7 +62,16 @@ impl InputFormat {
         match s {
             "canonical" => Some(InputFormat::Canonical),
             "baci" => Some(InputFormat::Baci),
+            "comtrade" => Some(InputFormat::Comtrade),
             _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            InputFormat::Canonical => "canonical",
+            InputFormat::Baci => "baci",
+            InputFormat::Comtrade => "comtrade",
         }
     }
 
@@ -66,6 +80,8 @@ impl InputFormat {
         let has = |n: &str| header.iter().any(|h| h == n);
         if ["t", "i", "j", "k", "v"].iter().all(|n| has(n)) {
             Some(InputFormat::Baci)
+        } else if COMTRADE_REQUIRED.iter().all(|n| has(n)) {
+            Some(InputFormat::Comtrade)
         } else if ["period", "importer", "product", "value_usd"].iter().all(|n| has(n)) {
             Some(InputFormat::Canonical)
         } else {
@@ -73,6 +89,11 @@ impl InputFormat {
         }
     }
 }
+
+/// The columns of UN Comtrade's bulk CSV that are read (lower case); `qty`, `reporteriso`, `partneriso`,
+/// `fobvalue` and `cifvalue` are read where present.
+pub const COMTRADE_REQUIRED: &[&str] =
+    &["period", "reportercode", "flowcode", "partnercode", "cmdcode", "primaryvalue"];
 
 /// BACI's numeric codes mapped to ISO codes; a code BACI gives no ISO code for ("Europe EFTA, nes") maps to
 /// `BACI:CODE`, a country no tier can be found for.
@@ -109,6 +130,11 @@ impl BaciCodes {
         self.0.get(&code).cloned().unwrap_or_else(|| format!("BACI:{code}"))
     }
 
+    /// The ISO code for `code`, if the table maps it.
+    pub fn get(&self, code: i64) -> Option<&str> {
+        self.0.get(&code).map(String::as_str)
+    }
+
     /// Every (BACI code, country) pair, for the table the Parquet path joins with.
     pub fn pairs(&self) -> impl Iterator<Item = (i64, &str)> {
         self.0.iter().map(|(k, v)| (*k, v.as_str()))
@@ -143,6 +169,12 @@ struct Columns {
     supplier: Option<usize>,
     customer: Option<usize>,
     parent: Option<usize>,
+    /// UN Comtrade: the flow code, the reporter's and partner's ISO alpha-3 codes, FOB and CIF values.
+    flow: Option<usize>,
+    reporter_iso: Option<usize>,
+    partner_iso: Option<usize>,
+    fob: Option<usize>,
+    cif: Option<usize>,
 }
 
 struct Builders {
@@ -222,16 +254,32 @@ pub fn read_csv(
         Some(f) => f,
         None => {
             return Err(ExposureError::Input(format!(
-                "the header ({}) is neither BACI's `t,i,j,k,v,q` nor the canonical `period,exporter,importer,product,value_usd,...`",
+                "the header ({}) is neither BACI's `t,i,j,k,v,q`, UN Comtrade's `period,reporterCode,flowCode,partnerCode,cmdCode,primaryValue,...` nor the canonical `period,exporter,importer,product,value_usd,...`",
                 header.join(",")
             )))
         }
     };
     let at = |n: &str| header.iter().position(|h| h == n);
     let need = |n: &str| at(n).ok_or_else(|| ExposureError::Input(format!("the header has no `{n}` column")));
-    let baci = match format {
-        InputFormat::Baci => Some(BaciCodes::builtin(countries)?),
+    let codes = match format {
+        InputFormat::Baci | InputFormat::Comtrade => Some(BaciCodes::builtin(countries)?),
         InputFormat::Canonical => None,
+    };
+    let none = Columns {
+        period: 0,
+        exporter: None,
+        importer: 0,
+        product: 0,
+        value: 0,
+        quantity: None,
+        supplier: None,
+        customer: None,
+        parent: None,
+        flow: None,
+        reporter_iso: None,
+        partner_iso: None,
+        fob: None,
+        cif: None,
     };
     let cols = match format {
         InputFormat::Baci => Columns {
@@ -241,9 +289,21 @@ pub fn read_csv(
             product: need("k")?,
             value: need("v")?,
             quantity: at("q"),
-            supplier: None,
-            customer: None,
-            parent: None,
+            ..none
+        },
+        InputFormat::Comtrade => Columns {
+            period: need("period")?,
+            exporter: Some(need("reportercode")?),
+            importer: need("partnercode")?,
+            product: need("cmdcode")?,
+            value: need("primaryvalue")?,
+            quantity: at("qty"),
+            flow: Some(need("flowcode")?),
+            reporter_iso: at("reporteriso"),
+            partner_iso: at("partneriso"),
+            fob: at("fobvalue"),
+            cif: at("cifvalue"),
+            ..none
         },
         InputFormat::Canonical => Columns {
             period: need("period")?,
@@ -255,16 +315,11 @@ pub fn read_csv(
             supplier: at("supplier"),
             customer: at("customer"),
             parent: at("customer_parent"),
+            ..none
         },
     };
     let schema = schema();
-    let mut report = ReadReport {
-        format: match format {
-            InputFormat::Baci => "baci",
-            InputFormat::Canonical => "canonical",
-        },
-        ..ReadReport::default()
-    };
+    let mut report = ReadReport { format: format.name(), ..ReadReport::default() };
     let mut batches = Vec::new();
     let mut b = Builders::new();
     let mut record = csv::StringRecord::new();
@@ -275,7 +330,8 @@ pub fn read_csv(
             Ok(true) => {
                 report.rows += 1;
                 let row = match format {
-                    InputFormat::Baci => baci_row(&record, &cols, baci.as_ref()),
+                    InputFormat::Baci => baci_row(&record, &cols, codes.as_ref()),
+                    InputFormat::Comtrade => comtrade_row(&record, &cols, codes.as_ref(), countries),
                     InputFormat::Canonical => canonical_row(&record, &cols, countries),
                 };
                 match row {
@@ -359,6 +415,73 @@ fn baci_row<'r>(r: &'r csv::StringRecord, c: &Columns, codes: Option<&BaciCodes>
         // BACI's values are in thousands of USD.
         value: value(cell(r, c.value), "v")? * 1000.0,
         quantity: c.quantity.map(|q| quantity(cell(r, q), "q")).transpose()?.flatten(),
+        supplier: None,
+        customer: None,
+        parent: None,
+    })
+}
+
+/// Comtrade's partner codes for totals over other rows (World, the EU as one partner): counting them would count
+/// the same trade twice.
+const COMTRADE_AGGREGATES: &[(i64, &str)] = &[(0, "World"), (97, "the EU")];
+
+fn comtrade_row<'r>(
+    r: &'r csv::StringRecord,
+    c: &Columns,
+    codes: Option<&BaciCodes>,
+    countries: &Countries,
+) -> Result<Row<'r>, String> {
+    let codes = codes.ok_or("internal: no country code table")?;
+    // A numeric code through the M49 table BACI shares with Comtrade (490 is Taiwan), then the ISO alpha-3 code
+    // Comtrade gives beside it, else `COMTRADE:CODE`, a country no tier can be found for.
+    let country = |code_at: usize, iso_at: Option<usize>, column: &str| -> Result<String, String> {
+        let t = cell(r, code_at);
+        let code: i64 = t.parse().map_err(|_| format!("`{column}` must be a Comtrade country code, not `{t}`"))?;
+        if let Some((_, name)) = COMTRADE_AGGREGATES.iter().find(|(n, _)| *n == code) {
+            return Err(format!(
+                "`{column}` {code} is {name}, a total of other rows: select single partners when downloading"
+            ));
+        }
+        if let Some(iso) = codes.get(code) {
+            return Ok(iso.to_owned());
+        }
+        let alpha3 = iso_at.map(|i| cell(r, i)).filter(|a| a.len() == 3);
+        Ok(alpha3
+            .and_then(|a| countries.resolve(a))
+            .map_or_else(|| format!("COMTRADE:{code}"), |c| countries.code(c).to_owned()))
+    };
+    let period = cell(r, c.period);
+    if period.is_empty() {
+        return Err("`period` is empty".into());
+    }
+    let product = cell(r, c.product);
+    if product.is_empty() {
+        return Err("`cmdCode` is empty".into());
+    }
+    let flow = cell(r, c.flow.unwrap_or(0));
+    let reporter = country(c.exporter.unwrap_or(0), c.reporter_iso, "reporterCode")?;
+    let partner = country(c.importer, c.partner_iso, "partnerCode")?;
+    let (exporter, importer, fallback) = match flow {
+        "X" => (reporter, partner, c.fob),
+        "M" => (partner, reporter, c.cif),
+        other => {
+            return Err(format!(
+                "`flowCode` `{other}`: only X (exports) and M (imports) are read; re-exports and re-imports would count goods twice"
+            ))
+        }
+    };
+    let primary = cell(r, c.value);
+    let value = match (primary, fallback.map(|i| cell(r, i)).filter(|v| !v.is_empty())) {
+        ("", Some(v)) => value(v, if flow == "X" { "fobvalue" } else { "cifvalue" })?,
+        (v, _) => value(v, "primaryValue")?,
+    };
+    Ok(Row {
+        period,
+        exporter: Some(exporter),
+        importer,
+        product,
+        value,
+        quantity: c.quantity.map(|q| quantity(cell(r, q), "qty")).transpose()?.flatten(),
         supplier: None,
         customer: None,
         parent: None,

@@ -3,18 +3,21 @@
 //! Apache DataFusion, embedded. In a crate of its own so that the rest of the workspace builds without DataFusion.
 //!
 //! `input.rs` reads CSV flows into the canonical table (every bad row counted, the first listed by line);
-//! `engine.rs` registers `flows` and `tiers` in a DataFusion session and runs the groupings; `report.rs` shapes the
-//! answer (groups, and concentration: top countries and the HHI per tier and period).
+//! `engine.rs` registers `flows` and `tiers` in a DataFusion session (embedded or on a cluster) and runs the
+//! groupings; `pipeline.rs` runs one exposure as the CLI and the API both do; `report.rs` shapes the answer
+//! (groups, and concentration: top countries and the HHI per tier and period; the Markdown report).
 //!
 //! **Invariant:** no per-row call into the core: the core gives the `tiers` table once, and every figure is SQL
 //! over the tables, so that the same plan can run on another DataFusion engine.
 
 pub mod engine;
 pub mod input;
+pub mod pipeline;
 pub mod report;
 
-pub use engine::{Dim, Group, Query, Session};
+pub use engine::{Counterparty, Dim, Engine, Group, Query, Session};
 pub use input::{read_csv, InputFormat, ReadReport};
+pub use pipeline::{compute, Computed, Source, Wants};
 
 /// Why an exposure could not be computed.
 #[derive(Debug, thiserror::Error)]

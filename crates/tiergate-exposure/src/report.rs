@@ -126,6 +126,9 @@ pub struct ExposureOut<'a> {
     pub input: &'a ReadReport,
     pub groups: Vec<GroupOut<'a>>,
     pub concentration: Vec<Concentration>,
+    /// The counterparties with the most value (at most 100): named customers, or importing countries where the
+    /// flows name none.
+    pub counterparties: &'a [crate::engine::Counterparty],
 }
 
 /// The share-by-tier chart's file name beside the report.

@@ -87,7 +87,7 @@ async fn csv_and_parquet_agree() {
 
     let (batches, report) = read_csv(std::fs::File::open(sample()).unwrap(), None, &countries).unwrap();
     assert_eq!((report.format, report.rows, report.bad_rows), ("baci", 71_192, 0));
-    let csv = Session::new(pack, d).unwrap();
+    let csv = Session::new(pack, d).await.unwrap();
     csv.flows_from_batches(batches.clone()).unwrap();
     let from_csv = csv.groups(&query).await.unwrap();
     assert!(from_csv.iter().any(|g| g.country.as_deref() == Some("TW") && g.tier == Some(1)), "490 is Taiwan, Tier 1");
@@ -95,14 +95,14 @@ async fn csv_and_parquet_agree() {
 
     let canonical = dir.join("canonical.parquet");
     write_parquet(&canonical, &batches);
-    let p = Session::new(pack, d).unwrap();
+    let p = Session::new(pack, d).await.unwrap();
     let report = p.flows_from_parquet(&canonical, &countries).await.unwrap();
     assert_eq!((report.format, report.rows, report.bad_rows), ("canonical", 71_192, 0));
     close(&from_csv, &p.groups(&query).await.unwrap());
 
     let baci = dir.join("baci.parquet");
     write_parquet(&baci, &[baci_batch()]);
-    let p = Session::new(pack, d).unwrap();
+    let p = Session::new(pack, d).await.unwrap();
     let report = p.flows_from_parquet(&baci, &countries).await.unwrap();
     assert_eq!((report.format, report.rows, report.bad_rows), ("baci", 71_192, 0));
     close(&from_csv, &p.groups(&query).await.unwrap());

@@ -241,7 +241,7 @@ function start() {
 const ROUTES = {
   map: viewMap, country: viewCountry, check: viewCheck, batch: viewBatch,
   allocations: viewAllocations, fleet: viewFleet, screening: viewScreening, parties: viewParties, audit: viewAudit,
-  scenarios: viewScenarios,
+  scenarios: viewScenarios, exposure: viewExposure,
 };
 
 async function route() {
@@ -265,7 +265,7 @@ let WORLD = null;
  * `describe(c)`: the tooltip's lines; `onPick(c)`: on click or Enter; `marked`: codes outlined (changed);
  * `shownAs(c)`: the country to colour it as (a scenario's pending move). Returns the map's wrapper.
  */
-async function worldMap({ byCode, label, describe, onPick, marked = new Set(), shownAs = (c) => c, id }) {
+async function worldMap({ byCode, label, describe, onPick, marked = new Set(), shownAs = (c) => c, id, shade = null }) {
   if (!WORLD) WORLD = await (await fetch("/assets/world.json")).json();
   const width = 960, height = 500;
   const features = topojson.feature(WORLD, WORLD.objects.countries).features;
@@ -284,6 +284,8 @@ async function worldMap({ byCode, label, describe, onPick, marked = new Set(), s
       "data-code": f.id || "", "data-tier": as && as.tier ? as.tier : "", "data-category": as ? as.category : "",
       tabindex: c ? 0 : null, role: c ? "link" : null, "aria-label": c ? `${c.name}: ${categoryName(as)}${marked.has(c.code) ? " (changed)" : ""}` : f.properties.name,
     });
+    // `shade(c)`: how strongly to fill a country (0 to 1), e.g. by its value.
+    if (c && shade) p.style.fillOpacity = String(shade(c));
     if (c) {
       const show = (ev) => {
         put(tip, ...describe(c));
@@ -1033,6 +1035,121 @@ function renderDiff(out, r, name) {
       h("button", { type: "button", onclick: () => { for (const [f, svg] of Object.entries(charts)) download(f, svg, "image/svg+xml"); } }, "Download its charts (SVG)"),
       h("button", { type: "button", onclick: () => download(`${name}-diff.json`, JSON.stringify(d, null, 2), "application/json") }, "Download the counts (JSON)"),
       h("button", { type: "button", onclick: () => download(`${name}-changed.csv`, changedCsv(), "text/csv") }, `Download the changed orders (CSV${r.changed.length < d.changed + d.errors ? `, first ${r.changed.length}` : ""})`)));
+}
+
+// ---- exposure ----------------------------------------------------------------------------------------------
+
+const usd = (v) => (v === null || v === undefined ? "–" : `$${Math.round(v).toLocaleString("en-US")}`);
+const csvCell = (v) => `"${String(v ?? "").replace(/"/g, '""')}"`;
+
+async function viewExposure() {
+  await loadRegimes();
+  await loadCountries();
+  const allowed = can("analyst");
+  const file = h("input", { type: "file", id: "exposure-file", accept: ".csv,.parquet,text/csv" });
+  const products = h("input", { type: "text", id: "exposure-products", placeholder: "8470,8471,8541,8542", size: 24 });
+  const exporter = h("input", { type: "text", id: "exposure-exporter", placeholder: "US", size: 8 });
+  const date = h("input", { type: "date", id: "exposure-date", value: S.date, min: FIRST_DAY, max: LAST_DAY });
+  const regime = regimeInput(() => {}, "exposure-regime", S.regime);
+  const status = h("p", { class: "muted", role: "status" });
+  const out = h("div", { id: "exposure-out" });
+  const run = h("button", { type: "submit", id: "exposure-run" }, "Compute the exposure");
+  const form = h("form", { class: "panel", onsubmit: (ev) => {
+    ev.preventDefault();
+    guard(async () => {
+      const f = file.files[0];
+      if (!f) throw new Error("Choose a file of flows (CSV or Parquet) first.");
+      put(out);
+      const params = new URLSearchParams({ by: "period,tier", date: date.value, regime: regime.querySelector("select").value });
+      if (products.value.trim()) params.set("products", products.value.trim());
+      if (exporter.value.trim()) params.set("exporter", exporter.value.trim());
+      const parquet = /\.parquet$/i.test(f.name);
+      status.textContent = `Reading ${f.name} (${fmt(f.size)} bytes)…`;
+      run.disabled = true;
+      try {
+        const r = await api("POST", `/v1/exposure?${params}`, f, parquet ? "application/vnd.apache.parquet" : "text/csv");
+        status.textContent = "";
+        await renderExposure(out, r, f.name.replace(/\.[^.]+$/, ""));
+      } catch (e) { status.textContent = ""; put(out); throw e; } finally { run.disabled = false; }
+    });
+  } },
+    h("label", { class: "field" }, "Flows (CSV or Parquet)", file),
+    h("label", { class: "field" }, "Products (HS prefixes, comma-separated)", products),
+    h("label", { class: "field" }, "Exporter", exporter),
+    h("label", { class: "field" }, "Tiers as on", date), regime, run);
+  put(view(), h("h1", {}, "Exposure by country tier"),
+    h("p", {}, "Trade flows set against the country tiers of one regime on one date, for every period: canonical CSV or Parquet (",
+      h("code", {}, "period,exporter,importer,product,value_usd[,quantity,supplier,customer,customer_parent]"),
+      "), CEPII BACI (", h("code", {}, "t,i,j,k,v,q"), ") or UN Comtrade's bulk CSV. Larger files go through ",
+      h("code", {}, "tiergate exposure"), " or a cluster."),
+    allowed ? form : h("p", { class: "panel" }, `Your role (${S.me.role}) may not compute exposures; an analyst may.`),
+    status, out);
+}
+
+async function renderExposure(out, r, name) {
+  // Value by country over every period, and each country's tier.
+  const totals = new Map();
+  for (const g of r.by_country) {
+    const t = totals.get(g.country) || { code: g.country, tier: g.tier, value_usd: 0, flows: 0 };
+    t.value_usd += g.value_usd; t.flows += g.flows;
+    totals.set(g.country, t);
+  }
+  const max = Math.max(1, ...[...totals.values()].map((t) => t.value_usd));
+  const byCode = new Map();
+  for (const t of totals.values()) {
+    const known = S.countries.get(t.code);
+    byCode.set(t.code, { code: t.code, name: known ? known.name : t.code, tier: t.tier, category: t.tier ? `tier ${t.tier}` : "no tier", value_usd: t.value_usd, flows: t.flows });
+  }
+  const map = await worldMap({
+    byCode, id: "exposure-map", label: `Value of the flows by importing country, coloured by tier (${r.pack} on ${r.date})`,
+    describe: (c) => [h("strong", {}, c.name), h("div", {}, c.tier ? `Tier ${c.tier}` : "no tier"), h("div", {}, `${usd(c.value_usd)} in ${fmt(c.flows)} flows`)],
+    onPick: () => {},
+    // A logarithmic shade: the largest importer full, one a thousandth of it faint.
+    shade: (c) => Math.max(0.15, Math.min(1, 1 + Math.log10(Math.max(c.value_usd, 1) / max) / 3)),
+  });
+  const noTier = [...totals.values()].filter((t) => !t.tier);
+  const periods = [...new Set(r.by_tier.map((g) => g.period))].sort();
+  const tiers = [...new Set(r.by_tier.map((g) => g.tier))].sort((a, b) => (a ?? 9) - (b ?? 9));
+  const cell = (p, t) => r.by_tier.find((g) => g.period === p && g.tier === t);
+  const seriesRows = periods.map((p) => {
+    const row = { period: p };
+    for (const t of tiers) { const g = cell(p, t); row[`t${t}`] = g ? g.share : null; }
+    row.total = tiers.reduce((sum, t) => sum + ((cell(p, t) || {}).value_usd || 0), 0);
+    return row;
+  });
+  const countryName = (code) => (S.countries.get(code) || { name: code }).name;
+  const parties = r.counterparties.map((c) => ({ ...c, name: c.customer || `${countryName(c.country)} (no customer named)`, tierName: c.tier ? `Tier ${c.tier}` : "no tier" }));
+  const partiesCsv = () => ["counterparty,customer_parent,country,tier,value_usd,share,flows",
+    ...r.counterparties.map((c) => [c.customer || "", c.customer_parent || "", c.country || "", c.tier ?? "", c.value_usd, c.share, c.flows].map(csvCell).join(","))].join("\n");
+  const bad = r.input.bad || [];
+  put(out,
+    h("p", { id: "exposure-summary" }, `${fmt(r.input.rows)} rows read as ${r.input.format}; `,
+      r.input.bad_rows ? h("strong", {}, `${fmt(r.input.bad_rows)} not read`) : "none left out",
+      `. Tiers of ${r.pack} (regime ${r.regime}) on ${r.date}; sha256 `, h("code", {}, r.sha256.slice(0, 16)), "…"),
+    bad.length ? h("details", {}, h("summary", {}, `Rows not read (first ${bad.length})`),
+      h("ul", {}, bad.map((b) => h("li", {}, `line ${b.line}: ${b.problem}`)))) : null,
+    h("h2", {}, "Where the value goes"), map,
+    h("p", { class: "muted" }, "Colour: the importing country's tier; depth: its value over every period (logarithmic). ",
+      noTier.length ? `${noTier.length} destinations have no tier (areas, codes with no single country): ${noTier.map((t) => t.code).slice(0, 8).join(", ")}${noTier.length > 8 ? "…" : ""}.` : ""),
+    h("h2", {}, "Share of value by tier, over time"),
+    h("img", { src: svgData(r.report.charts["share-by-tier.svg"]), alt: "Share of each period's value by tier", class: "chart-img", id: "exposure-chart" }),
+    table([{ key: "period", label: "Period" }, ...tiers.map((t) => ({ key: `t${t}`, label: t ? `Tier ${t}` : "no tier", num: true, render: (row) => pct(row[`t${t}`]) })),
+      { key: "total", label: "Total value (USD)", num: true, render: (row) => usd(row.total) }], seriesRows, { sortKey: "period" }),
+    h("h2", {}, "Counterparties with the most value"),
+    h("p", { class: "muted" }, "Named customers where the flows name them, else the importing countries."),
+    h("div", { class: "tall", id: "exposure-parties" },
+      table([{ key: "name", label: "Counterparty" }, { key: "customer_parent", label: "Parent" }, { key: "country", label: "Country" }, { key: "tierName", label: "Tier" },
+        { key: "value_usd", label: "Value (USD)", num: true, render: (c) => usd(c.value_usd) }, { key: "share", label: "Share", num: true, render: (c) => pct(c.share) },
+        { key: "flows", label: "Flows", num: true }], parties, { sortKey: "value_usd", dir: -1, filterable: true })),
+    h("h2", {}, "Concentration"),
+    table([{ key: "period", label: "Period" }, { key: "tierName", label: "Tier" }, { key: "countries", label: "Countries", num: true },
+      { key: "hhi", label: "HHI", num: true, render: (c) => c.hhi.toFixed(3) }, { key: "top", label: "Largest", render: (c) => c.top.slice(0, 3).map((t) => `${t.country} ${(t.share * 100).toFixed(1)} %`).join(", ") }],
+    r.concentration.map((c) => ({ ...c, tierName: c.tier ? `Tier ${c.tier}` : "no tier" })), { sortKey: "period" }),
+    h("div", { class: "row" },
+      h("button", { type: "button", id: "exposure-download-parties", onclick: () => download(`${name}-counterparties.csv`, partiesCsv(), "text/csv") }, "Download the counterparties (CSV)"),
+      h("button", { type: "button", id: "exposure-download-report", onclick: () => download(`${name}-exposure.md`, r.report.markdown, "text/markdown") }, "Download the report (Markdown)"),
+      h("button", { type: "button", onclick: () => download("share-by-tier.svg", r.report.charts["share-by-tier.svg"], "image/svg+xml") }, "Download its chart (SVG)"),
+      h("button", { type: "button", onclick: () => { const { report, ...doc } = r; download(`${name}-exposure.json`, JSON.stringify(doc, null, 2), "application/json"); } }, "Download the figures (JSON)")));
 }
 
 // ---- start -------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 
 pub mod auth;
 mod dashboard_api;
+mod exposure_api;
 pub mod hooks;
 pub mod listen;
 pub mod lists;
@@ -42,6 +43,8 @@ pub struct Limits {
     pub max_uri_bytes: usize,
     /// Header names and values together, in bytes.
     pub max_header_bytes: usize,
+    /// Uploaded trade flows (`POST /v1/exposure`), in bytes.
+    pub max_upload_bytes: usize,
 }
 
 impl Default for Limits {
@@ -52,6 +55,7 @@ impl Default for Limits {
             body_timeout: std::time::Duration::from_secs(30),
             max_uri_bytes: 8 * 1024,
             max_header_bytes: 32 * 1024,
+            max_upload_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Saved scenarios, loaded once per text.
     pub scenarios: scenarios_api::ScenarioCache,
+    /// Held while an exposure runs: one at a time.
+    pub(crate) exposure_slot: tokio::sync::Mutex<()>,
     tokens: auth::TokenCache,
 }
 
@@ -92,6 +98,7 @@ impl AppState {
             registry: registry::RegistryCache::default(),
             scenarios: scenarios_api::ScenarioCache::default(),
             secure_cookies: false,
+            exposure_slot: tokio::sync::Mutex::new(()),
             tokens: auth::TokenCache::default(),
         }
     }
@@ -134,7 +141,13 @@ pub fn router(state: Arc<AppState>) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         })
         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros));
+    // Uploads of trade flows take a larger body than the rest (the innermost limit wins).
+    let upload = Router::new().route(
+        "/v1/exposure",
+        axum::routing::post(exposure_api::exposure).layer(DefaultBodyLimit::max(state.limits.max_upload_bytes)),
+    );
     routes::routes()
+        .merge(upload)
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), metrics::track))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(state.limits, within_limits))

@@ -213,6 +213,7 @@ impl Modify for Bearer {
         crate::scenarios_api::delete,
         crate::scenarios_api::diff,
         crate::scenarios_api::capacity,
+        crate::exposure_api::exposure,
     ),
     components(schemas(
         ProblemDoc, DeterminationsBody, DeterminationsAnswer, BatchItem, crate::routes::ReserveBody, crate::routes::TokenBody, TokenCreatedDoc,

@@ -63,6 +63,21 @@ impl Api {
         (status, ctype, value)
     }
 
+    /// A POST of raw bytes with their content type.
+    async fn upload(&self, role: Role, uri: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header("authorization", format!("Bearer {}", self.token(role)))
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap();
+        let resp = self.app.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
     async fn as_role(&self, role: Role, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
         let (s, _, v) = self.call(method, uri, Some(self.token(role)), body.map(|b| b.to_string())).await;
         (s, v)
@@ -570,10 +585,11 @@ async fn the_openapi_document_covers_every_route() {
         ("delete", "/v1/scenarios/{name}"),
         ("post", "/v1/scenarios/{name}/diff"),
         ("get", "/v1/capacity"),
+        ("post", "/v1/exposure"),
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 43, "and nothing else");
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 44, "and nothing else");
     // Every reference resolves.
     let text = doc.to_string();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
@@ -1209,4 +1225,103 @@ async fn scenarios_save_answer_diff_and_delete() {
     assert!(actions.contains(&"scenario-save") && actions.contains(&"scenario-delete"), "{actions:?}");
     let (_, verify) = api.as_role(Role::Viewer, "GET", "/v1/audit/verify", None).await;
     assert_eq!(verify["ok"], true, "{verify}");
+}
+
+fn repo_file(path: &str) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)).unwrap()
+}
+
+/// The BACI sample as Parquet with BACI's own columns, written by DataFusion.
+async fn baci_parquet() -> Vec<u8> {
+    use datafusion::dataframe::DataFrameWriteOptions;
+    use datafusion::prelude::{CsvReadOptions, SessionContext};
+    let dir = std::env::temp_dir().join(format!("tiergate-api-parquet-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("baci.parquet");
+    let ctx = SessionContext::new();
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/baci-sample/ExampleTradeData.csv");
+    ctx.register_csv("s", sample.to_str().unwrap(), CsvReadOptions::new()).await.unwrap();
+    let one = DataFrameWriteOptions::new().with_single_file_output(true);
+    ctx.sql("SELECT t, i, j, CAST(k AS VARCHAR) AS k, v, q FROM s")
+        .await
+        .unwrap()
+        .write_parquet(out.to_str().unwrap(), one, None)
+        .await
+        .unwrap();
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    bytes
+}
+
+#[tokio::test]
+async fn exposure_uploads_csv_and_parquet_for_analysts() {
+    let api = Api::new(Limits { max_upload_bytes: 8 * 1024 * 1024, ..Limits::default() });
+    let uri = "/v1/exposure?by=tier,country&date=2026-06-01";
+    let comtrade = repo_file("tests/data/comtrade/flows.csv");
+    // Viewers may not; analysts and above may.
+    let (s, v) = api.upload(Role::Viewer, uri, "text/csv", comtrade.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v) = api.upload(Role::Analyst, uri, "text/csv", comtrade.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["input"]["format"], "comtrade");
+    assert_eq!((v["input"]["rows"].as_u64(), v["input"]["bad_rows"].as_u64()), (Some(6), Some(2)));
+    assert_eq!(v["input"]["bad"][0]["line"], 5, "{v}");
+    let groups: Vec<(Value, String, f64)> = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["tier"].clone(), g["country"].as_str().unwrap().to_owned(), g["value_usd"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(
+        groups,
+        vec![
+            (json!(1), "TW".to_owned(), 3_000_000.0),
+            (json!(1), "US".to_owned(), 2_000_000.0),
+            (json!(2), "MY".to_owned(), 4_000_000.0),
+            (Value::Null, "COMTRADE:899".to_owned(), 1_000_000.0),
+        ]
+    );
+    assert_eq!(v["pack"], "ai-diffusion-2026-01", "{}", v["pack"]);
+    assert!(v["report"]["markdown"].as_str().unwrap().starts_with("# Exposure by country tier"));
+    assert!(v["report"]["charts"]["share-by-tier.svg"].as_str().unwrap().starts_with("<svg"));
+    assert_eq!(v["by_tier"].as_array().unwrap().len(), 3, "tiers 1, 2 and none: {}", v["by_tier"]);
+    assert_eq!(v["counterparties"][0]["country"], "MY", "most value first");
+
+    // The same sample as CSV and as Parquet gives the same groups.
+    let csv = repo_file("tests/data/baci-sample/ExampleTradeData.csv");
+    let uri = "/v1/exposure?by=period,tier&date=2026-06-01&products=8470,8471,8541,8542";
+    let (s, from_csv) = api.upload(Role::Officer, uri, "text/csv", csv).await;
+    assert_eq!(s, StatusCode::OK, "{from_csv}");
+    let (s, from_parquet) =
+        api.upload(Role::Analyst, uri, "application/vnd.apache.parquet", baci_parquet().await).await;
+    assert_eq!(s, StatusCode::OK, "{from_parquet}");
+    assert_eq!(from_parquet["input"]["format"], "baci");
+    assert_eq!(from_csv["groups"], from_parquet["groups"]);
+    assert_eq!(from_csv["groups"].as_array().unwrap().len(), 3, "{}", from_csv["groups"]);
+
+    // Bad parameters and bodies name their field; too large a body is refused before it is read.
+    for (uri, field) in [
+        ("/v1/exposure?by=tier,colour", "by"),
+        ("/v1/exposure?products=84x", "products"),
+        ("/v1/exposure?exporter=Atlantis", "exporter"),
+        ("/v1/exposure?input_format=xml", "input_format"),
+        ("/v1/exposure?date=2026-13-01", "date"),
+    ] {
+        let (s, v) = api.upload(Role::Analyst, uri, "text/csv", comtrade.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {v}");
+        assert!(v["field"] == field || v["detail"].as_str().unwrap_or_default().contains(field), "{uri}: {v}");
+    }
+    let (s, v) = api.upload(Role::Analyst, "/v1/exposure", "text/csv", Vec::new()).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("body")), "{v}");
+    let (s, v) = api.upload(Role::Analyst, "/v1/exposure", "text/csv", b"a,b\n1,2\n".to_vec()).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("body")), "{v}");
+    let (s, v) =
+        api.upload(Role::Analyst, "/v1/exposure", "application/vnd.apache.parquet", b"PAR1 not parquet".to_vec()).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("body")), "{v}");
+    let (s, _) = api.upload(Role::Analyst, "/v1/exposure", "text/csv", vec![b'x'; 9 * 1024 * 1024]).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    // Other routes keep their own, smaller limit.
+    let (s, _) = api.upload(Role::Analyst, "/v1/determinations", "text/csv", vec![b'x'; 5 * 1024 * 1024]).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
 }

@@ -33,7 +33,7 @@ pub struct Cli {
 
     /// Answer under this scenario file (`tiergate scenario new`): a what-if regime written over a timeline or a
     /// pack, whose answers name the pack `scenario:NAME`. For `determine` (never recorded), `countries`,
-    /// `pack show` and `scenario capacity`.
+    /// `pack show`, `exposure` and `scenario capacity`.
     #[arg(long, global = true, value_name = "FILE", conflicts_with = "pack")]
     pub scenario: Option<PathBuf>,
 
@@ -85,6 +85,10 @@ pub enum Command {
     /// period), its flows and counterparties; rows whose country has no tier count in the totals with `tier`
     /// null. Bad rows are counted and listed with their lines, never used; exit status 2 when there are any.
     Exposure(ExposureArgs),
+    /// Run a role in an Apache Ballista cluster (scheduler or executor) for `exposure --cluster df://HOST:PORT`:
+    /// trade data too large for one machine (docs/EXPOSURE.md).
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// The allocation ledger: reserve, post and void TPP against country, LPP and NVEU pools.
     Ledger(LedgerArgs),
     /// Serve the HTTP API and the dashboard; prints where it listens and, for a new database, an admin token.
@@ -783,6 +787,43 @@ pub struct ExposureArgs {
     /// instead of standard output.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Run the queries on an Apache Ballista cluster (`tiergate cluster`) through its scheduler, df://HOST:PORT.
+    /// The flows must then be Parquet at a path every executor can read.
+    #[arg(long, value_name = "URL")]
+    pub cluster: Option<String>,
+}
+
+/// `tiergate cluster`: the roles of an Apache Ballista cluster that runs `exposure --cluster` queries.
+#[derive(Subcommand, Debug)]
+pub enum ClusterCommand {
+    /// Run a scheduler: it plans queries into stages and hands their tasks to executors. Runs until stopped.
+    Scheduler {
+        /// Where it listens for clients and executors (gRPC), HOST:PORT.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:50050")]
+        bind: String,
+        /// The host name others reach it by, when it differs from the bound address (behind NAT, in a container).
+        #[arg(long, value_name = "HOST")]
+        advertise: Option<String>,
+    },
+    /// Run an executor: it registers with the scheduler, pulls tasks, and serves results and shuffle data over
+    /// Arrow Flight. Runs until stopped.
+    Executor {
+        /// The scheduler, HOST:PORT or df://HOST:PORT.
+        #[arg(long, value_name = "ADDR")]
+        scheduler: String,
+        /// Where its Arrow Flight service listens, HOST:PORT.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:50051")]
+        bind: String,
+        /// The host name others reach it by, when it differs from the bound address.
+        #[arg(long, value_name = "HOST")]
+        advertise: Option<String>,
+        /// Task slots; default: the machine's cores.
+        #[arg(long)]
+        cores: Option<usize>,
+        /// Where shuffle files are kept; default: a new directory under the system's temporary directory.
+        #[arg(long, value_name = "DIR")]
+        work_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -791,6 +832,8 @@ pub enum FlowsFormat {
     Baci,
     /// period,exporter,importer,product,value_usd[,quantity,supplier,customer,customer_parent].
     Canonical,
+    /// UN Comtrade's bulk CSV: period, reporterCode, flowCode (X or M), partnerCode, cmdCode, primaryValue, ...
+    Comtrade,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -969,6 +1012,7 @@ pub fn load_env(pack: Option<&std::path::Path>) -> anyhow::Result<Env> {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Pack(PackCommand::Validate { path }) => info_cmd::validate_pack(&path),
+        Command::Cluster(c) => crate::cluster_cmd::run(&c),
         command => {
             let env = load_env(cli.pack.as_deref())?;
             let env = match &cli.regime {
@@ -1021,7 +1065,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Determinations(c) => {
                     determinations_cmd::run(&env, cli.db.as_deref().unwrap_or(DEFAULT_DB), &c)
                 }
-                Command::Pack(PackCommand::Validate { .. }) => unreachable_validate(),
+                Command::Pack(PackCommand::Validate { .. }) | Command::Cluster(_) => unreachable_validate(),
             }
         }
     }
@@ -1034,5 +1078,5 @@ fn scenario_base(env: &Env, under: &Env) -> anyhow::Result<Env> {
 }
 
 fn unreachable_validate() -> anyhow::Result<ExitCode> {
-    anyhow::bail!("internal: `pack validate` is handled before the pack loads")
+    anyhow::bail!("internal: `pack validate` and `cluster` are handled before the pack loads")
 }

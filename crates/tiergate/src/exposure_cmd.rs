@@ -7,83 +7,86 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+use tiergate_cluster::SchedulerUrl;
 use tiergate_exposure::report::{
     concentration, csv_header, csv_row, markdown, share_chart, ExposureOut, GroupOut, SHARE_CHART,
 };
-use tiergate_exposure::{read_csv, Dim, InputFormat, Query, ReadReport, Session};
+use tiergate_exposure::{compute, read_csv, Computed, Engine, InputFormat, Query, ReadReport, Session, Source, Wants};
 use tiergate_wire::Env;
 
 use crate::cli::{ExposureArgs, ExposureFormat, FlowsFormat};
+
+/// Counterparties listed in a whole answer (`--format json|markdown`).
+const COUNTERPARTIES: usize = 100;
 
 pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
     let date = match &args.date {
         None => crate::ledger_cmd::today(),
         Some(s) => crate::ledger_cmd::parse_date_arg(s).map_err(|e| anyhow::anyhow!("--date: {e}"))?,
     };
-    let by = args
-        .by
-        .split(',')
-        .map(|d| {
-            Dim::parse(d)
-                .ok_or_else(|| anyhow::anyhow!("--by: `{}` is not one of period, tier, country, product", d.trim()))
-        })
-        .collect::<anyhow::Result<Vec<Dim>>>()?;
-    let exporter = match &args.exporter {
-        None => None,
-        Some(e) => Some(
-            env.countries
-                .resolve(e)
-                .map(|c| env.countries.code(c).to_owned())
-                .ok_or_else(|| anyhow::anyhow!("--exporter: {}", env.countries.unknown(e)))?,
-        ),
-    };
-    let products = args
-        .products
-        .as_deref()
-        .map_or_else(Vec::new, |p| p.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
-    let query = Query { by: by.clone(), products: products.clone(), exporter: exporter.clone() };
-    query.check()?;
+    let query = Query::from_params(&args.by, args.products.as_deref(), args.exporter.as_deref(), &env.countries)
+        .map_err(|(field, why)| anyhow::anyhow!("--{field}: {why}"))?;
+    let by = query.by.clone();
     if args.format == ExposureFormat::Markdown && args.out.is_none() {
         anyhow::bail!("--format markdown writes report.md and its chart: give --out DIR");
     }
     let (pack, regime) = env.answering(date).map_err(|e| anyhow::anyhow!("--date: {}", e.message))?;
+    if !args.flows.is_file() {
+        anyhow::bail!("cannot read `{}`: no such file", args.flows.display());
+    }
     let parquet = args.flows.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     let format = args.input_format.map(|f| match f {
         FlowsFormat::Baci => InputFormat::Baci,
         FlowsFormat::Canonical => InputFormat::Canonical,
+        FlowsFormat::Comtrade => InputFormat::Comtrade,
     });
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the query engine")?;
-    let (report, groups, by_country, by_tier) = runtime.block_on(async {
-        let session = Session::new(pack, date)?;
-        let report = if parquet {
-            session.flows_from_parquet(&args.flows, &env.countries).await?
+    let cluster = match &args.cluster {
+        None => None,
+        Some(url) => {
+            let url = SchedulerUrl::parse("--cluster", url, true)?;
+            if !parquet {
+                anyhow::bail!(
+                    "--cluster: a cluster's executors read the flows themselves, from Parquet on storage they share; `{}` is not a .parquet file",
+                    args.flows.display()
+                );
+            }
+            Some(url)
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(32 * 1024 * 1024)
+        .build()
+        .context("cannot start the query engine")?;
+    let whole = matches!(args.format, ExposureFormat::Json | ExposureFormat::Markdown);
+    let wants = Wants {
+        by_country: whole,
+        by_tier: args.format == ExposureFormat::Markdown,
+        counterparties: if whole { COUNTERPARTIES } else { 0 },
+    };
+    let computed = runtime.block_on(async {
+        let engine =
+            match &cluster {
+                None => Engine::Embedded,
+                Some(url) => Engine::Cluster(tiergate_cluster::connect(url).await.with_context(|| {
+                    format!("--cluster: cannot reach the scheduler at df://{}:{}", url.host, url.port)
+                })?),
+            };
+        let session = Session::on(engine, pack, date).await?;
+        let source = if parquet {
+            Source::Parquet(args.flows.clone())
         } else {
             let file =
                 fs::File::open(&args.flows).with_context(|| format!("cannot read `{}`", args.flows.display()))?;
             let (batches, report) = read_csv(io::BufReader::with_capacity(1 << 20, file), format, &env.countries)?;
-            session.flows_from_batches(batches)?;
-            report
+            Source::Read(batches, report)
         };
-        let groups = session.groups(&query).await?;
-        let whole = matches!(args.format, ExposureFormat::Json | ExposureFormat::Markdown);
-        let by_country = if whole {
-            let q = Query {
-                by: vec![Dim::Period, Dim::Tier, Dim::Country],
-                products: products.clone(),
-                exporter: exporter.clone(),
-            };
-            session.groups(&q).await?
-        } else {
-            Vec::new()
-        };
-        let by_tier = if args.format == ExposureFormat::Markdown {
-            session.groups(&Query { by: vec![Dim::Period, Dim::Tier], products, exporter }).await?
-        } else {
-            Vec::new()
-        };
-        anyhow::Ok((report, groups, by_country, by_tier))
-    })?;
+        anyhow::Ok(compute(&session, source, &env.countries, &query, wants).await?)
+    });
+    let Computed { input: report, groups, by_country, by_tier, counterparties } = match &cluster {
+        Some(url) => computed.with_context(|| format!("on the cluster at df://{}:{}", url.host, url.port))?,
+        None => computed?,
+    };
     let doc = ExposureOut {
         regime: env.regime_name(),
         pack: regime.pack,
@@ -93,6 +96,7 @@ pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
         input: &report,
         groups: groups.iter().map(|g| GroupOut { group: g, by: &by }).collect(),
         concentration: concentration(&by_country),
+        counterparties: &counterparties,
     };
     if args.format == ExposureFormat::Markdown {
         let dir = args.out.as_ref().ok_or_else(|| anyhow::anyhow!("--out is required"))?;

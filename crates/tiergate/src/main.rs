@@ -1,6 +1,7 @@
 //! The `tiergate` command.
 
 mod cli;
+mod cluster_cmd;
 mod determinations_cmd;
 mod determine_cmd;
 mod exposure_cmd;

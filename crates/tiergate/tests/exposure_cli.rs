@@ -190,3 +190,31 @@ fn markdown_writes_a_report_with_its_chart() {
     assert_eq!(no_out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_out.stderr).contains("--out"));
 }
+
+#[test]
+fn un_comtrade_rows_are_turned_round_by_their_flow_and_totals_are_not_counted() {
+    let file = repo().join("tests/data/comtrade/flows.csv");
+    let out =
+        run(&["exposure", file.to_str().unwrap(), "--date", "2026-06-01", "--by", "tier,country", "--format", "jsonl"]);
+    // The World row and the re-export are not read: counted, named by line, exit 2.
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 of 6 rows"), "{err}");
+    assert!(err.contains("line 5: `partnerCode` 0 is World"), "{err}");
+    assert!(err.contains("line 6: `flowCode` `RX`"), "{err}");
+    let got: Vec<(Option<u64>, String, f64)> = lines(&out)
+        .iter()
+        .map(|g| (g["tier"].as_u64(), g["country"].as_str().unwrap().to_owned(), g["value_usd"].as_f64().unwrap()))
+        .collect();
+    // Exports go to the partner (490 is Taiwan); the import from China counts against its importer, the US, at
+    // its CIF value; 899 "Areas, nes" has no tier.
+    assert_eq!(
+        got,
+        vec![
+            (Some(1), "TW".to_owned(), 3_000_000.0),
+            (Some(1), "US".to_owned(), 2_000_000.0),
+            (Some(2), "MY".to_owned(), 4_000_000.0),
+            (None, "COMTRADE:899".to_owned(), 1_000_000.0),
+        ]
+    );
+}
