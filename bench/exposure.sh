@@ -26,7 +26,8 @@ import json, sys
 print("country,tier")
 for l in sys.stdin:
     c = json.loads(l)
-    print(f"{c[\"code\"]},{\"\" if c[\"tier\"] is None else c[\"tier\"]}")' > "$TIERS"
+    tier = "" if c["tier"] is None else c["tier"]
+    print(f"{c['"'"'code'"'"']},{tier}")' > "$TIERS"
 CODES="$WORK/baci-codes.csv"
 # BACI's codes as tiergate maps them (crates/tiergate-exposure/src/input.rs): alpha-2 where the table has one,
 # Namibia by its alpha-3, and the overrides 490 Taiwan and 380 Italy.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Builds crates/tiergate-server/assets/world.json, the dashboard's world map, from the shared data.
+"""Builds crates/tiergate-wire/assets/world.json, the world map of the dashboard and the reports, from the shared data.
 
 Input: world-atlas 2.0.2 `countries-110m.json` (Natural Earth 1:110m, public domain; packaging ISC) and
 world-countries `countries.csv` (ODbL 1.0) for the ISO numeric -> alpha-2 mapping. Each geometry's `id` becomes
@@ -60,6 +60,6 @@ for sovereign, dependency, west, east in SPLIT:
     g["arcs"] = [poly for poly in g["arcs"] if poly not in inside]
     geometries.append({"type": "MultiPolygon", "arcs": inside, "id": dependency, "properties": {"name": dependency}})
 
-out = root / "crates" / "tiergate-server" / "assets" / "world.json"
+out = root / "crates" / "tiergate-wire" / "assets" / "world.json"
 out.write_text(json.dumps(topo, separators=(",", ":")), encoding="utf-8")
 print(f"{out}: {out.stat().st_size} bytes; without an ISO code: {', '.join(sorted(unmapped))}")

@@ -309,9 +309,18 @@ try {
   const [parties] = await Promise.all([page.waitForEvent("download"), page.locator("#exposure-download-parties").click()]);
   assert.equal(parties.suggestedFilename(), "ExampleTradeData-counterparties.csv");
   const partiesCsv = readFileSync(await parties.path(), "utf8").split("\n");
-  assert.equal(partiesCsv[0], "counterparty,customer_parent,country,tier,value_usd,share,flows");
+  assert.equal(partiesCsv[0], "counterparty,customer_parent,country,tier,category,value_usd,share,flows");
   assert.ok(partiesCsv.length > 10, "the counterparties are listed");
   await shot(page, "18-exposure");
+  // Under what BIS enforces on that date there are no tiers: the license categories take their place.
+  await page.locator("select[name=exposure-regime]").selectOption("enforced");
+  await page.locator("#exposure-run").click();
+  await page.getByText(/regime enforced/).waitFor();
+  const enforced = await text(page, "#exposure-out table");
+  assert.match(enforced, /license: D:1\/D:4/, enforced);
+  assert.match(enforced, /license, presumption of denial: Macau\/D:5/, enforced);
+  assert.equal(await page.locator('#exposure-map path[data-code="CN"][data-category^="license, presumption of denial"]').count(), 1, "China: presumption of denial");
+  await shot(page, "19-exposure-enforced");
 
   step = "narrow";
   await page.setViewportSize({ width: 390, height: 800 });

@@ -125,34 +125,46 @@ impl Query {
     }
 }
 
-/// The `tiers` table's rows: every country with its tier (null under a regime without tiers) and its country
-/// groups, as `pack` has them on `date`.
-pub fn tier_rows(pack: &Pack, date: Date) -> Vec<(String, Option<i64>, String)> {
+/// One row of the `tiers` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TierRow {
+    pub country: String,
+    /// 1, 2 or 3; null under a regime without tiers.
+    pub tier: Option<i64>,
+    /// Under a regime without tiers, what it makes of an .a-class chip export there (`license, presumption of
+    /// denial: Macau/D:5`, `license: D:1/D:4`, `no license`); null under a regime with tiers.
+    pub category: Option<&'static str>,
+    pub groups: String,
+}
+
+/// The `tiers` table's rows: every country with its tier (or, under a regime without tiers, its license category)
+/// and its country groups, as `pack` has them on `date`.
+pub fn tier_rows(pack: &Pack, date: Date) -> Vec<TierRow> {
     pack.countries
         .iter()
-        .map(|c| {
-            (
-                pack.countries.code(c).to_owned(),
-                standing(pack, c, 0, date).tier.map(|t| i64::from(t.number())),
-                pack.groups_of(c, date).join(","),
-            )
+        .map(|c| TierRow {
+            country: pack.countries.code(c).to_owned(),
+            tier: standing(pack, c, 0, date).tier.map(|t| i64::from(t.number())),
+            category: (!pack.regime.tiers).then(|| tiergate_wire::info::category(pack, c, date)),
+            groups: pack.groups_of(c, date).join(","),
         })
         .collect()
 }
 
 /// The SQL of the `tiers` view: its rows as literals, so that the table travels inside the plan to wherever the
 /// plan runs (an embedded engine or a cluster's executors).
-pub fn tiers_sql(rows: &[(String, Option<i64>, String)]) -> String {
+pub fn tiers_sql(rows: &[TierRow]) -> String {
     let values: Vec<String> = rows
         .iter()
-        .map(|(country, tier, groups)| {
-            let tier = tier.map_or_else(|| "NULL".to_owned(), |t| t.to_string());
-            format!("({}, {tier}, {})", literal(country), literal(groups))
+        .map(|r| {
+            let tier = r.tier.map_or_else(|| "NULL".to_owned(), |t| t.to_string());
+            let category = r.category.map_or_else(|| "NULL".to_owned(), literal);
+            format!("({}, {tier}, {category}, {})", literal(&r.country), literal(&r.groups))
         })
         .collect();
     format!(
-        "SELECT CAST(column1 AS VARCHAR) AS country, CAST(column2 AS BIGINT) AS tier, CAST(column3 AS VARCHAR) AS groups \
-         FROM (VALUES {})",
+        "SELECT CAST(column1 AS VARCHAR) AS country, CAST(column2 AS BIGINT) AS tier, \
+         CAST(column3 AS VARCHAR) AS category, CAST(column4 AS VARCHAR) AS groups FROM (VALUES {})",
         values.join(", ")
     )
 }
@@ -322,10 +334,12 @@ impl Session {
                 col("counterparties", &DataType::Int64)?,
             );
             let (value, share) = (col("value_usd", &DataType::Float64)?, col("share", &DataType::Float64)?);
+            let category = col("category", &DataType::Utf8)?;
             for i in 0..b.num_rows() {
                 out.push(Group {
                     period: text_at(&period, i),
                     tier: int_at(&tier, i),
+                    category: text_at(&category, i),
                     country: text_at(&country, i),
                     product: text_at(&product, i),
                     value_usd: float_at(&value, i).unwrap_or(0.0),
@@ -356,6 +370,7 @@ impl Session {
                 col("country", &DataType::Utf8)?,
             );
             let (tier, flows) = (col("tier", &DataType::Int64)?, col("flows", &DataType::Int64)?);
+            let category = col("category", &DataType::Utf8)?;
             let (value, share) = (col("value_usd", &DataType::Float64)?, col("share", &DataType::Float64)?);
             for i in 0..b.num_rows() {
                 out.push(Counterparty {
@@ -363,6 +378,7 @@ impl Session {
                     customer_parent: text_at(&parent, i),
                     country: text_at(&country, i),
                     tier: int_at(&tier, i),
+                    category: text_at(&category, i),
                     value_usd: float_at(&value, i).unwrap_or(0.0),
                     share: float_at(&share, i).unwrap_or(0.0),
                     flows: int_at(&flows, i).unwrap_or(0),
@@ -400,6 +416,8 @@ fn first_count(batches: &[RecordBatch]) -> u64 {
 pub struct Group {
     pub period: Option<String>,
     pub tier: Option<i64>,
+    /// The license category, under a regime without tiers (see [`TierRow::category`]).
+    pub category: Option<String>,
     pub country: Option<String>,
     pub product: Option<String>,
     pub value_usd: f64,
@@ -428,12 +446,19 @@ pub fn group_sql(q: &Query) -> String {
     let filter = filter_sql(q);
     let col = |d: Dim| match d {
         Dim::Period => "x.period",
-        Dim::Tier => "x.tier",
+        // With its license category, which only a regime without tiers gives (then every tier is null).
+        Dim::Tier => "x.tier, x.category",
         Dim::Country => "x.country",
         Dim::Product => "x.product",
     };
     let keys: Vec<&str> = q.by.iter().map(|d| col(*d)).collect();
-    let select: Vec<String> = q.by.iter().map(|d| format!("{} AS {}", col(*d), d.name())).collect();
+    let select: Vec<String> =
+        q.by.iter()
+            .map(|d| match d {
+                Dim::Tier => "x.tier AS tier, x.category AS category".to_owned(),
+                _ => format!("{} AS {}", col(*d), d.name()),
+            })
+            .collect();
     let by_period = q.by.contains(&Dim::Period);
     let (total_join, total) = if by_period {
         ("JOIN totals ON totals.period = x.period", "MAX(totals.total)")
@@ -441,7 +466,7 @@ pub fn group_sql(q: &Query) -> String {
         ("CROSS JOIN (SELECT SUM(value_usd) AS total FROM x0) totals", "MAX(totals.total)")
     };
     format!(
-        "WITH x0 AS (SELECT f.period, f.importer AS country, f.product, f.value_usd, f.customer, t.tier \
+        "WITH x0 AS (SELECT f.period, f.importer AS country, f.product, f.value_usd, f.customer, t.tier, t.category \
            FROM flows f LEFT JOIN tiers t ON f.importer = t.country WHERE {filter}), \
          x AS (SELECT * FROM x0), \
          totals AS (SELECT period, SUM(value_usd) AS total FROM x0 GROUP BY period) \
@@ -458,13 +483,13 @@ pub fn group_sql(q: &Query) -> String {
 /// or each importing country where they name none; over every period.
 pub fn counterparties_sql(q: &Query, limit: usize) -> String {
     format!(
-        "WITH x AS (SELECT f.customer, f.customer_parent, f.importer AS country, f.value_usd, t.tier \
+        "WITH x AS (SELECT f.customer, f.customer_parent, f.importer AS country, f.value_usd, t.tier, t.category \
            FROM flows f LEFT JOIN tiers t ON f.importer = t.country WHERE {filter}), \
          total AS (SELECT SUM(value_usd) AS total FROM x) \
-         SELECT x.customer, x.customer_parent, x.country, x.tier, SUM(x.value_usd) AS value_usd, \
+         SELECT x.customer, x.customer_parent, x.country, x.tier, x.category, SUM(x.value_usd) AS value_usd, \
            CASE WHEN MAX(total.total) > 0 THEN SUM(x.value_usd) / MAX(total.total) ELSE 0.0 END AS share, \
            COUNT(*) AS flows \
-         FROM x CROSS JOIN total GROUP BY x.customer, x.customer_parent, x.country, x.tier \
+         FROM x CROSS JOIN total GROUP BY x.customer, x.customer_parent, x.country, x.tier, x.category \
          ORDER BY value_usd DESC, x.country, x.customer LIMIT {limit}",
         filter = filter_sql(q),
     )
@@ -478,6 +503,9 @@ pub struct Counterparty {
     pub customer_parent: Option<String>,
     pub country: Option<String>,
     pub tier: Option<i64>,
+    /// The license category, under a regime without tiers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
     pub value_usd: f64,
     /// Of the total value of the flows counted.
     pub share: f64,

@@ -24,7 +24,13 @@ impl Serialize for GroupOut<'_> {
         for d in self.by {
             match d {
                 Dim::Period => m.serialize_entry("period", &g.period)?,
-                Dim::Tier => m.serialize_entry("tier", &g.tier)?,
+                Dim::Tier => {
+                    m.serialize_entry("tier", &g.tier)?;
+                    // Only a regime without tiers gives one; then it says what the license requirement is.
+                    if let Some(c) = &g.category {
+                        m.serialize_entry("category", c)?;
+                    }
+                }
                 Dim::Country => m.serialize_entry("country", &g.country)?,
                 Dim::Product => m.serialize_entry("product", &g.product)?,
             }
@@ -42,19 +48,26 @@ pub fn group_json(g: &Group, by: &[Dim]) -> Value {
     serde_json::to_value(GroupOut { group: g, by }).unwrap_or(Value::Null)
 }
 
-/// The CSV columns of a group, for `by`.
-pub fn csv_header(by: &[Dim]) -> Vec<&'static str> {
-    by.iter().map(|d| d.name()).chain(["value_usd", "share", "flows", "counterparties"]).collect()
+/// The CSV columns of groups by `by`; `category` after `tier` when `categories` (a regime without tiers).
+pub fn csv_header(by: &[Dim], categories: bool) -> Vec<&'static str> {
+    by.iter()
+        .flat_map(|d| match d {
+            Dim::Tier if categories => vec!["tier", "category"],
+            d => vec![d.name()],
+        })
+        .chain(["value_usd", "share", "flows", "counterparties"])
+        .collect()
 }
 
-pub fn csv_row(g: &Group, by: &[Dim]) -> Vec<String> {
+pub fn csv_row(g: &Group, by: &[Dim], categories: bool) -> Vec<String> {
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     by.iter()
-        .map(|d| match d {
-            Dim::Period => o(&g.period),
-            Dim::Tier => g.tier.map(|t| t.to_string()).unwrap_or_default(),
-            Dim::Country => o(&g.country),
-            Dim::Product => o(&g.product),
+        .flat_map(|d| match d {
+            Dim::Period => vec![o(&g.period)],
+            Dim::Tier if categories => vec![g.tier.map(|t| t.to_string()).unwrap_or_default(), o(&g.category)],
+            Dim::Tier => vec![g.tier.map(|t| t.to_string()).unwrap_or_default()],
+            Dim::Country => vec![o(&g.country)],
+            Dim::Product => vec![o(&g.product)],
         })
         .chain([g.value_usd.to_string(), g.share.to_string(), g.flows.to_string(), g.counterparties.to_string()])
         .collect()
@@ -74,6 +87,9 @@ pub struct Top {
 pub struct Concentration {
     pub period: Option<String>,
     pub tier: Option<i64>,
+    /// The license category, under a regime without tiers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
     pub value_usd: f64,
     pub countries: usize,
     /// The ten countries with the most value, most first.
@@ -83,24 +99,28 @@ pub struct Concentration {
     pub hhi: f64,
 }
 
-/// A period and a tier.
-type Cell = (Option<String>, Option<i64>);
+/// A period, a tier and a category.
+type Cell = (Option<String>, Option<i64>, Option<String>);
 
 /// Concentration per tier and period, from groups by period, tier and country.
 pub fn concentration(by_country: &[Group]) -> Vec<Concentration> {
     let mut cells: BTreeMap<Cell, Vec<(String, f64)>> = BTreeMap::new();
     for g in by_country {
-        cells.entry((g.period.clone(), g.tier)).or_default().push((g.country.clone().unwrap_or_default(), g.value_usd));
+        cells
+            .entry((g.period.clone(), g.tier, g.category.clone()))
+            .or_default()
+            .push((g.country.clone().unwrap_or_default(), g.value_usd));
     }
     cells
         .into_iter()
-        .map(|((period, tier), mut countries)| {
+        .map(|((period, tier, category), mut countries)| {
             let total: f64 = countries.iter().map(|(_, v)| v).sum();
             countries.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             let share = |v: f64| if total > 0.0 { v / total } else { 0.0 };
             Concentration {
                 period,
                 tier,
+                category,
                 value_usd: total,
                 countries: countries.len(),
                 top: countries
@@ -133,43 +153,126 @@ pub struct ExposureOut<'a> {
 
 /// The share-by-tier chart's file name beside the report.
 pub const SHARE_CHART: &str = "share-by-tier.svg";
+/// The map's file name beside the report.
+pub const VALUE_MAP: &str = "value-by-country.svg";
 
-/// A tier's name in a report.
-fn tier_name(t: Option<i64>) -> String {
-    t.map_or_else(|| "no tier".to_owned(), |t| format!("Tier {t}"))
+/// Each tier's colour on the map (the dashboard's): Tier 1, 2, 3, and no tier; under a regime without tiers, its
+/// categories take the colours of the tiers they resemble.
+const TIER_COLOURS: [(Option<i64>, &str, &str); 4] = [
+    (Some(1), "#0072b2", "Tier 1"),
+    (Some(2), "#e69f00", "Tier 2"),
+    (Some(3), "#882255", "Tier 3"),
+    (None, "#777777", "no tier"),
+];
+const CATEGORY_COLOURS: [(&str, &str); 3] = [
+    ("no license", "#0072b2"),
+    ("license: D:1/D:4", "#e69f00"),
+    ("license, presumption of denial: Macau/D:5", "#882255"),
+];
+
+/// The choropleth of value by importing country over every period, coloured by tier and shaded by value
+/// (logarithmic: the largest full, a thousandth of it faint), from groups by period, tier and country. Returns the
+/// SVG and the countries with value the map has no shape for.
+pub fn value_map(by_country: &[Group], title: &str) -> Result<(String, Vec<String>), String> {
+    use std::collections::HashMap;
+    use tiergate_wire::worldmap::{Choropleth, Fill};
+    let mut totals: BTreeMap<String, (Option<i64>, Option<String>, f64)> = BTreeMap::new();
+    for g in by_country {
+        if let Some(c) = &g.country {
+            let e = totals.entry(c.clone()).or_insert((g.tier, g.category.clone(), 0.0));
+            e.2 += g.value_usd;
+        }
+    }
+    let categories = totals.values().any(|(_, c, _)| c.is_some());
+    let max = totals.values().map(|(_, _, v)| *v).fold(0.0_f64, f64::max).max(1.0);
+    let fills: HashMap<String, Fill> = totals
+        .iter()
+        .map(|(code, (tier, category, value))| {
+            let (colour, name) = match category {
+                Some(c) => (CATEGORY_COLOURS.iter().find(|(n, _)| n == c).map_or("#777777", |(_, k)| *k), c.as_str()),
+                None => {
+                    TIER_COLOURS.iter().find(|(t, _, _)| t == tier).map_or(("#777777", "no tier"), |(_, c, n)| (*c, *n))
+                }
+            };
+            let opacity = (1.0 + (value.max(1.0) / max).log10() / 3.0).clamp(0.15, 1.0);
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let usd = tiergate_core::units::group_digits(value.round().max(0.0) as u64);
+            (code.clone(), Fill { colour: colour.to_owned(), opacity, title: format!("{name}, USD {usd}") })
+        })
+        .collect();
+    let legend: Vec<(&str, &str)> = if categories {
+        CATEGORY_COLOURS.iter().map(|(n, c)| (*c, *n)).chain([("#777777", "no tier")]).collect()
+    } else {
+        TIER_COLOURS.iter().map(|(_, c, n)| (*c, *n)).collect()
+    };
+    let (svg, mut missing) = Choropleth {
+        title,
+        fills: &fills,
+        legend: &legend,
+        note:
+            "Colour: the importing country's tier; depth: its value over every period (logarithmic, the largest full).",
+    }
+    .svg()?;
+    // Areas (`area:NAME`, `BACI:CODE`, `COMTRADE:CODE`) are no country: no map would have them.
+    missing.retain(|c| !c.contains(':'));
+    Ok((svg, missing))
 }
 
-/// Each period's tiers with their (share, value).
-type ShareCells = BTreeMap<(String, Option<i64>), (f64, f64)>;
+/// A tier's name in a report: `Tier N`, or the license category under a regime without tiers, or `no tier`.
+fn tier_name(t: Option<i64>, category: Option<&str>) -> String {
+    match (t, category) {
+        (Some(t), _) => format!("Tier {t}"),
+        (None, Some(c)) => c.to_owned(),
+        (None, None) => "no tier".to_owned(),
+    }
+}
+
+/// A column of the share table: a tier, or a category.
+type Column = (Option<i64>, Option<String>);
+
+/// Each period's columns with their (share, value).
+type ShareCells = BTreeMap<(String, Column), (f64, f64)>;
+
+/// The order of the columns: Tier 1 to 3, then the categories from no license to denial, then no tier.
+fn column_rank(c: &Column) -> (i64, i64) {
+    match c {
+        (Some(t), _) => (0, *t),
+        (None, Some(c)) if c == "no license" => (1, 0),
+        (None, Some(c)) if c.starts_with("license:") => (1, 1),
+        (None, Some(_)) => (1, 2),
+        (None, None) => (2, 0),
+    }
+}
 
 /// Shares by tier per period, from groups by period and tier: (periods, tier columns, share per period and tier).
-fn share_table(by_tier: &[Group]) -> (Vec<String>, Vec<Option<i64>>, ShareCells) {
+fn share_table(by_tier: &[Group]) -> (Vec<String>, Vec<Column>, ShareCells) {
     let mut periods: Vec<String> = Vec::new();
-    let mut tiers: Vec<Option<i64>> = Vec::new();
+    let mut tiers: Vec<Column> = Vec::new();
     let mut cells = BTreeMap::new();
     for g in by_tier {
         let p = g.period.clone().unwrap_or_default();
         if !periods.contains(&p) {
             periods.push(p.clone());
         }
-        if !tiers.contains(&g.tier) {
-            tiers.push(g.tier);
+        let column = (g.tier, g.category.clone());
+        if !tiers.contains(&column) {
+            tiers.push(column.clone());
         }
-        cells.insert((p, g.tier), (g.share, g.value_usd));
+        cells.insert((p, column), (g.share, g.value_usd));
     }
     periods.sort();
-    tiers.sort_by_key(|t| t.unwrap_or(i64::MAX));
+    tiers.sort_by_key(column_rank);
     (periods, tiers, cells)
 }
 
 /// The chart of each period's value by tier, as shares.
 pub fn share_chart(by_tier: &[Group], title: &str) -> String {
     let (periods, tiers, cells) = share_table(by_tier);
-    let names: Vec<String> = tiers.iter().map(|t| tier_name(*t)).collect();
+    let names: Vec<String> = tiers.iter().map(|(t, c)| tier_name(*t, c.as_deref())).collect();
     let series: Vec<&str> = names.iter().map(String::as_str).collect();
     let rows = periods
         .iter()
-        .map(|p| (p.clone(), tiers.iter().map(|t| cells.get(&(p.clone(), *t)).map_or(0.0, |c| c.0)).collect()))
+        .map(|p| (p.clone(), tiers.iter().map(|t| cells.get(&(p.clone(), t.clone())).map_or(0.0, |c| c.0)).collect()))
         .collect();
     tiergate_wire::chart::BarChart {
         title,
@@ -185,7 +288,7 @@ pub fn share_chart(by_tier: &[Group], title: &str) -> String {
 
 /// The exposure as a Markdown report: shares by tier per period (the chart beside it), concentration, and what
 /// was read.
-pub fn markdown(out: &ExposureOut<'_>, by_tier: &[Group], flows: &str) -> String {
+pub fn markdown(out: &ExposureOut<'_>, by_tier: &[Group], flows: &str, not_on_map: &[String]) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
     let _ = writeln!(s, "# Exposure by country tier: {flows}\n");
@@ -195,19 +298,25 @@ pub fn markdown(out: &ExposureOut<'_>, by_tier: &[Group], flows: &str) -> String
         out.pack, out.regime, out.sha256, out.date
     );
     let _ = writeln!(s, "Input: {} ({} rows, {} not read).\n", out.input.format, out.input.rows, out.input.bad_rows);
+    let _ = writeln!(s, "## Where the value goes\n\n![Value by importing country, coloured by tier]({VALUE_MAP})\n");
+    if !not_on_map.is_empty() {
+        let _ = writeln!(s, "Not on the map (no shape at 1:110m), but counted: {}.\n", not_on_map.join(", "));
+    }
     let _ = writeln!(s, "## Share of value by tier\n\n![Share of value by tier, per period]({SHARE_CHART})\n");
     let (periods, tiers, cells) = share_table(by_tier);
     let _ = writeln!(
         s,
         "| period | {} | total value |",
-        tiers.iter().map(|t| tier_name(*t)).collect::<Vec<_>>().join(" | ")
+        tiers.iter().map(|(t, c)| tier_name(*t, c.as_deref())).collect::<Vec<_>>().join(" | ")
     );
     let _ = writeln!(s, "|---|{}---:|", "---:|".repeat(tiers.len()));
     for p in &periods {
-        let total: f64 = tiers.iter().filter_map(|t| cells.get(&(p.clone(), *t))).map(|c| c.1).sum();
+        let total: f64 = tiers.iter().filter_map(|t| cells.get(&(p.clone(), t.clone()))).map(|c| c.1).sum();
         let shares: Vec<String> = tiers
             .iter()
-            .map(|t| cells.get(&(p.clone(), *t)).map_or_else(|| "—".to_owned(), |c| format!("{:.1} %", c.0 * 100.0)))
+            .map(|t| {
+                cells.get(&(p.clone(), t.clone())).map_or_else(|| "—".to_owned(), |c| format!("{:.1} %", c.0 * 100.0))
+            })
             .collect();
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let total = tiergate_core::units::group_digits(total.round().max(0.0) as u64);
@@ -222,11 +331,35 @@ pub fn markdown(out: &ExposureOut<'_>, by_tier: &[Group], flows: &str) -> String
             s,
             "| {} | {} | {} | {:.3} | {} |",
             c.period.as_deref().unwrap_or("—"),
-            tier_name(c.tier),
+            tier_name(c.tier, c.category.as_deref()),
             c.countries,
             c.hhi,
             top.join(", ")
         );
+    }
+    if !out.counterparties.is_empty() {
+        let _ = writeln!(s, "\n## Counterparties with the most value\n");
+        let _ = writeln!(
+            s,
+            "Named customers where the flows name them, else the importing countries; over every period.\n"
+        );
+        let _ = writeln!(
+            s,
+            "| counterparty | parent | country | tier | value (USD) | share |\n|---|---|---|---|---:|---:|"
+        );
+        for c in out.counterparties.iter().take(20) {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let usd = tiergate_core::units::group_digits(c.value_usd.round().max(0.0) as u64);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {usd} | {:.1} % |",
+                c.customer.as_deref().unwrap_or("(no customer named)"),
+                c.customer_parent.as_deref().unwrap_or(""),
+                c.country.as_deref().unwrap_or(""),
+                tier_name(c.tier, c.category.as_deref()),
+                c.share * 100.0
+            );
+        }
     }
     if !out.input.bad.is_empty() {
         let _ = writeln!(s, "\n## Rows not read\n");

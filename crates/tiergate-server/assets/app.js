@@ -1087,10 +1087,12 @@ async function viewExposure() {
 }
 
 async function renderExposure(out, r, name) {
+  // A tier's name, or under a regime without tiers the license category the regime gives the country.
+  const tierLabel = (g) => (g.tier ? `Tier ${g.tier}` : g.category || "no tier");
   // Value by country over every period, and each country's tier.
   const totals = new Map();
   for (const g of r.by_country) {
-    const t = totals.get(g.country) || { code: g.country, tier: g.tier, value_usd: 0, flows: 0 };
+    const t = totals.get(g.country) || { code: g.country, tier: g.tier, category: g.category, value_usd: 0, flows: 0 };
     t.value_usd += g.value_usd; t.flows += g.flows;
     totals.set(g.country, t);
   }
@@ -1098,29 +1100,29 @@ async function renderExposure(out, r, name) {
   const byCode = new Map();
   for (const t of totals.values()) {
     const known = S.countries.get(t.code);
-    byCode.set(t.code, { code: t.code, name: known ? known.name : t.code, tier: t.tier, category: t.tier ? `tier ${t.tier}` : "no tier", value_usd: t.value_usd, flows: t.flows });
+    byCode.set(t.code, { code: t.code, name: known ? known.name : t.code, tier: t.tier, category: t.tier ? `tier ${t.tier}` : t.category || "no tier", value_usd: t.value_usd, flows: t.flows });
   }
   const map = await worldMap({
     byCode, id: "exposure-map", label: `Value of the flows by importing country, coloured by tier (${r.pack} on ${r.date})`,
-    describe: (c) => [h("strong", {}, c.name), h("div", {}, c.tier ? `Tier ${c.tier}` : "no tier"), h("div", {}, `${usd(c.value_usd)} in ${fmt(c.flows)} flows`)],
+    describe: (c) => [h("strong", {}, c.name), h("div", {}, tierLabel(c)), h("div", {}, `${usd(c.value_usd)} in ${fmt(c.flows)} flows`)],
     onPick: () => {},
     // A logarithmic shade: the largest importer full, one a thousandth of it faint.
     shade: (c) => Math.max(0.15, Math.min(1, 1 + Math.log10(Math.max(c.value_usd, 1) / max) / 3)),
   });
-  const noTier = [...totals.values()].filter((t) => !t.tier);
+  const noTier = [...totals.values()].filter((t) => !t.tier && !t.category);
   const periods = [...new Set(r.by_tier.map((g) => g.period))].sort();
-  const tiers = [...new Set(r.by_tier.map((g) => g.tier))].sort((a, b) => (a ?? 9) - (b ?? 9));
-  const cell = (p, t) => r.by_tier.find((g) => g.period === p && g.tier === t);
+  const columns = [...new Set(r.by_tier.map(tierLabel))].sort();
+  const cell = (p, label) => r.by_tier.find((g) => g.period === p && tierLabel(g) === label);
   const seriesRows = periods.map((p) => {
     const row = { period: p };
-    for (const t of tiers) { const g = cell(p, t); row[`t${t}`] = g ? g.share : null; }
-    row.total = tiers.reduce((sum, t) => sum + ((cell(p, t) || {}).value_usd || 0), 0);
+    columns.forEach((label, i) => { const g = cell(p, label); row[`c${i}`] = g ? g.share : null; });
+    row.total = columns.reduce((sum, label) => sum + ((cell(p, label) || {}).value_usd || 0), 0);
     return row;
   });
   const countryName = (code) => (S.countries.get(code) || { name: code }).name;
-  const parties = r.counterparties.map((c) => ({ ...c, name: c.customer || `${countryName(c.country)} (no customer named)`, tierName: c.tier ? `Tier ${c.tier}` : "no tier" }));
-  const partiesCsv = () => ["counterparty,customer_parent,country,tier,value_usd,share,flows",
-    ...r.counterparties.map((c) => [c.customer || "", c.customer_parent || "", c.country || "", c.tier ?? "", c.value_usd, c.share, c.flows].map(csvCell).join(","))].join("\n");
+  const parties = r.counterparties.map((c) => ({ ...c, name: c.customer || `${countryName(c.country)} (no customer named)`, tierName: tierLabel(c) }));
+  const partiesCsv = () => ["counterparty,customer_parent,country,tier,category,value_usd,share,flows",
+    ...r.counterparties.map((c) => [c.customer || "", c.customer_parent || "", c.country || "", c.tier ?? "", c.category || "", c.value_usd, c.share, c.flows].map(csvCell).join(","))].join("\n");
   const bad = r.input.bad || [];
   put(out,
     h("p", { id: "exposure-summary" }, `${fmt(r.input.rows)} rows read as ${r.input.format}; `,
@@ -1129,11 +1131,11 @@ async function renderExposure(out, r, name) {
     bad.length ? h("details", {}, h("summary", {}, `Rows not read (first ${bad.length})`),
       h("ul", {}, bad.map((b) => h("li", {}, `line ${b.line}: ${b.problem}`)))) : null,
     h("h2", {}, "Where the value goes"), map,
-    h("p", { class: "muted" }, "Colour: the importing country's tier; depth: its value over every period (logarithmic). ",
+    h("p", { class: "muted" }, "Colour: the importing country's tier (under a regime without tiers, its license category); depth: its value over every period (logarithmic). ",
       noTier.length ? `${noTier.length} destinations have no tier (areas, codes with no single country): ${noTier.map((t) => t.code).slice(0, 8).join(", ")}${noTier.length > 8 ? "…" : ""}.` : ""),
     h("h2", {}, "Share of value by tier, over time"),
     h("img", { src: svgData(r.report.charts["share-by-tier.svg"]), alt: "Share of each period's value by tier", class: "chart-img", id: "exposure-chart" }),
-    table([{ key: "period", label: "Period" }, ...tiers.map((t) => ({ key: `t${t}`, label: t ? `Tier ${t}` : "no tier", num: true, render: (row) => pct(row[`t${t}`]) })),
+    table([{ key: "period", label: "Period" }, ...columns.map((label, i) => ({ key: `c${i}`, label, num: true, render: (row) => pct(row[`c${i}`]) })),
       { key: "total", label: "Total value (USD)", num: true, render: (row) => usd(row.total) }], seriesRows, { sortKey: "period" }),
     h("h2", {}, "Counterparties with the most value"),
     h("p", { class: "muted" }, "Named customers where the flows name them, else the importing countries."),
@@ -1144,11 +1146,11 @@ async function renderExposure(out, r, name) {
     h("h2", {}, "Concentration"),
     table([{ key: "period", label: "Period" }, { key: "tierName", label: "Tier" }, { key: "countries", label: "Countries", num: true },
       { key: "hhi", label: "HHI", num: true, render: (c) => c.hhi.toFixed(3) }, { key: "top", label: "Largest", render: (c) => c.top.slice(0, 3).map((t) => `${t.country} ${(t.share * 100).toFixed(1)} %`).join(", ") }],
-    r.concentration.map((c) => ({ ...c, tierName: c.tier ? `Tier ${c.tier}` : "no tier" })), { sortKey: "period" }),
+    r.concentration.map((c) => ({ ...c, tierName: tierLabel(c) })), { sortKey: "period" }),
     h("div", { class: "row" },
       h("button", { type: "button", id: "exposure-download-parties", onclick: () => download(`${name}-counterparties.csv`, partiesCsv(), "text/csv") }, "Download the counterparties (CSV)"),
       h("button", { type: "button", id: "exposure-download-report", onclick: () => download(`${name}-exposure.md`, r.report.markdown, "text/markdown") }, "Download the report (Markdown)"),
-      h("button", { type: "button", onclick: () => download("share-by-tier.svg", r.report.charts["share-by-tier.svg"], "image/svg+xml") }, "Download its chart (SVG)"),
+      h("button", { type: "button", onclick: () => { for (const [f, svg] of Object.entries(r.report.charts)) download(f, svg, "image/svg+xml"); } }, "Download its map and chart (SVG)"),
       h("button", { type: "button", onclick: () => { const { report, ...doc } = r; download(`${name}-exposure.json`, JSON.stringify(doc, null, 2), "application/json"); } }, "Download the figures (JSON)")));
 }
 

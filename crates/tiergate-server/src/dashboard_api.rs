@@ -293,7 +293,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("index.html", "text/html; charset=utf-8", include_bytes!("../assets/index.html")),
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../assets/app.js")),
     ("app.css", "text/css; charset=utf-8", include_bytes!("../assets/app.css")),
-    ("world.json", "application/json", include_bytes!("../assets/world.json")),
+    ("world.json", "application/json", tiergate_wire::worldmap::WORLD_JSON.as_bytes()),
     ("favicon.svg", "image/svg+xml", include_bytes!("../assets/favicon.svg")),
     ("vendor/d3-geo.min.js", "text/javascript; charset=utf-8", include_bytes!("../assets/vendor/d3-geo.min.js")),
     ("vendor/d3-array.min.js", "text/javascript; charset=utf-8", include_bytes!("../assets/vendor/d3-array.min.js")),

@@ -11,7 +11,9 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 
-use tiergate_exposure::report::{concentration, group_json, markdown, share_chart, ExposureOut, GroupOut, SHARE_CHART};
+use tiergate_exposure::report::{
+    concentration, group_json, markdown, share_chart, value_map, ExposureOut, GroupOut, SHARE_CHART, VALUE_MAP,
+};
 use tiergate_exposure::{compute, read_csv, Computed, Dim, ExposureError, InputFormat, Session, Source, Wants};
 use tiergate_store::Role;
 
@@ -113,7 +115,7 @@ pub(crate) async fn exposure(
         });
         drop(upload);
         let c = result.map_err(exposure_problem)?;
-        Ok(answer(&env, regime.pack, regime.sha256, date, &exposure_query.by, &c))
+        answer(&env, regime.pack, regime.sha256, date, &exposure_query.by, &c)
     })
     .await?;
     Ok(Json(computed).into_response())
@@ -127,7 +129,7 @@ fn answer(
     date: time::Date,
     by: &[Dim],
     c: &Computed,
-) -> serde_json::Value {
+) -> Result<serde_json::Value, Problem> {
     let doc = ExposureOut {
         regime: env.regime_name(),
         pack,
@@ -139,18 +141,23 @@ fn answer(
         concentration: concentration(&c.by_country),
         counterparties: &c.counterparties,
     };
-    let report = markdown(&doc, &c.by_tier, "the uploaded flows");
+    let map_title = format!("Value by importing country, coloured by tier ({pack} on {date})");
+    let (map, not_on_map) = value_map(&c.by_country, &map_title).map_err(|e| Problem::internal(&e, None))?;
+    let report = markdown(&doc, &c.by_tier, "the uploaded flows", &not_on_map);
     let title = format!("Share of value by country tier, per period ({pack} on {date})");
     let chart = share_chart(&c.by_tier, &title);
-    let mut value = serde_json::to_value(&doc).unwrap_or(serde_json::Value::Null);
+    let mut value = serde_json::to_value(&doc).map_err(|e| Problem::internal(&e.to_string(), None))?;
     if let Some(m) = value.as_object_mut() {
         let country_dims = [Dim::Period, Dim::Tier, Dim::Country];
         let tier_dims = [Dim::Period, Dim::Tier];
         m.insert("by_country".into(), c.by_country.iter().map(|g| group_json(g, &country_dims)).collect());
         m.insert("by_tier".into(), c.by_tier.iter().map(|g| group_json(g, &tier_dims)).collect());
-        m.insert("report".into(), serde_json::json!({"markdown": report, "charts": {SHARE_CHART: chart}}));
+        m.insert(
+            "report".into(),
+            serde_json::json!({"markdown": report, "charts": {SHARE_CHART: chart, VALUE_MAP: map}}),
+        );
     }
-    value
+    Ok(value)
 }
 
 /// An uploaded Parquet body in a file of its own (DataFusion reads Parquet from files), removed when dropped.

@@ -20,6 +20,7 @@ mod response;
 pub mod rows;
 pub mod scenario;
 pub mod veu;
+pub mod worldmap;
 
 pub use batch::{
     check_csv_header, csv_row, determine_csv, determine_line, determine_line_with, determine_one, determine_wire_with,

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 
 use tiergate_cluster::SchedulerUrl;
 use tiergate_exposure::report::{
-    concentration, csv_header, csv_row, markdown, share_chart, ExposureOut, GroupOut, SHARE_CHART,
+    concentration, csv_header, csv_row, markdown, share_chart, value_map, ExposureOut, GroupOut, SHARE_CHART, VALUE_MAP,
 };
 use tiergate_exposure::{compute, read_csv, Computed, Engine, InputFormat, Query, ReadReport, Session, Source, Wants};
 use tiergate_wire::Env;
@@ -109,7 +109,10 @@ pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
             let p = dir.join(file);
             fs::write(&p, text).with_context(|| format!("cannot write `{}`", p.display()))
         };
-        write("report.md", &markdown(&doc, &by_tier, &name))?;
+        let map_title = format!("Value by importing country, coloured by tier ({} on {})", doc.pack, doc.date);
+        let (map, not_on_map) = value_map(&by_country, &map_title).map_err(|e| anyhow::anyhow!(e))?;
+        write(VALUE_MAP, &map)?;
+        write("report.md", &markdown(&doc, &by_tier, &name, &not_on_map))?;
         let title = format!("Share of value by country tier, per period ({} on {})", doc.pack, doc.date);
         write(SHARE_CHART, &share_chart(&by_tier, &title))?;
         write("exposure.json", &format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
@@ -141,9 +144,10 @@ pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
         }
         ExposureFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(csv_header(&by))?;
+            let categories = doc.groups.iter().any(|g| g.group.category.is_some());
+            w.write_record(csv_header(&by, categories))?;
             for g in doc.groups.iter().map(|g| g.group) {
-                w.write_record(csv_row(g, &by))?;
+                w.write_record(csv_row(g, &by, categories))?;
             }
             w.flush()?;
         }

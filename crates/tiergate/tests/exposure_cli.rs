@@ -37,12 +37,9 @@ fn tiers(date: &str) -> HashMap<String, Option<u64>> {
         .collect()
 }
 
-#[test]
-fn shares_by_tier_match_an_independent_sum_over_the_baci_sample() {
-    let date = "2026-06-01";
-    let tier_of = tiers(date);
-    // BACI's codes, read here from the table: alpha-2 where given; Namibia by its alpha-3; 490 is Taiwan and
-    // releases from 202301 code Italy 380.
+/// BACI's codes, read here from the table: alpha-2 where given; Namibia by its alpha-3; 490 is Taiwan and releases
+/// from 202301 code Italy 380.
+fn baci_codes() -> HashMap<i64, String> {
     let mut codes: HashMap<i64, String> = HashMap::new();
     for r in csv::Reader::from_path(repo().join("data/trade/baci-country-codes.csv")).unwrap().records() {
         let r = r.unwrap();
@@ -55,14 +52,20 @@ fn shares_by_tier_match_an_independent_sum_over_the_baci_sample() {
     }
     codes.insert(490, "TW".into());
     codes.insert(380, "IT".into());
-    let mut by_tier: BTreeMap<Option<u64>, (f64, u64)> = BTreeMap::new();
-    let mut total = 0.0;
-    let mut chips = 0.0;
+    codes
+}
+
+/// The BACI sample summed here by the key of each row's importer: (value, rows) per key, the total value, and
+/// the value of the four product families.
+fn independent_sums<K: Ord + Clone>(key_of: &HashMap<String, K>) -> (BTreeMap<Option<K>, (f64, u64)>, f64, f64) {
+    let codes = baci_codes();
+    let mut by_key: BTreeMap<Option<K>, (f64, u64)> = BTreeMap::new();
+    let (mut total, mut chips) = (0.0, 0.0);
     for r in csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(sample()).unwrap().records() {
         let r = r.unwrap();
         let v: f64 = r[4].parse::<f64>().unwrap() * 1000.0;
-        let tier = codes.get(&r[2].parse::<i64>().unwrap()).and_then(|c| tier_of.get(c).copied().flatten());
-        let e = by_tier.entry(tier).or_default();
+        let key = codes.get(&r[2].parse::<i64>().unwrap()).and_then(|c| key_of.get(c).cloned());
+        let e = by_key.entry(key).or_default();
         e.0 += v;
         e.1 += 1;
         total += v;
@@ -70,11 +73,21 @@ fn shares_by_tier_match_an_independent_sum_over_the_baci_sample() {
             chips += v;
         }
     }
+    (by_key, total, chips)
+}
+
+#[test]
+fn shares_by_tier_match_an_independent_sum_over_the_baci_sample() {
+    let date = "2026-06-01";
+    let tier_of: HashMap<String, u64> =
+        tiers(date).into_iter().filter_map(|(code, tier)| tier.map(|t| (code, t))).collect();
+    let (by_tier, total, chips) = independent_sums(&tier_of);
     let out = run(&["exposure", &sample(), "--date", date, "--format", "jsonl"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let got = lines(&out);
     assert_eq!(got.len(), by_tier.len());
     for g in &got {
+        assert!(g.get("category").is_none(), "a regime with tiers gives no category: {g}");
         let (value, flows) = by_tier[&g["tier"].as_u64()];
         assert_eq!(g["period"], "2021");
         assert_eq!(g["flows"].as_u64(), Some(flows), "{g}");
@@ -95,6 +108,57 @@ fn shares_by_tier_match_an_independent_sum_over_the_baci_sample() {
         let top: f64 = c["top"].as_array().unwrap().iter().map(|t| t["share"].as_f64().unwrap()).sum();
         assert!(top <= 1.0 + 1e-9, "{c}");
     }
+}
+
+#[test]
+fn under_a_regime_without_tiers_the_license_categories_take_their_place() {
+    let date = "2026-06-01";
+    let category_of: HashMap<String, String> =
+        lines(&run(&["--regime", "enforced", "countries", "--date", date, "--format", "jsonl"]))
+            .into_iter()
+            .map(|c| (c["code"].as_str().unwrap().to_owned(), c["category"].as_str().unwrap().to_owned()))
+            .collect();
+    assert!(category_of.values().any(|c| c.starts_with("license, presumption of denial")));
+    let (by_category, total, _) = independent_sums(&category_of);
+    let out = run(&["--regime", "enforced", "exposure", &sample(), "--date", date, "--format", "jsonl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let got = lines(&out);
+    assert_eq!(got.len(), by_category.len(), "{got:?}");
+    for g in &got {
+        assert!(g["tier"].is_null(), "{g}");
+        let key = g.get("category").and_then(Value::as_str).map(str::to_owned);
+        let (value, flows) = by_category[&key];
+        assert_eq!(g["flows"].as_u64(), Some(flows), "{g}");
+        assert!((g["share"].as_f64().unwrap() - value / total).abs() < 1e-12, "{g}");
+    }
+    // CSV carries the category beside the tier; the report names the categories.
+    let out = run(&["--regime", "enforced", "exposure", &sample(), "--date", date, "--format", "csv"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("period,tier,category,value_usd,share,flows,counterparties\n"), "{text}");
+    let dir = scratch("enforced");
+    let out = run(&[
+        "--regime",
+        "enforced",
+        "exposure",
+        &sample(),
+        "--date",
+        date,
+        "--format",
+        "markdown",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        report.contains("| period | no license | license: D:1/D:4 | license, presumption of denial: Macau/D:5 |"),
+        "{report}"
+    );
+    let map = std::fs::read_to_string(dir.join("value-by-country.svg")).unwrap();
+    assert!(
+        map.contains("<title>China: license, presumption of denial: Macau/D:5, USD "),
+        "the map says China's category"
+    );
 }
 
 #[test]
@@ -184,6 +248,13 @@ fn markdown_writes_a_report_with_its_chart() {
     assert!(report.contains("](share-by-tier.svg)") && report.contains("| 2021 |"), "{report}");
     let svg = std::fs::read_to_string(dir.join("share-by-tier.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("Tier 1"));
+    // The choropleth: importers filled by tier, the rest blank; small places without a shape listed.
+    assert!(report.contains("](value-by-country.svg)"), "{report}");
+    let map = std::fs::read_to_string(dir.join("value-by-country.svg")).unwrap();
+    assert!(
+        map.contains(r##"fill="#882255""##) && map.contains("<title>China: Tier 3, USD "),
+        "China in Tier 3's colour"
+    );
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("exposure.json")).unwrap()).unwrap();
     assert_eq!(doc["input"]["rows"], 71_192);
     let no_out = run(&["exposure", &sample(), "--format", "markdown"]);
