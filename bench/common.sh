@@ -3,7 +3,10 @@
 WORK=bench/work
 mkdir -p "$WORK" bench/results
 
-cargo build --release --quiet --bin tiergate --example jsonl_floor
+# BENCH_NO_BUILD=1 measures the release binary already built (the report must then say which tree it came from).
+if [ -z "${BENCH_NO_BUILD:-}" ]; then
+  cargo build --release --quiet --bin tiergate --example jsonl_floor
+fi
 BIN=target/release/tiergate
 FLOOR=target/release/examples/jsonl_floor
 

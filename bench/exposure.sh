@@ -83,7 +83,7 @@ out="bench/results/exposure-$stamp.md"
 {
   echo "# tiergate exposure against DuckDB on $N BACI-shaped rows"
   echo
-  echo "Run $stamp with \`bench/exposure.sh $N\` (RUNS=$RUNS), commit $(git describe --always --dirty 2>/dev/null || echo unknown)."
+  echo "Run $stamp with \`bench/exposure.sh $N\` (RUNS=$RUNS), commit $(git describe --always --dirty 2>/dev/null || echo unknown)${BENCH_NOTE:+; $BENCH_NOTE}."
   echo
   echo "Machine: $cpu; $(nproc) cores; $(free -g | awk '/Mem:/ {print $2 " GiB"}') memory; $(uname -sr); $(rustc --version); DuckDB $duck (Python $(python3 -c 'import platform; print(platform.python_version())'))."
   echo "Input: \`bench/gen_baci_parquet.py $N\`: $(du -h "$FILE" | cut -f1) of Parquet (row groups of 1,048,576 rows), years 2017-2022, BACI's country codes, 5,000 products."
