@@ -56,6 +56,7 @@ pub(crate) struct ExposureQuery {
     responses(
         (status = 200, description = "the exposure", body = serde_json::Value),
         (status = 413, description = "the body is larger than the server takes", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "another exposure is being computed: try again", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "a bad parameter, or flows that cannot be read (the field is named)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"),
         (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")
@@ -91,8 +92,14 @@ pub(crate) async fn exposure(
     if parquet && format.is_some_and(|f| f != InputFormat::Baci && f != InputFormat::Canonical) {
         return Err(invalid("input_format", "a Parquet body is canonical or BACI, by its columns".to_owned()));
     }
-    // One exposure at a time per server: each takes the cores it can get.
-    let _slot = st.exposure_slot.lock().await;
+    // One exposure at a time per server: each takes the cores it can get, and uploads do not queue up in memory.
+    let Ok(_slot) = st.exposure_slot.try_lock() else {
+        return Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "another exposure is being computed on this server; try again when it is done",
+        ));
+    };
     let computed = blocking(move || {
         let (pack, regime) = env.answering(date).map_err(|e| Problem::from_wire(&e).with_field("date"))?;
         // A runtime of its own on this blocking thread: the query's tasks do not take the server's workers.
@@ -169,7 +176,13 @@ impl Upload {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let path = std::env::temp_dir().join(format!("tiergate-upload-{}-{n}.parquet", std::process::id()));
-        std::fs::write(&path, bytes).map_err(|e| Problem::internal(&format!("cannot keep the upload: {e}"), None))?;
+        // A new file, never one already there (nor a link someone left in its place).
+        let write = || -> std::io::Result<()> {
+            use std::io::Write as _;
+            let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
+            f.write_all(bytes)
+        };
+        write().map_err(|e| Problem::internal(&format!("cannot keep the upload: {e}"), None))?;
         Ok(Upload(path))
     }
 }
