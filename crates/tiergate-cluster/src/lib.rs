@@ -61,7 +61,8 @@ impl SchedulerUrl {
         Ok(SchedulerUrl { host: host.to_owned(), port })
     }
 
-    fn http(&self) -> String {
+    /// As Ballista's client takes it.
+    fn url(&self) -> String {
         if self.host.contains(':') {
             format!("df://[{}]:{}", self.host, self.port)
         } else {
@@ -131,7 +132,7 @@ pub async fn run_executor(opts: ExecutorOptions) -> Result<(), ClusterError> {
 
 /// A DataFusion session whose queries run on the cluster behind `url` (`df://HOST:PORT`).
 pub async fn connect(url: &SchedulerUrl) -> Result<SessionContext, ClusterError> {
-    SessionContext::remote(&url.http()).await.map_err(ballista)
+    SessionContext::remote(&url.url()).await.map_err(ballista)
 }
 
 fn ballista(e: impl std::fmt::Display) -> ClusterError {

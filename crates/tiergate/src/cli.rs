@@ -77,13 +77,16 @@ pub enum Command {
     /// changed), show it, diff an order book under it, and set installed compute against its allocations.
     #[command(subcommand)]
     Scenario(ScenarioCommand),
-    /// Supply-chain exposure by country tier: trade flows (CSV or Parquet; CEPII BACI's `t,i,j,k,v,q` or the
-    /// canonical `period,exporter,importer,product,value_usd,...`) set against the tiers of one pack at one date
-    /// (--regime or --scenario, --date), as SQL over Apache DataFusion (docs/EXPOSURE.md).
+    /// Supply-chain exposure by country tier: trade flows (CSV or Parquet; CEPII BACI's `t,i,j,k,v,q`, UN
+    /// Comtrade's bulk CSV, or the canonical `period,exporter,importer,product,value_usd,...`) set against the tiers
+    /// of one pack at one date (--regime or --scenario, --date), as SQL over Apache DataFusion, embedded or on a
+    /// cluster (--cluster; docs/EXPOSURE.md).
     ///
     /// Each group's value, its share of its period's total value (of the grand total when not grouped by
     /// period), its flows and counterparties; rows whose country has no tier count in the totals with `tier`
-    /// null. Bad rows are counted and listed with their lines, never used; exit status 2 when there are any.
+    /// null. Under a regime without tiers, groups by tier also carry the license `category` the regime gives an
+    /// advanced-chip export there. Bad rows are counted and listed with their lines, never used; exit status 2
+    /// when there are any.
     Exposure(ExposureArgs),
     /// Run a role in an Apache Ballista cluster (scheduler or executor) for `exposure --cluster df://HOST:PORT`:
     /// trade data too large for one machine (docs/EXPOSURE.md).
