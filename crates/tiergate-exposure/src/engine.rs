@@ -206,11 +206,6 @@ impl Session {
         Ok(session)
     }
 
-    /// Whether the queries run on a cluster.
-    pub fn is_cluster(&self) -> bool {
-        self.cluster
-    }
-
     async fn view(&self, name: &str, sql: &str) -> Result<(), ExposureError> {
         let df = self.ctx.sql(sql).await.map_err(engine)?;
         self.ctx.register_table(name, df.into_view()).map_err(engine)?;
@@ -302,9 +297,8 @@ impl Session {
                     .to_owned(),
             ),
         };
-        let rows =
-            self.ctx.sql("SELECT COUNT(*) AS n FROM raw").await.map_err(engine)?.collect().await.map_err(engine)?;
-        let bad_rows = self.ctx.sql(&bad).await.map_err(engine)?.collect().await.map_err(engine)?;
+        let rows = self.rows("SELECT COUNT(*) AS n FROM raw").await?;
+        let bad_rows = self.rows(&bad).await?;
         let view = self.ctx.sql(&view).await.map_err(engine)?;
         self.ctx.register_table("flows", view.into_view()).map_err(engine)?;
         Ok(ReadReport {
@@ -319,22 +313,12 @@ impl Session {
     pub async fn groups(&self, q: &Query) -> Result<Vec<Group>, ExposureError> {
         q.check()?;
         let sql = group_sql(q);
-        let batches = self.ctx.sql(&sql).await.map_err(engine)?.collect().await.map_err(engine)?;
         let mut out = Vec::new();
-        for b in &batches {
-            // Every column cast to the type read from it: the engine may hand strings back as views.
-            let col = |name: &str, t: &DataType| -> Result<Option<ArrayRef>, ExposureError> {
-                b.column_by_name(name).map(|c| cast(c, t).map_err(engine)).transpose()
-            };
-            let (period, country, product) =
-                (col("period", &DataType::Utf8)?, col("country", &DataType::Utf8)?, col("product", &DataType::Utf8)?);
-            let (tier, flows, parties) = (
-                col("tier", &DataType::Int64)?,
-                col("flows", &DataType::Int64)?,
-                col("counterparties", &DataType::Int64)?,
-            );
-            let (value, share) = (col("value_usd", &DataType::Float64)?, col("share", &DataType::Float64)?);
-            let category = col("category", &DataType::Utf8)?;
+        for b in &self.rows(&sql).await? {
+            let c = Columns(b);
+            let (period, country, product) = (c.text("period")?, c.text("country")?, c.text("product")?);
+            let (tier, flows, parties) = (c.int("tier")?, c.int("flows")?, c.int("counterparties")?);
+            let (value, share, category) = (c.float("value_usd")?, c.float("share")?, c.text("category")?);
             for i in 0..b.num_rows() {
                 out.push(Group {
                     period: text_at(&period, i),
@@ -351,27 +335,16 @@ impl Session {
         }
         Ok(out)
     }
-}
 
-impl Session {
     /// The `limit` counterparties with the most value.
     pub async fn counterparties(&self, q: &Query, limit: usize) -> Result<Vec<Counterparty>, ExposureError> {
         q.check()?;
-        let batches =
-            self.ctx.sql(&counterparties_sql(q, limit)).await.map_err(engine)?.collect().await.map_err(engine)?;
         let mut out = Vec::new();
-        for b in &batches {
-            let col = |name: &str, t: &DataType| -> Result<Option<ArrayRef>, ExposureError> {
-                b.column_by_name(name).map(|c| cast(c, t).map_err(engine)).transpose()
-            };
-            let (customer, parent, country) = (
-                col("customer", &DataType::Utf8)?,
-                col("customer_parent", &DataType::Utf8)?,
-                col("country", &DataType::Utf8)?,
-            );
-            let (tier, flows) = (col("tier", &DataType::Int64)?, col("flows", &DataType::Int64)?);
-            let category = col("category", &DataType::Utf8)?;
-            let (value, share) = (col("value_usd", &DataType::Float64)?, col("share", &DataType::Float64)?);
+        for b in &self.rows(&counterparties_sql(q, limit)).await? {
+            let c = Columns(b);
+            let (customer, parent, country) = (c.text("customer")?, c.text("customer_parent")?, c.text("country")?);
+            let (tier, flows, category) = (c.int("tier")?, c.int("flows")?, c.text("category")?);
+            let (value, share) = (c.float("value_usd")?, c.float("share")?);
             for i in 0..b.num_rows() {
                 out.push(Counterparty {
                     customer: text_at(&customer, i),
@@ -386,6 +359,35 @@ impl Session {
             }
         }
         Ok(out)
+    }
+}
+
+impl Session {
+    /// The answer of `sql`, collected.
+    async fn rows(&self, sql: &str) -> Result<Vec<RecordBatch>, ExposureError> {
+        self.ctx.sql(sql).await.map_err(engine)?.collect().await.map_err(engine)
+    }
+}
+
+/// A batch's columns by name, each cast to the type read from it (the engine may hand strings back as views);
+/// `None` for a column the query did not select.
+struct Columns<'b>(&'b RecordBatch);
+
+impl Columns<'_> {
+    fn typed(&self, name: &str, t: &DataType) -> Result<Option<ArrayRef>, ExposureError> {
+        self.0.column_by_name(name).map(|c| cast(c, t).map_err(engine)).transpose()
+    }
+
+    fn text(&self, name: &str) -> Result<Option<ArrayRef>, ExposureError> {
+        self.typed(name, &DataType::Utf8)
+    }
+
+    fn int(&self, name: &str) -> Result<Option<ArrayRef>, ExposureError> {
+        self.typed(name, &DataType::Int64)
+    }
+
+    fn float(&self, name: &str) -> Result<Option<ArrayRef>, ExposureError> {
+        self.typed(name, &DataType::Float64)
     }
 }
 

@@ -56,15 +56,29 @@ pub async fn compute(
         }
         Source::Parquet(path) => session.flows_from_parquet(&path, countries).await?,
     };
-    let over = |by: Vec<Dim>| Query { by, products: query.products.clone(), exporter: query.exporter.clone() };
     let groups = session.groups(query).await?;
-    let by_country = if wants.by_country {
-        session.groups(&over(vec![Dim::Period, Dim::Tier, Dim::Country])).await?
-    } else {
-        Vec::new()
-    };
-    let by_tier = if wants.by_tier { session.groups(&over(vec![Dim::Period, Dim::Tier])).await? } else { Vec::new() };
+    let by_country = also(session, query, &groups, wants.by_country, &[Dim::Period, Dim::Tier, Dim::Country]).await?;
+    let by_tier = also(session, query, &groups, wants.by_tier, &[Dim::Period, Dim::Tier]).await?;
     let counterparties =
         if wants.counterparties > 0 { session.counterparties(query, wants.counterparties).await? } else { Vec::new() };
     Ok(Computed { input, groups, by_country, by_tier, counterparties })
+}
+
+/// The groups by `by` over `query`'s flows, if `wanted`; taken from `groups` when the query itself grouped so.
+async fn also(
+    session: &Session,
+    query: &Query,
+    groups: &[Group],
+    wanted: bool,
+    by: &[Dim],
+) -> Result<Vec<Group>, ExposureError> {
+    if !wanted {
+        Ok(Vec::new())
+    } else if query.by == by {
+        Ok(groups.to_vec())
+    } else {
+        session
+            .groups(&Query { by: by.to_vec(), products: query.products.clone(), exporter: query.exporter.clone() })
+            .await
+    }
 }
