@@ -369,3 +369,20 @@ pub fn markdown(out: &ExposureOut<'_>, by_tier: &[Group], flows: &str, not_on_ma
     }
     s
 }
+
+/// A figure beside the report: its file name and its SVG.
+pub type Figure = (&'static str, String);
+
+/// The Markdown report with its two figures: (`report.md`'s text, the map and the share chart).
+pub fn rendered(
+    out: &ExposureOut<'_>,
+    by_country: &[Group],
+    by_tier: &[Group],
+    flows: &str,
+) -> Result<(String, [Figure; 2]), String> {
+    let map_title = format!("Value by importing country, coloured by tier ({} on {})", out.pack, out.date);
+    let (map, not_on_map) = value_map(by_country, &map_title)?;
+    let chart_title = format!("Share of value by country tier, per period ({} on {})", out.pack, out.date);
+    let chart = share_chart(by_tier, &chart_title);
+    Ok((markdown(out, by_tier, flows, &not_on_map), [(VALUE_MAP, map), (SHARE_CHART, chart)]))
+}

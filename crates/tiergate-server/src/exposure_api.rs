@@ -11,9 +11,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 
-use tiergate_exposure::report::{
-    concentration, group_json, markdown, share_chart, value_map, ExposureOut, GroupOut, SHARE_CHART, VALUE_MAP,
-};
+use tiergate_exposure::report::{concentration, group_json, rendered, ExposureOut, GroupOut};
 use tiergate_exposure::{compute, read_csv, Computed, Dim, ExposureError, InputFormat, Session, Source, Wants};
 use tiergate_store::Role;
 
@@ -148,21 +146,17 @@ fn answer(
         concentration: concentration(&c.by_country),
         counterparties: &c.counterparties,
     };
-    let map_title = format!("Value by importing country, coloured by tier ({pack} on {date})");
-    let (map, not_on_map) = value_map(&c.by_country, &map_title).map_err(|e| Problem::internal(&e, None))?;
-    let report = markdown(&doc, &c.by_tier, "the uploaded flows", &not_on_map);
-    let title = format!("Share of value by country tier, per period ({pack} on {date})");
-    let chart = share_chart(&c.by_tier, &title);
+    let (report, figures) =
+        rendered(&doc, &c.by_country, &c.by_tier, "the uploaded flows").map_err(|e| Problem::internal(&e, None))?;
+    let charts: serde_json::Map<String, serde_json::Value> =
+        figures.into_iter().map(|(file, svg)| (file.to_owned(), svg.into())).collect();
     let mut value = serde_json::to_value(&doc).map_err(|e| Problem::internal(&e.to_string(), None))?;
     if let Some(m) = value.as_object_mut() {
         let country_dims = [Dim::Period, Dim::Tier, Dim::Country];
         let tier_dims = [Dim::Period, Dim::Tier];
         m.insert("by_country".into(), c.by_country.iter().map(|g| group_json(g, &country_dims)).collect());
         m.insert("by_tier".into(), c.by_tier.iter().map(|g| group_json(g, &tier_dims)).collect());
-        m.insert(
-            "report".into(),
-            serde_json::json!({"markdown": report, "charts": {SHARE_CHART: chart, VALUE_MAP: map}}),
-        );
+        m.insert("report".into(), serde_json::json!({"markdown": report, "charts": charts}));
     }
     Ok(value)
 }

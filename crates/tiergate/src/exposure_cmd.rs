@@ -8,9 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use tiergate_cluster::SchedulerUrl;
-use tiergate_exposure::report::{
-    concentration, csv_header, csv_row, markdown, share_chart, value_map, ExposureOut, GroupOut, SHARE_CHART, VALUE_MAP,
-};
+use tiergate_exposure::report::{concentration, csv_header, csv_row, rendered, ExposureOut, GroupOut};
 use tiergate_exposure::{compute, read_csv, Computed, Engine, InputFormat, Query, ReadReport, Session, Source, Wants};
 use tiergate_wire::Env;
 
@@ -109,12 +107,11 @@ pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
             let p = dir.join(file);
             fs::write(&p, text).with_context(|| format!("cannot write `{}`", p.display()))
         };
-        let map_title = format!("Value by importing country, coloured by tier ({} on {})", doc.pack, doc.date);
-        let (map, not_on_map) = value_map(&by_country, &map_title).map_err(|e| anyhow::anyhow!(e))?;
-        write(VALUE_MAP, &map)?;
-        write("report.md", &markdown(&doc, &by_tier, &name, &not_on_map))?;
-        let title = format!("Share of value by country tier, per period ({} on {})", doc.pack, doc.date);
-        write(SHARE_CHART, &share_chart(&by_tier, &title))?;
+        let (text, figures) = rendered(&doc, &by_country, &by_tier, &name).map_err(|e| anyhow::anyhow!(e))?;
+        for (file, svg) in &figures {
+            write(file, svg)?;
+        }
+        write("report.md", &text)?;
         write("exposure.json", &format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
         eprintln!("tiergate: exposure report written to {}", dir.display());
         say_bad_rows(&report, &args.flows);
