@@ -2,7 +2,7 @@
 // on a free port with a fresh SQLite file. Run by crates/tiergate/tests/browser.rs (cargo test), which passes
 // TIERGATE_BIN and SCREENSHOTS; standalone: TIERGATE_BIN=target/debug/tiergate node tests/browser/dashboard.mjs
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -321,6 +321,26 @@ try {
   assert.match(enforced, /license, presumption of denial: Macau\/D:5/, enforced);
   assert.equal(await page.locator('#exposure-map path[data-code="CN"][data-category^="license, presumption of denial"]').count(), 1, "China: presumption of denial");
   await shot(page, "19-exposure-enforced");
+  // A user's own flows naming their customers: a party on the imported Denied Persons List, a parent another
+  // process registers (while the server runs) as headquartered in China, and the party registered above in
+  // Malaysia, which nothing flags.
+  cli("parties", "add", "Lotus Bay Holdings", "--headquarters", "CN");
+  const named = join(dir, "named-flows.csv");
+  writeFileSync(named, ["period,exporter,importer,product,value_usd,supplier,customer,customer_parent",
+    "2024,US,AE,854231,4000000,Acme Chips Inc,Air Freight Ltd,",
+    "2024,US,MY,847150,2000000,Acme Chips Inc,Penang Server Works,Lotus Bay Holdings",
+    "2024,US,MY,847150,1500000,Acme Chips Inc,KL Compute,"].join("\n") + "\n");
+  await page.locator("select[name=exposure-regime]").selectOption("codified");
+  await page.locator("#exposure-products").fill("");
+  await page.locator("#exposure-file").setInputFiles(named);
+  await page.locator("#exposure-run").click();
+  await page.locator("#exposure-summary", { hasText: "3 rows read as canonical" }).waitFor();
+  assert.match(await text(page, "#exposure-screening"), /5 of 5 distinct names screened against dpl v\d/);
+  const flagged = await text(page, "#exposure-flagged");
+  assert.match(flagged, /Air Freight Ltd[\s\S]*customer[\s\S]*(match|review) hit on[\s\S]*line 2/, flagged);
+  assert.match(flagged, /Lotus Bay Holdings[\s\S]*customer's parent[\s\S]*headquartered in CN[\s\S]*line 3/, flagged);
+  assert.doesNotMatch(flagged, /KL Compute|Penang|Acme/, "hard negatives are not flagged");
+  await shot(page, "20-exposure-screened");
 
   step = "narrow";
   await page.setViewportSize({ width: 390, height: 800 });

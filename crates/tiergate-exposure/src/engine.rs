@@ -170,7 +170,7 @@ pub fn tiers_sql(rows: &[TierRow]) -> String {
 }
 
 /// A SQL string literal.
-fn literal(s: &str) -> String {
+pub(crate) fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
@@ -206,7 +206,7 @@ impl Session {
         Ok(session)
     }
 
-    async fn view(&self, name: &str, sql: &str) -> Result<(), ExposureError> {
+    pub(crate) async fn view(&self, name: &str, sql: &str) -> Result<(), ExposureError> {
         let df = self.ctx.sql(sql).await.map_err(engine)?;
         self.ctx.register_table(name, df.into_view()).map_err(engine)?;
         Ok(())
@@ -268,7 +268,8 @@ impl Session {
                          COALESCE(e.iso, 'BACI:' || CAST(r.i AS VARCHAR)) AS exporter, \
                          COALESCE(m.iso, 'BACI:' || CAST(r.j AS VARCHAR)) AS importer, \
                          {product} AS product, TRY_CAST(r.v AS DOUBLE) * 1000.0 AS value_usd, {quantity} AS quantity, \
-                         CAST(NULL AS VARCHAR) AS supplier, CAST(NULL AS VARCHAR) AS customer, CAST(NULL AS VARCHAR) AS customer_parent \
+                         CAST(NULL AS VARCHAR) AS supplier, CAST(NULL AS VARCHAR) AS customer, CAST(NULL AS VARCHAR) AS customer_parent, \
+                         CAST(NULL AS BIGINT) AS line \
                          FROM raw r LEFT JOIN baci_codes e ON CAST(r.i AS BIGINT) = e.code LEFT JOIN baci_codes m ON CAST(r.j AS BIGINT) = m.code \
                          WHERE r.t IS NOT NULL AND r.k IS NOT NULL AND TRY_CAST(r.v AS DOUBLE) >= 0",
                         // BACI writes HS codes of six digits; stored as integers they lose their leading zero.
@@ -284,7 +285,7 @@ impl Session {
                 format!(
                     "SELECT CAST(period AS VARCHAR) AS period, {} AS exporter, CAST(importer AS VARCHAR) AS importer, \
                      CAST(product AS VARCHAR) AS product, TRY_CAST(value_usd AS DOUBLE) AS value_usd, {} AS quantity, {} AS supplier, \
-                     {} AS customer, {} AS customer_parent FROM raw \
+                     {} AS customer, {} AS customer_parent, CAST(NULL AS BIGINT) AS line FROM raw \
                      WHERE period IS NOT NULL AND product IS NOT NULL AND importer IS NOT NULL AND TRY_CAST(value_usd AS DOUBLE) >= 0",
                     opt("exporter", "VARCHAR"),
                     opt("quantity", "DOUBLE"),
@@ -364,42 +365,42 @@ impl Session {
 
 impl Session {
     /// The answer of `sql`, collected.
-    async fn rows(&self, sql: &str) -> Result<Vec<RecordBatch>, ExposureError> {
+    pub(crate) async fn rows(&self, sql: &str) -> Result<Vec<RecordBatch>, ExposureError> {
         self.ctx.sql(sql).await.map_err(engine)?.collect().await.map_err(engine)
     }
 }
 
 /// A batch's columns by name, each cast to the type read from it (the engine may hand strings back as views);
 /// `None` for a column the query did not select.
-struct Columns<'b>(&'b RecordBatch);
+pub(crate) struct Columns<'b>(pub(crate) &'b RecordBatch);
 
 impl Columns<'_> {
-    fn typed(&self, name: &str, t: &DataType) -> Result<Option<ArrayRef>, ExposureError> {
+    pub(crate) fn typed(&self, name: &str, t: &DataType) -> Result<Option<ArrayRef>, ExposureError> {
         self.0.column_by_name(name).map(|c| cast(c, t).map_err(engine)).transpose()
     }
 
-    fn text(&self, name: &str) -> Result<Option<ArrayRef>, ExposureError> {
+    pub(crate) fn text(&self, name: &str) -> Result<Option<ArrayRef>, ExposureError> {
         self.typed(name, &DataType::Utf8)
     }
 
-    fn int(&self, name: &str) -> Result<Option<ArrayRef>, ExposureError> {
+    pub(crate) fn int(&self, name: &str) -> Result<Option<ArrayRef>, ExposureError> {
         self.typed(name, &DataType::Int64)
     }
 
-    fn float(&self, name: &str) -> Result<Option<ArrayRef>, ExposureError> {
+    pub(crate) fn float(&self, name: &str) -> Result<Option<ArrayRef>, ExposureError> {
         self.typed(name, &DataType::Float64)
     }
 }
 
-fn text_at(a: &Option<ArrayRef>, i: usize) -> Option<String> {
+pub(crate) fn text_at(a: &Option<ArrayRef>, i: usize) -> Option<String> {
     a.as_ref().and_then(|a| a.as_string_opt::<i32>()).filter(|a| a.is_valid(i)).map(|a| a.value(i).to_owned())
 }
 
-fn int_at(a: &Option<ArrayRef>, i: usize) -> Option<i64> {
+pub(crate) fn int_at(a: &Option<ArrayRef>, i: usize) -> Option<i64> {
     a.as_ref().and_then(|a| a.as_primitive_opt::<Int64Type>()).filter(|a| a.is_valid(i)).map(|a| a.value(i))
 }
 
-fn float_at(a: &Option<ArrayRef>, i: usize) -> Option<f64> {
+pub(crate) fn float_at(a: &Option<ArrayRef>, i: usize) -> Option<f64> {
     a.as_ref().and_then(|a| a.as_primitive_opt::<Float64Type>()).filter(|a| a.is_valid(i)).map(|a| a.value(i))
 }
 
@@ -431,7 +432,7 @@ pub struct Group {
 }
 
 /// The rows a query counts: its product prefixes and exporter, over `f` (flows).
-fn filter_sql(q: &Query) -> String {
+pub(crate) fn filter_sql(q: &Query) -> String {
     let mut filter = String::from("TRUE");
     if !q.products.is_empty() {
         let ors: Vec<String> = q.products.iter().map(|p| format!("f.product LIKE '{p}%'")).collect();

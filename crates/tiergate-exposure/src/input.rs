@@ -1,5 +1,5 @@
 //! Trade flows read into the canonical table: `period, exporter, importer, product, value_usd, quantity, supplier,
-//! customer, customer_parent`. CSV is read here, row by row, so that every bad row is reported with its line;
+//! customer, customer_parent` (and `line`, the CSV line a flow was read from, for evidence). CSV is read here, row by row, so that every bad row is reported with its line;
 //! CEPII BACI's `t,i,j,k,v,q` is recognised by its header and its numeric country codes mapped to ISO codes; so
 //! is UN Comtrade's bulk CSV (`reporterCode, flowCode, partnerCode, cmdCode, primaryValue, ...`), each row turned
 //! round by its flow (X: the reporter exports to the partner; M: the reporter imports from it).
@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Float64Builder, StringBuilder};
+use datafusion::arrow::array::{ArrayRef, Float64Builder, Int64Builder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
@@ -42,6 +42,8 @@ pub fn schema() -> SchemaRef {
         text("supplier", true),
         text("customer", true),
         text("customer_parent", true),
+        // The CSV line the flow was read from; null for Parquet (which has no lines).
+        Field::new("line", DataType::Int64, true),
     ]))
 }
 
@@ -187,6 +189,7 @@ struct Builders {
     supplier: StringBuilder,
     customer: StringBuilder,
     parent: StringBuilder,
+    line: Int64Builder,
     len: usize,
 }
 
@@ -202,6 +205,7 @@ impl Builders {
             supplier: StringBuilder::new(),
             customer: StringBuilder::new(),
             parent: StringBuilder::new(),
+            line: Int64Builder::new(),
             len: 0,
         }
     }
@@ -217,6 +221,7 @@ impl Builders {
             Arc::new(self.supplier.finish()),
             Arc::new(self.customer.finish()),
             Arc::new(self.parent.finish()),
+            Arc::new(self.line.finish()),
         ];
         self.len = 0;
         RecordBatch::try_new(Arc::clone(schema), columns).map_err(|e| ExposureError::Engine(e.to_string()))
@@ -345,6 +350,7 @@ pub fn read_csv(
                         b.supplier.append_option(r.supplier);
                         b.customer.append_option(r.customer);
                         b.parent.append_option(r.parent);
+                        b.line.append_value(i64::try_from(line).unwrap_or(i64::MAX));
                         b.len += 1;
                         if b.len == BATCH_ROWS {
                             batches.push(b.finish(&schema)?);

@@ -5,10 +5,12 @@
 use std::path::PathBuf;
 
 use datafusion::arrow::record_batch::RecordBatch;
-use tiergate_core::Countries;
+use tiergate_core::{Countries, Pack};
+use time::Date;
 
 use crate::engine::{Counterparty, Dim, Group, Query, Session};
 use crate::input::ReadReport;
+use crate::screening::{self, Against, Screening};
 use crate::ExposureError;
 
 /// Where the flows come from.
@@ -20,14 +22,23 @@ pub enum Source {
 }
 
 /// What to compute besides the grouping asked for.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Wants {
+#[derive(Default)]
+pub struct Wants<'a> {
     /// Groups by period, tier and country (concentration, the map).
     pub by_country: bool,
     /// Groups by period and tier (the time series).
     pub by_tier: bool,
     /// How many counterparties, most value first (0: none).
     pub counterparties: usize,
+    /// The counterparties the flows name, screened (see `crate::screening`).
+    pub screening: Option<Screen<'a>>,
+}
+
+/// What to screen counterparties against, with the pack and date whose Tier 3 flags a headquarters.
+pub struct Screen<'a> {
+    pub against: Against<'a>,
+    pub pack: &'a Pack,
+    pub date: Date,
 }
 
 /// An exposure's figures.
@@ -38,6 +49,8 @@ pub struct Computed {
     pub by_country: Vec<Group>,
     pub by_tier: Vec<Group>,
     pub counterparties: Vec<Counterparty>,
+    /// Present when it was asked for.
+    pub screening: Option<Screening>,
 }
 
 /// Runs `query` (and what `wants` adds) over `source` in `session`.
@@ -46,7 +59,7 @@ pub async fn compute(
     source: Source,
     countries: &Countries,
     query: &Query,
-    wants: Wants,
+    wants: Wants<'_>,
 ) -> Result<Computed, ExposureError> {
     query.check()?;
     let input = match source {
@@ -61,7 +74,11 @@ pub async fn compute(
     let by_tier = also(session, query, &groups, wants.by_tier, &[Dim::Period, Dim::Tier]).await?;
     let counterparties =
         if wants.counterparties > 0 { session.counterparties(query, wants.counterparties).await? } else { Vec::new() };
-    Ok(Computed { input, groups, by_country, by_tier, counterparties })
+    let screening = match &wants.screening {
+        None => None,
+        Some(s) => Some(screening::screen(session, query, &s.against, s.pack, s.date).await?),
+    };
+    Ok(Computed { input, groups, by_country, by_tier, counterparties, screening })
 }
 
 /// The groups by `by` over `query`'s flows, if `wanted`; taken from `groups` when the query itself grouped so.

@@ -149,6 +149,10 @@ pub struct ExposureOut<'a> {
     /// The counterparties with the most value (at most 100): named customers, or importing countries where the
     /// flows name none.
     pub counterparties: &'a [crate::engine::Counterparty],
+    /// The counterparties the flows name, screened against a ledger's lists and party registry; absent where not
+    /// asked for (`jsonl`, `csv`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screening: Option<&'a crate::screening::Screening>,
 }
 
 /// The share-by-tier chart's file name beside the report.
@@ -353,13 +357,16 @@ pub fn markdown(out: &ExposureOut<'_>, by_tier: &[Group], flows: &str, not_on_ma
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {usd} | {:.1} % |",
-                c.customer.as_deref().unwrap_or("(no customer named)"),
-                c.customer_parent.as_deref().unwrap_or(""),
+                md_cell(c.customer.as_deref().unwrap_or("(no customer named)")),
+                md_cell(c.customer_parent.as_deref().unwrap_or("")),
                 c.country.as_deref().unwrap_or(""),
                 tier_name(c.tier, c.category.as_deref()),
                 c.share * 100.0
             );
         }
+    }
+    if let Some(screening) = out.screening {
+        screening_section(&mut s, screening);
     }
     if !out.input.bad.is_empty() {
         let _ = writeln!(s, "\n## Rows not read\n");
@@ -369,6 +376,72 @@ pub fn markdown(out: &ExposureOut<'_>, by_tier: &[Group], flows: &str, not_on_ma
     }
     s
 }
+
+/// The report's section on the screened counterparties: what was screened, and each flagged one with its reasons
+/// and the lines of its evidence.
+fn screening_section(s: &mut String, screening: &crate::screening::Screening) {
+    use std::fmt::Write as _;
+    let _ = writeln!(s, "\n## Screened counterparties\n");
+    for n in &screening.notes {
+        let _ = writeln!(s, "{}{}.\n", n.get(..1).unwrap_or_default().to_uppercase(), n.get(1..).unwrap_or_default());
+    }
+    if screening.names == 0 {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "{} of {} distinct names screened{}; the party registry holds {} parties.\n",
+        screening.names_screened,
+        screening.names,
+        if screening.screened { format!(" against {}", screening.lists.join("; ")) } else { String::new() },
+        screening.registry_parties.unwrap_or(0)
+    );
+    for w in &screening.warnings {
+        let _ = writeln!(s, "Warning: the {w}.\n");
+    }
+    if screening.flagged.is_empty() {
+        let _ = writeln!(s, "No counterparty is flagged.");
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "| name | role | country | value (USD) | flows | why | evidence |\n|---|---|---|---:|---:|---|---|"
+    );
+    for f in screening.flagged.iter().take(FLAGGED_IN_REPORT) {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let usd = tiergate_core::units::group_digits(f.value_usd.round().max(0.0) as u64);
+        let lines: Vec<String> = f.evidence.iter().filter_map(|e| e.line).map(|l| l.to_string()).collect();
+        let evidence = if lines.is_empty() {
+            format!("{} flows", f.evidence.len())
+        } else {
+            format!("line{} {}", if lines.len() > 1 { "s" } else { "" }, lines.join(", "))
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {usd} | {} | {} | {evidence} |",
+            md_cell(&f.name),
+            f.role.name(),
+            f.country.as_deref().unwrap_or(""),
+            f.flows,
+            md_cell(&f.reasons.join("; "))
+        );
+    }
+    if screening.flagged.len() > FLAGGED_IN_REPORT {
+        let _ = writeln!(
+            s,
+            "\n{} more flagged counterparties, with less value, are in `exposure.json` (`screening.flagged`).",
+            screening.flagged.len() - FLAGGED_IN_REPORT
+        );
+    }
+}
+
+/// Text from the flows in a Markdown table cell: it may not break the table (a bar, a line break).
+fn md_cell(t: &str) -> String {
+    t.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// Flagged counterparties the report lists (the JSON has them all).
+const FLAGGED_IN_REPORT: usize = 50;
 
 /// A figure beside the report: its file name and its SVG.
 pub type Figure = (&'static str, String);

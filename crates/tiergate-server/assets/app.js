@@ -1143,6 +1143,7 @@ async function renderExposure(out, r, name) {
       table([{ key: "name", label: "Counterparty" }, { key: "customer_parent", label: "Parent" }, { key: "country", label: "Country" }, { key: "tierName", label: "Tier" },
         { key: "value_usd", label: "Value (USD)", num: true, render: (c) => usd(c.value_usd) }, { key: "share", label: "Share", num: true, render: (c) => pct(c.share) },
         { key: "flows", label: "Flows", num: true }], parties, { sortKey: "value_usd", dir: -1, filterable: true })),
+    ...screenedParties(r.screening),
     h("h2", {}, "Concentration"),
     table([{ key: "period", label: "Period" }, { key: "tierName", label: "Tier" }, { key: "countries", label: "Countries", num: true },
       { key: "hhi", label: "HHI", num: true, render: (c) => c.hhi.toFixed(3) }, { key: "top", label: "Largest", render: (c) => c.top.slice(0, 3).map((t) => `${t.country} ${(t.share * 100).toFixed(1)} %`).join(", ") }],
@@ -1152,6 +1153,25 @@ async function renderExposure(out, r, name) {
       h("button", { type: "button", id: "exposure-download-report", onclick: () => download(`${name}-exposure.md`, r.report.markdown, "text/markdown") }, "Download the report (Markdown)"),
       h("button", { type: "button", onclick: () => { for (const [f, svg] of Object.entries(r.report.charts)) download(f, svg, "image/svg+xml"); } }, "Download its map and chart (SVG)"),
       h("button", { type: "button", onclick: () => { const { report, ...doc } = r; download(`${name}-exposure.json`, JSON.stringify(doc, null, 2), "application/json"); } }, "Download the figures (JSON)")));
+}
+
+// The counterparties the flows name, screened against the server's lists and party registry: what was done, and
+// each flagged one with its reasons and the lines of the flows naming it.
+function screenedParties(sc) {
+  if (!sc) return [];
+  const roles = { supplier: "supplier", customer: "customer", customer_parent: "customer's parent" };
+  const head = [h("h2", {}, "Screened counterparties"), ...(sc.notes || []).map((n) => h("p", { class: "muted" }, n))];
+  if (!sc.names) return head;
+  head.push(h("p", { id: "exposure-screening" }, `${fmt(sc.names_screened)} of ${fmt(sc.names)} distinct names screened`,
+    sc.screened ? ` against ${sc.lists.join("; ")}` : "", `; the party registry holds ${fmt(sc.registry_parties || 0)} parties.`),
+    ...(sc.warnings || []).map((w) => h("p", { class: "message", role: "status" }, `Warning: the ${w}.`)));
+  if (!sc.flagged.length) return [...head, h("p", { id: "exposure-flagged" }, "No counterparty is flagged.")];
+  const rows = sc.flagged.map((f) => ({ ...f, roleName: roles[f.role] || f.role, why: f.reasons.join("; "),
+    lines: f.evidence.some((e) => e.line != null) ? `line ${f.evidence.map((e) => e.line).join(", ")}` : `${f.evidence.length} flows` }));
+  return [...head, h("div", { id: "exposure-flagged", class: "tall" },
+    table([{ key: "name", label: "Name" }, { key: "roleName", label: "Role" }, { key: "country", label: "Country" }, { key: "why", label: "Why flagged" },
+      { key: "value_usd", label: "Value (USD)", num: true, render: (f) => usd(f.value_usd) }, { key: "flows", label: "Flows", num: true },
+      { key: "lines", label: "Evidence" }], rows, { sortKey: "value_usd", dir: -1 }))];
 }
 
 // ---- start -------------------------------------------------------------------------------------------------

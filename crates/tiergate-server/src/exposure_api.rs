@@ -12,7 +12,9 @@ use axum::Json;
 use serde::Deserialize;
 
 use tiergate_exposure::report::{concentration, group_json, rendered, ExposureOut, GroupOut};
-use tiergate_exposure::{compute, read_csv, Computed, Dim, ExposureError, InputFormat, Session, Source, Wants};
+use tiergate_exposure::{
+    compute, read_csv, Against, Computed, Dim, ExposureError, InputFormat, Screen, Session, Source, Wants,
+};
 use tiergate_store::Role;
 
 use crate::auth::Caller;
@@ -48,7 +50,7 @@ pub(crate) struct ExposureQuery {
     post,
     path = "/v1/exposure",
     summary = "Trade flows by country tier (analyst)",
-    description = "The body is the flows: CSV (`text/csv`; canonical `period,exporter,importer,product,value_usd[,quantity,supplier,customer,customer_parent]`, CEPII BACI `t,i,j,k,v,q` or UN Comtrade's bulk CSV) or Parquet (`application/vnd.apache.parquet`, or any body starting with `PAR1`). The answer is `tiergate exposure --format json`'s document, with `by_country` (period, tier, country), `by_tier` (period, tier) and `report` (Markdown and its SVG chart). Rows that cannot be read are counted in `input.bad_rows` and the first listed with their lines; they are never counted in the figures.",
+    description = "The body is the flows: CSV (`text/csv`; canonical `period,exporter,importer,product,value_usd[,quantity,supplier,customer,customer_parent]`, CEPII BACI `t,i,j,k,v,q` or UN Comtrade's bulk CSV) or Parquet (`application/vnd.apache.parquet`, or any body starting with `PAR1`). The answer is `tiergate exposure --format json`'s document (its `screening`: the suppliers, customers and parents the flows name, screened against the server's imported lists and resolved through its party registry, each flagged one with the flows naming it), with `by_country` (period, tier, country), `by_tier` (period, tier) and `report` (Markdown and its SVG chart). Rows that cannot be read are counted in `input.bad_rows` and the first listed with their lines; they are never counted in the figures.",
     params(ExposureQuery),
     request_body(content = String, description = "the flows, CSV or Parquet", content_type = "text/csv"),
     responses(
@@ -98,7 +100,12 @@ pub(crate) async fn exposure(
             "another exposure is being computed on this server; try again when it is done",
         ));
     };
+    let shared = std::sync::Arc::clone(&st);
     let computed = blocking(move || {
+        // The ledger's lists (when any is imported) and its party registry screen the counterparties: as they are
+        // now, should another process have changed them since the server last looked.
+        shared.refresh_lists().map_err(|e| Problem::internal(&e.to_string(), None))?;
+        let (lists, registry) = (shared.lists.get(), shared.registry.get());
         let (pack, regime) = env.answering(date).map_err(|e| Problem::from_wire(&e).with_field("date"))?;
         // A runtime of its own on this blocking thread: the query's tasks do not take the server's workers.
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -115,7 +122,16 @@ pub(crate) async fn exposure(
                     Source::Read(batches, report)
                 }
             };
-            let wants = Wants { by_country: true, by_tier: true, counterparties: COUNTERPARTIES };
+            let against = Against::Ledger {
+                lists: lists.as_deref(),
+                registry: &registry,
+                warnings: lists
+                    .as_ref()
+                    .map(|l| l.stale_on(time::OffsetDateTime::now_utc().date()))
+                    .unwrap_or_default(),
+            };
+            let screening = Some(Screen { against, pack, date });
+            let wants = Wants { by_country: true, by_tier: true, counterparties: COUNTERPARTIES, screening };
             compute(&session, source, &env.countries, &exposure_query, wants).await
         });
         drop(upload);
@@ -145,6 +161,7 @@ fn answer(
         groups: c.groups.iter().map(|g| GroupOut { group: g, by }).collect(),
         concentration: concentration(&c.by_country),
         counterparties: &c.counterparties,
+        screening: c.screening.as_ref(),
     };
     let (report, figures) =
         rendered(&doc, &c.by_country, &c.by_tier, "the uploaded flows").map_err(|e| Problem::internal(&e, None))?;

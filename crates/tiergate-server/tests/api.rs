@@ -247,21 +247,7 @@ async fn determinations_screen_against_lists_imported_later() {
     assert!(!api.state.refresh_lists().unwrap(), "nothing changed yet");
 
     // Another process imports a list with this consignee on the Entity List.
-    let env = Env::builtin().unwrap();
-    let mut other = Ledger::open(&api.url, Arc::clone(&env.pack)).unwrap();
-    let entry = json!({"entry_id": "el-test-1", "list": "EL", "source": "Entity List (EL) - Bureau of Industry and Security",
-        "name": "Kestrel Compute Holdings", "countries": ["MY"], "license_requirement": "For all items subject to the EAR.",
-        "license_policy": "Presumption of denial.", "federal_register_notice": "90 FR 1"});
-    let version = tiergate_store::NewListVersion {
-        list: "csl",
-        source_file: "test.csv",
-        sha256: "00",
-        problems: 0,
-        actor: "test",
-        at: "2026-11-22T00:00:00Z",
-        list_date: None,
-    };
-    other.import_list(&version, &[entry.to_string()]).unwrap();
+    let mut other = import_entity(&api.url, "el-test-1", "Kestrel Compute Holdings");
     let (_, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations", Some(order.clone())).await;
     assert_eq!(v["authorization"], "LPP", "not reloaded yet");
     assert!(api.state.refresh_lists().unwrap(), "the import is noticed");
@@ -284,6 +270,27 @@ async fn determinations_screen_against_lists_imported_later() {
     let (_, v) = api.as_role(Role::Analyst, "POST", "/v1/determinations", Some(order)).await;
     assert_eq!(v["authorization"], "LPP", "{v}");
     assert_eq!(v["screening"]["hits"][0]["decision"], "cleared");
+}
+
+/// Imports, as another process would, a list holding one Entity List entry for `name` in Malaysia; the ledger it
+/// used.
+fn import_entity(url: &str, entry_id: &str, name: &str) -> Ledger {
+    let env = Env::builtin().unwrap();
+    let mut other = Ledger::open(url, Arc::clone(&env.pack)).unwrap();
+    let entry = json!({"entry_id": entry_id, "list": "EL", "source": "Entity List (EL) - Bureau of Industry and Security",
+        "name": name, "countries": ["MY"], "license_requirement": "For all items subject to the EAR.",
+        "license_policy": "Presumption of denial.", "federal_register_notice": "90 FR 1"});
+    let version = tiergate_store::NewListVersion {
+        list: "csl",
+        source_file: "test.csv",
+        sha256: "00",
+        problems: 0,
+        actor: "test",
+        at: "2026-11-22T00:00:00Z",
+        list_date: None,
+    };
+    other.import_list(&version, &[entry.to_string()]).unwrap();
+    other
 }
 
 #[tokio::test]
@@ -1324,4 +1331,52 @@ async fn exposure_uploads_csv_and_parquet_for_analysts() {
     // Other routes keep their own, smaller limit.
     let (s, _) = api.upload(Role::Analyst, "/v1/determinations", "text/csv", vec![b'x'; 5 * 1024 * 1024]).await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn exposure_screens_counterparties_against_the_servers_lists_and_registry() {
+    let api = Api::new(Limits::default());
+    let flows = "period,exporter,importer,product,value_usd,customer,customer_parent\n\
+                 2025,US,MY,854231,900,Kestrel Compute Holdings,\n\
+                 2025,US,MY,854231,600,Penang Racks,Harbour Lotus Group\n\
+                 2025,US,DE,854231,400,Rhein Rechenzentrum,\n";
+    let uri = "/v1/exposure?date=2026-06-01";
+    let (s, v) = api.upload(Role::Analyst, uri, "text/csv", flows.as_bytes().to_vec()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let sc = &v["screening"];
+    assert_eq!((sc["screened"].as_bool(), sc["registry_parties"].as_u64()), (Some(false), Some(0)), "{sc}");
+    assert_eq!(sc["names"], 4);
+    assert!(sc["flagged"].as_array().unwrap().is_empty(), "{sc}");
+
+    // Another process imports a list naming one customer; an officer registers the other's parent in China.
+    import_entity(&api.url, "el-test-2", "Kestrel Compute Holdings");
+    let (s, _) = api
+        .as_role(
+            Role::Officer,
+            "POST",
+            "/v1/parties",
+            Some(json!({"name": "Harbour Lotus Group", "headquarters": "CN"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, v) = api.upload(Role::Analyst, uri, "text/csv", flows.as_bytes().to_vec()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let sc = &v["screening"];
+    assert_eq!((sc["screened"].as_bool(), sc["registry_parties"].as_u64()), (Some(true), Some(1)), "{sc}");
+    let flagged: Vec<(&str, &str, &Value, &Value)> = sc["flagged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["name"].as_str().unwrap(), f["role"].as_str().unwrap(), &f["flags"], &f["evidence"][0]["line"]))
+        .collect();
+    assert_eq!(
+        flagged,
+        [
+            ("Kestrel Compute Holdings", "customer", &json!(["listed"]), &json!(2)),
+            ("Harbour Lotus Group", "customer_parent", &json!(["headquartered_in_tier3"]), &json!(3)),
+        ],
+        "{sc}"
+    );
+    assert_eq!(sc["flagged"][0]["hits"][0]["entry_id"], "el-test-2");
+    assert!(v["report"]["markdown"].as_str().unwrap().contains("## Screened counterparties"));
 }

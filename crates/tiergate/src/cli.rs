@@ -38,8 +38,8 @@ pub struct Cli {
     pub scenario: Option<PathBuf>,
 
     /// The ledger database: `sqlite://PATH` or `postgres://...`. Commands that keep state (`ledger`, `token`,
-    /// `lists`, `screen`, `veu`, `parties`, `serve`) default to `sqlite://tiergate.db`; `determine` and `kyc` use a
-    /// ledger only when this (or TIERGATE_DB) is given.
+    /// `lists`, `screen`, `veu`, `parties`, `serve`) default to `sqlite://tiergate.db`; `determine`, `kyc` and
+    /// `exposure` use a ledger only when this (or TIERGATE_DB) is given.
     #[arg(long, global = true, value_name = "URL", env = "TIERGATE_DB")]
     pub db: Option<String>,
 
@@ -87,6 +87,11 @@ pub enum Command {
     /// null. Under a regime without tiers, groups by tier also carry the license `category` the regime gives an
     /// advanced-chip export there. Bad rows are counted and listed with their lines, never used; exit status 2
     /// when there are any.
+    ///
+    /// `json` and `markdown` also screen the suppliers, customers and customers' parents the flows name: with
+    /// --db, against the restricted-party lists imported there and through its party registry (a party, or its
+    /// ultimate parent, headquartered in Macau or D:5 is flagged), each flagged one with the flows that name it;
+    /// without a ledger, `screening` says that nothing was screened.
     Exposure(ExposureArgs),
     /// Run a role in an Apache Ballista cluster (scheduler or executor) for `exposure --cluster df://HOST:PORT`:
     /// trade data too large for one machine (docs/EXPOSURE.md).
@@ -1037,7 +1042,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Determine(args) => determine_cmd::run(&under, cli.db.as_deref(), &args),
                     Command::Countries(args) => info_cmd::countries(&under, &args),
                     Command::Pack(PackCommand::Show) => info_cmd::show_pack(&under),
-                    Command::Exposure(args) => exposure_cmd::run(&under, &args),
+                    Command::Exposure(args) => exposure_cmd::run(&under, cli.db.as_deref(), &args),
                     Command::Scenario(ScenarioCommand::Capacity(args)) => {
                         let base = if cli.regime.is_some() { env } else { scenario_base(&env, &under)? };
                         scenario_cmd::capacity(&base, Some(&under), &args)
@@ -1049,7 +1054,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             match command {
                 Command::Scenario(c) => scenario_cmd::run(&env, &c),
-                Command::Exposure(args) => exposure_cmd::run(&env, &args),
+                Command::Exposure(args) => exposure_cmd::run(&env, cli.db.as_deref(), &args),
                 Command::Regimes(args) => regimes_cmd::run(&env, &args),
                 Command::Determine(args) => determine_cmd::run(&env, cli.db.as_deref(), &args),
                 Command::Classify(args) => info_cmd::classify(&env, &args),

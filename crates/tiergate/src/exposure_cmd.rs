@@ -9,7 +9,9 @@ use anyhow::Context as _;
 
 use tiergate_cluster::SchedulerUrl;
 use tiergate_exposure::report::{concentration, csv_header, csv_row, rendered, ExposureOut, GroupOut};
-use tiergate_exposure::{compute, read_csv, Computed, Engine, InputFormat, Query, ReadReport, Session, Source, Wants};
+use tiergate_exposure::{
+    compute, read_csv, Against, Computed, Engine, InputFormat, Query, ReadReport, Screen, Session, Source, Wants,
+};
 use tiergate_wire::Env;
 
 use crate::cli::{ExposureArgs, ExposureFormat, FlowsFormat};
@@ -17,7 +19,7 @@ use crate::cli::{ExposureArgs, ExposureFormat, FlowsFormat};
 /// Counterparties listed in a whole answer (`--format json|markdown`).
 const COUNTERPARTIES: usize = 100;
 
-pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
+pub fn run(env: &Env, db: Option<&str>, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
     let date = match &args.date {
         None => crate::ledger_cmd::today(),
         Some(s) => crate::ledger_cmd::parse_date_arg(s).map_err(|e| anyhow::anyhow!("--date: {e}"))?,
@@ -57,10 +59,31 @@ pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the query engine")?;
     let whole = matches!(args.format, ExposureFormat::Json | ExposureFormat::Markdown);
+    // The ledger's lists and party registry, which a whole answer screens the counterparties against.
+    let held = match db.filter(|_| whole) {
+        None => None,
+        Some(db) => {
+            let mut ledger = crate::screen_cmd::open(env, db)?;
+            let lists = tiergate_server::lists::load(&mut ledger)
+                .context("cannot load the restricted-party lists of the ledger")?
+                .0;
+            let registry = tiergate_server::registry::load(&mut ledger).context("cannot load the party registry")?;
+            Some((lists, registry))
+        }
+    };
+    let against = match &held {
+        None => Against::NoLedger,
+        Some((lists, registry)) => Against::Ledger {
+            lists: lists.as_ref(),
+            registry,
+            warnings: lists.as_ref().map(|l| l.stale_on(crate::ledger_cmd::today())).unwrap_or_default(),
+        },
+    };
     let wants = Wants {
         by_country: whole,
         by_tier: args.format == ExposureFormat::Markdown,
         counterparties: if whole { COUNTERPARTIES } else { 0 },
+        screening: whole.then_some(Screen { against, pack, date }),
     };
     let computed = runtime.block_on(async {
         let engine =
@@ -81,7 +104,7 @@ pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
         };
         anyhow::Ok(compute(&session, source, &env.countries, &query, wants).await?)
     });
-    let Computed { input: report, groups, by_country, by_tier, counterparties } = match &cluster {
+    let Computed { input: report, groups, by_country, by_tier, counterparties, screening } = match &cluster {
         Some(url) => computed.with_context(|| format!("on the cluster at df://{}:{}", url.host, url.port))?,
         None => computed?,
     };
@@ -95,6 +118,7 @@ pub fn run(env: &Env, args: &ExposureArgs) -> anyhow::Result<ExitCode> {
         groups: groups.iter().map(|g| GroupOut { group: g, by: &by }).collect(),
         concentration: concentration(&by_country),
         counterparties: &counterparties,
+        screening: screening.as_ref(),
     };
     if args.format == ExposureFormat::Markdown {
         let dir = args.out.as_ref().ok_or_else(|| anyhow::anyhow!("--out is required"))?;

@@ -149,6 +149,23 @@ fn a_loopback_ballista_cluster_answers_as_the_embedded_engine() {
         }
     }
     assert_eq!(compared, 8);
+    // Screening: the distinct names and the evidence of the flagged ones are queries too (the flagged names travel
+    // in the plan as the `parties` table); a party registered as headquartered in China is flagged alike.
+    let db = format!("sqlite://{}", dir.join("ledger.db").display());
+    let out = tiergate_stdin(Some(&db), &["parties", "add", "Buyer 3", "--headquarters", "CN"], "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let file = canonical.to_str().unwrap();
+    let args = ["--db", &db, "exposure", file, "--date", "2026-06-01", "--format", "json"];
+    let embedded = exposure(&args);
+    assert_eq!(exposure(&[&args[..], &["--cluster", &url]].concat()), embedded, "screening: the cluster differs");
+    let doc: serde_json::Value = serde_json::from_str(&embedded).unwrap();
+    let flagged = &doc["screening"]["flagged"];
+    assert_eq!(
+        (flagged[0]["name"].as_str(), flagged.as_array().map(Vec::len)),
+        (Some("Buyer 3"), Some(1)),
+        "{flagged}"
+    );
+    assert_eq!(flagged[0]["evidence"].as_array().map(Vec::len), Some(10), "{flagged}");
     // The cluster refuses what its executors cannot read, and says so.
     let csv = repo().join("tests/data/baci-sample/ExampleTradeData.csv");
     let out = tiergate_stdin(None, &["exposure", csv.to_str().unwrap(), "--cluster", &url], "");

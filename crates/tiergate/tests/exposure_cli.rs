@@ -289,3 +289,149 @@ fn un_comtrade_rows_are_turned_round_by_their_flow_and_totals_are_not_counted() 
         ]
     );
 }
+
+/// Flows naming a listed customer, a listed parent, a parent the registry places in China, a customer whose
+/// registered parent is that one, and parties that are neither (hard negatives: one registered in Germany).
+const NAMED_FLOWS: &str = "period,exporter,importer,product,value_usd,supplier,customer,customer_parent
+2024,US,CN,854231,5000000,Acme Chips Inc,Semiconductor Manufacturing International (Beijing) Corporation,
+2024,US,MY,847150,2000000,Acme Chips Inc,Penang Server Works Sdn Bhd,Lotus Bay Holdings
+2024,US,MY,847150,1000000,Acme Chips Inc,Penang Server Works Sdn Bhd,Lotus Bay Holdings
+2024,US,SG,854232,3000000,Acme Chips Inc,Straits Compute Pte Ltd,
+2024,US,IN,854231,700000,Acme Chips Inc,Ganges Data Centres Ltd,\"HUAWEI TECHNOLOGIES CO., LTD.\"
+2025,US,DE,847130,800000,Acme Chips Inc,Rhein Rechenzentrum GmbH,
+";
+
+fn flagged_by_name(doc: &Value) -> BTreeMap<String, Value> {
+    doc["screening"]["flagged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (format!("{}/{}", f["role"].as_str().unwrap(), f["name"].as_str().unwrap()), f.clone()))
+        .collect()
+}
+
+#[test]
+fn counterparties_are_screened_against_the_ledgers_lists_and_registry_with_their_evidence() {
+    let dir = scratch("screening");
+    let flows = dir.join("flows.csv");
+    std::fs::write(&flows, NAMED_FLOWS).unwrap();
+    let flows = flows.to_str().unwrap();
+    let args = ["exposure", flows, "--date", "2026-06-01", "--format", "json"];
+
+    // Without a ledger, the answer says nothing was screened.
+    let out = run(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["screening"]["screened"], false);
+    assert!(doc["screening"]["registry_parties"].is_null());
+    assert!(doc["screening"]["notes"][0].as_str().unwrap().contains("no ledger"), "{}", doc["screening"]);
+    assert_eq!((doc["screening"]["names"].as_u64(), doc["screening"]["names_screened"].as_u64()), (Some(8), Some(0)));
+    assert!(doc["screening"]["flagged"].as_array().unwrap().is_empty());
+
+    let db = format!("sqlite://{}", dir.join("ledger.db").display());
+    let db = Some(db.as_str());
+    let ok = |args: &[&str]| {
+        let out = tiergate_stdin(db, args, "");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out
+    };
+    // A ledger with a registry but no list: only the registry flags.
+    ok(&["parties", "add", "Lotus Bay Holdings", "--headquarters", "CN"]);
+    ok(&[
+        "parties",
+        "add",
+        "Straits Compute Pte. Ltd.",
+        "--ultimate-parent",
+        "Lotus Bay Holdings",
+        "--headquarters",
+        "SG",
+    ]);
+    ok(&["parties", "add", "Rhein Rechenzentrum GmbH", "--headquarters", "DE"]);
+    let doc: Value = serde_json::from_slice(&ok(&args).stdout).unwrap();
+    let s = &doc["screening"];
+    assert_eq!((s["screened"].as_bool(), s["registry_parties"].as_u64()), (Some(false), Some(3)));
+    assert!(s["notes"][0].as_str().unwrap().contains("no restricted-party list"), "{s}");
+    // Names: 1 supplier, 5 customers, 2 parents.
+    assert_eq!((s["names"].as_u64(), s["names_screened"].as_u64()), (Some(8), Some(8)));
+    let flagged = flagged_by_name(&doc);
+    assert_eq!(
+        flagged.keys().collect::<Vec<_>>(),
+        ["customer/Straits Compute Pte Ltd", "customer_parent/Lotus Bay Holdings"],
+        "{s}"
+    );
+    let lotus = &flagged["customer_parent/Lotus Bay Holdings"];
+    assert_eq!(lotus["flags"], serde_json::json!(["headquartered_in_tier3"]));
+    assert_eq!((lotus["value_usd"].as_f64(), lotus["flows"].as_i64()), (Some(3_000_000.0), Some(2)));
+    // Its evidence: both flows naming it, most value first, with their CSV lines.
+    let lines: Vec<i64> = lotus["evidence"].as_array().unwrap().iter().map(|e| e["line"].as_i64().unwrap()).collect();
+    assert_eq!(lines, [3, 4]);
+    assert_eq!(lotus["evidence"][0]["customer"], "Penang Server Works Sdn Bhd");
+    let straits = &flagged["customer/Straits Compute Pte Ltd"];
+    assert_eq!(straits["flags"], serde_json::json!(["parent_headquartered_in_tier3"]));
+    assert_eq!(straits["party"]["ultimate_parent_headquarters"], "CN");
+    assert!(straits["reasons"][0].as_str().unwrap().contains("Lotus Bay Holdings"), "{straits}");
+
+    // With the 2022 Consolidated Screening List imported, the listed customer and parent are flagged too.
+    ok(&[
+        "lists",
+        "import",
+        &repo().join("tests/data/us-screening-lists/consolidated_2022-05.csv").display().to_string(),
+    ]);
+    let doc: Value = serde_json::from_slice(&ok(&args).stdout).unwrap();
+    let s = &doc["screening"];
+    assert_eq!(s["screened"], true);
+    assert!(s["lists"][0].as_str().unwrap().starts_with("csl v1"), "{s}");
+    let flagged = flagged_by_name(&doc);
+    assert_eq!(
+        flagged.keys().collect::<Vec<_>>(),
+        [
+            "customer/Semiconductor Manufacturing International (Beijing) Corporation",
+            "customer/Straits Compute Pte Ltd",
+            "customer_parent/HUAWEI TECHNOLOGIES CO., LTD.",
+            "customer_parent/Lotus Bay Holdings",
+        ],
+        "{s}"
+    );
+    let smic = &flagged["customer/Semiconductor Manufacturing International (Beijing) Corporation"];
+    assert_eq!((smic["flags"][0].as_str(), smic["decision"].as_str()), (Some("listed"), Some("match")));
+    assert!(smic["hits"].as_array().unwrap().iter().any(|h| h["list"] == "EL"), "{smic}");
+    assert_eq!(smic["evidence"][0]["line"], 2);
+    let huawei = &flagged["customer_parent/HUAWEI TECHNOLOGIES CO., LTD."];
+    assert_eq!((huawei["evidence"][0]["line"].as_i64(), huawei["country"].as_str()), (Some(6), None));
+    // Most value first.
+    let values: Vec<f64> = s["flagged"].as_array().unwrap().iter().map(|f| f["value_usd"].as_f64().unwrap()).collect();
+    assert!(values.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
+
+    // A hit judged a false positive for this name no longer flags it.
+    let entries: Vec<&str> = smic["hits"].as_array().unwrap().iter().map(|h| h["entry_id"].as_str().unwrap()).collect();
+    for e in entries {
+        ok(&[
+            "screen",
+            "judge",
+            e,
+            "--query",
+            "Semiconductor Manufacturing International (Beijing) Corporation",
+            "--verdict",
+            "false_positive",
+        ]);
+    }
+    let doc: Value = serde_json::from_slice(&ok(&args).stdout).unwrap();
+    assert!(
+        !flagged_by_name(&doc).contains_key("customer/Semiconductor Manufacturing International (Beijing) Corporation")
+    );
+
+    // The report lists them; JSON Lines carry no screening; BACI flows name no counterparty.
+    let report = dir.join("report");
+    let report_arg = report.to_str().unwrap();
+    ok(&["exposure", flows, "--date", "2026-06-01", "--format", "markdown", "--out", report_arg]);
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(
+        md.contains("## Screened counterparties") && md.contains("| Lotus Bay Holdings | customer_parent |"),
+        "{md}"
+    );
+    let out = ok(&["exposure", flows, "--date", "2026-06-01", "--format", "jsonl"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("screening"));
+    let doc: Value = serde_json::from_slice(&ok(&["exposure", &sample(), "--format", "json"]).stdout).unwrap();
+    assert_eq!(doc["screening"]["names"], 0);
+    assert!(doc["screening"]["notes"].to_string().contains("no counterparty to screen"), "{}", doc["screening"]);
+}
