@@ -102,6 +102,8 @@ try {
   await page.locator("#answer").waitFor();
   assert.doesNotMatch(await text(page, "main"), /^null|\nnull\n/, "no stray text");
   assert.equal(await text(page, "#answer .auth"), "LICENSE");
+  // The answer opens with a sentence a manager can read, before the codes and citations.
+  assert.match(await text(page, "#answer > p:first-child"), /^A license is required; BIS presumes approval; it would draw [\d.]+M TPP of Malaysia's 790M TPP allocation \(\d+ % then used\)/);
   assert.match(await text(page, "#answer"), /15 CFR 742\.6\(b\)\(10\)\(iii\)\(B\)\(1\)/, "the reason's citation");
   // Model weights trained with 2 x 10^26 operations, unpublished: 4E091, a license.
   await page.locator("#check-form select[name=mode]").selectOption("weights");

@@ -2,7 +2,7 @@
 
 use crate::catalog::Catalog;
 use crate::pack::{Pack, Thresholds};
-use crate::units::{density_2dp, Area, Bandwidth, Tpp};
+use crate::units::{density_2dp, Area, Bandwidth, Ops, Tpp};
 use crate::Reason;
 
 /// What a request names as its item.
@@ -107,7 +107,7 @@ pub enum ClassifyError {
     ZeroPerUnit,
     #[error("the total TPP is too large to compute")]
     Overflow,
-    #[error("training operations ({total:e}) are fewer than the base model's ({base:e}); they must include the base model's")]
+    #[error("training operations ({}) are fewer than the base model's ({}); they must include the base model's", Ops(*.total), Ops(*.base))]
     OperationsBelowBase { total: f64, base: f64 },
 }
 
@@ -298,7 +298,8 @@ fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> 
         false
     } else if ops < threshold.value {
         reasons.push(Reason {
-            text: format!("trained with {ops:e} operations, fewer than {:e}: not 4E091", threshold.value).into(),
+            text: format!("trained with {} operations, fewer than {}: not 4E091", Ops(ops), Ops(threshold.value))
+                .into(),
             citation: &threshold.citation,
         });
         false
@@ -314,18 +315,21 @@ fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> 
             String::new()
         } else {
             format!(
-                " (reading R3: {:e}; under {other:e} the weights would {}be 4E091)",
-                rules.derived_additional_operations.value,
+                " (reading R3: {}; under {} the weights would {}be 4E091)",
+                Ops(rules.derived_additional_operations.value),
+                Ops(other),
                 if controlled { "not " } else { "" }
             )
         };
         reasons.push(Reason {
             text: format!(
-                "derived from a published model ({:e} operations) with {additional:e} additional operations, {} the higher of {:e} and {}% of the base model's ({by_percent:e}): {}{r3}",
-                base.training_operations,
+                "derived from a published model ({} operations) with {} additional operations, {} the higher of {} and {}% of the base model's ({}): {}{r3}",
+                Ops(base.training_operations),
+                Ops(additional),
                 if controlled { "more than" } else { "not more than" },
-                rules.derived_additional_operations.value,
+                Ops(rules.derived_additional_operations.value),
                 rules.derived_additional_percent.value,
+                Ops(by_percent),
                 if controlled { "4E091" } else { "not 4E091" },
             ).into(),
             citation: &rules.derived_additional_operations.citation,
@@ -334,8 +338,9 @@ fn classify_weights<'p>(m: &ModelWeights, pack: &'p Pack) -> Classification<'p> 
     } else {
         reasons.push(Reason {
             text: format!(
-                "unpublished weights of a model trained with {ops:e} operations, {:e} or more: 4E091",
-                threshold.value
+                "unpublished weights of a model trained with {} operations, {} or more: 4E091",
+                Ops(ops),
+                Ops(threshold.value)
             )
             .into(),
             citation: &threshold.citation,

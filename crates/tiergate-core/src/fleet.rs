@@ -43,6 +43,26 @@ impl FleetRule {
             FleetRule::Tier3Country => "tier3_country",
         }
     }
+
+    /// The rule in words, for explanations.
+    pub fn words(self) -> &'static str {
+        match self {
+            FleetRule::OutsideTier1Max => "the limit on the share of compute outside Tier 1",
+            FleetRule::SingleCountryMax => "the limit on the share of compute in any one country outside Tier 1",
+            FleetRule::OutsideUsMax => "the limit on the share of compute outside the United States",
+            FleetRule::Tier3Country => "the bar on any compute in a Tier 3 country",
+        }
+    }
+}
+
+/// What may be added in one country, and the rule that bounds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Headroom {
+    pub country: Country,
+    /// Whole TPP that could be added there now with every rule holding after.
+    pub tpp: u64,
+    /// The rule that sets the bound (for 0: the one that allows nothing more); `None` when no rule bounds it.
+    pub binding: Option<FleetRule>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -77,8 +97,9 @@ pub struct FleetCheck<'p> {
     /// Every country of the fleet with its TPP and share, in country-code order.
     pub by_country: Vec<(Country, Tpp, f64)>,
     pub violations: Vec<Violation<'p>>,
-    /// Whole TPP that could be added in each country now without breaking any rule (see [`check`]).
-    pub headroom: Vec<(Country, u64)>,
+    /// Whole TPP that could be added in each country now without breaking any rule, and the rule that binds (see
+    /// [`check`]).
+    pub headroom: Vec<Headroom>,
 }
 
 /// What a plan to add compute needs at home.
@@ -143,23 +164,33 @@ impl<'p> Limits<'p> {
         c != self.hq
     }
 
-    /// `(p, part)` of every percentage rule, with whether an addition in `at` counts in the part.
-    fn constraints(&self, a: &Amounts, at: Option<Country>) -> Vec<(u64, i128, bool)> {
+    /// `(rule, p, part)` of every percentage rule, with whether an addition in `at` counts in the part.
+    fn constraints(&self, a: &Amounts, at: Option<Country>) -> Vec<(FleetRule, u64, i128, bool)> {
         let u = &self.pack.uveu;
         let total = a.total();
         let outside_t1 = self.outside_tier1(a);
-        let mut out = vec![(u.outside_tier1_max_percent.value, outside_t1, at.is_some_and(|c| !self.tier1(c)))];
+        let mut out = vec![(
+            FleetRule::OutsideTier1Max,
+            u.outside_tier1_max_percent.value,
+            outside_t1,
+            at.is_some_and(|c| !self.tier1(c)),
+        )];
         let mut countries: Vec<Country> = a.0.keys().copied().collect();
         countries.extend(at);
         countries.sort();
         countries.dedup();
         for c in countries.into_iter().filter(|c| !self.tier1(*c)) {
             let part = a.0.get(&c).copied().unwrap_or(0);
-            out.push((u.single_country_max_percent.value, part, at == Some(c)));
+            out.push((FleetRule::SingleCountryMax, u.single_country_max_percent.value, part, at == Some(c)));
         }
         if self.us_hq {
             let home = a.0.get(&self.hq).copied().unwrap_or(0);
-            out.push((u.outside_us_max_percent.value, total - home, at.is_some_and(|c| self.outside_home(c))));
+            out.push((
+                FleetRule::OutsideUsMax,
+                u.outside_us_max_percent.value,
+                total - home,
+                at.is_some_and(|c| self.outside_home(c)),
+            ));
         }
         out
     }
@@ -199,29 +230,43 @@ impl<'p> Limits<'p> {
         out
     }
 
-    /// The largest whole TPP that can be added in `c` with every rule holding after, or 0.
-    fn headroom(&self, a: &Amounts, c: Country) -> u64 {
+    /// The largest whole TPP that can be added in `c` with every rule holding after (or 0), and the rule that
+    /// bounds it.
+    fn headroom(&self, a: &Amounts, c: Country) -> Headroom {
+        let none = |binding| Headroom { country: c, tpp: 0, binding: Some(binding) };
         if self.tier3(c) || a.0.iter().any(|(d, v)| self.tier3(*d) && *v > 0) {
-            return 0;
+            return none(FleetRule::Tier3Country);
         }
         let total = a.total();
         let (mut lo, mut hi) = (0_i128, i128::MAX);
-        for (p, part, counts) in self.constraints(a, Some(c)) {
+        let (mut lo_rule, mut hi_rule) = (None, None);
+        for (rule, p, part, counts) in self.constraints(a, Some(c)) {
             let p = i128::from(p);
             let k = if counts { 100 - p } else { -p };
             let r = p * total - 100 * part;
             // k · x ≤ r, x = 1000 · X.
             match k.cmp(&0) {
-                std::cmp::Ordering::Greater => hi = hi.min(r.div_euclid(k * 1000)),
-                std::cmp::Ordering::Less => lo = lo.max(ceil_div(-r, -k * 1000)),
-                std::cmp::Ordering::Equal if r < 0 => return 0,
+                std::cmp::Ordering::Greater => {
+                    let bound = r.div_euclid(k * 1000);
+                    if bound < hi {
+                        (hi, hi_rule) = (bound, Some(rule));
+                    }
+                }
+                std::cmp::Ordering::Less => {
+                    let bound = ceil_div(-r, -k * 1000);
+                    if bound > lo {
+                        (lo, lo_rule) = (bound, Some(rule));
+                    }
+                }
+                std::cmp::Ordering::Equal if r < 0 => return none(rule),
                 std::cmp::Ordering::Equal => {}
             }
         }
         if lo > hi {
-            0
+            // A rule already broken that no addition here mends (`lo_rule`), or one that allows nothing more.
+            Headroom { country: c, tpp: 0, binding: lo_rule.or(hi_rule) }
         } else {
-            u64::try_from(hi).unwrap_or(u64::MAX)
+            Headroom { country: c, tpp: u64::try_from(hi).unwrap_or(u64::MAX), binding: hi_rule }
         }
     }
 
@@ -229,7 +274,7 @@ impl<'p> Limits<'p> {
     fn home_needed(&self, a: &Amounts) -> Option<u64> {
         let total = a.total();
         let mut need = 0_i128;
-        for (p, part, _) in self.constraints(a, None) {
+        for (_, p, part, _) in self.constraints(a, None) {
             let p = i128::from(p);
             // A home addition counts in no part: −p · x ≤ p · total − 100 · part.
             let r = p * total - 100 * part;
@@ -293,7 +338,7 @@ pub fn check<'p>(
     wanted.retain(|c| !limits.tier1(*c) || (limits.us_hq && *c != limits.hq));
     wanted.sort_by(|x, y| pack.countries.code(*x).cmp(pack.countries.code(*y)));
     wanted.dedup();
-    let headroom = wanted.into_iter().map(|c| (c, limits.headroom(&a, c))).collect();
+    let headroom = wanted.into_iter().map(|c| limits.headroom(&a, c)).collect();
     Ok(FleetCheck {
         total: to_tpp(total)?,
         tier1: to_tpp(tier1)?,
@@ -377,7 +422,7 @@ mod tests {
         assert_eq!((r.total.whole_ceil(), r.tier1.whole_ceil(), r.home.whole_ceil()), (100, 75, 50));
         assert_eq!((r.outside_tier1_share, r.outside_home_share), (0.25, 0.5));
         // Every limit is tight: no headroom anywhere, including DE (outside the US).
-        assert!(r.headroom.iter().all(|(_, h)| *h == 0), "{:?}", r.headroom);
+        assert!(r.headroom.iter().all(|h| h.tpp == 0 && h.binding.is_some()), "{:?}", r.headroom);
         let plus = fleet(&p, &[("US", 50), ("DE", 25), ("MY", 8), ("IN", 7), ("AE", 7), ("SG", 4)]);
         let rules: Vec<&str> =
             check(&p, &plus, c(&p, "US"), DAY, &[]).unwrap().violations.iter().map(|v| v.rule.as_str()).collect();
@@ -392,16 +437,19 @@ mod tests {
         let sites = fleet(&p, &[("US", 900), ("MY", 100)]);
         let r = check(&p, &sites, c(&p, "US"), DAY, &[c(&p, "IN")]).unwrap();
         assert_eq!(r.violations.len(), 1, "MY is at 10 %: {:?}", r.violations);
-        let head: Vec<(String, u64)> = r.headroom.iter().map(|(k, h)| (p.countries.code(*k).to_owned(), *h)).collect();
-        assert_eq!(head, [("IN".to_owned(), 0), ("MY".to_owned(), 0)], "MY's violation blocks IN too");
+        let head: Vec<(String, u64, Option<FleetRule>)> =
+            r.headroom.iter().map(|h| (p.countries.code(h.country).to_owned(), h.tpp, h.binding)).collect();
+        // MY is over its single-country limit, which no addition outside the US mends: that rule binds both.
+        let single = Some(FleetRule::SingleCountryMax);
+        assert_eq!(head, [("IN".to_owned(), 0, single), ("MY".to_owned(), 0, single)], "MY's violation blocks IN");
         // Home addition to bring MY to 7 %: 100 <= 0.07 (1000 + h) -> h >= 428.57 -> 429.
         let plan = plan(&p, &sites, c(&p, "US"), DAY, &[]).unwrap();
         assert_eq!((plan.feasible, plan.additional_home_tpp, plan.violations_after.len()), (true, 429, 0));
         let fixed = fleet(&p, &[("US", 1329), ("MY", 100)]);
         let r = check(&p, &fixed, c(&p, "US"), DAY, &[c(&p, "IN")]).unwrap();
-        let head: Vec<u64> = r.headroom.iter().map(|(_, h)| *h).collect();
+        let head: Vec<(u64, Option<FleetRule>)> = r.headroom.iter().map(|h| (h.tpp, h.binding)).collect();
         // IN: x <= 0.07 (1429 + x) -> 93 x <= 10003 -> 107; MY: 100 + x <= 0.07 (1429 + x) -> 93 x <= 3 -> 0.
-        assert_eq!(head, [107, 0]);
+        assert_eq!(head, [(107, single), (0, single)]);
     }
 
     #[test]
@@ -410,7 +458,7 @@ mod tests {
         let sites = fleet(&p, &[("US", 1000), ("CN", 1)]);
         let r = check(&p, &sites, c(&p, "US"), DAY, &[]).unwrap();
         assert_eq!(r.violations[0].rule, FleetRule::Tier3Country);
-        assert!(r.headroom.iter().all(|(_, h)| *h == 0));
+        assert!(r.headroom.iter().all(|h| h.tpp == 0 && h.binding == Some(FleetRule::Tier3Country)));
         let plan =
             plan(&p, &fleet(&p, &[("US", 1000)]), c(&p, "US"), DAY, &[(c(&p, "MO"), Tpp::from_whole(1).unwrap())]);
         assert!(!plan.unwrap().feasible);
@@ -442,7 +490,7 @@ mod tests {
             let at = c(&p, at);
             let r = check(&p, &fleet, hq, DAY, &[at]).unwrap();
             let bound = 20 * sites.iter().map(|s| s.1).sum::<u64>() + 100;
-            for (country, head) in r.headroom {
+            for Headroom { country, tpp: head, .. } in r.headroom {
                 let ok = |x: u64| {
                     let mut more = fleet.clone();
                     more.push(Site { site: "new".into(), country, tpp: Tpp::from_whole(x).unwrap() });

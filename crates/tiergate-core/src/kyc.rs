@@ -10,6 +10,7 @@ use crate::country::Country;
 use crate::determine::ReviewPolicy;
 use crate::pack::Pack;
 use crate::parties::{HitLevel, Screening};
+use crate::units::Ops;
 use crate::Reason;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,8 +154,11 @@ pub fn check<'p>(
             if job * 100.0 <= base * percent {
                 reasons.push(Reason {
                     text: format!(
-                        "fine-tuning with {job:e} operations, within {} % of the base model's {base:e} ({bar:e}): not training",
-                        k.fine_tuning_percent.value
+                        "fine-tuning with {} operations, within {} % of the base model's {} ({}): not training",
+                        Ops(job),
+                        k.fine_tuning_percent.value,
+                        Ops(base),
+                        Ops(bar)
                     )
                     .into(),
                     citation: &k.fine_tuning_percent.citation,
@@ -163,9 +167,12 @@ pub fn check<'p>(
             } else {
                 reasons.push(Reason {
                     text: format!(
-                        "fine-tuning with {job:e} operations, more than {} % of the base model's {base:e} ({bar:e}): treated as training a model of {:e} operations",
+                        "fine-tuning with {} operations, more than {} % of the base model's {} ({}): treated as training a model of {} operations",
+                        Ops(job),
                         k.fine_tuning_percent.value,
-                        base + job
+                        Ops(base),
+                        Ops(bar),
+                        Ops(base + job)
                     )
                     .into(),
                     citation: &k.fine_tuning_percent.citation,
@@ -179,8 +186,9 @@ pub fn check<'p>(
         if total < threshold.value {
             reasons.push(Reason {
                 text: format!(
-                    "the model trained ({total:e} operations) is below the 4E091 threshold of {:e}",
-                    threshold.value
+                    "the model trained ({} operations) is below the 4E091 threshold of {}",
+                    Ops(total),
+                    Ops(threshold.value)
                 )
                 .into(),
                 citation: &threshold.citation,
@@ -188,8 +196,9 @@ pub fn check<'p>(
         } else if outside_tier1.is_empty() {
             reasons.push(Reason {
                 text: format!(
-                    "training a 4E091-level model ({total:e} operations, at or above {:e}) for a customer headquartered, with its parent, in Supp. No. 5(a) ({})",
-                    threshold.value,
+                    "training a 4E091-level model ({} operations, at or above {}) for a customer headquartered, with its parent, in Supp. No. 5(a) ({})",
+                    Ops(total),
+                    Ops(threshold.value),
                     code(c.headquarters)
                 )
                 .into(),
@@ -201,9 +210,10 @@ pub fn check<'p>(
             red_flags.push(RedFlag {
                 code: "red_flag_28",
                 text: format!(
-                    "{} ({total:e} operations, at or above {:e}; headquarters outside Supp. No. 5(a): {})",
+                    "{} ({} operations, at or above {}; headquarters outside Supp. No. 5(a): {})",
                     k.red_flag_28.text,
-                    threshold.value,
+                    Ops(total),
+                    Ops(threshold.value),
                     whose.join(", ")
                 )
                 .into(),

@@ -8,6 +8,34 @@ use std::fmt;
 
 const SCALE: u64 = 1000;
 
+/// A count of operations as people read it: scientific notation with at most six significant digits, without the
+/// noise of binary arithmetic (`5e25`, not `5.000000000000001e25`). Written with `{:e}` or `{}` alike.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ops(pub f64);
+
+impl fmt::LowerExp for Ops {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = format!("{:.5e}", self.0);
+        match text.split_once('e') {
+            Some((mantissa, exponent)) => {
+                let mantissa = if mantissa.contains('.') {
+                    mantissa.trim_end_matches('0').trim_end_matches('.')
+                } else {
+                    mantissa
+                };
+                write!(f, "{mantissa}e{exponent}")
+            }
+            None => f.write_str(&text),
+        }
+    }
+}
+
+impl fmt::Display for Ops {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::LowerExp::fmt(self, f)
+    }
+}
+
 /// Converts a decimal written with at most three places into thousandths; `None` if negative, not finite,
 /// too large, or finer than a thousandth.
 pub fn thousandths(x: f64) -> Option<u64> {
@@ -230,6 +258,16 @@ pub fn parse_date(s: &str) -> Option<time::Date> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operations_read_without_binary_noise() {
+        assert_eq!(Ops(1e26 - 5e25).to_string(), "5e25");
+        assert_eq!(Ops(5.000000000000001e25).to_string(), "5e25");
+        assert_eq!(format!("{:e}", Ops(1.25e26)), "1.25e26");
+        assert_eq!(Ops(0.1 + 0.2).to_string(), "3e-1");
+        assert_eq!(Ops(123_456_789.0).to_string(), "1.23457e8");
+        assert_eq!(Ops(0.0).to_string(), "0e0");
+    }
 
     #[test]
     fn decimals_are_exact() {

@@ -645,10 +645,10 @@ pub fn report<'p>(
             .collect();
         match fleet::check(pack, &sites, reg.headquarters, period.to(), &[]) {
             Ok(c) => checks.extend(c.violations.iter().map(|v| {
-                let place = v.country.map(|c| format!(" in {}", pack.countries.code(c))).unwrap_or_default();
+                let place = v.country.map(|c| format!(" ({})", pack.countries.name(c))).unwrap_or_default();
                 format!(
                     "the installed base at the period's end breaks {}{place}: {:.2} % against a limit of {:.2} % ({})",
-                    v.rule.as_str(),
+                    v.rule.words(),
                     v.value * 100.0,
                     v.limit * 100.0,
                     v.citation
@@ -801,7 +801,7 @@ mod tests {
         let r = report(&PACK, &reg, Period::parse("2025H1").unwrap(), &events, &[]).unwrap();
         assert!(r.ledger.is_none());
         assert_eq!(r.checks.len(), 1, "{:?}", r.checks);
-        assert!(r.checks[0].contains("single_country_max in MY"), "{:?}", r.checks);
+        assert!(r.checks[0].contains("any one country outside Tier 1 (Malaysia)"), "{:?}", r.checks);
     }
 
     proptest! {

@@ -389,6 +389,7 @@ function determinationView(d, onRecord) {
   if (d.error) return h("div", { class: "panel" }, h("strong", {}, "Rejected: "), d.error.message);
   const a = d.allocation;
   return h("div", { class: "panel", id: "answer" },
+    d.summary ? h("p", { class: "summary", id: "answer-summary" }, d.summary) : null,
     h("div", { class: "row" }, h("span", { class: "auth", "data-authorization": d.authorization }, d.authorization),
       d.review_policy ? h("span", {}, `review policy: ${d.review_policy}`) : null,
       d.tier ? h("span", { class: `badge t${d.tier}` }, TIER_NAMES[d.tier]) : h("span", { class: "badge cat-license" }, "no tiers in this regime")),
@@ -664,8 +665,10 @@ function renderFleet(out, r, hq) {
       { key: "value", label: "Share", num: true, render: (x) => pct(x.value) }, { key: "limit", label: "Limit", num: true, render: (x) => pct(x.limit) },
       { key: "citation", label: "Citation" }], v, { rowClass: () => "violation" })] : []),
     h("h2", {}, "Headroom"),
-    table([{ key: "country", label: "Country" }, { key: "tpp", label: "TPP that may be added now", num: true }],
-      Object.entries(r.headroom_tpp).map(([country, tpp]) => ({ country, tpp })), { sortKey: "tpp", dir: -1 }));
+    table([{ key: "country", label: "Country" }, { key: "tpp", label: "TPP that may be added now", num: true },
+      { key: "limit", label: "Bounded by" }],
+      Object.entries(r.headroom_tpp).map(([country, tpp]) => ({ country, tpp, limit: (r.headroom_limits || {})[country]?.text || "no limit" })),
+      { sortKey: "tpp", dir: -1 }));
 }
 
 async function viewScreening() {

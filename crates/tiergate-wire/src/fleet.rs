@@ -88,6 +88,17 @@ pub struct FleetCheckOut<'a> {
     pub shares: SharesOut<'a>,
     pub violations: Vec<ViolationOut<'a>>,
     pub headroom_tpp: BTreeMap<&'a str, u64>,
+    /// For each country of `headroom_tpp`, the rule that bounds what may be added there (for 0, the one that
+    /// allows nothing more), by its key and in words; a country no rule bounds is absent.
+    pub headroom_limits: BTreeMap<&'a str, LimitOut>,
+}
+
+/// A fleet rule, by its key and in words.
+#[derive(Serialize)]
+pub struct LimitOut {
+    /// `outside_tier1_max`, `single_country_max`, `outside_us_max` or `tier3_country`.
+    pub rule: &'static str,
+    pub text: &'static str,
 }
 
 impl<'a> FleetCheckOut<'a> {
@@ -103,7 +114,12 @@ impl<'a> FleetCheckOut<'a> {
                 by_country: r.by_country.iter().map(|(c, _, s)| (code(*c), *s)).collect(),
             },
             violations: r.violations.iter().map(|v| ViolationOut::new(pack, v)).collect(),
-            headroom_tpp: r.headroom.iter().map(|(c, h)| (code(*c), *h)).collect(),
+            headroom_tpp: r.headroom.iter().map(|h| (code(h.country), h.tpp)).collect(),
+            headroom_limits: r
+                .headroom
+                .iter()
+                .filter_map(|h| h.binding.map(|b| (code(h.country), LimitOut { rule: b.as_str(), text: b.words() })))
+                .collect(),
         }
     }
 }

@@ -161,6 +161,9 @@ impl<'a> RegimeOut<'a> {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DeterminationOut<'a, 'p> {
     pub id: Option<&'a str>,
+    /// The answer in one sentence for a non-specialist: whether a license is needed, what BIS presumes, what the
+    /// export draws on.
+    pub summary: &'a str,
     /// The answering pack's id (as `regime.pack`).
     pub pack: &'a str,
     pub regime: RegimeOut<'a>,
@@ -229,6 +232,7 @@ impl<'a, 'p> DeterminationOut<'a, 'p> {
     pub fn new(id: Option<&'a str>, regime: RegimeOut<'a>, d: &'a Determination<'p>) -> DeterminationOut<'a, 'p> {
         DeterminationOut {
             id,
+            summary: &d.summary,
             pack: regime.pack,
             regime,
             date: DateOut(d.date),
@@ -365,6 +369,8 @@ pub fn write_determination(
     let c = &d.classification;
     out.extend_from_slice(b"{\"id\":");
     opt_str(out, id);
+    out.extend_from_slice(b",\"summary\":");
+    json_str(out, &d.summary);
     out.extend_from_slice(b",\"pack\":");
     json_str(out, regime.pack);
     out.extend_from_slice(b",\"regime\":{\"timeline\":");

@@ -111,6 +111,9 @@ struct Expect {
     notes: Vec<String>,
     #[serde(default)]
     no_notes: Vec<String>,
+    /// Substrings the one-sentence `summary` must contain.
+    #[serde(default)]
+    summary: Vec<String>,
     /// Entries that must be among `screening.hits`, with their decision.
     #[serde(default)]
     hits: Vec<HitExpect>,
@@ -417,6 +420,18 @@ fn check(case: &Case, out: &Value) -> Vec<String> {
     for s in &e.reasons {
         if !reasons.iter().any(|r| r.contains(s.as_str())) {
             f.push(format!("no reason contains `{s}` (reasons: {reasons:#?})"));
+        }
+    }
+    // Every answer leads with a sentence that says what the fields say: a license or not.
+    let summary = out["summary"].as_str().unwrap_or_default();
+    let license = out["license_required"] == true;
+    let opening = if license { "A license is required" } else { "No license is required" };
+    if !summary.starts_with(opening) || !summary.ends_with('.') {
+        f.push(format!("the summary should open with `{opening}` and end a sentence: `{summary}`"));
+    }
+    for s in &e.summary {
+        if !summary.contains(s.as_str()) {
+            f.push(format!("the summary does not contain `{s}`: `{summary}`"));
         }
     }
     let notes = texts(out, "notes");

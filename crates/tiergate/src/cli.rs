@@ -101,6 +101,13 @@ pub enum Command {
     Ledger(LedgerArgs),
     /// Serve the HTTP API and the dashboard; prints where it listens and, for a new database, an admin token.
     ///
+    /// It serves, under roles (viewer, analyst, officer, admin): determinations (recorded ones kept and listed),
+    /// classification, items, countries and regimes by date, scenarios and capacity, the allocation ledger
+    /// (pools, reservations, the audit log and its verification), restricted-party screening and judgements, the
+    /// party registry, UVEU fleet checks, trade-flow exposure (`POST /v1/exposure`) and tokens; `/openapi.json`
+    /// and `/docs` describe every route, `/healthz` and `/readyz` take no token, `/metrics` is Prometheus text.
+    /// The dashboard is at `/`. Importing lists, VEUs and their reports, and cloud-customer KYC are CLI-only.
+    ///
     /// Every limit is explicit (docs/SECURITY.md): slow or idle clients are disconnected, open connections are
     /// capped (more wait to be accepted), and SIGTERM or Ctrl-C stops accepting, closes idle connections and lets
     /// requests in flight finish within the shutdown timeout.
@@ -912,15 +919,16 @@ pub struct ClassifyArgs {
     /// Classify model weights trained with this many operations (all training, the base model's included).
     #[arg(long = "training-operations", value_name = "OPS")]
     pub training_operations: Option<f64>,
-    /// The weights are published (open).
-    #[arg(long, requires = "training_operations")]
-    pub published: bool,
+    /// Whether the weights are published (open), true or false: required with --training-operations, as
+    /// `published` is in a request.
+    #[arg(long, value_name = "BOOL", requires = "training_operations")]
+    pub published: Option<bool>,
     /// The model was derived from a base model trained with this many operations.
     #[arg(long = "base-operations", value_name = "OPS", requires = "training_operations")]
     pub base_operations: Option<f64>,
-    /// The base model's weights are published.
-    #[arg(long = "base-published", requires = "base_operations")]
-    pub base_published: bool,
+    /// Whether the base model's weights are published, true or false: required with --base-operations.
+    #[arg(long = "base-published", value_name = "BOOL", requires = "base_operations")]
+    pub base_published: Option<bool>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = InfoFormat::Json)]
     pub format: InfoFormat,

@@ -58,8 +58,13 @@ pub fn run(env: &Env, db: Option<&str>, args: &DetermineArgs) -> anyhow::Result<
         InputFormat::Jsonl => jsonl(env, counting, &mut sink, &bar, hooks)?,
         InputFormat::Csv => csv(env, counting, &mut sink, &bar, hooks)?,
     };
+    let records = sink.records;
     sink.finish()?;
     bar.finish_and_clear();
+    if records == 0 {
+        let from = path.map_or_else(|| "standard input".to_owned(), |p| format!("`{}`", p.display()));
+        eprintln!("tiergate: no requests in {from}: nothing was determined");
+    }
     let refused = ledger_hooks.map_or(0, |h| h.refused);
     Ok(if !all_ok {
         ExitCode::from(2)
@@ -204,14 +209,23 @@ struct Sink {
     buf: Vec<u8>,
     out: io::StdoutLock<'static>,
     header_written: bool,
+    /// Answers and errors written.
+    records: u64,
 }
 
 impl Sink {
     fn new(format: AnswerFormat) -> Sink {
-        Sink { format, buf: Vec::with_capacity(FLUSH_BYTES * 2), out: io::stdout().lock(), header_written: false }
+        Sink {
+            format,
+            buf: Vec::with_capacity(FLUSH_BYTES * 2),
+            out: io::stdout().lock(),
+            header_written: false,
+            records: 0,
+        }
     }
 
     fn record_done(&mut self) -> io::Result<()> {
+        self.records += 1;
         match self.format {
             AnswerFormat::Jsonl => {
                 if self.buf.len() >= FLUSH_BYTES {

@@ -28,10 +28,23 @@ pub fn classify(env: &Env, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
         if !ops.is_finite() || ops < 0.0 {
             bail!("--training-operations must be a non-negative number");
         }
-        let derived_from =
-            args.base_operations.map(|b| BaseModel { training_operations: b, published: args.base_published });
+        // Required, as in a request: whether weights are published decides whether 4E091 reaches them.
+        let published = args.published.context(
+            "--published true|false is required with --training-operations: whether the weights are published \
+             decides whether ECCN 4E091 reaches them (a request's `item.model_weights.published` is required too)",
+        )?;
+        let derived_from = match args.base_operations {
+            None => None,
+            Some(b) => Some(BaseModel {
+                training_operations: b,
+                published: args.base_published.context(
+                    "--base-published true|false is required with --base-operations \
+                     (as `item.model_weights.derived_from.published` is in a request)",
+                )?,
+            }),
+        };
         (
-            Item::ModelWeights(ModelWeights { training_operations: ops, published: args.published, derived_from }),
+            Item::ModelWeights(ModelWeights { training_operations: ops, published, derived_from }),
             serde_json::json!({"model_weights": {"training_operations": ops}}),
         )
     } else if let Some(tpp) = args.tpp {

@@ -93,6 +93,21 @@ fn reads_standard_input_without_a_path() {
 }
 
 #[test]
+fn an_empty_input_says_there_were_no_requests() {
+    for (args, input) in
+        [(&["determine"][..], ""), (&["determine"][..], "\n\n"), (&["determine", "--format", "table"][..], "")]
+    {
+        let out = run_stdin(args, input);
+        assert!(out.status.success(), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(stderr(&out).contains("no requests in standard input"), "{args:?}: {}", stderr(&out));
+    }
+    let out =
+        run_stdin(&["determine"], r#"{"date":"2025-06-01","item":"nvidia-h100-sxm","quantity":1,"destination":"DE"}"#);
+    assert!(!stderr(&out).contains("no requests"), "{}", stderr(&out));
+}
+
+#[test]
 fn csv_order_book() {
     let out = run(&["determine", repo("examples/orders.csv").to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -198,9 +213,16 @@ fn classify_catalog_item_and_spec_sheet() {
     let out = run(&["classify", "--tpp", "3000", "--die-area", "1500", "--datacenter", "true", "--per-unit", "8"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["eccn"], "4A090.b");
-    let out = run(&["classify", "--training-operations", "2e26"]);
+    let out = run(&["classify", "--training-operations", "2e26", "--published", "false"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["eccn"], "4E091");
+    // Whether the weights are published is required here as in a request: no silent default.
+    let out = run(&["classify", "--training-operations", "2e26"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--published true|false is required"), "{}", stderr(&out));
+    let out = run(&["classify", "--training-operations", "2e26", "--published", "false", "--base-operations", "1e26"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--base-published true|false is required"), "{}", stderr(&out));
     let out = run(&["classify", "nvidia-h9000"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("`nvidia-h9000` is not in the accelerator catalog"));

@@ -25,7 +25,13 @@ fn check_reports_shares_violations_and_headroom() {
             "shares": {"outside_tier1": 0.1, "outside_home": 0.1, "by_country": {"MY": 0.1, "US": 0.9}},
             "violations": [{"rule": "single_country_max", "country": "MY", "limit": 0.07, "value": 0.1,
                             "citation": "Supp. No. 10 to part 748, paragraph 6"}],
-            "headroom_tpp": {"IN": 0, "MY": 0}
+            "headroom_tpp": {"IN": 0, "MY": 0},
+            // Each 0 says which limit allows nothing more: MY's share is over 7 %, and no addition outside the US
+            // brings it back.
+            "headroom_limits": {
+                "IN": {"rule": "single_country_max", "text": "the limit on the share of compute in any one country outside Tier 1"},
+                "MY": {"rule": "single_country_max", "text": "the limit on the share of compute in any one country outside Tier 1"}
+            }
         })
     );
 
@@ -37,6 +43,7 @@ fn check_reports_shares_violations_and_headroom() {
     assert_eq!(v["violations"], json!([]));
     // IN: 100 (949,920,000 + x) <= 7 (16,781,920,000 + x) -> 93 x <= 22,481,440,000 -> x <= 241,735,913.
     assert_eq!(v["headroom_tpp"]["IN"], 241_735_913);
+    assert_eq!(v["headroom_limits"]["IN"]["rule"], "single_country_max");
 }
 
 #[test]

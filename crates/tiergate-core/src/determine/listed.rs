@@ -84,7 +84,8 @@ impl<'r, 'p> Eval<'r, 'p> {
                     for hit in &group {
                         let policy = rule.policy.unwrap_or_else(|| rules.entry_policy(hit.license_policy.as_deref()).0);
                         if listing.as_ref().is_none_or(|l| policy.strictness() > l.policy.strictness()) {
-                            listing = Some(Listing { policy, citation: &rule.citation });
+                            let cause = format!("{who} is on {}", the_list(hit));
+                            listing = Some(Listing { policy, citation: &rule.citation, cause });
                         }
                     }
                     let (policy, how) = match rule.policy {
@@ -253,7 +254,8 @@ impl<'r, 'p> Eval<'r, 'p> {
             }
             if let Some((policy, _)) = policy {
                 if listing.as_ref().is_none_or(|l| policy.strictness() > l.policy.strictness()) {
-                    listing = Some(Listing { policy, citation: &period.citation });
+                    let cause = format!("{who} is {} owned by parties on {}", a.share, the_list(hit));
+                    listing = Some(Listing { policy, citation: &period.citation, cause });
                 }
             }
         }

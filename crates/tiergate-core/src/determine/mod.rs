@@ -17,6 +17,7 @@ mod license;
 mod listed;
 mod lpp;
 mod nlr;
+mod summary;
 mod veu;
 
 use time::Date;
@@ -294,6 +295,8 @@ pub struct Determination<'p> {
     pub notes: Vec<Reason<'p>>,
     /// The request's screening, as it was taken into account.
     pub screening: Option<Screening>,
+    /// The answer in one sentence for a non-specialist, before the reasons.
+    pub summary: String,
 }
 
 impl Determination<'_> {
@@ -404,6 +407,7 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
         });
         outcome = Outcome::plain(Authorization::Nlr);
     }
+    let not_yet_required = !domestic && outcome.is_some();
     // A listed party rules out every license exception and VEU authorization: only whether the framework
     // itself needs a license (NLR) and, if it does, its license policy remain to be found.
     let mut steps = pack
@@ -451,6 +455,7 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
         review_policy: Some(ReviewPolicy::CaseByCase),
         allocation: None,
     });
+    let listed = listing.as_ref().filter(|_| !domestic).map(|l| l.cause.clone());
     let outcome = match listing {
         Some(l) if !domestic => e.listed_license(outcome, l),
         _ => outcome,
@@ -478,6 +483,7 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
         }
     }
     e.uncertain_changes();
+    let summary = e.summary(&outcome, &summary::Facts { listed: listed.as_deref(), domestic, not_yet_required });
     Ok(Determination {
         pack,
         date: req.date,
@@ -490,6 +496,7 @@ pub fn determine<'p>(req: &Request, pack: &'p Pack, catalog: &'p Catalog) -> Res
         notes: e.notes,
         classification: e.classification,
         screening: req.screening.clone(),
+        summary,
     })
 }
 
@@ -607,6 +614,8 @@ impl Determination<'_> {
 struct Listing<'p> {
     policy: ReviewPolicy,
     citation: &'p str,
+    /// Why, for the summary: `the consignee "X" is on the Entity List (EL)`.
+    cause: String,
 }
 
 /// `Entity List (EL) entry 1a2b "Name" (score 0.970; 84 FR 22961)`.
@@ -635,6 +644,16 @@ fn more_entries(others: &[&ListedParty]) -> String {
 }
 
 /// `Entity List (EL)`: the list's full name up to its agency, or its code.
+/// `the Entity List (EL)`, `the Specially Designated Nationals (SDN) list`.
+fn the_list(hit: &ListedParty) -> String {
+    let name = describe_list(hit);
+    if name.contains("List") {
+        format!("the {name}")
+    } else {
+        format!("the {name} list")
+    }
+}
+
 fn describe_list(hit: &ListedParty) -> String {
     let name = hit.source.split(" - ").next().unwrap_or_default().trim();
     if name.is_empty() {

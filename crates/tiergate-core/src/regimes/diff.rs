@@ -154,7 +154,7 @@ pub fn facts(pack: &Pack, date: Date) -> Vec<Fact> {
     if r.model_weights {
         let mw = &pack.model_weights;
         let t = mw.threshold();
-        add("thresholds", "4E091 training operations", format!("{:e}", t.value), &t.citation);
+        add("thresholds", "4E091 training operations", crate::units::Ops(t.value).to_string(), &t.citation);
     }
     add("thresholds", "NAC notice days", pack.nac_notice_days.value.to_string(), &pack.nac_notice_days.citation);
     if let Some(c) = &pack.china_review {
