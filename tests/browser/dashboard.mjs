@@ -116,6 +116,20 @@ try {
   await page.locator("#record").click();
   await page.getByText(/Recorded: reserved res-\d+ in country:MY/).waitFor();
   await shot(page, "04-check");
+  // The memo to file, opened from the answer: it leads with the summary and names the pack's sha256 and its
+  // audit entry; printed to PDF as a user's "Print" would.
+  const summaryText = await text(page, "#answer-summary");
+  const [memoPage] = await Promise.all([context.waitForEvent("page"), page.locator("#answer-memo").click()]);
+  await memoPage.waitForLoadState();
+  assert.equal(await text(memoPage, "p.lead"), summaryText);
+  const memoText = await text(memoPage, "main");
+  assert.match(memoText, /Pack sha256\s+[0-9a-f]{64}/);
+  assert.match(memoText, /Audit entry\s+#\d+ at /);
+  assert.match(memoText, /Determined and recorded by\s+admin/);
+  await shot(memoPage, "04b-memo");
+  const pdf = await memoPage.pdf({ path: join(shots, "04b-memo.pdf"), format: "A4" });
+  assert.ok(pdf.subarray(0, 4).toString() === "%PDF" && pdf.length > 5000, "the memo prints to PDF");
+  await memoPage.close();
 
   step = "regimes";
   await page.goto(`${base}/#/map`);

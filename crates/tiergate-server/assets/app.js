@@ -398,6 +398,8 @@ function determinationView(d, onRecord) {
     d.classification ? h("p", {}, `${d.classification.eccn || "not controlled"} · ${fmt(d.classification.tpp_total)} TPP`) : null,
     a ? h("p", {}, `Allocation ${a.pool}: this draws ${fmt(a.tpp)} TPP; ${fmt(a.remaining_tpp)} of ${fmt(a.cap_tpp)} would remain.`) : h("p", { class: "muted" }, "Draws on no allocation."),
     d.recorded ? h("p", {}, `Recorded: ${d.recorded.status} ${d.recorded.id || ""} in ${d.recorded.pool}`) : null,
+    d.recorded && d.id ? h("p", {}, h("a", { href: `/v1/determinations/${encodeURIComponent(d.id)}/memo`, target: "_blank", rel: "noopener", id: "answer-memo" },
+      "Print / PDF: the memo to file")) : null,
     d.obligations && d.obligations.length ? [h("h2", {}, "Obligations"), reasonsList(d.obligations)] : null,
     h("h2", {}, "Reasons"), reasonsList(d.reasons),
     d.notes && d.notes.length ? [h("h2", {}, "Notes"), reasonsList(d.notes)] : null,

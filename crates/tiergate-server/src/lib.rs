@@ -11,6 +11,7 @@ mod exposure_api;
 pub mod hooks;
 pub mod listen;
 pub mod lists;
+pub mod memo_api;
 pub mod metrics;
 pub mod openapi;
 mod parties_api;

@@ -190,6 +190,7 @@ impl Modify for Bearer {
         crate::routes::checkpoint,
         crate::routes::list_determinations,
         crate::routes::show_determination,
+        crate::memo_api::memo,
         crate::routes::list_tokens,
         crate::routes::create_token,
         crate::routes::revoke_token,

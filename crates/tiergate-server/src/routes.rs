@@ -31,6 +31,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/readyz", get(readyz))
         .route("/v1/determinations", post(determinations).get(list_determinations))
         .route("/v1/determinations/{id}", get(show_determination))
+        .route("/v1/determinations/{id}/memo", get(crate::memo_api::memo))
         .route("/v1/classify", post(classify_item))
         .route("/v1/items", get(items))
         .route("/v1/items/{id}", get(item))

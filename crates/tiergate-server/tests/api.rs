@@ -78,6 +78,20 @@ impl Api {
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
+    /// A GET whose answer is text (a memo): its status, content type and body.
+    async fn get_text(&self, role: Role, uri: &str) -> (StatusCode, String, String) {
+        let req = Request::builder()
+            .uri(uri)
+            .header("authorization", format!("Bearer {}", self.token(role)))
+            .body(Body::empty())
+            .unwrap();
+        let resp = self.app.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let ctype = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, ctype, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     async fn as_role(&self, role: Role, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
         let (s, _, v) = self.call(method, uri, Some(self.token(role)), body.map(|b| b.to_string())).await;
         (s, v)
@@ -569,6 +583,7 @@ async fn the_openapi_document_covers_every_route() {
         ("get", "/v1/audit/checkpoint"),
         ("get", "/v1/determinations"),
         ("get", "/v1/determinations/{id}"),
+        ("get", "/v1/determinations/{id}/memo"),
         ("get", "/v1/tokens"),
         ("post", "/v1/tokens"),
         ("delete", "/v1/tokens/{name}"),
@@ -596,7 +611,7 @@ async fn the_openapi_document_covers_every_route() {
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 44, "and nothing else");
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 45, "and nothing else");
     // Every reference resolves.
     let text = doc.to_string();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
@@ -1114,6 +1129,20 @@ async fn recorded_determinations_are_kept_and_ids_cannot_borrow_reservations() {
     assert_eq!((s, page["determinations"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{page}");
     let (s, _) = api.as_role(Role::Viewer, "GET", "/v1/determinations/nope", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // Its memo: the summary first, the pack's sha256, who recorded it, the audit entry that holds it.
+    let (s, ctype, html) = api.get_text(Role::Viewer, "/v1/determinations/rec-1/memo").await;
+    assert_eq!((s, ctype.as_str()), (StatusCode::OK, "text/html; charset=utf-8"));
+    let summary = v["summary"].as_str().unwrap().replace('\'', "&#39;");
+    assert!(html.contains(&format!("<p class=\"lead\">{summary}</p>")), "{html}");
+    let sha = v["regime"]["sha256"].as_str().unwrap();
+    assert!(html.contains(sha) && html.contains("Audit entry</th><td>#") && html.contains("@page"), "{html}");
+    let (s, ctype, md) = api.get_text(Role::Viewer, "/v1/determinations/rec-1/memo?format=md").await;
+    assert_eq!((s, ctype.as_str()), (StatusCode::OK, "text/markdown; charset=utf-8"));
+    assert!(md.starts_with("# Export determination rec-1\n") && md.contains(sha), "{md}");
+    let (s, _, _) = api.get_text(Role::Viewer, "/v1/determinations/nope/memo").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/determinations/rec-1/memo?format=pdf", None).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("format")));
     let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/determinations?limit=0", None).await;
     assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("limit")));
     let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/determinations?authorization=permit", None).await;

@@ -240,6 +240,10 @@ impl<B: Backend> Store for SqlStore<B> {
         self.backend.plain(|db| movements::audit_rows(db, after, limit))
     }
 
+    fn audit_about(&mut self, pool: &str, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
+        self.backend.plain(|db| movements::audit_about(db, pool, limit))
+    }
+
     fn dump(&mut self) -> Result<Dump, LedgerError> {
         self.backend
             .snapshot(|db| {

@@ -303,25 +303,44 @@ pub(crate) fn change_parties(
 
 /// The audit entries with `seq > after`, at most `limit`, in order.
 pub(crate) fn audit_rows(db: &mut (impl Sql + ?Sized), after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
-    db.rows(
+    let rows = db.rows(
         "SELECT seq, at, actor, action, reservation, pool, tpp, reason, prev_hash, hash FROM audit
          WHERE seq > $1 ORDER BY seq LIMIT $2",
         &[amount(after)?, Param::Int(i64::try_from(limit).unwrap_or(i64::MAX))],
-    )?
-    .iter()
-    .map(|r| {
-        Ok(AuditEntry {
-            seq: r.amount(0)?,
-            at: r.text(1)?,
-            actor: r.text(2)?,
-            action: r.text(3)?,
-            reservation: r.text(4)?,
-            pool: r.text(5)?,
-            tpp: r.amount(6)?,
-            reason: r.opt_text(7)?,
-            prev_hash: r.text(8)?,
-            hash: r.text(9)?,
+    )?;
+    audit_entries(&rows)
+}
+
+/// The audit entries about `pool` (a pool, or what else an entry names there: `determination:ID`, `veu:ID`), in
+/// order, at most `limit`.
+pub(crate) fn audit_about(
+    db: &mut (impl Sql + ?Sized),
+    pool: &str,
+    limit: u64,
+) -> Result<Vec<AuditEntry>, LedgerError> {
+    let rows = db.rows(
+        "SELECT seq, at, actor, action, reservation, pool, tpp, reason, prev_hash, hash FROM audit
+         WHERE pool = $1 ORDER BY seq LIMIT $2",
+        &[Param::Text(pool), Param::Int(i64::try_from(limit).unwrap_or(i64::MAX))],
+    )?;
+    audit_entries(&rows)
+}
+
+fn audit_entries(rows: &[crate::sql::Row]) -> Result<Vec<AuditEntry>, LedgerError> {
+    rows.iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                seq: r.amount(0)?,
+                at: r.text(1)?,
+                actor: r.text(2)?,
+                action: r.text(3)?,
+                reservation: r.text(4)?,
+                pool: r.text(5)?,
+                tpp: r.amount(6)?,
+                reason: r.opt_text(7)?,
+                prev_hash: r.text(8)?,
+                hash: r.text(9)?,
+            })
         })
-    })
-    .collect()
+        .collect()
 }

@@ -204,6 +204,12 @@ const MIGRATIONS: &[(i64, &str)] = &[(
              at TEXT NOT NULL
          );",
     ),
+    (
+        13,
+        // The audit entries about one thing (a pool, `determination:ID`), in order: a memo's audit entry, a pool's
+        // history.
+        "CREATE INDEX audit_by_pool ON audit (pool, seq);",
+    ),
 ];
 
 #[cfg(test)]

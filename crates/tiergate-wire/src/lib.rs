@@ -11,6 +11,7 @@ mod env;
 pub mod fleet;
 pub mod info;
 pub mod kyc;
+pub mod memo;
 pub mod orders;
 pub mod parties;
 pub mod regimes;

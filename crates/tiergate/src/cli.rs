@@ -171,6 +171,19 @@ fn parse_authorization(s: &str) -> Result<String, String> {
 pub enum DeterminationsCommand {
     /// One recorded determination as JSON; exit 2 when none has that id.
     Show { id: String },
+    /// The memo an officer files for a recorded determination: the request, the answer in one sentence, its
+    /// reasons, obligations and notes with citations, the pack and its sha256, the lists screened and any hits,
+    /// who recorded it and when, and the audit entry that holds it. Exit 2 when none has that id.
+    Memo {
+        id: String,
+        /// Markdown, HTML (a page with a print stylesheet), or PDF: that HTML printed by a headless Chromium or
+        /// Chrome (`chromium` or `google-chrome` on the PATH, or the program TIERGATE_CHROMIUM names).
+        #[arg(long, value_enum, default_value_t = MemoFormatArg::Md)]
+        format: MemoFormatArg,
+        /// Write the memo to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Recorded determinations in the order recorded, one JSON object per line; every filter given must hold.
     List {
         /// A destination (ISO code or name).
@@ -861,6 +874,13 @@ pub enum ExposureFormat {
     Csv,
     /// A report (report.md with its share-by-tier chart, and exposure.json) written into --out DIR.
     Markdown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MemoFormatArg {
+    Md,
+    Html,
+    Pdf,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -335,6 +335,30 @@ fn determine_records_into_the_ledger_once() {
         let next = tiergate(&db, &["determinations", "list", "--authorization", "LICENSE", "--after", &last]);
         assert_eq!(ids(&next), ["a4", "a6"], "{backend}: the next page");
         assert_eq!(tiergate(&db, &["determinations", "show", "nope"]).status.code(), Some(2), "{backend}");
+        // The memo filed for it: the summary first, the pack's sha256, who recorded it, its audit entry.
+        let memo = tiergate(&db, &["determinations", "memo", "a1"]);
+        let md = String::from_utf8_lossy(&memo.stdout);
+        assert!(md.starts_with("# Export determination a1\n"), "{backend}: {md}");
+        let lead = md.lines().nth(2).unwrap_or_default();
+        assert!(lead.starts_with("**A license is required") && lead.ends_with(".**"), "{backend}: {lead}");
+        for want in [shown["sha256"].as_str().unwrap(), "| Audit entry | #", "| Determined and recorded by |"] {
+            assert!(md.contains(want), "{backend}: no `{want}` in {md}");
+        }
+        let html =
+            String::from_utf8_lossy(&tiergate(&db, &["determinations", "memo", "a1", "--format", "html"]).stdout)
+                .into_owned();
+        assert!(html.starts_with("<!doctype html>") && html.contains("@media print"), "{backend}");
+        assert_eq!(tiergate(&db, &["determinations", "memo", "nope"]).status.code(), Some(2), "{backend}");
+        if backend == "sqlite" {
+            // PDF: the HTML printed by the headless Chromium the tests install.
+            let pdf = std::env::temp_dir().join(format!("tiergate-memo-{}.pdf", std::process::id()));
+            let out =
+                tiergate(&db, &["determinations", "memo", "a1", "--format", "pdf", "--out", pdf.to_str().unwrap()]);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let bytes = std::fs::read(&pdf).unwrap();
+            assert!(bytes.starts_with(b"%PDF") && bytes.len() > 5_000, "{} bytes", bytes.len());
+            let _ = std::fs::remove_file(&pdf);
+        }
         // An id that keys another reservation (a3's LPP receipt) is refused, not answered against a balance that
         // leaves that reservation out.
         let (clash, code) = determine(
