@@ -130,6 +130,25 @@ try {
   const pdf = await memoPage.pdf({ path: join(shots, "04b-memo.pdf"), format: "A4" });
   assert.ok(pdf.subarray(0, 4).toString() === "%PDF" && pdf.length > 5000, "the memo prints to PDF");
   await memoPage.close();
+  // Cases: the recorded determination, found by its consignee, approved with a note, its history kept.
+  await page.goto(`${base}/#/cases`);
+  await page.locator("#cases-form input[name=party]").fill("example cloud");
+  await page.locator("#cases-form select[name=status]").selectOption("draft");
+  await page.locator("#cases-search").click();
+  const caseLink = page.locator("#cases-list a", { hasText: /^web-/ }).first();
+  await caseLink.waitFor();
+  assert.match(await text(page, "#cases-list"), /LICENSE[\s\S]*draft[\s\S]*A license is required/);
+  await shot(page, "04c-cases");
+  const caseId = await caseLink.innerText();
+  await caseLink.click();
+  await page.locator("#case-summary").waitFor();
+  assert.equal(await text(page, "#case-summary"), summaryText);
+  await page.locator("#view textarea[name=note]").fill("end user visited on site");
+  await page.locator("#case-moves button[data-status=approved]").click();
+  await page.locator("#case-status", { hasText: "approved" }).waitFor();
+  assert.match(await text(page, "#case-history"), /admin: moved to approved — end user visited on site/);
+  assert.deepEqual(await page.locator("#case-moves button").evaluateAll((b) => b.map((x) => x.dataset.status)), ["shipped", "withdrawn"]);
+  await shot(page, "04d-case");
 
   step = "regimes";
   await page.goto(`${base}/#/map`);
@@ -390,6 +409,10 @@ try {
   await v.page.getByRole("link", { name: "allies" }).click();
   await v.page.locator('#map-scenario path[data-code="PL"][data-tier="1"]').waitFor();
   assert.equal(await v.page.locator("#delete-scenario").count(), 0, "nor a Delete");
+  await v.page.goto(`${base}/#/cases/${encodeURIComponent(caseId)}`);
+  await v.page.getByText(/may read cases; an officer moves them/).waitFor();
+  assert.equal(await v.page.locator("#case-moves").count(), 0, "a viewer is offered no move");
+  assert.match(await text(v.page, "#case-history"), /moved to approved/);
   await v.page.goto(`${base}/#/exposure`);
   await v.page.getByText(/may not compute exposures/).waitFor();
   assert.equal(await v.page.locator("#exposure-run").count(), 0, "a viewer is offered no exposure");

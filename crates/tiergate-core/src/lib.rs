@@ -6,6 +6,7 @@
 
 pub mod affiliates;
 pub mod builtin;
+pub mod case;
 pub mod catalog;
 pub mod classify;
 pub mod country;

@@ -241,7 +241,7 @@ function start() {
 const ROUTES = {
   map: viewMap, country: viewCountry, check: viewCheck, batch: viewBatch,
   allocations: viewAllocations, fleet: viewFleet, screening: viewScreening, parties: viewParties, audit: viewAudit,
-  scenarios: viewScenarios, exposure: viewExposure,
+  scenarios: viewScenarios, exposure: viewExposure, cases: viewCases,
 };
 
 async function route() {
@@ -1177,6 +1177,80 @@ function screenedParties(sc) {
     table([{ key: "name", label: "Name" }, { key: "roleName", label: "Role" }, { key: "country", label: "Country" }, { key: "why", label: "Why flagged" },
       { key: "value_usd", label: "Value (USD)", num: true, render: (f) => usd(f.value_usd) }, { key: "flows", label: "Flows", num: true },
       { key: "lines", label: "Evidence" }], rows, { sortKey: "value_usd", dir: -1 }))];
+}
+
+// ---- cases: recorded determinations --------------------------------------------------------------------------
+
+const CASE_NEXT = { draft: ["approved", "withdrawn"], approved: ["shipped", "withdrawn"], shipped: [], withdrawn: [] };
+
+async function viewCases(id) {
+  if (id) return viewCase(id);
+  await loadCountries();
+  const field = (name, label, attrs = {}) => h("label", {}, label, h("input", { name, ...attrs }));
+  const status = h("select", { name: "status" }, h("option", { value: "" }, "any"), Object.keys(CASE_NEXT).map((s) => h("option", { value: s }, s)));
+  const authorization = h("select", { name: "authorization" }, h("option", { value: "" }, "any"),
+    ["NLR", "AIA", "ACA", "NAC", "ACM", "UVEU", "NVEU", "LPP", "LICENSE"].map((a) => h("option", { value: a }, a)));
+  const out = h("div", { id: "cases-list" });
+  const form = h("form", { id: "cases-form", class: "panel", onsubmit: (e) => { e.preventDefault(); guard(() => page([0], 0)); } },
+    h("div", { class: "row" }, field("id", "Id starts with"), field("party", "Consignee or parent"), field("destination", "Destination"),
+      field("item", "Item"), h("label", {}, "Authorization", authorization), h("label", {}, "Status", status),
+      field("from", "Dated from", { type: "date" }), field("to", "to", { type: "date" })),
+    h("button", { type: "submit", id: "cases-search" }, "Search"));
+  const page = async (cursors, i) => {
+    const q = new URLSearchParams({ limit: "50", after: String(cursors[i]) });
+    for (const [k, v] of new FormData(form)) if (String(v).trim()) q.set(k, String(v).trim());
+    const p = await api("GET", `/v1/determinations?${q}`);
+    if (p.next_after !== null) cursors[i + 1] = p.next_after;
+    const rows = p.determinations.map((d) => ({ ...d, summary: (d.answer && d.answer.summary) || "" }));
+    put(out, rows.length ? table([
+      { key: "id", label: "Id", render: (d) => h("a", { href: `#/cases/${encodeURIComponent(d.id)}` }, d.id) },
+      { key: "date", label: "Date" }, { key: "destination", label: "Destination" }, { key: "item", label: "Item" },
+      { key: "authorization", label: "Answer" }, { key: "status", label: "Status", render: (d) => h("span", { class: `case ${d.status}` }, d.status) },
+      { key: "summary", label: "In one sentence" },
+      { key: "at", label: "Recorded", render: (d) => `${d.at.slice(0, 16).replace("T", " ")} by ${d.actor}` },
+    ], rows, { sortKey: "seq" }) : h("p", { class: "muted" }, "No recorded determination matches."),
+    h("div", { class: "row" },
+      h("button", { type: "button", disabled: i === 0, onclick: () => guard(() => page(cursors, i - 1)) }, "← Previous page"),
+      h("span", { class: "muted" }, `Page ${i + 1}`),
+      h("button", { type: "button", disabled: p.next_after === null, onclick: () => guard(() => page(cursors, i + 1)) }, "Next page →")));
+  };
+  put(view(), h("h1", {}, "Cases"),
+    h("p", { class: "muted" }, "Recorded determinations (Check an export or Batch with recording, or the CLI's --record), as cases: draft, approved, shipped or withdrawn."),
+    form, out);
+  await page([0], 0);
+}
+
+async function viewCase(id) {
+  const c = await api("GET", `/v1/determinations/${encodeURIComponent(id)}`);
+  const officer = can("officer");
+  const done = h("p", { role: "status", id: "case-done" });
+  const act = (path, body, what) => guard(async () => {
+    await api("POST", `/v1/determinations/${encodeURIComponent(id)}/${path}`, body);
+    await viewCase(id);
+    $("#case-done").textContent = `Recorded: ${what}.`;
+  });
+  const note = h("textarea", { name: "note", rows: 2, cols: 60, maxlength: 1000, "aria-label": "A note" });
+  const moves = officer && CASE_NEXT[c.status].length
+    ? h("div", { class: "row", id: "case-moves" }, CASE_NEXT[c.status].map((to) => h("button", { type: "button", "data-status": to,
+      onclick: () => act("status", { status: to, note: note.value.trim() || null }, `moved to ${to}`) }, `Mark ${to}`)))
+    : null;
+  const a = c.answer || {};
+  put(view(), h("h1", {}, `Case ${c.id}`),
+    h("p", { class: "summary", id: "case-summary" }, a.summary || "Recorded before answers carried a summary."),
+    h("p", {}, "Status: ", h("strong", { id: "case-status", class: `case ${c.status}` }, c.status),
+      ` · ${a.authorization || c.authorization} under ${c.pack} (sha256 ${c.sha256.slice(0, 12)}…) · recorded ${c.at.slice(0, 16).replace("T", " ")} by ${c.actor}`),
+    h("p", {}, h("a", { href: `/v1/determinations/${encodeURIComponent(c.id)}/memo`, target: "_blank", rel: "noopener", id: "case-memo" }, "Print / PDF: the memo to file"),
+      " · ", h("a", { href: "#/cases" }, "All cases")),
+    h("h2", {}, "History"),
+    c.notes.length ? h("ol", { id: "case-history" }, c.notes.map((n) => h("li", {},
+      `${n.at.slice(0, 16).replace("T", " ")} ${n.actor}: `, n.status ? h("strong", {}, `moved to ${n.status}`) : "note",
+      n.text ? ` — ${n.text}` : ""))) : h("p", { class: "muted", id: "case-history" }, "No note or change of status yet."),
+    officer ? h("div", { class: "panel" }, h("label", {}, "Note (kept with a change of status, or added alone)", note),
+      h("div", { class: "row" }, moves, h("button", { type: "button", id: "case-add-note",
+        onclick: () => (note.value.trim() ? act("notes", { text: note.value.trim() }, "note added") : say("Write the note first.")) }, "Add the note")), done)
+      : h("p", { class: "muted" }, `Your role (${S.me.role}) may read cases; an officer moves them and adds notes.`),
+    h("h2", {}, "Reasons"), reasonsList(a.reasons || []),
+    a.obligations && a.obligations.length ? [h("h2", {}, "Obligations"), reasonsList(a.obligations)] : null);
 }
 
 // ---- start -------------------------------------------------------------------------------------------------

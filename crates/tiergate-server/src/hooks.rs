@@ -242,6 +242,13 @@ impl Hooks for LedgerHooks<'_> {
             sha256: d.pack.sha256.clone(),
             request: request.unwrap_or("{}").to_owned(),
             answer: String::from_utf8_lossy(answer).into_owned(),
+            status: "draft".to_owned(),
+            parties: [req.consignee.name.as_deref(), req.consignee.ultimate_parent.as_deref()]
+                .into_iter()
+                .flatten()
+                .map(|n| n.trim().to_lowercase())
+                .collect::<Vec<_>>()
+                .join("\n"),
         };
         self.ledger.with(|l| l.record_determination(&stored)).map_err(|e| db_error(&e))?;
         Ok(())

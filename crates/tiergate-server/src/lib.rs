@@ -6,6 +6,7 @@
 //! `SharedLedger`, which commits concurrent reservations together.
 
 pub mod auth;
+mod cases_api;
 mod dashboard_api;
 mod exposure_api;
 pub mod hooks;

@@ -1,5 +1,6 @@
 //! Memos of recorded determinations (`tiergate determinations memo`, `GET /v1/determinations/{id}/memo`): the
-//! stored request and answer with the audit entry that holds them, written by `tiergate_wire::memo`.
+//! stored request and answer with the audit entry that holds them and the case's status and notes, written by
+//! `tiergate_wire::memo`.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 
 use tiergate_store::{Ledger, LedgerError, Role};
-use tiergate_wire::memo::{AuditRef, Memo};
+use tiergate_wire::memo::{AuditRef, Memo, NoteRef};
 
 use crate::auth::Caller;
 use crate::problem::Problem;
@@ -35,7 +36,8 @@ impl MemoFormat {
 
 /// The memo of the determination recorded as `id`; `None` when none is.
 pub fn render(ledger: &mut Ledger, id: &str, format: MemoFormat) -> Result<Option<String>, LedgerError> {
-    let Some(d) = ledger.determination(id)? else { return Ok(None) };
+    let Some(case) = ledger.case(id)? else { return Ok(None) };
+    let d = &case.determination;
     let parse = |what: &str, text: &str| {
         serde_json::from_str::<serde_json::Value>(text)
             .map_err(|e| LedgerError::Corrupt(format!("the recorded determination `{id}`'s {what}: {e}")))
@@ -46,7 +48,21 @@ pub fn render(ledger: &mut Ledger, id: &str, format: MemoFormat) -> Result<Optio
         .into_iter()
         .find(|e| e.action == "determination")
         .map(|e| AuditRef { seq: e.seq, at: e.at, hash: e.hash, prev_hash: e.prev_hash });
-    let memo = Memo { id: &d.id, at: &d.at, actor: &d.actor, request: &request, answer: &answer, audit };
+    let notes: Vec<NoteRef> = case
+        .notes
+        .iter()
+        .map(|n| NoteRef { at: n.at.clone(), actor: n.actor.clone(), status: n.status.clone(), text: n.text.clone() })
+        .collect();
+    let memo = Memo {
+        id: &d.id,
+        at: &d.at,
+        actor: &d.actor,
+        request: &request,
+        answer: &answer,
+        audit,
+        status: &d.status,
+        notes: &notes,
+    };
     Ok(Some(match format {
         MemoFormat::Markdown => memo.markdown(),
         MemoFormat::Html => memo.html(),

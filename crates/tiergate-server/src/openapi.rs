@@ -191,6 +191,8 @@ impl Modify for Bearer {
         crate::routes::list_determinations,
         crate::routes::show_determination,
         crate::memo_api::memo,
+        crate::cases_api::set_status,
+        crate::cases_api::add_note,
         crate::routes::list_tokens,
         crate::routes::create_token,
         crate::routes::revoke_token,
@@ -218,7 +220,7 @@ impl Modify for Bearer {
     ),
     components(schemas(
         ProblemDoc, DeterminationsBody, DeterminationsAnswer, BatchItem, crate::routes::ReserveBody, crate::routes::TokenBody, TokenCreatedDoc,
-        AuditPageDoc, CheckpointDoc, DeterminationsPageDoc, ReservationsPageDoc, TokensPageDoc, PoolsPageDoc, PartiesPageDoc, tiergate_store::StoredDetermination, StatusDoc, RequestWire, DeterminationOut, tiergate_wire::RegimeOut, tiergate_wire::CompareOut, crate::routes::RegimesOut, crate::routes::PackRef, tiergate_wire::regimes::TimelineOut, tiergate_wire::regimes::PeriodOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
+        AuditPageDoc, CheckpointDoc, DeterminationsPageDoc, ReservationsPageDoc, TokensPageDoc, PoolsPageDoc, PartiesPageDoc, tiergate_store::StoredDetermination, tiergate_store::Case, tiergate_store::CaseNote, crate::cases_api::StatusChange, crate::cases_api::NewNote, StatusDoc, RequestWire, DeterminationOut, tiergate_wire::RegimeOut, tiergate_wire::CompareOut, crate::routes::RegimesOut, crate::routes::PackRef, tiergate_wire::regimes::TimelineOut, tiergate_wire::regimes::PeriodOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
         ClassifyRequest, ClassifyOut, ItemOut, CountryOut, CountryDetailOut, Balance, Reservation, ReserveOutcome, ReserveStatus, State,
         AuditEntry, VerifyReport, TokenInfo, Role, ScreeningOut, ScreenedOut, PartyHitOut, Judgement, FleetCheckDoc,
         crate::dashboard_api::SignIn, crate::dashboard_api::SessionOut, crate::dashboard_api::ScreenDoc,

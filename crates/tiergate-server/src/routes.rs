@@ -32,6 +32,8 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/determinations", post(determinations).get(list_determinations))
         .route("/v1/determinations/{id}", get(show_determination))
         .route("/v1/determinations/{id}/memo", get(crate::memo_api::memo))
+        .route("/v1/determinations/{id}/status", post(crate::cases_api::set_status))
+        .route("/v1/determinations/{id}/notes", post(crate::cases_api::add_note))
         .route("/v1/classify", post(classify_item))
         .route("/v1/items", get(items))
         .route("/v1/items/{id}", get(item))
@@ -717,6 +719,12 @@ pub(crate) struct DeterminationsQuery {
     from: Option<String>,
     /// Request dates up to this day, `YYYY-MM-DD`.
     to: Option<String>,
+    /// The case's status: draft, approved, shipped or withdrawn.
+    status: Option<String>,
+    /// Ids starting with this.
+    id: Option<String>,
+    /// A consignee or ultimate parent whose name contains this (any case).
+    party: Option<String>,
     /// Those recorded after this `seq` (the previous page's `next_after`); default 0.
     #[serde(default)]
     #[param(value_type = Option<u64>, minimum = 0)]
@@ -726,7 +734,7 @@ pub(crate) struct DeterminationsQuery {
     limit: Option<u64>,
 }
 
-/// `GET /v1/determinations?destination=&authorization=&item=&from=&to=&after=&limit=` (viewer): recorded
+/// `GET /v1/determinations?destination=&authorization=&item=&from=&to=&status=&id=&party=&after=&limit=` (viewer): recorded
 /// determinations in the order recorded, `{"determinations": [...], "next_after": N or null}`.
 #[utoipa::path(get, path = "/v1/determinations", summary = "Recorded determinations, filtered and paged (viewer)", params(DeterminationsQuery), responses((status = 200, description = "a page of recorded determinations", body = crate::openapi::DeterminationsPageDoc), (status = 422, description = "bad parameters", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn list_determinations(
@@ -758,8 +766,24 @@ pub(crate) async fn list_determinations(
         })
         .transpose()
     };
-    tiergate_store::check_text("item", q.item.as_deref(), tiergate_store::MAX_ID)
-        .map_err(|e| Problem::from_ledger(&e))?;
+    for (field, value, max) in [
+        ("item", q.item.as_deref(), tiergate_store::MAX_ID),
+        ("id", q.id.as_deref(), tiergate_store::MAX_ID),
+        ("party", q.party.as_deref(), tiergate_core::registry::MAX_NAME),
+    ] {
+        tiergate_store::check_text(field, value, max).map_err(|e| Problem::from_ledger(&e))?;
+    }
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(
+            tiergate_core::case::CaseStatus::parse(s)
+                .ok_or_else(|| {
+                    invalid("status", "not a case status: use draft, approved, shipped or withdrawn".into())
+                })?
+                .as_str()
+                .to_owned(),
+        ),
+    };
     let authorizations = tiergate_core::determine::Authorization::ALL.map(|a| a.as_str());
     let authorization = match q.authorization.as_deref().map(|a| a.trim().to_ascii_uppercase()) {
         Some(a) if !authorizations.contains(&a.as_str()) => {
@@ -776,6 +800,9 @@ pub(crate) async fn list_determinations(
         item: q.item.clone(),
         from: date("from", q.from.as_deref())?,
         to: date("to", q.to.as_deref())?,
+        status,
+        id_prefix: q.id.clone(),
+        party: q.party.clone(),
         after: q.after,
         limit,
     };
@@ -788,13 +815,12 @@ pub(crate) async fn list_determinations(
 }
 
 /// `GET /v1/determinations/{id}` (viewer): one recorded determination, whole.
-#[utoipa::path(get, path = "/v1/determinations/{id}", summary = "A recorded determination, whole (viewer)", params(("id" = String, Path, description = "the request's id")), responses((status = 200, description = "as tiergate determinations show", body = tiergate_store::StoredDetermination), (status = 404, description = "none recorded with that id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/determinations/{id}", summary = "A recorded determination, whole (viewer)", params(("id" = String, Path, description = "the request's id")), responses((status = 200, description = "as tiergate determinations show: the stored determination with its case's status and notes", body = tiergate_store::Case), (status = 404, description = "none recorded with that id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn show_determination(State(st): St, caller: Caller, Path(id): Path<String>) -> Answer {
     caller.require(Role::Viewer, "reading recorded determinations")?;
     let shown = id.chars().take(200).collect::<String>();
     let found =
-        db(&Arc::clone(&st), move || st.ledger.read(|l| l.determination(&id)).map_err(|e| Problem::from_ledger(&e)))
-            .await?;
+        db(&Arc::clone(&st), move || st.ledger.read(|l| l.case(&id)).map_err(|e| Problem::from_ledger(&e))).await?;
     let d = found.ok_or_else(|| Problem::not_found(format!("no determination recorded with id `{shown}`")))?;
     Ok(Json(d).into_response())
 }

@@ -584,6 +584,8 @@ async fn the_openapi_document_covers_every_route() {
         ("get", "/v1/determinations"),
         ("get", "/v1/determinations/{id}"),
         ("get", "/v1/determinations/{id}/memo"),
+        ("post", "/v1/determinations/{id}/status"),
+        ("post", "/v1/determinations/{id}/notes"),
         ("get", "/v1/tokens"),
         ("post", "/v1/tokens"),
         ("delete", "/v1/tokens/{name}"),
@@ -611,7 +613,7 @@ async fn the_openapi_document_covers_every_route() {
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 45, "and nothing else");
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 47, "and nothing else");
     // Every reference resolves.
     let text = doc.to_string();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
@@ -1143,6 +1145,42 @@ async fn recorded_determinations_are_kept_and_ids_cannot_borrow_reservations() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/determinations/rec-1/memo?format=pdf", None).await;
     assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("format")));
+    // The case: an officer approves it with a note and annotates it; an analyst may not; moves out of order are
+    // conflicts; the list finds it by status, party and id.
+    let status = |to: &str| Some(json!({"status": to, "note": "license D123 issued"}));
+    let (s, _) = api.as_role(Role::Analyst, "POST", "/v1/determinations/rec-1/status", status("approved")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, c) = api.as_role(Role::Officer, "POST", "/v1/determinations/rec-1/status", status("approved")).await;
+    assert_eq!(
+        (s, c["status"].as_str(), c["notes"][0]["status"].as_str()),
+        (StatusCode::OK, Some("approved"), Some("approved")),
+        "{c}"
+    );
+    let (s, v) = api.as_role(Role::Officer, "POST", "/v1/determinations/rec-1/status", status("draft")).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "{v}");
+    let (s, v) = api.as_role(Role::Officer, "POST", "/v1/determinations/rec-1/status", status("sent")).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("status")), "{v}");
+    let (s, c) = api
+        .as_role(Role::Officer, "POST", "/v1/determinations/rec-1/notes", Some(json!({"text": "shipped by air"})))
+        .await;
+    assert_eq!((s, c["notes"].as_array().map(Vec::len)), (StatusCode::CREATED, Some(2)), "{c}");
+    let (s, _) = api.as_role(Role::Officer, "POST", "/v1/determinations/rec-1/notes", Some(json!({"text": " "}))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = api.as_role(Role::Officer, "POST", "/v1/determinations/nope/notes", Some(json!({"text": "x"}))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, shown) = api.as_role(Role::Viewer, "GET", "/v1/determinations/rec-1", None).await;
+    assert_eq!(
+        (shown["status"].as_str(), shown["notes"][1]["text"].as_str()),
+        (Some("approved"), Some("shipped by air"))
+    );
+    for (query, n) in
+        [("status=approved", 1), ("status=draft", 0), ("party=lion%20city", 1), ("party=tiger", 0), ("id=rec", 1)]
+    {
+        let (s, page) = api.as_role(Role::Viewer, "GET", &format!("/v1/determinations?{query}"), None).await;
+        assert_eq!((s, page["determinations"].as_array().map(Vec::len)), (StatusCode::OK, Some(n)), "{query}: {page}");
+    }
+    let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/determinations?status=lost", None).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("status")));
     let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/determinations?limit=0", None).await;
     assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("limit")));
     let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/determinations?authorization=permit", None).await;

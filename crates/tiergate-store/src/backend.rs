@@ -5,11 +5,12 @@
 
 use std::path::Path;
 
+use tiergate_core::case::{transition, CaseStatus};
 use time::Date;
 
 use crate::audit::{AuditEntry, Chain};
 use crate::audit_key;
-use crate::determinations::{self, DeterminationFilter, StoredDetermination};
+use crate::determinations::{self, CaseNote, DeterminationFilter, StoredDetermination};
 use crate::movements::{self, by_id};
 use crate::parties::{PartyDecide, PartyWrite, StoredParty};
 use crate::records;
@@ -476,4 +477,62 @@ impl<B: Backend> Store for SqlStore<B> {
     fn determinations(&mut self, f: &DeterminationFilter) -> Result<Vec<StoredDetermination>, LedgerError> {
         self.backend.plain(|db| determinations::list(db, f))
     }
+
+    fn set_case_status(
+        &mut self,
+        id: &str,
+        to: CaseStatus,
+        note: Option<&str>,
+        meta: &Meta,
+    ) -> Result<(), LedgerError> {
+        self.write(|tx| {
+            let from = determinations::status_of(tx.db(), id)?
+                .ok_or_else(|| LedgerError::NotFound(format!("determination recorded with id `{id}`")))?;
+            let from = CaseStatus::parse(&from)
+                .ok_or_else(|| LedgerError::Corrupt(format!("the case `{id}` has an unknown status `{from}`")))?;
+            transition(from, to).map_err(|e| LedgerError::Conflict(e.to_string()))?;
+            determinations::set_status(tx.db(), id, to.as_str())?;
+            let text = note.unwrap_or_default();
+            let at = case_note(tx.db(), id, Some(to), text, meta)?;
+            let why = if text.is_empty() { format!("{from} -> {to}") } else { format!("{from} -> {to}: {text}") };
+            tx.record("case-status", (id, &format!("determination:{id}"), 0), Some(&why), &meta.actor, &at)?;
+            Ok(())
+        })
+    }
+
+    fn add_case_note(&mut self, id: &str, text: &str, meta: &Meta) -> Result<(), LedgerError> {
+        self.write(|tx| {
+            if determinations::status_of(tx.db(), id)?.is_none() {
+                return Err(LedgerError::NotFound(format!("determination recorded with id `{id}`")));
+            }
+            let at = case_note(tx.db(), id, None, text, meta)?;
+            tx.record("case-note", (id, &format!("determination:{id}"), 0), Some(text), &meta.actor, &at)?;
+            Ok(())
+        })
+    }
+
+    fn case_notes(&mut self, id: &str) -> Result<Vec<CaseNote>, LedgerError> {
+        self.backend.plain(|db| determinations::notes(db, id))
+    }
+}
+
+/// Keeps a note (with the status the case moved to, if it moved) on case `id`; the time it was kept.
+fn case_note(
+    db: &mut (impl Sql + ?Sized),
+    id: &str,
+    status: Option<CaseStatus>,
+    text: &str,
+    meta: &Meta,
+) -> Result<String, LedgerError> {
+    let at = timestamp(meta.at);
+    let note = CaseNote {
+        seq: 0,
+        id: id.to_owned(),
+        at: at.clone(),
+        actor: meta.actor.clone(),
+        status: status.map(|s| s.as_str().to_owned()),
+        text: text.to_owned(),
+    };
+    determinations::insert_note(db, &note)?;
+    Ok(at)
 }

@@ -31,10 +31,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 
-pub use determinations::{DeterminationFilter, StoredDetermination};
+pub use determinations::{Case, CaseNote, DeterminationFilter, StoredDetermination};
 pub use parties::{PartyDecide, PartyWrite, StoredParty};
 pub use scenarios::{StoredScenario, MAX_SCENARIOS};
 pub use screening::{Judgement, ListVersion, NewListVersion};
+use tiergate_core::case::CaseStatus;
 use tiergate_core::pool::{PoolError, PoolId};
 use tiergate_core::Pack;
 use time::{Date, OffsetDateTime};
@@ -232,6 +233,16 @@ impl From<rusqlite::Error> for LedgerError {
 /// The most rows one page of a listing holds.
 pub const MAX_PAGE: u64 = 1000;
 
+/// The most characters of a note on a case.
+pub const MAX_NOTE: usize = 1000;
+
+fn check_note(text: &str) -> Result<(), LedgerError> {
+    if text.chars().count() > MAX_NOTE {
+        return Err(LedgerError::BadInput(format!("the note is longer than {MAX_NOTE} characters")));
+    }
+    Ok(())
+}
+
 /// The most characters of a reason or note, and of an id.
 pub const MAX_REASON: usize = 1000;
 pub const MAX_ID: usize = 200;
@@ -369,6 +380,13 @@ pub trait Store: Send {
     fn record_determination(&mut self, d: &StoredDetermination) -> Result<bool, LedgerError>;
     fn determination(&mut self, id: &str) -> Result<Option<StoredDetermination>, LedgerError>;
     fn determinations(&mut self, f: &DeterminationFilter) -> Result<Vec<StoredDetermination>, LedgerError>;
+    /// Moves a recorded determination's case to `to` (when tiergate-core's `case` allows it from where it is),
+    /// with an optional note, audited (`case-status`), in one transaction.
+    fn set_case_status(&mut self, id: &str, to: CaseStatus, note: Option<&str>, meta: &Meta)
+        -> Result<(), LedgerError>;
+    /// Attaches a note to a recorded determination's case, audited (`case-note`).
+    fn add_case_note(&mut self, id: &str, text: &str, meta: &Meta) -> Result<(), LedgerError>;
+    fn case_notes(&mut self, id: &str) -> Result<Vec<CaseNote>, LedgerError>;
 }
 
 /// `url` fit to print: a password in its user info (`postgres://user:SECRET@host`) or in a `password=` parameter is
@@ -637,6 +655,44 @@ impl Ledger {
 
     pub fn determination(&mut self, id: &str) -> Result<Option<StoredDetermination>, LedgerError> {
         self.store.determination(id)
+    }
+
+    /// Moves the case of the determination recorded as `id` to `to`, with a note (at most [`MAX_NOTE`]
+    /// characters); refused when no determination has that id, or when the case may not move there.
+    pub fn set_case_status(
+        &mut self,
+        id: &str,
+        to: CaseStatus,
+        note: Option<&str>,
+        meta: &Meta,
+    ) -> Result<(), LedgerError> {
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        if let Some(n) = note {
+            check_note(n)?;
+        }
+        self.store.set_case_status(id, to, note, meta)
+    }
+
+    /// Attaches a note (1 to [`MAX_NOTE`] characters) to the case of the determination recorded as `id`.
+    pub fn add_case_note(&mut self, id: &str, text: &str, meta: &Meta) -> Result<(), LedgerError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(LedgerError::BadInput("the note is empty".into()));
+        }
+        check_note(text)?;
+        self.store.add_case_note(id, text, meta)
+    }
+
+    /// The notes and status changes of a case, in order.
+    pub fn case_notes(&mut self, id: &str) -> Result<Vec<CaseNote>, LedgerError> {
+        self.store.case_notes(id)
+    }
+
+    /// The determination recorded as `id` with its case's notes; `None` when none is.
+    pub fn case(&mut self, id: &str) -> Result<Option<Case>, LedgerError> {
+        let Some(determination) = self.store.determination(id)? else { return Ok(None) };
+        let notes = self.store.case_notes(id)?;
+        Ok(Some(Case { determination, notes }))
     }
 
     /// The audit entries about `pool` (a pool, or `determination:ID`, `veu:ID`, ...), in order, at most `limit`

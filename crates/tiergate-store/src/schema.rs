@@ -210,6 +210,23 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         // history.
         "CREATE INDEX audit_by_pool ON audit (pool, seq);",
     ),
+    (
+        14,
+        // Recorded determinations as cases (determinations.rs): a status, the parties named (for finding them),
+        // and the notes and status changes attached, each also audited.
+        "ALTER TABLE determinations ADD COLUMN status TEXT NOT NULL DEFAULT 'draft';
+         ALTER TABLE determinations ADD COLUMN parties TEXT NOT NULL DEFAULT '';
+         CREATE INDEX determinations_by_status ON determinations (status, seq);
+         CREATE TABLE determination_notes (
+             seq {serial} PRIMARY KEY,
+             id TEXT NOT NULL,
+             at TEXT NOT NULL,
+             actor TEXT NOT NULL,
+             status TEXT,
+             text TEXT NOT NULL
+         );
+         CREATE INDEX determination_notes_by_id ON determination_notes (id, seq);",
+    ),
 ];
 
 #[cfg(test)]

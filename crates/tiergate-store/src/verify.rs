@@ -71,6 +71,8 @@ pub const RECORD_ACTIONS: &[(&str, &str)] = &[
     ("veu-register", "veu:"),
     ("veu-log", "veu:"),
     ("determination", "determination:"),
+    ("case-status", "determination:"),
+    ("case-note", "determination:"),
     ("scenario-save", "scenario:"),
     ("scenario-delete", "scenario:"),
 ];

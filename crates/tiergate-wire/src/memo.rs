@@ -20,6 +20,16 @@ pub struct AuditRef {
     pub prev_hash: String,
 }
 
+/// A note on the case, or a change of its status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoteRef {
+    pub at: String,
+    pub actor: String,
+    /// The status the case moved to, for a change of status.
+    pub status: Option<String>,
+    pub text: String,
+}
+
 /// A recorded determination, as the memo reads it.
 #[derive(Clone, Debug)]
 pub struct Memo<'a> {
@@ -30,6 +40,9 @@ pub struct Memo<'a> {
     pub request: &'a Value,
     pub answer: &'a Value,
     pub audit: Option<AuditRef>,
+    /// The case's status (`draft`, `approved`, `shipped`, `withdrawn`) and its history, oldest first.
+    pub status: &'a str,
+    pub notes: &'a [NoteRef],
 }
 
 /// One block of the memo, written as Markdown or HTML alike.
@@ -202,6 +215,22 @@ impl Memo<'_> {
             None => record.push(("Audit entry".to_owned(), "not found in the audit log".to_owned())),
         }
         b.push(Block::Facts(record));
+        b.push(Block::Heading("The case".into()));
+        b.push(Block::Para(format!("Status: {}.", self.status)));
+        if self.notes.is_empty() {
+            b.push(Block::Para("No note or change of status has been recorded since.".into()));
+        } else {
+            b.push(Block::Items(
+                self.notes
+                    .iter()
+                    .map(|n| {
+                        let what = n.status.as_ref().map(|s| format!("moved to {s}")).unwrap_or_else(|| "note".into());
+                        let text = if n.text.is_empty() { String::new() } else { format!(": {}", n.text) };
+                        format!("{} by {}, {what}{text}", n.at, n.actor)
+                    })
+                    .collect(),
+            ));
+        }
         b.push(Block::Heading("The request as submitted".into()));
         b.push(Block::Code(serde_json::to_string_pretty(q).unwrap_or_default()));
         b

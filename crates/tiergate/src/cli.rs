@@ -169,8 +169,31 @@ fn parse_authorization(s: &str) -> Result<String, String> {
 
 #[derive(Subcommand, Debug)]
 pub enum DeterminationsCommand {
-    /// One recorded determination as JSON; exit 2 when none has that id.
+    /// One recorded determination as JSON, with its case's status and notes; exit 2 when none has that id.
     Show { id: String },
+    /// Move a recorded determination's case: a draft may become approved or withdrawn, an approved case shipped
+    /// or withdrawn; shipped and withdrawn are final. Audited (`case-status`). Exit 1 when the case may not move
+    /// there (refused, as a ledger movement is), 2 when no determination has that id.
+    Status {
+        id: String,
+        /// approved, shipped or withdrawn.
+        #[arg(value_parser = parse_case_status)]
+        status: String,
+        /// Why, kept with the change (at most 1,000 characters).
+        #[arg(long)]
+        note: Option<String>,
+        /// Who is acting (default: the login name).
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// Attach a note to a recorded determination's case (at most 1,000 characters). Audited (`case-note`).
+    Note {
+        id: String,
+        text: String,
+        /// Who is acting (default: the login name).
+        #[arg(long)]
+        actor: Option<String>,
+    },
     /// The memo an officer files for a recorded determination: the request, the answer in one sentence, its
     /// reasons, obligations and notes with citations, the pack and its sha256, the lists screened and any hits,
     /// who recorded it and when, and the audit entry that holds it. Exit 2 when none has that id.
@@ -201,6 +224,15 @@ pub enum DeterminationsCommand {
         /// Request dates up to this day, `YYYY-MM-DD`.
         #[arg(long, value_parser = crate::ledger_cmd::parse_date_arg)]
         to: Option<time::Date>,
+        /// The case's status: draft, approved, shipped or withdrawn.
+        #[arg(long, value_parser = parse_case_status)]
+        status: Option<String>,
+        /// Ids starting with this.
+        #[arg(long = "id", value_name = "PREFIX")]
+        id_prefix: Option<String>,
+        /// A consignee or ultimate parent whose name contains this (any case).
+        #[arg(long)]
+        party: Option<String>,
         /// Those recorded after this `seq` (the last one of the previous page).
         #[arg(long, default_value_t = 0)]
         after: u64,
@@ -874,6 +906,13 @@ pub enum ExposureFormat {
     Csv,
     /// A report (report.md with its share-by-tier chart, and exposure.json) written into --out DIR.
     Markdown,
+}
+
+/// A case status by its name, in any case.
+fn parse_case_status(s: &str) -> Result<String, String> {
+    tiergate_core::case::CaseStatus::parse(s)
+        .map(|c| c.as_str().to_owned())
+        .ok_or_else(|| format!("`{s}` is not a case status: use draft, approved, shipped or withdrawn"))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

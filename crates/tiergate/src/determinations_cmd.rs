@@ -8,18 +8,43 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use tiergate_server::memo_api::{render, MemoFormat};
 
-use tiergate_store::{date_text, DeterminationFilter, LedgerError};
+use tiergate_store::{date_text, DeterminationFilter, LedgerError, Meta};
 use tiergate_wire::Env;
+use time::OffsetDateTime;
 
 use crate::cli::{DeterminationsCommand, MemoFormatArg};
-use crate::ledger_cmd::fail;
+use crate::ledger_cmd::{actor, fail};
 use crate::screen_cmd::{open, print_line};
 
 pub fn run(env: &Env, db: &str, command: &DeterminationsCommand) -> anyhow::Result<ExitCode> {
     let mut ledger = open(env, db)?;
     let mut out = std::io::stdout().lock();
     match command {
-        DeterminationsCommand::Show { id } => match ledger.determination(id) {
+        DeterminationsCommand::Status { id, status, note, actor: who } => {
+            let to = tiergate_core::case::CaseStatus::parse(status)
+                .ok_or_else(|| anyhow::anyhow!("`{status}` is not a case status"))?;
+            let meta = Meta { actor: actor(who.as_deref()), reason: None, at: OffsetDateTime::now_utc() };
+            match ledger.set_case_status(id, to, note.as_deref(), &meta).and_then(|()| ledger.case(id)) {
+                Ok(Some(c)) => {
+                    print_line(&mut out, &c)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(None) => fail(&LedgerError::NotFound(format!("recorded determination `{id}`"))),
+                Err(e) => fail(&e),
+            }
+        }
+        DeterminationsCommand::Note { id, text, actor: who } => {
+            let meta = Meta { actor: actor(who.as_deref()), reason: None, at: OffsetDateTime::now_utc() };
+            match ledger.add_case_note(id, text, &meta).and_then(|()| ledger.case(id)) {
+                Ok(Some(c)) => {
+                    print_line(&mut out, &c)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(None) => fail(&LedgerError::NotFound(format!("recorded determination `{id}`"))),
+                Err(e) => fail(&e),
+            }
+        }
+        DeterminationsCommand::Show { id } => match ledger.case(id) {
             Ok(Some(d)) => {
                 print_line(&mut out, &d)?;
                 Ok(ExitCode::SUCCESS)
@@ -50,7 +75,18 @@ pub fn run(env: &Env, db: &str, command: &DeterminationsCommand) -> anyhow::Resu
             }
             Ok(ExitCode::SUCCESS)
         }
-        DeterminationsCommand::List { destination, authorization, item, from, to, after, limit } => {
+        DeterminationsCommand::List {
+            destination,
+            authorization,
+            item,
+            from,
+            to,
+            status,
+            id_prefix,
+            party,
+            after,
+            limit,
+        } => {
             let destination = match destination {
                 Some(d) => Some(
                     env.countries
@@ -66,6 +102,9 @@ pub fn run(env: &Env, db: &str, command: &DeterminationsCommand) -> anyhow::Resu
                 item: item.clone(),
                 from: from.map(date_text),
                 to: to.map(date_text),
+                status: status.clone(),
+                id_prefix: id_prefix.clone(),
+                party: party.clone(),
                 after: *after,
                 limit: *limit,
             };

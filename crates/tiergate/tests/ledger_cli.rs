@@ -359,6 +359,40 @@ fn determine_records_into_the_ledger_once() {
             assert!(bytes.starts_with(b"%PDF") && bytes.len() > 5_000, "{} bytes", bytes.len());
             let _ = std::fs::remove_file(&pdf);
         }
+        // Each is a case: notes and status moves, each audited, in the order the case allows.
+        let ok = |args: &[&str]| -> serde_json::Value {
+            let out = tiergate(&db, args);
+            assert!(out.status.success(), "{backend}: {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            json(&out)
+        };
+        let c = ok(&["determinations", "note", "a1", "end user visited", "--actor", "carol"]);
+        assert_eq!((c["status"].as_str(), c["notes"][0]["text"].as_str()), (Some("draft"), Some("end user visited")));
+        let refused = tiergate(&db, &["determinations", "status", "a1", "shipped"]);
+        assert_eq!(refused.status.code(), Some(1), "{backend}: a draft does not ship (refused, as a movement is)");
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("may become approved or withdrawn"), "{backend}");
+        let c =
+            ok(&["determinations", "status", "a1", "Approved", "--note", "license D123 issued", "--actor", "carol"]);
+        assert_eq!((c["status"].as_str(), c["notes"][1]["status"].as_str()), (Some("approved"), Some("approved")));
+        ok(&["determinations", "status", "a1", "shipped"]);
+        assert_eq!(tiergate(&db, &["determinations", "status", "a1", "withdrawn"]).status.code(), Some(1), "{backend}");
+        ok(&["determinations", "status", "a5", "withdrawn", "--note", "customer cancelled"]);
+        assert_eq!(tiergate(&db, &["determinations", "note", "nope", "x"]).status.code(), Some(2), "{backend}");
+        assert_eq!(tiergate(&db, &["determinations", "note", "a2", "  "]).status.code(), Some(2), "{backend}");
+        assert_eq!(json(&tiergate(&db, &["determinations", "show", "a1"]))["notes"].as_array().map(Vec::len), Some(3));
+        // Found by status, id and party (a consignee or its ultimate parent; LIKE's wildcards taken literally).
+        let found = |args: &[&str]| ids(&tiergate(&db, &[&["determinations", "list"][..], args].concat()));
+        assert_eq!(found(&["--status", "shipped"]), ["a1"], "{backend}");
+        assert_eq!(found(&["--status", "draft"]), ["a2", "a3", "a4", "a6"], "{backend}");
+        assert_eq!(found(&["--party", "LION"]), ["a1", "a2", "a3", "a4"], "{backend}");
+        assert_eq!(found(&["--party", "india dc", "--status", "withdrawn"]), ["a5"], "{backend}");
+        assert_eq!(found(&["--id", "a5"]), ["a5"], "{backend}");
+        assert!(found(&["--party", "%"]).is_empty() && found(&["--id", "_1"]).is_empty(), "{backend}");
+        let memo = String::from_utf8_lossy(&tiergate(&db, &["determinations", "memo", "a1"]).stdout).into_owned();
+        assert!(memo.contains("Status: shipped.") && memo.contains("by carol, moved to approved: license D123 issued"));
+        let audit = lines(&tiergate(&db, &["ledger", "audit"]));
+        let moves: Vec<&str> =
+            audit.iter().filter(|e| e["pool"] == "determination:a1").filter_map(|e| e["action"].as_str()).collect();
+        assert_eq!(moves, ["determination", "case-note", "case-status", "case-status"], "{backend}");
         // An id that keys another reservation (a3's LPP receipt) is refused, not answered against a balance that
         // leaves that reservation out.
         let (clash, code) = determine(
