@@ -155,6 +155,32 @@ pub struct ExposureOut<'a> {
     pub screening: Option<&'a crate::screening::Screening>,
 }
 
+impl<'a> ExposureOut<'a> {
+    /// The answer of `computed`, grouped by `by`, with the tiers of `pack` (and its sha256) under `regime` on
+    /// `date`: what the CLI and the API both write.
+    pub fn of(
+        regime: &'a str,
+        pack: &'a str,
+        sha256: &'a str,
+        date: time::Date,
+        by: &'a [Dim],
+        computed: &'a crate::Computed,
+    ) -> ExposureOut<'a> {
+        ExposureOut {
+            regime,
+            pack,
+            sha256,
+            date: date.to_string(),
+            by: by.iter().map(|d| d.name()).collect(),
+            input: &computed.input,
+            groups: computed.groups.iter().map(|g| GroupOut { group: g, by }).collect(),
+            concentration: concentration(&computed.by_country),
+            counterparties: &computed.counterparties,
+            screening: computed.screening.as_ref(),
+        }
+    }
+}
+
 /// The share-by-tier chart's file name beside the report.
 pub const SHARE_CHART: &str = "share-by-tier.svg";
 /// The map's file name beside the report.

@@ -11,7 +11,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 
-use tiergate_exposure::report::{concentration, group_json, rendered, ExposureOut, GroupOut};
+use tiergate_exposure::report::{group_json, rendered, ExposureOut};
 use tiergate_exposure::{
     compute, read_csv, Against, Computed, Dim, ExposureError, InputFormat, Screen, Session, Source, Wants,
 };
@@ -151,18 +151,7 @@ fn answer(
     by: &[Dim],
     c: &Computed,
 ) -> Result<serde_json::Value, Problem> {
-    let doc = ExposureOut {
-        regime: env.regime_name(),
-        pack,
-        sha256,
-        date: date.to_string(),
-        by: by.iter().map(|d| d.name()).collect(),
-        input: &c.input,
-        groups: c.groups.iter().map(|g| GroupOut { group: g, by }).collect(),
-        concentration: concentration(&c.by_country),
-        counterparties: &c.counterparties,
-        screening: c.screening.as_ref(),
-    };
+    let doc = ExposureOut::of(env.regime_name(), pack, sha256, date, by, c);
     let (report, figures) =
         rendered(&doc, &c.by_country, &c.by_tier, "the uploaded flows").map_err(|e| Problem::internal(&e, None))?;
     let charts: serde_json::Map<String, serde_json::Value> =

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use tiergate_cluster::SchedulerUrl;
-use tiergate_exposure::report::{concentration, csv_header, csv_row, rendered, ExposureOut, GroupOut};
+use tiergate_exposure::report::{csv_header, csv_row, rendered, ExposureOut, GroupOut};
 use tiergate_exposure::{
-    compute, read_csv, Against, Computed, Engine, InputFormat, Query, ReadReport, Screen, Session, Source, Wants,
+    compute, read_csv, Against, Engine, InputFormat, Query, ReadReport, Screen, Session, Source, Wants,
 };
 use tiergate_wire::Env;
 
@@ -104,22 +104,12 @@ pub fn run(env: &Env, db: Option<&str>, args: &ExposureArgs) -> anyhow::Result<E
         };
         anyhow::Ok(compute(&session, source, &env.countries, &query, wants).await?)
     });
-    let Computed { input: report, groups, by_country, by_tier, counterparties, screening } = match &cluster {
+    let computed = match &cluster {
         Some(url) => computed.with_context(|| format!("on the cluster at df://{}:{}", url.host, url.port))?,
         None => computed?,
     };
-    let doc = ExposureOut {
-        regime: env.regime_name(),
-        pack: regime.pack,
-        sha256: regime.sha256,
-        date: date.to_string(),
-        by: by.iter().map(|d| d.name()).collect(),
-        input: &report,
-        groups: groups.iter().map(|g| GroupOut { group: g, by: &by }).collect(),
-        concentration: concentration(&by_country),
-        counterparties: &counterparties,
-        screening: screening.as_ref(),
-    };
+    let report = &computed.input;
+    let doc = ExposureOut::of(env.regime_name(), regime.pack, regime.sha256, date, &by, &computed);
     if args.format == ExposureFormat::Markdown {
         let dir = args.out.as_ref().ok_or_else(|| anyhow::anyhow!("--out is required"))?;
         fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
@@ -131,14 +121,15 @@ pub fn run(env: &Env, db: Option<&str>, args: &ExposureArgs) -> anyhow::Result<E
             let p = dir.join(file);
             fs::write(&p, text).with_context(|| format!("cannot write `{}`", p.display()))
         };
-        let (text, figures) = rendered(&doc, &by_country, &by_tier, &name).map_err(|e| anyhow::anyhow!(e))?;
+        let (text, figures) =
+            rendered(&doc, &computed.by_country, &computed.by_tier, &name).map_err(|e| anyhow::anyhow!(e))?;
         for (file, svg) in &figures {
             write(file, svg)?;
         }
         write("report.md", &text)?;
         write("exposure.json", &format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
         eprintln!("tiergate: exposure report written to {}", dir.display());
-        say_bad_rows(&report, &args.flows);
+        say_bad_rows(report, &args.flows);
         return Ok(if report.bad_rows > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS });
     }
     let mut out: Box<dyn Write> = match &args.out {
@@ -178,7 +169,7 @@ pub fn run(env: &Env, db: Option<&str>, args: &ExposureArgs) -> anyhow::Result<E
         }
     }
     out.flush()?;
-    say_bad_rows(&report, &args.flows);
+    say_bad_rows(report, &args.flows);
     Ok(if report.bad_rows > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
