@@ -60,6 +60,20 @@ for sovereign, dependency, west, east in SPLIT:
     g["arcs"] = [poly for poly in g["arcs"] if poly not in inside]
     geometries.append({"type": "MultiPolygon", "arcs": inside, "id": dependency, "properties": {"name": dependency}})
 
+# Countries and territories too small to point at on a 1:110m map, or not drawn at all (Singapore, Macau, Hong Kong,
+# Bahrain, Malta...), get a marker: [longitude, latitude] from world-countries, for every ISO code without a shape
+# or with an area under MARKER_AREA_KM2. The dashboard draws each as a circle that is hovered, clicked and reached
+# by keyboard like a shape.
+MARKER_AREA_KM2 = 5000
+drawn = {g.get("id") for g in geometries if g.get("id")}
+markers = {}
+with open(shared / "world-countries" / "countries.csv", newline="", encoding="utf-8") as f:
+    for row in csv.DictReader(f):
+        lat, lng = (float(x) for x in row["latlng"].split(","))
+        if row["cca2"] not in drawn or float(row["area"] or 0) < MARKER_AREA_KM2:
+            markers[row["cca2"]] = [round(lng, 3), round(lat, 3)]
+topo["markers"] = dict(sorted(markers.items()))
+
 out = root / "crates" / "tiergate-wire" / "assets" / "world.json"
 out.write_text(json.dumps(topo, separators=(",", ":")), encoding="utf-8")
-print(f"{out}: {out.stat().st_size} bytes; without an ISO code: {', '.join(sorted(unmapped))}")
+print(f"{out}: {out.stat().st_size} bytes; without an ISO code: {', '.join(sorted(unmapped))}; {len(markers)} markers")

@@ -15,7 +15,7 @@ use crate::country::Country;
 use crate::determine::{Consignee, VeuClaim};
 use crate::fleet::{self, Site};
 use crate::pack::{Cited, Pack};
-use crate::units::Tpp;
+use crate::units::{group_digits, Tpp};
 use crate::Reason;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -609,12 +609,12 @@ pub fn report<'p>(
             match posted.iter().find(|p| p.id == *r) {
                 None => checks.push(format!(
                     "receipts of {} TPP name reservation `{r}`, which is not a posted reservation of {pool}",
-                    tpp.whole_ceil()
+                    group_digits(tpp.whole_ceil())
                 )),
                 Some(p) if p.tpp != tpp.whole_ceil() => checks.push(format!(
                     "receipts naming reservation `{r}` come to {} TPP; the reservation posted {} TPP",
                     tpp.whole_ceil(),
-                    p.tpp
+                    group_digits(p.tpp)
                 )),
                 Some(_) => {}
             }
@@ -622,7 +622,7 @@ pub fn report<'p>(
         if received_unmatched > Tpp::ZERO {
             checks.push(format!(
                 "receipts of {} TPP in the period name no ledger reservation",
-                received_unmatched.whole_ceil()
+                group_digits(received_unmatched.whole_ceil())
             ));
         }
         let cap = nveu_standing(pack, to_date, period.to());
@@ -630,8 +630,8 @@ pub fn report<'p>(
             if totals.installed_base.whole_ceil() > c.cap_tpp {
                 checks.push(format!(
                     "the installed base of {} TPP is above the cumulative cap of {} TPP for {}",
-                    totals.installed_base.whole_ceil(),
-                    c.cap_tpp,
+                    group_digits(totals.installed_base.whole_ceil()),
+                    group_digits(c.cap_tpp),
                     c.quarter
                 ));
             }

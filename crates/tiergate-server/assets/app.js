@@ -232,6 +232,7 @@ function start() {
   $("#nav").hidden = false;
   $("#who").hidden = false;
   $("#who-name").textContent = `${S.me.name} (${S.me.role})`;
+  for (const a of document.querySelectorAll("nav a[data-role]")) a.hidden = !can(a.dataset.role);
   if (!location.hash || location.hash === "#") location.hash = "#/map";
   else route();
 }
@@ -272,39 +273,69 @@ async function worldMap({ byCode, label, describe, onPick, marked = new Set(), s
   const projection = d3.geoNaturalEarth1().fitSize([width, height], { type: "FeatureCollection", features });
   const path = d3.geoPath(projection);
   const tip = h("div", { class: "tooltip", hidden: true, role: "status" });
-  const svg = s("svg", { class: "map", id, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label });
+  // A group, not an image: its countries are links. Keyboard order is by name, whatever the drawing order.
+  const svg = s("svg", { class: "map", id, viewBox: `0 0 ${width} ${height}`, role: "group", "aria-label": label });
   const wrap = h("div", { class: "map-wrap" }, svg, tip);
+  const shapes = [], links = [];
+  const classOf = (c, as) => `${as ? CATEGORY_CLASS[as.category] || "nodata" : "nodata"}${c && marked.has(c.code) ? " changed" : ""}`;
+  const link = (el, c, as) => {
+    el.setAttribute("tabindex", "0");
+    el.setAttribute("role", "link");
+    el.setAttribute("aria-label", `${c.name}: ${categoryName(as)}${marked.has(c.code) ? " (changed)" : ""}`);
+    // `shade(c)`: how strongly to fill a country (0 to 1), e.g. by its value.
+    if (shade) el.style.fillOpacity = String(shade(c));
+    const show = (ev) => {
+      put(tip, ...describe(c));
+      tip.hidden = false;
+      const box = wrap.getBoundingClientRect();
+      const x = ev.clientX !== undefined ? ev.clientX - box.left : box.width / 2;
+      const y = ev.clientY !== undefined ? ev.clientY - box.top : 20;
+      tip.style.left = `${Math.max(0, Math.min(x + 12, box.width - 290))}px`;
+      tip.style.top = `${y + 12}px`;
+    };
+    el.addEventListener("mousemove", show);
+    el.addEventListener("focus", () => show({ clientX: undefined }));
+    el.addEventListener("mouseleave", () => { tip.hidden = true; });
+    el.addEventListener("blur", () => { tip.hidden = true; });
+    el.addEventListener("click", () => onPick(c));
+    el.addEventListener("keydown", (ev) => { if (ev.key === "Enter") onPick(c); });
+    links.push([c.name, el]);
+  };
   for (const f of features) {
     const c = f.id && byCode.get(f.id);
     const d = path(f);
     if (!d) continue;
     const as = c ? shownAs(c) : null;
-    const p = s("path", {
-      d, class: `country ${as ? CATEGORY_CLASS[as.category] || "nodata" : "nodata"}${c && marked.has(c.code) ? " changed" : ""}`,
-      "data-code": f.id || "", "data-tier": as && as.tier ? as.tier : "", "data-category": as ? as.category : "",
-      tabindex: c ? 0 : null, role: c ? "link" : null, "aria-label": c ? `${c.name}: ${categoryName(as)}${marked.has(c.code) ? " (changed)" : ""}` : f.properties.name,
-    });
-    // `shade(c)`: how strongly to fill a country (0 to 1), e.g. by its value.
-    if (c && shade) p.style.fillOpacity = String(shade(c));
-    if (c) {
-      const show = (ev) => {
-        put(tip, ...describe(c));
-        tip.hidden = false;
-        const box = wrap.getBoundingClientRect();
-        const x = ev.clientX !== undefined ? ev.clientX - box.left : box.width / 2;
-        const y = ev.clientY !== undefined ? ev.clientY - box.top : 20;
-        tip.style.left = `${Math.max(0, Math.min(x + 12, box.width - 290))}px`;
-        tip.style.top = `${y + 12}px`;
-      };
-      p.addEventListener("mousemove", show);
-      p.addEventListener("focus", () => show({ clientX: undefined }));
-      p.addEventListener("mouseleave", () => { tip.hidden = true; });
-      p.addEventListener("blur", () => { tip.hidden = true; });
-      p.addEventListener("click", () => onPick(c));
-      p.addEventListener("keydown", (ev) => { if (ev.key === "Enter") onPick(c); });
-    }
-    svg.append(p);
+    const p = s("path", { d, class: `country ${classOf(c, as)}`, "data-code": f.id || "", "data-tier": as && as.tier ? as.tier : "", "data-category": as ? as.category : "" });
+    if (c) link(p, c, as);
+    else { p.setAttribute("aria-hidden", "true"); p.append(s("title", {}, f.properties.name)); }
+    shapes.push(p);
   }
+  // Countries and territories too small to point at, or not drawn at 1:110m (world.json `markers`): a circle each,
+  // in the keyboard order with the shapes, and a twin drawn on top of every shape for the pointer (aria-hidden).
+  const tops = [];
+  for (const [code, lonlat] of Object.entries(WORLD.markers || {})) {
+    const c = byCode.get(code);
+    const at = c && projection(lonlat);
+    if (!at) continue;
+    const as = shownAs(c);
+    const circle = (extra) => s("circle", { cx: at[0].toFixed(1), cy: at[1].toFixed(1), r: 4, class: `country marker ${classOf(c, as)}${extra}`,
+      "data-code": code, "data-tier": as && as.tier ? as.tier : "", "data-category": as ? as.category : "" });
+    const m = circle("");
+    m.setAttribute("data-marker", "true");
+    link(m, c, as);
+    const top = circle(" marker-top");
+    top.setAttribute("aria-hidden", "true");
+    top.append(s("title", {}, c.name));
+    top.addEventListener("click", () => onPick(c));
+    top.addEventListener("mousemove", (ev) => m.dispatchEvent(new MouseEvent("mousemove", { clientX: ev.clientX, clientY: ev.clientY })));
+    top.addEventListener("mouseleave", () => { tip.hidden = true; });
+    tops.push(top);
+  }
+  // Keyboard (and screen-reader) order is by name: the focusable shapes and markers go in that order, after the
+  // shapes with no data and before the markers' twins.
+  links.sort((x, y) => x[0].localeCompare(y[0]));
+  svg.append(...shapes.filter((p) => !p.hasAttribute("role")), ...links.map(([, el]) => el), ...tops);
   return wrap;
 }
 

@@ -292,6 +292,7 @@ pub(crate) async fn fleet_check(State(st): St, caller: Caller, raw: Result<Bytes
 const ASSETS: &[(&str, &str, &[u8])] = &[
     ("index.html", "text/html; charset=utf-8", include_bytes!("../assets/index.html")),
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../assets/app.js")),
+    ("desk.js", "text/javascript; charset=utf-8", include_bytes!("../assets/desk.js")),
     ("app.css", "text/css; charset=utf-8", include_bytes!("../assets/app.css")),
     ("world.json", "application/json", tiergate_wire::worldmap::WORLD_JSON.as_bytes()),
     ("favicon.svg", "image/svg+xml", include_bytes!("../assets/favicon.svg")),

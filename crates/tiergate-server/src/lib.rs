@@ -10,8 +10,10 @@ mod cases_api;
 mod dashboard_api;
 mod exposure_api;
 pub mod hooks;
+mod kyc_api;
 pub mod listen;
 pub mod lists;
+mod lists_api;
 pub mod memo_api;
 pub mod metrics;
 pub mod openapi;
@@ -20,6 +22,8 @@ pub mod problem;
 pub mod registry;
 mod routes;
 pub mod scenarios_api;
+pub mod veus;
+mod veus_api;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -143,11 +147,14 @@ pub fn router(state: Arc<AppState>) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         })
         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Micros));
-    // Uploads of trade flows take a larger body than the rest (the innermost limit wins).
-    let upload = Router::new().route(
-        "/v1/exposure",
-        axum::routing::post(exposure_api::exposure).layer(DefaultBodyLimit::max(state.limits.max_upload_bytes)),
-    );
+    // Uploads of trade flows, list files, facility logs and customer files take a larger body than the rest (the
+    // innermost limit wins).
+    let large = DefaultBodyLimit::max(state.limits.max_upload_bytes);
+    let upload = Router::new()
+        .route("/v1/exposure", axum::routing::post(exposure_api::exposure).layer(large))
+        .route("/v1/lists", axum::routing::get(lists_api::versions).post(lists_api::import).layer(large))
+        .route("/v1/veus/{id}/log", axum::routing::post(veus_api::log).layer(large))
+        .route("/v1/kyc", axum::routing::post(kyc_api::check).layer(large));
     routes::routes()
         .merge(upload)
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&state), metrics::track))

@@ -109,3 +109,131 @@ impl ListsCache {
         Ok(true)
     }
 }
+
+/// A list file to import, as read from a path or received over HTTP.
+pub struct ImportFile<'a> {
+    pub bytes: &'a [u8],
+    /// Where it came from (a path, or the name an upload gave), for the version record.
+    pub source_file: &'a str,
+    /// `csl`, `sdn` or `dpl`; recognised from the file's start when absent.
+    pub format: Option<&'a str>,
+    /// The list's own date; by default the newest date among its entries.
+    pub dated: Option<time::Date>,
+    pub actor: &'a str,
+    /// When, RFC 3339 UTC; its date is "today" for `dated`.
+    pub at: &'a str,
+}
+
+/// What an import recorded: the new current version and the rows it skipped.
+pub struct Imported {
+    pub version: ListVersion,
+    pub skipped: Vec<tiergate_screen::lists::RowProblem>,
+}
+
+/// The answer of an import (`tiergate lists import`, `POST /v1/lists`).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ImportedOut<'a> {
+    /// `csl`, `sdn` or `dpl`.
+    pub list: &'a str,
+    pub entries: u64,
+    pub version: u64,
+    /// Rows reported and skipped.
+    pub skipped: u64,
+    pub sha256: &'a str,
+    /// The list's own date and where it comes from (`given`, or its `newest_entry`).
+    pub list_date: Option<&'a str>,
+    pub list_date_from: Option<&'a str>,
+}
+
+impl Imported {
+    pub fn out(&self) -> ImportedOut<'_> {
+        let v = &self.version;
+        ImportedOut {
+            list: &v.list,
+            entries: v.entries,
+            version: v.version,
+            skipped: v.problems,
+            sha256: &v.sha256,
+            list_date: v.list_date.as_deref(),
+            list_date_from: v.list_date_from.as_deref(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// A request field that cannot be used (`format`, `dated`).
+    #[error("{message}")]
+    Field { field: &'static str, message: String },
+    /// The file as a whole: not of its format, or nothing readable in it. Nothing was imported.
+    #[error("{0}")]
+    File(String),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// Parses `file` and stores it as its list's new current version, audited (`list-import`). Rows that cannot be
+/// read are skipped and returned with their lines; a file with no readable entry is refused whole.
+pub fn import(ledger: &mut Ledger, file: &ImportFile<'_>) -> Result<Imported, ImportError> {
+    use sha2::Digest as _;
+    use tiergate_screen::{lists, Format};
+    let format = match file.format {
+        Some(f) => Format::parse(f).ok_or_else(|| ImportError::Field {
+            field: "format",
+            message: format!("`{f}` is not a list format: use csl, sdn or dpl"),
+        })?,
+        None => Format::detect(file.bytes).ok_or_else(|| ImportError::Field {
+            field: "format",
+            message: format!(
+                "cannot tell the format of `{}`: it starts like none of the CSL (CSV with `_id,source,...` or \
+                 JSON), OFAC sdn.csv or BIS dpl.txt; give the format",
+                file.source_file
+            ),
+        })?,
+    };
+    let parsed = lists::parse(format, file.bytes)
+        .map_err(|e| ImportError::File(format!("`{}` was not imported: {e}", file.source_file)))?;
+    if parsed.entries.is_empty() {
+        let first: Vec<String> =
+            parsed.problems.iter().take(5).map(|p| format!("line {}: {}", p.line, p.problem)).collect();
+        let why = if first.is_empty() { String::new() } else { format!(" ({})", first.join("; ")) };
+        return Err(ImportError::File(format!(
+            "`{}` was not imported: it holds no readable entries{why}",
+            file.source_file
+        )));
+    }
+    let sha256 = format!("{:x}", sha2::Sha256::digest(file.bytes));
+    let bodies = parsed
+        .entries
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ImportError::File(format!("cannot store an entry: {e}")))?;
+    let today = file.at.get(..10).unwrap_or_default();
+    let list_date = match file.dated {
+        Some(d) => {
+            let d = tiergate_store::date_text(d);
+            if d.as_str() > today {
+                return Err(ImportError::Field {
+                    field: "dated",
+                    message: format!("{d} is after today ({today}): a list cannot be newer than now"),
+                });
+            }
+            Some((d, "given"))
+        }
+        None => lists::newest_entry_date(&parsed.entries, today).map(|d| (d, "newest_entry")),
+    };
+    let version = ledger.import_list(
+        &tiergate_store::NewListVersion {
+            list: format.name(),
+            source_file: file.source_file,
+            sha256: &sha256,
+            problems: parsed.problems.len() as u64,
+            actor: file.actor,
+            at: file.at,
+            list_date: list_date.as_ref().map(|(d, from)| (d.as_str(), *from)),
+        },
+        &bodies,
+    )?;
+    Ok(Imported { version, skipped: parsed.problems })
+}

@@ -140,6 +140,98 @@ pub struct FleetCheckDoc {
     pub headroom_tpp: std::collections::BTreeMap<String, u64>,
 }
 
+/// A VEU as registered (`tiergate veu list`).
+#[derive(Serialize, ToSchema)]
+pub struct VeuDoc {
+    pub id: String,
+    /// `uveu` or `nveu`.
+    pub kind: String,
+    pub name: String,
+    pub headquarters: String,
+    /// An NVEU's country; null for a UVEU.
+    pub country: Option<String>,
+    pub registered_on: String,
+    pub registered_by: String,
+}
+
+/// Every registered VEU.
+#[derive(Serialize, ToSchema)]
+pub struct VeusDoc {
+    pub veus: Vec<VeuDoc>,
+}
+
+/// A registration: the VEU and the reasons it is eligible.
+#[derive(Serialize, ToSchema)]
+pub struct VeuRegisteredDoc {
+    pub registered: bool,
+    #[serde(flatten)]
+    pub veu: VeuDoc,
+    pub reasons: Vec<ReasonOut<'static>>,
+}
+
+/// One VEU, and an NVEU's standing on the date.
+#[derive(Serialize, ToSchema)]
+pub struct VeuShowDoc {
+    #[serde(flatten)]
+    pub veu: VeuDoc,
+    /// Facility-log events recorded.
+    pub events: u64,
+    /// An NVEU's `{"date", "quarter", "pool", "cap_tpp", "installed_tpp", "posted_tpp", "pending_tpp",
+    /// "headroom_tpp"}`; absent for a UVEU.
+    pub nveu: Option<serde_json::Value>,
+}
+
+/// A facility log appended.
+#[derive(Serialize, ToSchema)]
+pub struct VeuLoggedDoc {
+    pub id: String,
+    /// Events added now.
+    pub added: u64,
+    /// Events in the log now.
+    pub events: u64,
+}
+
+/// The semi-annual report (docs/VEU.md), as `tiergate veu report --format json`.
+#[derive(Serialize, ToSchema)]
+pub struct VeuReportDoc {
+    pub veu: VeuDoc,
+    /// The pack and its sha256, in words.
+    pub pack: String,
+    /// `2025H1`.
+    pub period: String,
+    pub from: String,
+    pub to: String,
+    /// `received_tpp`, `installed_tpp`, `transferred_tpp`, `retired_tpp`, `installed_base_tpp`.
+    pub totals: serde_json::Value,
+    /// Per facility: `facility`, `country`, `items` and the totals.
+    pub facilities: Vec<serde_json::Value>,
+    /// `{"country", "installed_base_tpp"}` each.
+    pub by_country: Vec<serde_json::Value>,
+    /// An NVEU's pool: `pool`, `posted_in_period_tpp`, `posted_to_date_tpp`, `quarter`, `cap_tpp`.
+    pub ledger: Option<serde_json::Value>,
+    /// What the report found to flag, in words.
+    pub checks: Vec<String>,
+    pub citations: Vec<ReasonOut<'static>>,
+}
+
+/// The imported list versions, newest first, and what is stale today.
+#[derive(Serialize, ToSchema)]
+pub struct ListsDoc {
+    pub versions: Vec<tiergate_store::ListVersion>,
+    /// One sentence per current list older than `stale_after_days` today.
+    pub stale: Vec<String>,
+    pub stale_after_days: u32,
+}
+
+/// The KYC answers of a file of customers, one per line in order; a rejected line is `{"id"?, "line",
+/// "error": {"code", "field"?, "message"}}`.
+#[derive(Serialize, ToSchema)]
+pub struct KycDoc {
+    pub answers: Vec<serde_json::Value>,
+    /// Lines rejected.
+    pub rejected: u64,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct StatusDoc {
     pub status: String,
@@ -217,6 +309,14 @@ impl Modify for Bearer {
         crate::scenarios_api::diff,
         crate::scenarios_api::capacity,
         crate::exposure_api::exposure,
+        crate::veus_api::list,
+        crate::veus_api::register,
+        crate::veus_api::show,
+        crate::veus_api::log,
+        crate::veus_api::report,
+        crate::lists_api::versions,
+        crate::lists_api::import,
+        crate::kyc_api::check,
     ),
     components(schemas(
         ProblemDoc, DeterminationsBody, DeterminationsAnswer, BatchItem, crate::routes::ReserveBody, crate::routes::TokenBody, TokenCreatedDoc,
@@ -230,7 +330,8 @@ impl Modify for Bearer {
         tiergate_wire::registry::AliasParty, tiergate_wire::registry::OwnerShare, tiergate_wire::registry::MergeParties,
         tiergate_wire::scenario::ScenarioBody, tiergate_wire::scenario::MoveBody, tiergate_wire::scenario::AssureBody,
         tiergate_wire::capacity::CapacityOut, tiergate_wire::capacity::SourceOut, tiergate_wire::capacity::CountryCapacityOut,
-        tiergate_wire::capacity::StandingOut
+        tiergate_wire::capacity::StandingOut, VeuDoc, VeusDoc, VeuRegisteredDoc, VeuShowDoc, VeuLoggedDoc, VeuReportDoc,
+        crate::veus_api::NewVeu, ListsDoc, tiergate_store::ListVersion, crate::lists::ImportedOut, KycDoc
     )),
     modifiers(&Bearer),
     security(("bearer" = [])),

@@ -66,6 +66,9 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/scenarios/{name}", get(scenarios_api::show).delete(scenarios_api::delete))
         .route("/v1/scenarios/{name}/diff", post(scenarios_api::diff))
         .route("/v1/capacity", get(scenarios_api::capacity))
+        .route("/v1/veus", get(crate::veus_api::list).post(crate::veus_api::register))
+        .route("/v1/veus/{id}", get(crate::veus_api::show))
+        .route("/v1/veus/{id}/report", get(crate::veus_api::report))
         .route("/", get(dashboard_api::asset))
         .route("/assets/{*file}", get(dashboard_api::asset))
         .fallback(not_found)
@@ -134,7 +137,7 @@ pub(crate) fn body(result: Result<Bytes, BytesRejection>) -> Result<Bytes, Probl
             Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
-                "the request body is larger than the server accepts (4 MiB by default)",
+                "the request body is larger than the server accepts here (4 MiB by default; 64 MiB for uploads of flows, lists, facility logs and customer files)",
             )
         } else {
             Problem::new(StatusCode::BAD_REQUEST, "malformed_body", e.body_text())

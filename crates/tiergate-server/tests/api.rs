@@ -125,6 +125,16 @@ fn endpoints() -> Vec<(&'static str, String, Option<Value>, Role)> {
         ("GET", "/v1/pools?date=2025-06-01".into(), None, Role::Viewer),
         ("GET", "/v1/scenarios".into(), None, Role::Viewer),
         ("GET", "/v1/capacity?date=2026-06-01".into(), None, Role::Viewer),
+        ("GET", "/v1/veus".into(), None, Role::Viewer),
+        ("GET", "/v1/lists".into(), None, Role::Viewer),
+        (
+            "POST",
+            "/v1/kyc?date=2025-06-01".into(),
+            Some(
+                json!({"id": "c1", "name": "Quiet Valley Robotics", "headquarters": "US", "service": "iaas", "purpose": "inference"}),
+            ),
+            Role::Analyst,
+        ),
         (
             "POST",
             "/v1/scenarios".into(),
@@ -610,10 +620,18 @@ async fn the_openapi_document_covers_every_route() {
         ("post", "/v1/scenarios/{name}/diff"),
         ("get", "/v1/capacity"),
         ("post", "/v1/exposure"),
+        ("get", "/v1/veus"),
+        ("post", "/v1/veus"),
+        ("get", "/v1/veus/{id}"),
+        ("post", "/v1/veus/{id}/log"),
+        ("get", "/v1/veus/{id}/report"),
+        ("get", "/v1/lists"),
+        ("post", "/v1/lists"),
+        ("post", "/v1/kyc"),
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 47, "and nothing else");
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 55, "and nothing else");
     // Every reference resolves.
     let text = doc.to_string();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
@@ -1446,4 +1464,171 @@ async fn exposure_screens_counterparties_against_the_servers_lists_and_registry(
     );
     assert_eq!(sc["flagged"][0]["hits"][0]["entry_id"], "el-test-2");
     assert!(v["report"]["markdown"].as_str().unwrap().contains("## Screened counterparties"));
+}
+
+/// The VEU registry over the API, as `tiergate veu` has it: officers register (eligibility checked; an
+/// ineligible VEU is a 422 with the reasons, nothing stored) and append facility logs (all rows or none); anyone
+/// reads an NVEU's quarterly cap and headroom and the semi-annual report in four forms; each change is audited.
+#[tokio::test]
+async fn veus_are_registered_logged_and_reported_over_the_api() {
+    let api = Api::new(Limits::default());
+    let nveu = json!({"kind": "nveu", "id": "g42-ae", "name": "G42", "headquarters": "AE", "country": "AE", "date": "2025-03-01"});
+    let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/veus", Some(nveu.clone())).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v) = api.as_role(Role::Officer, "POST", "/v1/veus", Some(nveu.clone())).await;
+    assert_eq!((s, &v["registered"], &v["id"]), (StatusCode::CREATED, &json!(true), &json!("g42-ae")), "{v}");
+    assert!(!v["reasons"].as_array().unwrap().is_empty(), "{v}");
+    let (s, v) = api.as_role(Role::Officer, "POST", "/v1/veus", Some(nveu)).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    // Headquartered in D:5: not eligible, with the reasons, and not stored.
+    let cn =
+        json!({"kind": "nveu", "id": "cn", "name": "X", "headquarters": "CN", "country": "AE", "date": "2025-03-01"});
+    let (s, v) = api.as_role(Role::Officer, "POST", "/v1/veus", Some(cn)).await;
+    assert_eq!(
+        (s, v["code"].as_str(), &v["registered"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_eligible"), &json!(false)),
+        "{v}"
+    );
+    assert!(v["reasons"].to_string().contains("D:5"), "{v}");
+    for (body, field) in [
+        (json!({"kind": "veu", "id": "a", "name": "A", "headquarters": "US"}), "kind"),
+        (json!({"kind": "uveu", "id": "a", "name": "A", "headquarters": "Atlantis"}), "headquarters"),
+        (json!({"kind": "uveu", "id": "a b", "name": "A", "headquarters": "US"}), "id"),
+        (json!({"kind": "uveu", "id": "a", "name": " ", "headquarters": "US"}), "name"),
+        (json!({"kind": "uveu", "id": "a", "name": "A", "headquarters": "US", "date": "2025-13-01"}), "date"),
+    ] {
+        let (s, v) = api.as_role(Role::Officer, "POST", "/v1/veus", Some(body)).await;
+        assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{v}");
+    }
+    let (_, list) = api.as_role(Role::Viewer, "GET", "/v1/veus", None).await;
+    assert_eq!(list["veus"].as_array().unwrap().len(), 1, "{list}");
+
+    // An NVEU's standing: Q2 2025's cumulative cap, nothing installed yet.
+    let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/veus/g42-ae?date=2025-05-15", None).await;
+    assert_eq!(
+        (s, &v["nveu"]["cap_tpp"], &v["nveu"]["headroom_tpp"]),
+        (StatusCode::OK, &json!(949_500_000), &json!(949_500_000)),
+        "{v}"
+    );
+    let (s, _) = api.as_role(Role::Viewer, "GET", "/v1/veus/nope", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // A log with bad rows stores nothing and names the lines; then a good one.
+    let bad = "date,event,facility,country,item,quantity\n2025-06-01,received,Riyadh,SA,nvidia-h100-sxm,5\n2025-13-01,received,A,AE,nvidia-h100-sxm,5\n";
+    let (s, v) = api.upload(Role::Officer, "/v1/veus/g42-ae/log", "text/csv", bad.into()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let detail = v["detail"].as_str().unwrap();
+    assert!(detail.contains("line 2: facility `Riyadh` is in SA") && detail.contains("line 3: `date`"), "{detail}");
+    let (s, _) = api.upload(Role::Analyst, "/v1/veus/g42-ae/log", "text/csv", bad.into()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let good = "date,event,facility,country,item,quantity\n2025-07-02,received,Abu Dhabi 1,AE,nvidia-h100-sxm,100\n2025-07-09,installed,Abu Dhabi 1,AE,nvidia-h100-sxm,80\n";
+    let (s, v) = api.upload(Role::Officer, "/v1/veus/g42-ae/log", "text/csv", good.into()).await;
+    assert_eq!((s, &v["added"], &v["events"]), (StatusCode::OK, &json!(2), &json!(2)), "{v}");
+    let over = "date,event,facility,country,item,quantity\n2025-08-01,retired,Abu Dhabi 1,AE,nvidia-h100-sxm,81\n";
+    let (s, v) = api.upload(Role::Officer, "/v1/veus/g42-ae/log", "text/csv", over.into()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("line 2: retired 81"), "{v}");
+
+    // The report, in each form.
+    let (s, r) = api.as_role(Role::Viewer, "GET", "/v1/veus/g42-ae/report?period=2025H2", None).await;
+    assert_eq!(
+        (s, &r["period"], &r["facilities"][0]["items"][0]["installed"]),
+        (StatusCode::OK, &json!("2025H2"), &json!(80)),
+        "{r}"
+    );
+    for (format, ctype, start, needle) in [
+        ("csv", "text/csv; charset=utf-8", "", "Abu Dhabi 1"),
+        ("markdown", "text/markdown; charset=utf-8", "#", "Abu Dhabi 1"),
+        ("svg", "image/svg+xml", "<svg", ">AE</text>"),
+    ] {
+        let (s, t, body) =
+            api.get_text(Role::Viewer, &format!("/v1/veus/g42-ae/report?period=2025H2&format={format}")).await;
+        assert_eq!((s, t.as_str()), (StatusCode::OK, ctype), "{format}: {body}");
+        assert!(body.starts_with(start) && body.contains(needle), "{format}: {body}");
+    }
+    for (uri, field) in [
+        ("/v1/veus/g42-ae/report?period=2025H3", "period"),
+        ("/v1/veus/g42-ae/report?period=2025H2&format=pdf", "format"),
+    ] {
+        let (s, v) = api.as_role(Role::Viewer, "GET", uri, None).await;
+        assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{uri}: {v}");
+    }
+    let (s, _) = api.as_role(Role::Viewer, "GET", "/v1/veus/nope/report?period=2025H2", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Audited, under the caller's name.
+    let (_, audit) = api.as_role(Role::Viewer, "GET", "/v1/audit", None).await;
+    let actions: Vec<(&str, &str)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap()))
+        .filter(|(a, _)| a.starts_with("veu-"))
+        .collect();
+    assert_eq!(actions, [("veu-register", "officer-token"), ("veu-log", "officer-token")], "{audit}");
+}
+
+/// Lists over the API, as `tiergate lists`: an officer imports the real 2022 DPL (its own date recognised), the
+/// versions and staleness are read by anyone, and determinations and KYC checks screen against it at once.
+#[tokio::test]
+async fn lists_are_imported_and_customers_checked_over_the_api() {
+    let api = Api::new(Limits::default());
+    let (_, v) = api.as_role(Role::Viewer, "GET", "/v1/lists", None).await;
+    assert_eq!((v["versions"].as_array().unwrap().len(), v["stale"].as_array().unwrap().len()), (0, 0), "{v}");
+    let dpl = repo_file("tests/data/us-screening-lists/dpl_2022-09.txt");
+    let (s, _) = api.upload(Role::Analyst, "/v1/lists", "application/octet-stream", dpl.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    for (uri, body, field) in [
+        ("/v1/lists?format=xls", dpl.clone(), "format"),
+        ("/v1/lists", b"hello,world\n".to_vec(), "format"),
+        ("/v1/lists?dated=2999-01-01", dpl.clone(), "dated"),
+        ("/v1/lists", Vec::new(), "body"),
+        ("/v1/lists?format=dpl", b"Name\tStreet_Address\n".to_vec(), "body"),
+    ] {
+        let (s, v) = api.upload(Role::Officer, uri, "application/octet-stream", body).await;
+        assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{uri}: {v}");
+    }
+    let (s, v) = api.upload(Role::Officer, "/v1/lists?name=dpl.txt", "application/octet-stream", dpl).await;
+    assert_eq!((s, &v["list"], &v["version"]), (StatusCode::CREATED, &json!("dpl"), &json!(1)), "{v}");
+    assert!(v["entries"].as_u64().unwrap() > 500, "{v}");
+    assert_eq!(v["list_date_from"], "newest_entry", "{v}");
+    let (_, lists) = api.as_role(Role::Viewer, "GET", "/v1/lists", None).await;
+    let version = &lists["versions"][0];
+    assert_eq!(
+        (&version["source_file"], &version["actor"], &version["current"]),
+        (&json!("dpl.txt"), &json!("officer-token"), &json!(true)),
+        "{lists}"
+    );
+    // Dated 2022: stale today, said in words.
+    assert!(lists["stale"][0].as_str().unwrap().starts_with("dpl list is dated 2022-"), "{lists}");
+
+    // A DPL name is flagged in a KYC check; an unlisted one is not; a bad line is answered in its place.
+    let (_, screen) = api.as_role(Role::Analyst, "GET", "/v1/screen?name=Aaron%20Abraham%20Villa", None).await;
+    assert!(!screen["hits"].as_array().unwrap().is_empty(), "the test needs a DPL name: {screen}");
+    let customers = [
+        r#"{"id":"p","name":"Aaron Abraham Villa","headquarters":"US","service":"iaas","purpose":"inference"}"#,
+        r#"{"id":"q","name":"Quiet Valley Robotics","headquarters":"US","service":"iaas","purpose":"inference"}"#,
+        r#"{"id":"r","headquarters":"Atlantis","service":"iaas","purpose":"inference"}"#,
+    ]
+    .join("\n");
+    let (s, v) =
+        api.upload(Role::Analyst, "/v1/kyc?date=2025-06-01", "application/x-ndjson", customers.into_bytes()).await;
+    assert_eq!((s, &v["rejected"]), (StatusCode::OK, &json!(1)), "{v}");
+    let answers = v["answers"].as_array().unwrap();
+    assert_eq!(answers.len(), 3, "{v}");
+    assert_eq!(
+        (answers[0]["decision"].as_str(), answers[0]["red_flags"][0]["code"].as_str()),
+        (Some("refuse"), Some("listed_party")),
+        "{v}"
+    );
+    assert_eq!(answers[1]["decision"], "allow", "{v}");
+    assert_eq!(
+        (answers[2]["id"].as_str(), answers[2]["error"]["field"].as_str()),
+        (Some("r"), Some("headquarters")),
+        "{v}"
+    );
+    let (s, v) = api.upload(Role::Viewer, "/v1/kyc", "application/x-ndjson", b"{}".to_vec()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v) = api.upload(Role::Analyst, "/v1/kyc", "application/x-ndjson", b"\n\n".to_vec()).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("body")), "{v}");
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 /// One import of one list. Re-importing a list makes a new version current in the same transaction that
 /// stores its entries, so a reader sees the old list or the new one, never a mix.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ListVersion {
     pub version: u64,
     /// `csl`, `sdn` or `dpl`.

@@ -103,10 +103,11 @@ pub enum Command {
     ///
     /// It serves, under roles (viewer, analyst, officer, admin): determinations (recorded ones kept and listed),
     /// classification, items, countries and regimes by date, scenarios and capacity, the allocation ledger
-    /// (pools, reservations, the audit log and its verification), restricted-party screening and judgements, the
-    /// party registry, UVEU fleet checks, trade-flow exposure (`POST /v1/exposure`) and tokens; `/openapi.json`
-    /// and `/docs` describe every route, `/healthz` and `/readyz` take no token, `/metrics` is Prometheus text.
-    /// The dashboard is at `/`. Importing lists, VEUs and their reports, and cloud-customer KYC are CLI-only.
+    /// (pools, reservations, the audit log and its verification), restricted-party lists (import, versions,
+    /// staleness), screening and judgements, the party registry, VEUs (registration, an NVEU's headroom, facility
+    /// logs, semi-annual reports), UVEU fleet checks, cloud-customer KYC checks, trade-flow exposure and tokens;
+    /// `/openapi.json` and `/docs` describe every route, `/healthz` and `/readyz` take no token, `/metrics` is
+    /// Prometheus text. The dashboard at `/` does all of it in a browser, each view under the same roles.
     ///
     /// Every limit is explicit (docs/SECURITY.md): slow or idle clients are disconnected, open connections are
     /// capped (more wait to be accepted), and SIGTERM or Ctrl-C stops accepting, closes idle connections and lets

@@ -8,10 +8,9 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tiergate_screen::normalize::Normalizer;
-use tiergate_screen::{lists, Config, Format, Screener};
-use tiergate_store::{Judgement, Ledger, NewListVersion};
+use tiergate_screen::{Config, Screener};
+use tiergate_store::{Judgement, Ledger};
 use tiergate_wire::Env;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -52,19 +51,6 @@ pub fn lists(env: &Env, db: &str, command: &ListsCommand) -> anyhow::Result<Exit
     }
 }
 
-#[derive(Serialize)]
-struct Imported<'a> {
-    list: &'a str,
-    entries: u64,
-    version: u64,
-    /// Rows reported and skipped.
-    skipped: u64,
-    sha256: &'a str,
-    /// The list's own date and where it comes from (`given` by --dated, or its `newest_entry`).
-    list_date: Option<&'a str>,
-    list_date_from: Option<&'a str>,
-}
-
 fn import(
     env: &Env,
     db: &str,
@@ -73,66 +59,18 @@ fn import(
     who: Option<&str>,
     dated: Option<time::Date>,
 ) -> anyhow::Result<ExitCode> {
+    use tiergate_server::lists::{ImportError, ImportFile};
     let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    let format = match format {
-        Some(f) => Format::parse(f).with_context(|| format!("`{f}` is not a list format: use csl, sdn or dpl"))?,
-        None => Format::detect(&bytes).with_context(|| {
-            format!(
-                "cannot tell the format of `{}`: it starts like none of the CSL (CSV with `_id,source,...` or JSON), \
-                 OFAC sdn.csv or BIS dpl.txt; give --format",
-                path.display()
-            )
-        })?,
-    };
-    let parsed =
-        lists::parse(format, &bytes).map_err(|e| anyhow::anyhow!("`{}` was not imported: {e}", path.display()))?;
-    for p in &parsed.problems {
+    let (source_file, who, at) = (path.display().to_string(), actor(who), now());
+    let file = ImportFile { bytes: &bytes, source_file: &source_file, format, dated, actor: &who, at: &at };
+    let imported = tiergate_server::lists::import(&mut open(env, db)?, &file).map_err(|e| match e {
+        ImportError::Field { field, message } => anyhow::anyhow!("--{field}: {message}"),
+        e => anyhow::Error::new(e),
+    })?;
+    for p in &imported.skipped {
         eprintln!("tiergate: {}:{}: skipped: {}", path.display(), p.line, p.problem);
     }
-    if parsed.entries.is_empty() {
-        anyhow::bail!("`{}` was not imported: it holds no readable entries", path.display());
-    }
-    let sha256 = format!("{:x}", Sha256::digest(&bytes));
-    let bodies = parsed.entries.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
-    let who = actor(who);
-    let at = now();
-    let today = at.get(..10).unwrap_or_default();
-    let list_date = match dated {
-        Some(d) => {
-            let d = tiergate_store::date_text(d);
-            anyhow::ensure!(
-                d.as_str() <= today,
-                "--dated {d} is after today ({today}): a list cannot be newer than now"
-            );
-            Some((d, "given"))
-        }
-        None => lists::newest_entry_date(&parsed.entries, today).map(|d| (d, "newest_entry")),
-    };
-    let source_file = path.display().to_string();
-    let version = open(env, db)?.import_list(
-        &NewListVersion {
-            list: format.name(),
-            source_file: &source_file,
-            sha256: &sha256,
-            problems: parsed.problems.len() as u64,
-            actor: &who,
-            at: &at,
-            list_date: list_date.as_ref().map(|(d, from)| (d.as_str(), *from)),
-        },
-        &bodies,
-    )?;
-    print_line(
-        &mut io::stdout().lock(),
-        &Imported {
-            list: format.name(),
-            entries: version.entries,
-            version: version.version,
-            skipped: version.problems,
-            sha256: &sha256,
-            list_date: version.list_date.as_deref(),
-            list_date_from: version.list_date_from.as_deref(),
-        },
-    )?;
+    print_line(&mut io::stdout().lock(), &imported.out())?;
     Ok(ExitCode::SUCCESS)
 }
 

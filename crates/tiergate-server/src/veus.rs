@@ -1,0 +1,225 @@
+//! The VEU registry's operations, one implementation for `tiergate veu` and `/v1/veus`: register after checking
+//! eligibility, list, show an NVEU's standing against its quarterly cap, append a facility log, and write the
+//! semi-annual report. Answers are JSON documents, the same bytes on both sides.
+
+use std::io::Read;
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+use tiergate_core::veu::{eligibility, facility_problem, replay, report, Event, Period, Posted, Registration};
+use tiergate_store::{Ledger, LedgerError, State, StoredVeu};
+use tiergate_wire::veu::{read_log, EventBody, ReportOut, VeuBody, VeuOut};
+use tiergate_wire::{Env, ReasonOut};
+use time::Date;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VeuError {
+    /// No VEU has the id.
+    #[error("no VEU with id `{0}` is registered")]
+    NotFound(String),
+    /// A request or file that cannot be used; `field` names the request field when there is one.
+    #[error("{message}")]
+    Invalid { field: Option<&'static str>, message: String },
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+impl VeuError {
+    fn invalid(field: Option<&'static str>, message: impl Into<String>) -> VeuError {
+        VeuError::Invalid { field, message: message.into() }
+    }
+}
+
+/// A stored body that no longer reads is the database's fault, not the caller's.
+fn corrupt(message: String) -> VeuError {
+    VeuError::Ledger(LedgerError::Corrupt(message))
+}
+
+fn json(v: &impl Serialize) -> Result<Box<RawValue>, VeuError> {
+    serde_json::value::to_raw_value(v).map_err(|e| corrupt(format!("cannot write an answer: {e}")))
+}
+
+#[derive(Serialize)]
+struct AddOut<'a> {
+    registered: bool,
+    #[serde(flatten)]
+    veu: VeuOut<'a>,
+    reasons: Vec<ReasonOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct ShowOut<'a> {
+    #[serde(flatten)]
+    veu: VeuOut<'a>,
+    events: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nveu: Option<NveuOut>,
+}
+
+/// An NVEU's standing on a date, from the ledger's `nveu:ID` pool.
+#[derive(Serialize)]
+struct NveuOut {
+    date: String,
+    quarter: String,
+    pool: String,
+    cap_tpp: u64,
+    installed_tpp: u64,
+    posted_tpp: u64,
+    pending_tpp: u64,
+    headroom_tpp: u64,
+}
+
+#[derive(Serialize)]
+struct LogOut<'a> {
+    id: &'a str,
+    added: usize,
+    events: u64,
+}
+
+/// A registration attempt: whether it was stored, and the answer (`{"registered", ...the VEU, "reasons"}`).
+pub struct Registered {
+    pub registered: bool,
+    pub answer: Box<RawValue>,
+}
+
+/// Checks `reg`'s eligibility as of `date` and stores it when eligible; an ineligible VEU is answered, not stored.
+/// A taken id is refused (the ledger's bad input).
+pub fn register(
+    env: &Env,
+    ledger: &mut Ledger,
+    reg: &Registration,
+    date: Date,
+    actor: &str,
+    at: &str,
+) -> Result<Registered, VeuError> {
+    tiergate_wire::veu::check_id(&reg.id).map_err(|m| VeuError::invalid(Some("id"), m))?;
+    if reg.name.trim().is_empty() {
+        return Err(VeuError::invalid(Some("name"), "the VEU's name is empty"));
+    }
+    let e = eligibility(&env.pack, reg, date);
+    let body = VeuBody::new(reg, &env.pack, date);
+    if e.eligible {
+        let text = serde_json::to_string(&body).map_err(|e| corrupt(e.to_string()))?;
+        ledger.add_veu(&StoredVeu { id: reg.id.clone(), body: text, actor: actor.to_owned(), at: at.to_owned() })?;
+    }
+    let answer = json(&AddOut {
+        registered: e.eligible,
+        veu: VeuOut::new(&env.pack, reg, &body, actor),
+        reasons: e.reasons.iter().map(ReasonOut::from).collect(),
+    })?;
+    Ok(Registered { registered: e.eligible, answer })
+}
+
+/// Every registered VEU, in the store's order.
+pub fn list(env: &Env, ledger: &mut Ledger) -> Result<Vec<Box<RawValue>>, VeuError> {
+    ledger
+        .veus()?
+        .iter()
+        .map(|v| {
+            let body = VeuBody::parse(&v.body).map_err(corrupt)?;
+            let reg = body.registration(&env.countries).map_err(corrupt)?;
+            json(&VeuOut::new(&env.pack, &reg, &body, &v.actor))
+        })
+        .collect()
+}
+
+/// The stored registration `id`, its body and the registration it reads back into.
+pub fn find(env: &Env, ledger: &mut Ledger, id: &str) -> Result<(StoredVeu, VeuBody, Registration), VeuError> {
+    let stored = ledger.veu(id)?.ok_or_else(|| VeuError::NotFound(id.to_owned()))?;
+    let body = VeuBody::parse(&stored.body).map_err(corrupt)?;
+    let reg = body.registration(&env.countries).map_err(corrupt)?;
+    Ok((stored, body, reg))
+}
+
+/// One VEU; for an NVEU also its cumulative cap for the quarter of `date`, its installed TPP from the ledger
+/// (posted and pending reservations of `nveu:ID`) and its headroom.
+pub fn show(env: &Env, ledger: &mut Ledger, id: &str, date: Date) -> Result<Box<RawValue>, VeuError> {
+    let (stored, body, reg) = find(env, ledger, id)?;
+    let events = ledger.veu_events(id)?.len();
+    let nveu = match reg.pool() {
+        Some(pool) => {
+            let b = ledger.balance(&pool, date)?;
+            let quarter = env.pack.nveu.cap(date).map(|(q, _)| q.to_string()).unwrap_or_default();
+            Some(NveuOut {
+                date: tiergate_store::date_text(date),
+                quarter,
+                pool,
+                cap_tpp: b.cap_tpp,
+                installed_tpp: b.posted_tpp.saturating_add(b.pending_tpp),
+                posted_tpp: b.posted_tpp,
+                pending_tpp: b.pending_tpp,
+                headroom_tpp: b.available_tpp,
+            })
+        }
+        None => None,
+    };
+    json(&ShowOut { veu: VeuOut::new(&env.pack, &reg, &body, &stored.actor), events, nveu })
+}
+
+/// Appends a facility log CSV to VEU `id`'s log: all rows or none. Bad rows are reported by line, and a log that
+/// would install or remove more chips than a facility holds is refused (naming the line).
+pub fn log(
+    env: &Env,
+    ledger: &mut Ledger,
+    id: &str,
+    input: impl Read,
+    actor: &str,
+    at: &str,
+) -> Result<Box<RawValue>, VeuError> {
+    let (_, _, reg) = find(env, ledger, id)?;
+    let rows = read_log(env, input, |e| facility_problem(&env.pack, &reg, e))
+        .map_err(|e| VeuError::invalid(None, e.to_string()))?;
+    let lines: Vec<u64> = rows.iter().map(|(l, _)| *l).collect();
+    let bodies = rows
+        .iter()
+        .map(|(_, e)| serde_json::to_string(&EventBody::new(e, &env.pack)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| corrupt(e.to_string()))?;
+    let countries = &env.countries;
+    // The store hands back the whole log, stored events first: only those are read back; the new ones are the
+    // events just read.
+    let check = |log: &[String]| -> Result<(), String> {
+        let stored = log.len().saturating_sub(bodies.len());
+        let mut events =
+            log.iter().take(stored).map(|b| EventBody::event(b, countries)).collect::<Result<Vec<Event>, _>>()?;
+        events.extend(rows.iter().map(|(_, e)| e.clone()));
+        replay(&events, None).map(|_| ()).map_err(|e| match e.index.checked_sub(stored) {
+            Some(new) => format!("line {}: {}", lines.get(new).copied().unwrap_or_default(), e.problem),
+            None => format!("the stored log: {}", e.problem),
+        })
+    };
+    let total = ledger.log_veu_events(id, &bodies, actor, at, &check)?;
+    json(&LogOut { id, added: bodies.len(), events: total })
+}
+
+/// The semi-annual report of VEU `id` for `period` (`2025H1`, `2025H2`), handed to `render`.
+pub fn semi_annual_report<T>(
+    env: &Env,
+    ledger: &mut Ledger,
+    id: &str,
+    period: &str,
+    render: impl FnOnce(&ReportOut<'_>) -> T,
+) -> Result<T, VeuError> {
+    let period = Period::parse(period).ok_or_else(|| {
+        VeuError::invalid(Some("period"), format!("`{period}` is not a half-year such as 2025H1 or 2025H2"))
+    })?;
+    let (stored, body, reg) = find(env, ledger, id)?;
+    let events = ledger
+        .veu_events(id)?
+        .iter()
+        .map(|b| EventBody::event(b, &env.countries))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(corrupt)?;
+    let posted: Vec<Posted> = match reg.pool() {
+        Some(pool) => ledger
+            .list(&pool)?
+            .into_iter()
+            .filter(|r| r.state == State::Posted)
+            .map(|r| Posted { id: r.id, tpp: r.tpp, date: r.date })
+            .collect(),
+        None => Vec::new(),
+    };
+    let r = report(&env.pack, &reg, period, &events, &posted)
+        .map_err(|e| corrupt(format!("the stored facility log: {e}")))?;
+    Ok(render(&ReportOut::new(env, &r, &body, &stored.actor)))
+}

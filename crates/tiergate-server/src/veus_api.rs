@@ -1,0 +1,229 @@
+//! `/v1/veus`: the VEU registry over HTTP, as `tiergate veu` has it (both run [`crate::veus`]). Reads are a
+//! viewer's; registering and logging are an officer's, each audited (`veu-register`, `veu-log`).
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use tiergate_core::veu::{Registration, VeuKind};
+use tiergate_core::Country;
+use tiergate_store::Role;
+use tiergate_wire::veu::{report_csv, report_markdown, report_svg};
+use time::OffsetDateTime;
+
+use crate::auth::Caller;
+use crate::problem::Problem;
+use crate::routes::{body, date_param, db, db_write, json_request, query, Answer, St};
+use crate::veus::{self, VeuError};
+
+fn problem(e: VeuError) -> Problem {
+    match e {
+        VeuError::NotFound(_) => Problem::not_found(e.to_string()),
+        VeuError::Invalid { field, message } => {
+            let p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", message);
+            match field {
+                Some(f) => p.with_field(f),
+                None => p,
+            }
+        }
+        VeuError::Ledger(e) => Problem::from_ledger(&e),
+    }
+}
+
+fn now() -> String {
+    OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// `POST /v1/veus`: a VEU to register, as `tiergate veu add` takes it.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewVeu {
+    /// `uveu` (Universal) or `nveu` (National).
+    kind: String,
+    /// 1 to 64 letters, digits, `-`, `_` or `.`; an NVEU's pool is `nveu:ID`.
+    id: String,
+    /// The VEU's name, as requests name the consignee or its ultimate parent.
+    name: String,
+    /// Where the VEU is headquartered (a code or a name).
+    headquarters: String,
+    /// Where its ultimate parent is headquartered, if elsewhere.
+    #[serde(default)]
+    ultimate_parent_headquarters: Option<String>,
+    /// The country an NVEU is authorized for (required for an NVEU, refused for a UVEU).
+    #[serde(default)]
+    country: Option<String>,
+    /// The date eligibility is checked as of (default: today).
+    #[serde(default)]
+    date: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct DateQuery {
+    /// The date whose quarter's cap applies (default: today).
+    date: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct ReportQuery {
+    /// A calendar half-year: `2025H1` (January to June) or `2025H2`.
+    period: String,
+    /// `json` (default), `csv`, `markdown` or `svg`.
+    format: Option<String>,
+}
+
+/// `GET /v1/veus` (viewer): `{"veus": [...]}`, as `tiergate veu list`.
+#[utoipa::path(get, path = "/v1/veus", summary = "Every registered VEU (viewer)", responses((status = 200, description = "`{\"veus\": [...]}`, each as tiergate veu list", body = crate::openapi::VeusDoc), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn list(State(st): St, caller: Caller) -> Answer {
+    caller.require(Role::Viewer, "reading the VEU registry")?;
+    let shared = std::sync::Arc::clone(&st);
+    let veus = db(&st, move || shared.ledger.read(|l| veus::list(&shared.env, l)).map_err(problem)).await?;
+    Ok(Json(serde_json::json!({ "veus": veus })).into_response())
+}
+
+/// `POST /v1/veus` (officer): 201 with the registration; an ineligible VEU is 422 `not_eligible`, with the
+/// reasons, and is not stored.
+#[utoipa::path(post, path = "/v1/veus", summary = "Register a VEU after checking its eligibility (officer)", request_body = NewVeu, responses((status = 201, description = "registered: `{\"registered\": true, ...the VEU, \"reasons\"}`", body = crate::openapi::VeuRegisteredDoc), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "the id is taken", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "a bad field (named), or `not_eligible` with the answer's members (`registered`: false, `reasons`)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn register(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
+    caller.require(Role::Officer, "registering VEUs")?;
+    let b: NewVeu = json_request(raw)?;
+    let country = |text: &str, field: &str| -> Result<Country, Problem> {
+        st.env.countries.resolve(text).ok_or_else(|| {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_country", st.env.countries.unknown(text))
+                .with_field(field)
+        })
+    };
+    let kind = VeuKind::parse(&b.kind.to_ascii_lowercase()).ok_or_else(|| {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", format!("`{}` is not uveu or nveu", b.kind))
+            .with_field("kind")
+    })?;
+    let reg = Registration {
+        id: b.id,
+        kind,
+        name: b.name.trim().to_owned(),
+        headquarters: country(&b.headquarters, "headquarters")?,
+        ultimate_parent_headquarters: b
+            .ultimate_parent_headquarters
+            .as_deref()
+            .map(|c| country(c, "ultimate_parent_headquarters"))
+            .transpose()?,
+        country: b.country.as_deref().map(|c| country(c, "country")).transpose()?,
+    };
+    let date = date_param(b.date.as_deref(), "date")?;
+    let shared = std::sync::Arc::clone(&st);
+    let r = db_write(move || {
+        shared
+            .ledger
+            .with(|l| {
+                if l.veu(&reg.id).map_err(VeuError::from)?.is_some() {
+                    return Err(VeuError::Ledger(tiergate_store::LedgerError::Conflict(format!(
+                        "a VEU with id `{}` is already registered",
+                        reg.id
+                    ))));
+                }
+                veus::register(&shared.env, l, &reg, date, &caller.name, &now())
+            })
+            .map_err(problem)
+    })
+    .await?;
+    if r.registered {
+        return Ok((StatusCode::CREATED, Json(r.answer)).into_response());
+    }
+    let extra = serde_json::from_str(r.answer.get()).map_err(|e| Problem::internal(&e.to_string(), None))?;
+    Err(Problem {
+        extra,
+        ..Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_eligible",
+            "the VEU is not eligible on the date given; nothing was registered (see `reasons`)",
+        )
+    })
+}
+
+/// `GET /v1/veus/{id}?date=` (viewer): as `tiergate veu show`, with an NVEU's cap, installed TPP and headroom.
+#[utoipa::path(get, path = "/v1/veus/{id}", summary = "One VEU; an NVEU's quarterly cap and headroom (viewer)", params(("id" = String, Path, description = "the registration's id"), DateQuery), responses((status = 200, description = "as tiergate veu show", body = crate::openapi::VeuShowDoc), (status = 404, description = "no VEU has that id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "a bad date", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn show(
+    State(st): St,
+    caller: Caller,
+    Path(id): Path<String>,
+    q: Result<Query<DateQuery>, QueryRejection>,
+) -> Answer {
+    caller.require(Role::Viewer, "reading the VEU registry")?;
+    let date = date_param(query(q)?.date.as_deref(), "date")?;
+    let shared = std::sync::Arc::clone(&st);
+    let answer =
+        db(&st, move || shared.ledger.read(|l| veus::show(&shared.env, l, &id, date)).map_err(problem)).await?;
+    Ok(Json(answer).into_response())
+}
+
+/// `POST /v1/veus/{id}/log` (officer): a facility log CSV as the body; all rows or none.
+#[utoipa::path(post, path = "/v1/veus/{id}/log", summary = "Append a facility log CSV to a VEU's log (officer)", params(("id" = String, Path, description = "the registration's id")), request_body(content = String, content_type = "text/csv", description = "`date,event,facility,country,item,quantity[,reservation]`; events received, installed, transferred, retired"), responses((status = 200, description = "`{\"id\", \"added\", \"events\"}`", body = crate::openapi::VeuLoggedDoc), (status = 404, description = "no VEU has that id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "bad rows (each by line) or a log that would remove chips a facility does not hold; nothing was logged", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn log(
+    State(st): St,
+    caller: Caller,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Answer {
+    caller.require(Role::Officer, "logging VEU facilities")?;
+    let bytes = body(raw)?;
+    let shared = std::sync::Arc::clone(&st);
+    let answer = db_write(move || {
+        shared.ledger.with(|l| veus::log(&shared.env, l, &id, &bytes[..], &caller.name, &now())).map_err(problem)
+    })
+    .await?;
+    Ok(Json(answer).into_response())
+}
+
+/// `GET /v1/veus/{id}/report?period=&format=` (viewer): the semi-annual report as `tiergate veu report`.
+#[utoipa::path(get, path = "/v1/veus/{id}/report", summary = "A VEU's semi-annual report: JSON, CSV, Markdown or its SVG chart (viewer)", params(("id" = String, Path, description = "the registration's id"), ReportQuery), responses((status = 200, description = "the report in the form asked for", body = crate::openapi::VeuReportDoc, content_type = "application/json"), (status = 404, description = "no VEU has that id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "a bad period or format", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn report(
+    State(st): St,
+    caller: Caller,
+    Path(id): Path<String>,
+    q: Result<Query<ReportQuery>, QueryRejection>,
+) -> Answer {
+    caller.require(Role::Viewer, "reading VEU reports")?;
+    let q = query(q)?;
+    let format = q.format.unwrap_or_else(|| "json".to_owned());
+    let content_type = match format.as_str() {
+        "json" => "application/json",
+        "csv" => "text/csv; charset=utf-8",
+        "markdown" => "text/markdown; charset=utf-8",
+        "svg" => "image/svg+xml",
+        other => {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_value",
+                format!("`{other}` is not one of json, csv, markdown, svg"),
+            )
+            .with_field("format"))
+        }
+    };
+    let shared = std::sync::Arc::clone(&st);
+    let bytes = db(&st, move || {
+        shared
+            .ledger
+            .read(|l| {
+                veus::semi_annual_report(&shared.env, l, &id, &q.period, |o| -> Result<Vec<u8>, String> {
+                    match format.as_str() {
+                        "csv" => report_csv(o).map_err(|e| e.to_string()),
+                        "markdown" => Ok(report_markdown(o, None).into_bytes()),
+                        "svg" => Ok(report_svg(o).into_bytes()),
+                        _ => serde_json::to_vec(o).map_err(|e| e.to_string()),
+                    }
+                })
+            })
+            .map_err(problem)?
+            .map_err(|e| Problem::internal(&e, None))
+    })
+    .await?;
+    let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], bytes).into_response();
+    // An SVG from the API is shown as an image, never run as a document.
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    Ok(response)
+}
