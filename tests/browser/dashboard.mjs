@@ -223,13 +223,29 @@ try {
     "b3,2025-06-01,nvidia-h100-sxm,10,CN,Shanghai Labs,CN",
     "b4,2025-06-01,nvidia-h100-sxm,500,IN,Mumbai Cloud,IN",
     "b5,2025-06-01,no-such-chip,1,IN,Mumbai Cloud,IN",
+    "b6,2025-06-01,nvidia-h100-sxm,10,Malaysia,Penang Labs,MY",
   ].join("\n");
   await page.locator("#batch-file").setInputFiles({ name: "book.csv", mimeType: "text/csv", buffer: Buffer.from(book) });
-  await page.getByRole("heading", { name: "Determinations (5)" }).waitFor();
+  await page.getByRole("heading", { name: "Determinations (6)" }).waitFor();
   const main = await text(page, "main");
-  for (const a of ["AIA", "LICENSE", "LPP", "ERROR"]) assert.match(main, new RegExp(a), `the totals name ${a}`);
+  for (const a of ["AIA", "LICENSE", "LPP"]) assert.match(main, new RegExp(a), `the totals name ${a}`);
   assert.match(main, /Totals by destination[\s\S]*IN\t2\t7,916,000/, "IN: two requests, one determined");
-  assert.match(await text(page, "[role=status]"), /5 of 5 requests determined/);
+  assert.match(main, /Totals by destination[\s\S]*MY\t2\t/, "MY and Malaysia are one destination");
+  // Outcomes apart: what needs no license, approvals, denials and rejected requests, each a table of its own.
+  assert.match(await text(page, "#batch-denial"), /License, presumption of denial \(1\)/);
+  assert.match(await text(page, "#batch-approval"), /License, presumption of approval \(1\)/);
+  assert.match(await text(page, "#batch-error"), /Rejected request \(1\)/);
+  assert.match(await text(page, "#batch-no_license"), /No license needed \(3\)/);
+  await page.locator("#batch-chart").waitFor();
+  // Each row's reasons open under it, and go into the CSV.
+  await page.locator("details summary").filter({ hasText: /A license is required/ }).first().click();
+  assert.match(await text(page, "details[open]"), /742\.6/);
+  const [batchCsv] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
+  const batchLines = readFileSync(await batchCsv.path(), "utf8").split("\n");
+  assert.equal(batchLines[0], "n,id,destination,code,authorization,outcome,policy,eccn,tpp,pool,summary,reasons,error");
+  assert.match(batchLines.find((l) => l.startsWith('"6"')), /"Malaysia","MY",/);
+  assert.match(batchLines.find((l) => l.startsWith('"3"')), /"denial"[\s\S]*742\.6/);
+  assert.match(await text(page, "[role=status]"), /6 of 6 requests determined/);
   await shot(page, "05-batch");
 
   step = "allocations";
@@ -455,6 +471,38 @@ try {
   assert.equal(csvDownload.suggestedFilename(), "kl-dc-2025H2.csv");
   assert.match(readFileSync(await csvDownload.path(), "utf8"), /KL 1/);
   await shot(page, "22-veu");
+  // Readiness against Supp. No. 10: record the 3PAO attestation (14.b), see it met and the summary move; the
+  // printable report is the API's own page.
+  await page.locator("#readiness-summary").waitFor();
+  const before = await text(page, "#readiness-summary");
+  assert.match(before, /^Not ready: 0 of \d+ requirements/);
+  const ev = page.locator("#evidence-form");
+  await ev.locator('select[name="requirement"]').selectOption("14.b");
+  await ev.locator('select[name="status"]').selectOption("met");
+  await ev.locator('input[name="document"]').fill("3PAO attestation 2025-11");
+  await ev.locator('input[name="owner"]').fill("CISO");
+  await ev.getByRole("button", { name: "Record", exact: true }).click();
+  await page.getByText(/^Recorded 14\.b: met \(1 piece/).waitFor();
+  assert.match(await text(page, "#readiness-summary"), /^Not ready: 1 of /);
+  assert.match(await text(page, "#veu-readiness table"), /14\.b[\s\S]*met[\s\S]*3PAO attestation 2025-11[\s\S]*CISO/);
+  const printable = await page.request.get(`${base}${await page.locator("#readiness-print").getAttribute("href")}`);
+  assert.equal(printable.status(), 200);
+  assert.match(await printable.text(), /<h1>VEU readiness: kl-dc data centre \(kl-dc\)<\/h1>/);
+  await shot(page, "22b-veu-readiness");
+  // An applicant: recorded for its readiness, with no facility log or report, and listed as such.
+  await page.goto(`${base}/#/veus`);
+  await veuForm.locator('select[name="kind"]').selectOption("uveu");
+  await veuForm.locator('input[name="id"]').fill("ash-app");
+  await veuForm.locator('input[name="name"]').fill("Ashburn applicant");
+  await veuForm.locator('select[name="headquarters"]').selectOption("US");
+  await veuForm.locator("#veu-applicant").check();
+  await veuForm.getByRole("button", { name: "Register" }).click();
+  await page.getByRole("heading", { name: "Universal VEU applicant ash-app" }).waitFor();
+  await page.locator("#readiness-summary").waitFor();
+  assert.equal(await page.locator("#veu-log-form").count(), 0, "an applicant keeps no facility log");
+  assert.match(await text(page, "#veu-readiness"), /Not binding here: B\(6\), B\(11\)/);
+  await page.goto(`${base}/#/veus`);
+  assert.match(await text(page, "#view table"), /ash-app[\s\S]*applicant/);
 
   step = "cloud customers";
   await page.goto(`${base}/#/kyc`);
@@ -556,6 +604,8 @@ try {
   assert.equal(await v.page.locator('nav a[href="#/tokens"]').isVisible(), false, "a viewer sees no Tokens link");
   await v.page.goto(`${base}/#/veus/kl-dc`);
   await v.page.getByText(/may not append facility logs/).waitFor();
+  await v.page.getByText(/may not record readiness evidence/).waitFor();
+  assert.equal(await v.page.locator("#evidence-form").count(), 0, "a viewer records no evidence");
   await v.page.goto(`${base}/#/exposure`);
   await v.page.getByText(/may not compute exposures/).waitFor();
   assert.equal(await v.page.locator("#exposure-run").count(), 0, "a viewer is offered no exposure");

@@ -22,6 +22,7 @@ pub mod registry;
 pub mod scenario;
 pub mod units;
 pub mod veu;
+pub mod veu_readiness;
 
 pub use catalog::{Accelerator, Catalog};
 pub use classify::{classify, Classification, ClassifyError, Eccn, Item};

@@ -144,7 +144,7 @@ pub fn eligibility<'p>(pack: &'p Pack, reg: &Registration, date: Date) -> Eligib
 }
 
 fn group_list(pack: &Pack, groups: &[usize]) -> String {
-    let names: Vec<&str> = groups.iter().filter_map(|g| pack.group_names.get(*g)).map(String::as_str).collect();
+    let names: Vec<&str> = groups.iter().filter_map(|g| pack.group_labels.get(*g)).map(String::as_str).collect();
     names.join(" or ")
 }
 

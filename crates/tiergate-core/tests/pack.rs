@@ -264,3 +264,31 @@ fn pools_and_caps() {
     }
     assert_eq!(cap("lpp:\u{200B}:2026", d).expect_err("no letter").0, "invalid_pool");
 }
+
+#[test]
+fn rejects_bad_veu_guidelines() {
+    rejects(
+        &mutate("id = \"14.c\"\n", "id = \"14.b\"\n"),
+        "veu_guidelines.requirements[21].id",
+        "`14.b` is listed twice",
+    );
+    rejects(
+        &mutate(
+            "heading = \"Seizure of chips\"\napplies = \"all\"",
+            "heading = \"Seizure of chips\"\napplies = \"nveus\"",
+        ),
+        "veu_guidelines.requirements[21].applies",
+        "`nveus` is not one of",
+    );
+    rejects(
+        &mutate("deferred_paragraphs = [14, 15, 18]", "deferred_paragraphs = [14, 15, 19]"),
+        "veu_guidelines.deferred_paragraphs",
+        "paragraph 19 has no requirement",
+    );
+    rejects(
+        &mutate("id = \"B(2)\"\n", "id = \"B(2)\"\nparagraph = 2\n"),
+        "veu_guidelines.application[0].paragraph",
+        "Supp. No. 10 only",
+    );
+    rejects(&mutate("label = \"Macau\"", "label = \" \""), "groups.\"macau\".label", "must not be empty");
+}

@@ -558,11 +558,12 @@ async function viewBatch() {
     const header = csv ? lines.shift() : null;
     const CHUNK = 200;
     const answers = [];
-    // Each request's destination, for the totals by country (answers name the allocation, not the destination).
+    // Each request's destination as spelled, resolved to its country later for the totals (answers name the
+    // allocation, not the destination).
     const at = csv ? csvCells(header).indexOf("destination") : -1;
     const destinations = lines.map((l) => {
-      if (csv) return at >= 0 ? (csvCells(l)[at] || "").toUpperCase() : "";
-      try { return String(JSON.parse(l).destination || "").toUpperCase(); } catch (_) { return ""; }
+      if (csv) return at >= 0 ? (csvCells(l)[at] || "").trim() : "";
+      try { return String(JSON.parse(l).destination || "").trim(); } catch (_) { return ""; }
     });
     bar.hidden = false; bar.max = Math.max(1, lines.length); bar.value = 0;
     for (let i = 0; i < lines.length; i += CHUNK) {
@@ -578,7 +579,7 @@ async function viewBatch() {
       bar.value = Math.min(lines.length, i + CHUNK);
       status.textContent = `${bar.value} of ${lines.length} requests determined`;
     }
-    renderBatch(out, answers, destinations);
+    await renderBatch(out, answers, destinations);
   }));
   put(view(), h("h1", {}, "Batch"),
     allowed ? h("p", {}, "Upload an order book: CSV with the columns of ", h("code", {}, "tiergate determine --input-format csv"), ", or JSON Lines of requests.")
@@ -586,40 +587,79 @@ async function viewBatch() {
     allowed ? h("label", { class: "field" }, "Order book", file) : null, bar, status, out);
 }
 
-function renderBatch(out, answers, destinations) {
+// The outcome of an answer, for grouping: approvals, case-by-case reviews and denials apart from what needs no
+// license (an exception, a VEU, NLR) and from rejected requests.
+const OUTCOMES = [
+  ["no_license", "No license needed"], ["approval", "License, presumption of approval"],
+  ["case_by_case", "License, case by case"], ["denial", "License, presumption of denial"], ["error", "Rejected request"],
+];
+const outcomeOf = (d) => (d.error || !d.authorization ? "error" : !d.license_required ? "no_license" : d.review_policy || "case_by_case");
+
+/** Each spelling of a destination in the file, resolved to its code by the API (aliases and names included). */
+async function resolveDestinations(spellings) {
+  const codes = new Map();
+  for (const text of new Set(spellings.filter(Boolean))) {
+    const byCode = S.countries.get(text);
+    if (byCode) { codes.set(text, byCode.code); continue; }
+    try { codes.set(text, (await api("GET", `/v1/countries/${encodeURIComponent(text)}?date=${S.date}`)).code); } catch (_) { codes.set(text, null); }
+  }
+  return codes;
+}
+
+async function renderBatch(out, answers, destinations) {
+  const codes = await resolveDestinations(destinations);
   const rows = answers.map((d, i) => ({
-    n: i + 1, id: d.id ?? "", destination: destinations[i] || "",
-    authorization: d.authorization || "ERROR", policy: d.review_policy || "", tpp: d.classification ? d.classification.tpp_total : null,
+    n: i + 1, id: d.id ?? "", destination: destinations[i] || "", code: codes.get(destinations[i]) || "",
+    authorization: d.authorization || "ERROR", outcome: outcomeOf(d), policy: d.review_policy || "",
+    tpp: d.classification ? d.classification.tpp_total : null, summary: d.summary || "",
     eccn: d.classification ? d.classification.eccn || "" : "", pool: d.allocation ? d.allocation.pool : "", error: d.error ? d.error.message : "",
+    reasons: d.reasons || [], why: (d.reasons || []).map((r) => `${r.text} (${r.citation})`).join("; "),
   }));
-  const totals = (key) => {
+  const totals = (key, label = (k) => k) => {
     const m = new Map();
     for (const r of rows) {
       const k = r[key] || "—";
-      const t = m.get(k) || { key: k, count: 0, tpp: 0 };
+      const t = m.get(k) || { key: label(k), count: 0, tpp: 0 };
       t.count += 1; t.tpp += r.tpp || 0;
       m.set(k, t);
     }
     return [...m.values()];
   };
   const columns = [
-    { key: "n", label: "#", num: true }, { key: "id", label: "Id" }, { key: "destination", label: "Destination" }, { key: "authorization", label: "Authorization" },
-    { key: "policy", label: "Review policy" }, { key: "eccn", label: "ECCN" }, { key: "tpp", label: "TPP", num: true },
-    { key: "pool", label: "Allocation" }, { key: "error", label: "Error" },
+    { key: "n", label: "#", num: true }, { key: "id", label: "Id" },
+    { key: "code", label: "Destination", render: (r) => (r.code && r.code !== r.destination ? `${r.code} (${r.destination})` : r.code || r.destination) },
+    { key: "authorization", label: "Authorization" }, { key: "policy", label: "Review policy" }, { key: "eccn", label: "ECCN" },
+    { key: "tpp", label: "TPP", num: true }, { key: "pool", label: "Allocation" },
+    { key: "why", label: "Why", render: (r) => (r.error ? r.error : h("details", {}, h("summary", {}, r.summary || `${r.reasons.length} reason(s)`), reasonsList(r.reasons))) },
   ];
   const csvOut = () => {
-    const q = (v) => `"${String(v ?? "").replace(/"/g, '""')}"`;
-    const lines = [columns.map((c) => c.key).join(","), ...rows.map((r) => columns.map((c) => q(r[c.key])).join(","))];
+    const keys = ["n", "id", "destination", "code", "authorization", "outcome", "policy", "eccn", "tpp", "pool", "summary", "why", "error"];
+    const lines = [keys.map((k) => (k === "why" ? "reasons" : k)).join(","), ...rows.map((r) => keys.map((k) => csvCell(r[k])).join(","))];
     download("determinations.csv", lines.join("\n") + "\n", "text/csv");
   };
-  put(out, 
-    h("h2", {}, "Totals by authorization"),
-    table([{ key: "key", label: "Authorization" }, { key: "count", label: "Requests", num: true }, { key: "tpp", label: "TPP", num: true }], totals("authorization"), { sortKey: "count", dir: -1 }),
+  // TPP by authorization, as bars.
+  const byAuth = totals("authorization").sort((x, y) => y.tpp - x.tpp);
+  const W = 640, bh = 22, left = 90, max = Math.max(1, ...byAuth.map((t) => t.tpp));
+  const chart = s("svg", { class: "chart", id: "batch-chart", viewBox: `0 0 ${W} ${byAuth.length * (bh + 8) + 8}`, role: "img", "aria-label": "TPP by authorization" },
+    byAuth.map((t, i) => [
+      s("text", { x: left - 8, y: i * (bh + 8) + bh / 2 + 4, "text-anchor": "end" }, t.key),
+      s("rect", { class: "bar", x: left, y: i * (bh + 8), width: Math.max(1, (t.tpp / max) * (W - left - 150)), height: bh }),
+      s("text", { x: left + Math.max(1, (t.tpp / max) * (W - left - 150)) + 6, y: i * (bh + 8) + bh / 2 + 4 }, `${fmt(Math.round(t.tpp))} TPP (${t.count})`),
+    ]));
+  const label = Object.fromEntries(OUTCOMES);
+  put(out,
+    h("h2", {}, "Outcomes"),
+    table([{ key: "key", label: "Outcome" }, { key: "count", label: "Requests", num: true }, { key: "tpp", label: "TPP", num: true }],
+      OUTCOMES.map(([k]) => totals("outcome", (x) => label[x] || x).find((t) => t.key === label[k])).filter(Boolean)),
+    h("h2", {}, "TPP by authorization"), chart,
     h("h2", {}, "Totals by destination"),
-    table([{ key: "key", label: "Destination" }, { key: "count", label: "Requests", num: true }, { key: "tpp", label: "TPP", num: true }], totals("destination"), { sortKey: "tpp", dir: -1 }),
+    table([{ key: "key", label: "Destination" }, { key: "count", label: "Requests", num: true }, { key: "tpp", label: "TPP", num: true }], totals("code"), { sortKey: "tpp", dir: -1 }),
     h("h2", {}, `Determinations (${rows.length})`),
-    h("p", {}, h("button", { type: "button", onclick: csvOut }, "Download CSV")),
-    table(columns, rows, { filterable: true, sortKey: "n" }));
+    h("p", {}, h("button", { type: "button", onclick: csvOut }, "Download CSV"), " with each row's outcome, summary and reasons."),
+    OUTCOMES.map(([k, title]) => {
+      const group = rows.filter((r) => r.outcome === k);
+      return group.length ? [h("h3", { id: `batch-${k}` }, `${title} (${group.length})`), table(columns, group, { filterable: true, sortKey: "n" })] : null;
+    }));
 }
 
 async function viewAllocations() {

@@ -134,7 +134,8 @@ async function viewVeus(id) {
     e.preventDefault();
     const v = Object.fromEntries(new FormData(e.target).entries());
     const body = { kind: v.kind, id: v.id.trim(), name: v.name.trim(), headquarters: v.headquarters, date: v.date || undefined,
-      ultimate_parent_headquarters: v.parent || undefined, country: v.kind === "nveu" ? v.country || undefined : undefined };
+      ultimate_parent_headquarters: v.parent || undefined, country: v.kind === "nveu" ? v.country || undefined : undefined,
+      applicant: v.applicant === "yes" };
     guard(async () => {
       try {
         const r = await api("POST", "/v1/veus", body);
@@ -155,14 +156,17 @@ async function viewVeus(id) {
     labelled("Name", h("input", { name: "name", required: true, size: 30 })),
     labelled("Headquarters", countrySelect("headquarters", "", { required: true })),
     labelled("Ultimate parent's headquarters", countrySelect("parent", "")), nveu,
-    labelled("As of", h("input", { name: "date", type: "date", value: S.date }))),
+    labelled("As of", h("input", { name: "date", type: "date", value: S.date })),
+    h("label", { class: "field" }, h("input", { type: "checkbox", name: "applicant", value: "yes", id: "veu-applicant" }),
+      " An applicant: record its readiness, not a registration")),
   h("button", { class: "primary", type: "submit" }, "Register"), out);
   put(view(), h("h1", {}, "Validated End Users"),
     list.length ? table([
       { key: "id", label: "Id", render: (v) => h("a", { href: `#/veus/${encodeURIComponent(v.id)}` }, v.id) },
       { key: "kind", label: "Kind" }, { key: "name", label: "Name" }, { key: "headquarters", label: "Headquarters" },
       { key: "country", label: "Country", render: (v) => v.country || "all eligible" },
-      { key: "registered_on", label: "Registered", render: (v) => `${v.registered_on} by ${v.registered_by}` },
+      { key: "applicant", label: "Status", render: (v) => (v.applicant ? "applicant" : "registered") },
+      { key: "registered_on", label: "Recorded", render: (v) => `${v.registered_on} by ${v.registered_by}` },
     ], list, { filterable: true }) : h("p", { class: "muted" }, "No VEU is registered."),
     officer ? form : roleNote("officer", "register VEUs"));
 }
@@ -222,15 +226,66 @@ async function viewVeu(id) {
         h("button", { type: "button", onclick: () => download(`${stem}.svg`, svg, "image/svg+xml") }, "Download chart (SVG)")));
   });
   period.addEventListener("change", showReport);
-  put(view(), h("h1", {}, `${v.kind === "nveu" ? "National" : "Universal"} VEU ${v.id}`),
+  const ready = h("div", { id: "veu-readiness" });
+  put(view(), h("h1", {}, `${v.kind === "nveu" ? "National" : "Universal"} VEU ${v.applicant ? "applicant " : ""}${v.id}`),
     h("p", {}, h("a", { href: "#/veus" }, "← All VEUs")),
-    h("p", {}, `${v.name} · headquartered in ${v.headquarters}${v.country ? ` · authorized for ${v.country}` : ""} · registered ${v.registered_on} by ${v.registered_by} · ${v.events} facility-log event(s)`),
+    h("p", {}, `${v.name} · headquartered in ${v.headquarters}${v.country ? ` · authorized for ${v.country}` : ""} · ${v.applicant ? "applicant recorded" : "registered"} ${v.registered_on} by ${v.registered_by}${v.applicant ? "" : ` · ${v.events} facility-log event(s)`}`),
     standing, status,
-    officer ? log : roleNote("officer", "append facility logs"),
-    h("h2", {}, "Semi-annual report"),
-    h("p", { class: "muted" }, "Chips received, installed, transferred and retired per facility, the installed base by country, and for an NVEU the ledger's posted TPP beside its log."),
-    h("div", { class: "row" }, labelled("Half-year", period)), report);
-  await showReport();
+    v.applicant ? null : [officer ? log : roleNote("officer", "append facility logs"),
+      h("h2", {}, "Semi-annual report"),
+      h("p", { class: "muted" }, "Chips received, installed, transferred and retired per facility, the installed base by country, and for an NVEU the ledger's posted TPP beside its log."),
+      h("div", { class: "row" }, labelled("Half-year", period)), report],
+    ready);
+  if (!v.applicant) await showReport();
+  await showReadiness(ready, id, officer);
+}
+
+const STANDING = { missing: "missing", planned: "planned", in_progress: "in progress", met: "met", not_applicable: "not applicable" };
+
+/** The readiness of a VEU or applicant against Supp. No. 10: where it stands, each requirement, and (officer) a
+ * form to record evidence. */
+async function showReadiness(root, id, officer) {
+  const path = `/v1/veus/${encodeURIComponent(id)}`;
+  const r = await api("GET", `${path}/readiness?date=${S.date}`);
+  const lines = [...r.requirements, ...r.application];
+  const row = (l) => ({ ...l, what: `${l.heading ? `${l.heading}: ` : ""}${l.text}`, doc: l.evidence ? l.evidence.document || l.evidence.note || "" : "",
+    owner: l.evidence ? l.evidence.owner || "" : "", dated: l.evidence ? l.evidence.dated || "" : "" });
+  const columns = [
+    { key: "id", label: "Requirement" }, { key: "what", label: "What it asks" },
+    { key: "standing", label: "Standing", render: (l) => h("span", { class: `standing ${l.standing}${l.overdue ? " overdue" : ""}` },
+      STANDING[l.standing] + (l.overdue ? " (overdue)" : "")) },
+    { key: "doc", label: "Evidence" }, { key: "owner", label: "Owner" }, { key: "dated", label: "Dated" },
+    { key: "due", label: "Due", render: (l) => l.due || "with the application" },
+  ];
+  const requirement = h("select", { name: "requirement", id: "evidence-requirement", required: true },
+    lines.map((l) => h("option", { value: l.id }, `${l.id} ${l.heading || l.text.slice(0, 60)}`)));
+  const form = h("form", { id: "evidence-form", class: "panel", onsubmit: (e) => {
+    e.preventDefault();
+    const v = Object.fromEntries(new FormData(e.target).entries());
+    const body = { requirement: v.requirement, status: v.status };
+    for (const k of ["document", "owner", "dated", "note"]) if (v[k] && v[k].trim()) body[k] = v[k].trim();
+    guard(async () => {
+      const done = await api("POST", `${path}/evidence`, body);
+      await showReadiness(root, id, officer);
+      $("#evidence-done").textContent = `Recorded ${done.requirement}: ${STANDING[done.status]} (${done.recorded} piece(s) of evidence for it; the latest counts).`;
+    });
+  } },
+  h("h3", {}, "Record evidence"),
+  h("div", { class: "row" }, labelled("Requirement", requirement),
+    labelled("Status", h("select", { name: "status" }, Object.entries(STANDING).filter(([k]) => k !== "missing").map(([k, t]) => h("option", { value: k }, t)))),
+    labelled("Document (needed for met)", h("input", { name: "document", maxlength: 1000, size: 30 })),
+    labelled("Owner", h("input", { name: "owner", maxlength: 1000 })),
+    labelled("Dated", h("input", { name: "dated", type: "date" })),
+    labelled("Note (needed for not applicable)", h("input", { name: "note", maxlength: 1000, size: 30 }))),
+  h("button", { class: "primary", type: "submit" }, "Record"), h("p", { role: "status", id: "evidence-done" }));
+  put(root, h("h2", {}, "Readiness (Supplement No. 10 to part 748)"),
+    h("p", { class: "summary", id: "readiness-summary" }, r.summary),
+    h("p", {}, `As of ${r.date}; paragraphs ${r.deferred_paragraphs.join(", ")} are due by ${r.deferred_until}. `,
+      h("a", { href: `${path}/readiness?format=html&date=${r.date}`, target: "_blank", rel: "noopener", id: "readiness-print" }, "Print / PDF: the readiness report"),
+      r.not_binding.length ? ` · Not binding here: ${r.not_binding.join(", ")}.` : ""),
+    officer ? form : roleNote("officer", "record readiness evidence"),
+    h("h3", {}, "Supplement No. 10"), table(columns, r.requirements.map(row), { filterable: true, rowClass: (l) => (l.overdue ? "violation" : null) }),
+    r.application.length ? [h("h3", {}, "Information for the request (Supplement No. 8)"), table(columns, r.application.map(row))] : null);
 }
 
 // ---- cloud customers (KYC) ---------------------------------------------------------------------------------

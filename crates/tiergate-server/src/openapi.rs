@@ -154,16 +154,27 @@ pub struct VeuDoc {
     pub registered_by: String,
 }
 
-/// Every registered VEU.
+/// A registered VEU or an applicant.
+#[derive(Serialize, ToSchema)]
+pub struct VeuListedDoc {
+    #[serde(flatten)]
+    pub veu: VeuDoc,
+    /// An applicant for VEU status, not a registered VEU.
+    pub applicant: bool,
+}
+
+/// Every registered VEU, then every applicant.
 #[derive(Serialize, ToSchema)]
 pub struct VeusDoc {
-    pub veus: Vec<VeuDoc>,
+    pub veus: Vec<VeuListedDoc>,
 }
 
 /// A registration: the VEU and the reasons it is eligible.
 #[derive(Serialize, ToSchema)]
 pub struct VeuRegisteredDoc {
     pub registered: bool,
+    /// Recorded as an applicant, not as a registered VEU.
+    pub applicant: bool,
     #[serde(flatten)]
     pub veu: VeuDoc,
     pub reasons: Vec<ReasonOut<'static>>,
@@ -174,6 +185,7 @@ pub struct VeuRegisteredDoc {
 pub struct VeuShowDoc {
     #[serde(flatten)]
     pub veu: VeuDoc,
+    pub applicant: bool,
     /// Facility-log events recorded.
     pub events: u64,
     /// An NVEU's `{"date", "quarter", "pool", "cap_tpp", "installed_tpp", "posted_tpp", "pending_tpp",
@@ -212,6 +224,40 @@ pub struct VeuReportDoc {
     /// What the report found to flag, in words.
     pub checks: Vec<String>,
     pub citations: Vec<ReasonOut<'static>>,
+}
+
+/// Evidence recorded.
+#[derive(Serialize, ToSchema)]
+pub struct EvidenceRecordedDoc {
+    pub id: String,
+    pub requirement: String,
+    pub status: String,
+    /// Pieces of evidence now recorded for the requirement (the latest counts).
+    pub recorded: u64,
+    /// Where the VEU now stands, in one sentence.
+    pub summary: String,
+}
+
+/// A readiness report (docs/VEU.md): the VEU, `date`, `ready`, `summary`, `counts`, the guidelines and their
+/// deferred paragraphs, each requirement (`id`, `paragraph`, `section`, `heading`, `text`, `standing`, `due`,
+/// `overdue`, `recorded`, `evidence`), the Supp. No. 8 items, what does not bind it, and the pack and its sha256.
+#[derive(Serialize, ToSchema)]
+pub struct ReadinessDoc {
+    pub id: String,
+    pub kind: String,
+    pub applicant: bool,
+    pub date: String,
+    pub ready: bool,
+    pub summary: String,
+    /// `missing`, `planned`, `in_progress`, `met`, `not_applicable`, `overdue`.
+    pub counts: serde_json::Value,
+    pub requirements: Vec<serde_json::Value>,
+    pub application: Vec<serde_json::Value>,
+    pub not_binding: Vec<String>,
+    pub pack: String,
+    pub sha256: String,
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The imported list versions, newest first, and what is stale today.
@@ -314,6 +360,8 @@ impl Modify for Bearer {
         crate::veus_api::show,
         crate::veus_api::log,
         crate::veus_api::report,
+        crate::veus_api::readiness,
+        crate::veus_api::evidence,
         crate::lists_api::versions,
         crate::lists_api::import,
         crate::kyc_api::check,
@@ -330,8 +378,8 @@ impl Modify for Bearer {
         tiergate_wire::registry::AliasParty, tiergate_wire::registry::OwnerShare, tiergate_wire::registry::MergeParties,
         tiergate_wire::scenario::ScenarioBody, tiergate_wire::scenario::MoveBody, tiergate_wire::scenario::AssureBody,
         tiergate_wire::capacity::CapacityOut, tiergate_wire::capacity::SourceOut, tiergate_wire::capacity::CountryCapacityOut,
-        tiergate_wire::capacity::StandingOut, VeuDoc, VeusDoc, VeuRegisteredDoc, VeuShowDoc, VeuLoggedDoc, VeuReportDoc,
-        crate::veus_api::NewVeu, ListsDoc, tiergate_store::ListVersion, crate::lists::ImportedOut, KycDoc
+        tiergate_wire::capacity::StandingOut, VeuDoc, VeuListedDoc, VeusDoc, VeuRegisteredDoc, VeuShowDoc, VeuLoggedDoc, VeuReportDoc,
+        crate::veus_api::NewVeu, tiergate_wire::readiness::EvidenceBody, EvidenceRecordedDoc, ReadinessDoc, ListsDoc, tiergate_store::ListVersion, crate::lists::ImportedOut, KycDoc
     )),
     modifiers(&Bearer),
     security(("bearer" = [])),

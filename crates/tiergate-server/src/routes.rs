@@ -69,6 +69,8 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/veus", get(crate::veus_api::list).post(crate::veus_api::register))
         .route("/v1/veus/{id}", get(crate::veus_api::show))
         .route("/v1/veus/{id}/report", get(crate::veus_api::report))
+        .route("/v1/veus/{id}/readiness", get(crate::veus_api::readiness))
+        .route("/v1/veus/{id}/evidence", post(crate::veus_api::evidence))
         .route("/", get(dashboard_api::asset))
         .route("/assets/{*file}", get(dashboard_api::asset))
         .fallback(not_found)

@@ -1,13 +1,16 @@
-//! The VEU registry's operations, one implementation for `tiergate veu` and `/v1/veus`: register after checking
-//! eligibility, list, show an NVEU's standing against its quarterly cap, append a facility log, and write the
-//! semi-annual report. Answers are JSON documents, the same bytes on both sides.
+//! The VEU registry's operations, one implementation for `tiergate veu` and `/v1/veus`: register (or record an
+//! applicant) after checking eligibility, list, show an NVEU's standing against its quarterly cap, append a
+//! facility log, write the semi-annual report, and record and report readiness against Supp. No. 10 to part 748.
+//! Answers are JSON documents, the same bytes on both sides.
 
 use std::io::Read;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tiergate_core::veu::{eligibility, facility_problem, replay, report, Event, Period, Posted, Registration};
-use tiergate_store::{Ledger, LedgerError, State, StoredVeu};
+use tiergate_core::veu_readiness::{check_evidence, readiness, Evidence};
+use tiergate_store::{Ledger, LedgerError, State, StoredEvidence, StoredVeu};
+use tiergate_wire::readiness::{EvidenceBody, ReadinessOut};
 use tiergate_wire::veu::{read_log, EventBody, ReportOut, VeuBody, VeuOut};
 use tiergate_wire::{Env, ReasonOut};
 use time::Date;
@@ -41,7 +44,10 @@ fn json(v: &impl Serialize) -> Result<Box<RawValue>, VeuError> {
 
 #[derive(Serialize)]
 struct AddOut<'a> {
+    /// Stored in the registry that determinations rely on.
     registered: bool,
+    /// Stored as an applicant for VEU status instead.
+    applicant: bool,
     #[serde(flatten)]
     veu: VeuOut<'a>,
     reasons: Vec<ReasonOut<'a>>,
@@ -51,6 +57,7 @@ struct AddOut<'a> {
 struct ShowOut<'a> {
     #[serde(flatten)]
     veu: VeuOut<'a>,
+    applicant: bool,
     events: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     nveu: Option<NveuOut>,
@@ -76,18 +83,21 @@ struct LogOut<'a> {
     events: u64,
 }
 
-/// A registration attempt: whether it was stored, and the answer (`{"registered", ...the VEU, "reasons"}`).
+/// A registration attempt: whether it was stored (as a VEU or an applicant), and the answer (`{"registered",
+/// "applicant", ...the VEU, "reasons"}`).
 pub struct Registered {
-    pub registered: bool,
+    pub stored: bool,
     pub answer: Box<RawValue>,
 }
 
-/// Checks `reg`'s eligibility as of `date` and stores it when eligible; an ineligible VEU is answered, not stored.
-/// A taken id is refused (the ledger's bad input).
+/// Checks `reg`'s eligibility as of `date` and stores it when eligible, as a registered VEU or, for `applicant`,
+/// as an applicant for VEU status (whose readiness is recorded, but on whom no determination relies); an
+/// ineligible one is answered, not stored. A taken id is refused.
 pub fn register(
     env: &Env,
     ledger: &mut Ledger,
     reg: &Registration,
+    applicant: bool,
     date: Date,
     actor: &str,
     at: &str,
@@ -100,25 +110,41 @@ pub fn register(
     let body = VeuBody::new(reg, &env.pack, date);
     if e.eligible {
         let text = serde_json::to_string(&body).map_err(|e| corrupt(e.to_string()))?;
-        ledger.add_veu(&StoredVeu { id: reg.id.clone(), body: text, actor: actor.to_owned(), at: at.to_owned() })?;
+        let stored = StoredVeu { id: reg.id.clone(), body: text, actor: actor.to_owned(), at: at.to_owned() };
+        if applicant {
+            ledger.add_veu_applicant(&stored)?;
+        } else {
+            ledger.add_veu(&stored)?;
+        }
     }
     let answer = json(&AddOut {
-        registered: e.eligible,
+        registered: e.eligible && !applicant,
+        applicant: e.eligible && applicant,
         veu: VeuOut::new(&env.pack, reg, &body, actor),
         reasons: e.reasons.iter().map(ReasonOut::from).collect(),
     })?;
-    Ok(Registered { registered: e.eligible, answer })
+    Ok(Registered { stored: e.eligible, answer })
 }
 
-/// Every registered VEU, in the store's order.
+#[derive(Serialize)]
+struct ListedOut<'a> {
+    #[serde(flatten)]
+    veu: VeuOut<'a>,
+    applicant: bool,
+}
+
+/// Every registered VEU, then every applicant, each in the store's order (`"applicant"` tells them apart).
 pub fn list(env: &Env, ledger: &mut Ledger) -> Result<Vec<Box<RawValue>>, VeuError> {
-    ledger
-        .veus()?
+    let registered = ledger.veus()?;
+    let applicants = ledger.veu_applicants()?;
+    registered
         .iter()
-        .map(|v| {
+        .map(|v| (v, false))
+        .chain(applicants.iter().map(|v| (v, true)))
+        .map(|(v, applicant)| {
             let body = VeuBody::parse(&v.body).map_err(corrupt)?;
             let reg = body.registration(&env.countries).map_err(corrupt)?;
-            json(&VeuOut::new(&env.pack, &reg, &body, &v.actor))
+            json(&ListedOut { veu: VeuOut::new(&env.pack, &reg, &body, &v.actor), applicant })
         })
         .collect()
 }
@@ -131,12 +157,83 @@ pub fn find(env: &Env, ledger: &mut Ledger, id: &str) -> Result<(StoredVeu, VeuB
     Ok((stored, body, reg))
 }
 
-/// One VEU; for an NVEU also its cumulative cap for the quarter of `date`, its installed TPP from the ledger
-/// (posted and pending reservations of `nveu:ID`) and its headroom.
+/// A registered VEU or, failing that, an applicant: as stored, its body, its registration, and whether it is an
+/// applicant's.
+fn subject(env: &Env, ledger: &mut Ledger, id: &str) -> Result<(StoredVeu, VeuBody, Registration, bool), VeuError> {
+    let (stored, applicant) = match ledger.veu(id)? {
+        Some(v) => (v, false),
+        None => (ledger.veu_applicant(id)?.ok_or_else(|| VeuError::NotFound(id.to_owned()))?, true),
+    };
+    let body = VeuBody::parse(&stored.body).map_err(corrupt)?;
+    let reg = body.registration(&env.countries).map_err(corrupt)?;
+    Ok((stored, body, reg, applicant))
+}
+
+/// A registered VEU or, failing that, an applicant: the registration and whether it is an applicant's.
+pub fn find_subject(env: &Env, ledger: &mut Ledger, id: &str) -> Result<(Registration, bool), VeuError> {
+    subject(env, ledger, id).map(|(_, _, reg, applicant)| (reg, applicant))
+}
+
+#[derive(Serialize)]
+struct EvidenceRecorded<'a> {
+    id: &'a str,
+    requirement: &'a str,
+    status: &'static str,
+    /// Pieces of evidence now recorded for the requirement (the latest counts).
+    recorded: usize,
+    /// Where the VEU now stands, in one sentence.
+    summary: String,
+}
+
+/// Records evidence for VEU or applicant `id` after checking it against the pack's guidelines as of `today`,
+/// audited (`veu-evidence`).
+pub fn record_evidence(
+    env: &Env,
+    ledger: &mut Ledger,
+    id: &str,
+    body: &EvidenceBody,
+    actor: &str,
+    at: &str,
+    today: Date,
+) -> Result<Box<RawValue>, VeuError> {
+    let (reg, applicant) = find_subject(env, ledger, id)?;
+    let e = body.evidence(actor, at).map_err(|(field, m)| VeuError::invalid(Some(field), m))?;
+    check_evidence(&env.pack, &reg, &e, today)
+        .map_err(|err| VeuError::invalid((err.field != "pack").then_some(err.field), err.problem))?;
+    let stored = serde_json::to_string(&EvidenceBody::of(&e)).map_err(|e| corrupt(e.to_string()))?;
+    let why = format!("{}: {}", e.requirement, e.status.as_str());
+    ledger.add_veu_evidence(id, &StoredEvidence { body: stored, actor: actor.to_owned(), at: at.to_owned() }, &why)?;
+    let evidence = evidence_of(ledger, id)?;
+    let recorded = evidence.iter().filter(|x| x.requirement == e.requirement).count();
+    let r = readiness(&env.pack, &reg, &evidence, today).map_err(|err| VeuError::invalid(None, err.problem))?;
+    let summary = ReadinessOut::new(&env.pack, &reg, applicant, &r).summary;
+    json(&EvidenceRecorded { id, requirement: &e.requirement, status: e.status.as_str(), recorded, summary })
+}
+
+fn evidence_of(ledger: &mut Ledger, id: &str) -> Result<Vec<Evidence>, VeuError> {
+    ledger.veu_evidence(id)?.iter().map(|s| EvidenceBody::read(&s.body, &s.actor, &s.at).map_err(corrupt)).collect()
+}
+
+/// The readiness of VEU or applicant `id` on `date`, handed to `render`.
+pub fn readiness_report<T>(
+    env: &Env,
+    ledger: &mut Ledger,
+    id: &str,
+    date: Date,
+    render: impl FnOnce(&ReadinessOut<'_>) -> T,
+) -> Result<T, VeuError> {
+    let (reg, applicant) = find_subject(env, ledger, id)?;
+    let evidence = evidence_of(ledger, id)?;
+    let r = readiness(&env.pack, &reg, &evidence, date).map_err(|err| VeuError::invalid(None, err.problem))?;
+    Ok(render(&ReadinessOut::new(&env.pack, &reg, applicant, &r)))
+}
+
+/// One VEU or applicant; for a registered NVEU also its cumulative cap for the quarter of `date`, its installed
+/// TPP from the ledger (posted and pending reservations of `nveu:ID`) and its headroom.
 pub fn show(env: &Env, ledger: &mut Ledger, id: &str, date: Date) -> Result<Box<RawValue>, VeuError> {
-    let (stored, body, reg) = find(env, ledger, id)?;
+    let (stored, body, reg, applicant) = subject(env, ledger, id)?;
     let events = ledger.veu_events(id)?.len();
-    let nveu = match reg.pool() {
+    let nveu = match reg.pool().filter(|_| !applicant) {
         Some(pool) => {
             let b = ledger.balance(&pool, date)?;
             let quarter = env.pack.nveu.cap(date).map(|(q, _)| q.to_string()).unwrap_or_default();
@@ -153,7 +250,7 @@ pub fn show(env: &Env, ledger: &mut Ledger, id: &str, date: Date) -> Result<Box<
         }
         None => None,
     };
-    json(&ShowOut { veu: VeuOut::new(&env.pack, &reg, &body, &stored.actor), events, nveu })
+    json(&ShowOut { veu: VeuOut::new(&env.pack, &reg, &body, &stored.actor), applicant, events, nveu })
 }
 
 /// Appends a facility log CSV to VEU `id`'s log: all rows or none. Bad rows are reported by line, and a log that

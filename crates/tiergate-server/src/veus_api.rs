@@ -58,6 +58,9 @@ pub(crate) struct NewVeu {
     /// The date eligibility is checked as of (default: today).
     #[serde(default)]
     date: Option<String>,
+    /// Record an applicant for VEU status instead: its readiness is recorded, but no determination relies on it.
+    #[serde(default)]
+    applicant: bool,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -85,10 +88,11 @@ pub(crate) async fn list(State(st): St, caller: Caller) -> Answer {
 
 /// `POST /v1/veus` (officer): 201 with the registration; an ineligible VEU is 422 `not_eligible`, with the
 /// reasons, and is not stored.
-#[utoipa::path(post, path = "/v1/veus", summary = "Register a VEU after checking its eligibility (officer)", request_body = NewVeu, responses((status = 201, description = "registered: `{\"registered\": true, ...the VEU, \"reasons\"}`", body = crate::openapi::VeuRegisteredDoc), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "the id is taken", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "a bad field (named), or `not_eligible` with the answer's members (`registered`: false, `reasons`)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/v1/veus", summary = "Register a VEU, or record an applicant, after checking its eligibility (officer)", request_body = NewVeu, responses((status = 201, description = "stored: `{\"registered\": true, ...the VEU, \"reasons\"}`, or `\"applicant\": true` for an applicant", body = crate::openapi::VeuRegisteredDoc), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "the id is taken", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "a bad field (named), or `not_eligible` with the answer's members (`registered`: false, `reasons`)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn register(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
     caller.require(Role::Officer, "registering VEUs")?;
     let b: NewVeu = json_request(raw)?;
+    let applicant = b.applicant;
     let country = |text: &str, field: &str| -> Result<Country, Problem> {
         st.env.countries.resolve(text).ok_or_else(|| {
             Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_country", st.env.countries.unknown(text))
@@ -117,18 +121,18 @@ pub(crate) async fn register(State(st): St, caller: Caller, raw: Result<Bytes, B
         shared
             .ledger
             .with(|l| {
-                if l.veu(&reg.id).map_err(VeuError::from)?.is_some() {
+                if !applicant && l.veu(&reg.id).map_err(VeuError::from)?.is_some() {
                     return Err(VeuError::Ledger(tiergate_store::LedgerError::Conflict(format!(
                         "a VEU with id `{}` is already registered",
                         reg.id
                     ))));
                 }
-                veus::register(&shared.env, l, &reg, date, &caller.name, &now())
+                veus::register(&shared.env, l, &reg, applicant, date, &caller.name, &now())
             })
             .map_err(problem)
     })
     .await?;
-    if r.registered {
+    if r.stored {
         return Ok((StatusCode::CREATED, Json(r.answer)).into_response());
     }
     let extra = serde_json::from_str(r.answer.get()).map_err(|e| Problem::internal(&e.to_string(), None))?;
@@ -187,20 +191,15 @@ pub(crate) async fn report(
     caller.require(Role::Viewer, "reading VEU reports")?;
     let q = query(q)?;
     let format = q.format.unwrap_or_else(|| "json".to_owned());
-    let content_type = match format.as_str() {
-        "json" => "application/json",
-        "csv" => "text/csv; charset=utf-8",
-        "markdown" => "text/markdown; charset=utf-8",
-        "svg" => "image/svg+xml",
-        other => {
-            return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_value",
-                format!("`{other}` is not one of json, csv, markdown, svg"),
-            )
-            .with_field("format"))
-        }
-    };
+    let content_type = media_type(
+        &format,
+        &[
+            ("json", "application/json"),
+            ("csv", "text/csv; charset=utf-8"),
+            ("markdown", "text/markdown; charset=utf-8"),
+            ("svg", "image/svg+xml"),
+        ],
+    )?;
     let shared = std::sync::Arc::clone(&st);
     let bytes = db(&st, move || {
         shared
@@ -219,11 +218,97 @@ pub(crate) async fn report(
             .map_err(|e| Problem::internal(&e, None))
     })
     .await?;
+    Ok(document(content_type, bytes))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct ReadinessQuery {
+    /// The date of the readiness: what is due and overdue (default: today).
+    date: Option<String>,
+    /// `json` (default), `markdown` or `html` (a page that prints well on paper).
+    format: Option<String>,
+}
+
+/// `POST /v1/veus/{id}/evidence` (officer): evidence against one requirement of Supp. No. 10 (or Supp. No. 8).
+#[utoipa::path(post, path = "/v1/veus/{id}/evidence", summary = "Record readiness evidence against a requirement of Supp. No. 10 (officer)", params(("id" = String, Path, description = "a registered VEU's or an applicant's id")), request_body = tiergate_wire::readiness::EvidenceBody, responses((status = 201, description = "recorded: `{\"id\", \"requirement\", \"status\", \"recorded\", \"summary\"}`", body = crate::openapi::EvidenceRecordedDoc), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "no VEU or applicant has that id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "an unknown requirement or one that does not bind this VEU, met without a document, not applicable without a note, a date after today (the field is named)", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn evidence(
+    State(st): St,
+    caller: Caller,
+    Path(id): Path<String>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Answer {
+    caller.require(Role::Officer, "recording VEU readiness")?;
+    let body: tiergate_wire::readiness::EvidenceBody = json_request(raw)?;
+    let shared = std::sync::Arc::clone(&st);
+    let today = OffsetDateTime::now_utc().date();
+    let answer = db_write(move || {
+        shared
+            .ledger
+            .with(|l| veus::record_evidence(&shared.env, l, &id, &body, &caller.name, &now(), today))
+            .map_err(problem)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// `GET /v1/veus/{id}/readiness?date=&format=` (viewer).
+#[utoipa::path(get, path = "/v1/veus/{id}/readiness", summary = "A VEU's or applicant's readiness against Supp. No. 10: JSON, Markdown or printable HTML (viewer)", params(("id" = String, Path, description = "a registered VEU's or an applicant's id"), ReadinessQuery), responses((status = 200, description = "the readiness report in the form asked for", body = crate::openapi::ReadinessDoc, content_type = "application/json"), (status = 404, description = "no VEU or applicant has that id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "a bad date or format, or a regime without the guidelines", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn readiness(
+    State(st): St,
+    caller: Caller,
+    Path(id): Path<String>,
+    q: Result<Query<ReadinessQuery>, QueryRejection>,
+) -> Answer {
+    caller.require(Role::Viewer, "reading VEU readiness")?;
+    let q = query(q)?;
+    let date = date_param(q.date.as_deref(), "date")?;
+    let format = q.format.unwrap_or_else(|| "json".to_owned());
+    let content_type = media_type(
+        &format,
+        &[
+            ("json", "application/json"),
+            ("markdown", "text/markdown; charset=utf-8"),
+            ("html", "text/html; charset=utf-8"),
+        ],
+    )?;
+    let shared = std::sync::Arc::clone(&st);
+    let bytes = db(&st, move || {
+        shared
+            .ledger
+            .read(|l| {
+                veus::readiness_report(&shared.env, l, &id, date, |o| match format.as_str() {
+                    "markdown" => Ok(o.markdown().into_bytes()),
+                    "html" => Ok(o.html().into_bytes()),
+                    _ => serde_json::to_vec(o).map_err(|e| e.to_string()),
+                })
+            })
+            .map_err(problem)?
+            .map_err(|e| Problem::internal(&e, None))
+    })
+    .await?;
+    Ok(document(content_type, bytes))
+}
+
+/// The media type of a `format` parameter's value among `known` (name, media type); 422 naming `format` otherwise.
+fn media_type(format: &str, known: &[(&str, &'static str)]) -> Result<&'static str, Problem> {
+    known.iter().find(|(name, _)| *name == format).map(|(_, t)| *t).ok_or_else(|| {
+        let names: Vec<&str> = known.iter().map(|(n, _)| *n).collect();
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            format!("`{format}` is not one of {}", names.join(", ")),
+        )
+        .with_field("format")
+    })
+}
+
+/// A report or page as the API serves it: an SVG is shown as an image, never run as a document, and a printable
+/// page runs and loads nothing (its own policy, as the memo's).
+fn document(content_type: &'static str, bytes: Vec<u8>) -> axum::response::Response {
     let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], bytes).into_response();
-    // An SVG from the API is shown as an image, never run as a document.
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         header::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
     );
-    Ok(response)
+    response
 }

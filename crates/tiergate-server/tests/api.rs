@@ -628,10 +628,12 @@ async fn the_openapi_document_covers_every_route() {
         ("get", "/v1/lists"),
         ("post", "/v1/lists"),
         ("post", "/v1/kyc"),
+        ("get", "/v1/veus/{id}/readiness"),
+        ("post", "/v1/veus/{id}/evidence"),
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 55, "and nothing else");
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 57, "and nothing else");
     // Every reference resolves.
     let text = doc.to_string();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
@@ -1631,4 +1633,92 @@ async fn lists_are_imported_and_customers_checked_over_the_api() {
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     let (s, v) = api.upload(Role::Analyst, "/v1/kyc", "application/x-ndjson", b"\n\n".to_vec()).await;
     assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("body")), "{v}");
+}
+
+/// Readiness over the API: an officer records an applicant and evidence against Supp. No. 10's requirements
+/// (each refused with the field at fault when it cannot be), and anyone reads where it stands on a date, as JSON,
+/// Markdown or a printable page; each change is audited.
+#[tokio::test]
+async fn veu_readiness_is_recorded_and_reported_over_the_api() {
+    let api = Api::new(Limits::default());
+    let applicant = json!({"kind": "uveu", "id": "ash-1", "name": "Ashburn Compute", "headquarters": "US", "date": "2025-03-01", "applicant": true});
+    let (s, v) = api.as_role(Role::Officer, "POST", "/v1/veus", Some(applicant.clone())).await;
+    assert_eq!((s, &v["registered"], &v["applicant"]), (StatusCode::CREATED, &json!(false), &json!(true)), "{v}");
+    let (s, _) = api.as_role(Role::Officer, "POST", "/v1/veus", Some(applicant)).await;
+    assert_eq!(s, StatusCode::CONFLICT, "the id is taken");
+    let (_, list) = api.as_role(Role::Viewer, "GET", "/v1/veus", None).await;
+    assert_eq!(list["veus"][0]["applicant"], true, "{list}");
+    let (_, shown) = api.as_role(Role::Viewer, "GET", "/v1/veus/ash-1", None).await;
+    assert_eq!((&shown["applicant"], shown.get("nveu")), (&json!(true), None), "{shown}");
+
+    let met = json!({"requirement": "14.b", "status": "met", "document": "3PAO attestation 2025-11", "owner": "CISO", "dated": "2025-11-01"});
+    let (s, _) = api.as_role(Role::Analyst, "POST", "/v1/veus/ash-1/evidence", Some(met.clone())).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = api.as_role(Role::Officer, "POST", "/v1/veus/ash-1/evidence", Some(met)).await;
+    assert_eq!((s, &v["requirement"], &v["recorded"]), (StatusCode::CREATED, &json!("14.b"), &json!(1)), "{v}");
+    assert!(v["summary"].as_str().unwrap().starts_with("Not ready: 1 of "), "{v}");
+    for (body, field) in [
+        (json!({"requirement": "99", "status": "met", "document": "x"}), "requirement"),
+        (json!({"requirement": "B(6)", "status": "met", "document": "x"}), "requirement"),
+        (json!({"requirement": "1", "status": "done"}), "status"),
+        (json!({"requirement": "1", "status": "met"}), "document"),
+        (json!({"requirement": "1", "status": "not_applicable"}), "note"),
+        (json!({"requirement": "1", "status": "planned", "dated": "2999-01-01"}), "dated"),
+        (json!({"requirement": "1", "status": "planned", "dated": "soon"}), "dated"),
+        (json!({"requirement": "1", "status": "planned", "owner": "x".repeat(1001)}), "owner"),
+    ] {
+        let (s, v) = api.as_role(Role::Officer, "POST", "/v1/veus/ash-1/evidence", Some(body)).await;
+        assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{v}");
+    }
+    let (s, _) = api
+        .as_role(
+            Role::Officer,
+            "POST",
+            "/v1/veus/nope/evidence",
+            Some(json!({"requirement": "1", "status": "planned"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // A US-headquartered UVEU: paragraph 6.b binds it, Supp. No. 8's NVEU items do not; 14.b met, the other
+    // deferred requirements overdue after 2026-01-15 but not before.
+    let (s, r) = api.as_role(Role::Viewer, "GET", "/v1/veus/ash-1/readiness?date=2026-02-01", None).await;
+    assert_eq!((s, &r["ready"], &r["applicant"]), (StatusCode::OK, &json!(false), &json!(true)), "{r}");
+    assert_eq!(r["not_binding"], json!(["B(6)", "B(11)"]), "{r}");
+    assert_eq!((&r["counts"]["met"], &r["counts"]["overdue"]), (&json!(1), &json!(16)), "{r}");
+    let (_, early) = api.as_role(Role::Viewer, "GET", "/v1/veus/ash-1/readiness?date=2025-12-01", None).await;
+    assert_eq!(early["counts"]["overdue"], 0, "{early}");
+    let (s, t, md) = api.get_text(Role::Viewer, "/v1/veus/ash-1/readiness?date=2026-02-01&format=markdown").await;
+    assert_eq!((s, t.as_str()), (StatusCode::OK, "text/markdown; charset=utf-8"));
+    assert!(md.starts_with("# VEU readiness: Ashburn Compute (ash-1)") && md.contains("| 14.b |"), "{md}");
+    let (s, t, html) = api.get_text(Role::Viewer, "/v1/veus/ash-1/readiness?format=html").await;
+    assert_eq!((s, t.as_str()), (StatusCode::OK, "text/html; charset=utf-8"));
+    assert!(html.contains("<table class=\"grid\">") && !html.contains("<script"), "{html}");
+    let (s, v) = api.as_role(Role::Viewer, "GET", "/v1/veus/ash-1/readiness?format=pdf", None).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("format")));
+
+    // Registered under the same id later, it keeps its evidence.
+    let (s, v) = api
+        .as_role(
+            Role::Officer,
+            "POST",
+            "/v1/veus",
+            Some(json!({"kind": "uveu", "id": "ash-1", "name": "Ashburn Compute", "headquarters": "US"})),
+        )
+        .await;
+    assert_eq!((s, &v["registered"]), (StatusCode::CREATED, &json!(true)), "{v}");
+    let (_, r) = api.as_role(Role::Viewer, "GET", "/v1/veus/ash-1/readiness?date=2026-02-01", None).await;
+    assert_eq!((&r["applicant"], &r["counts"]["met"]), (&json!(false), &json!(1)), "{r}");
+
+    let (_, audit) = api.as_role(Role::Viewer, "GET", "/v1/audit", None).await;
+    let entries: Vec<(&str, Option<&str>)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"].as_str().unwrap().starts_with("veu-"))
+        .map(|e| (e["action"].as_str().unwrap(), e["reason"].as_str()))
+        .collect();
+    assert_eq!(entries, [("veu-apply", None), ("veu-evidence", Some("14.b: met")), ("veu-register", None)], "{audit}");
+    let (_, verified) = api.as_role(Role::Viewer, "GET", "/v1/audit/verify", None).await;
+    assert_eq!(verified["ok"], true, "{verified}");
 }

@@ -18,7 +18,7 @@ use crate::scenarios::{self, StoredScenario, MAX_SCENARIOS};
 use crate::screening::{Judgement, ListVersion, NewListVersion};
 use crate::sql::{write_audit_entry, Sql};
 use crate::tokens::{Role, Session, TokenInfo};
-use crate::veus::{LogCheck, StoredVeu};
+use crate::veus::{LogCheck, StoredEvidence, StoredVeu};
 use crate::{timestamp, Balances, Dump, LedgerError, Meta, Reservation, ReserveOutcome, ReserveRequest, State, Store};
 
 /// What a backend does its own way.
@@ -407,6 +407,32 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn veu_events(&mut self, id: &str) -> Result<Vec<String>, LedgerError> {
         self.backend.plain(|db| records::veu_events(db, id))
+    }
+
+    fn add_veu_applicant(&mut self, v: &StoredVeu) -> Result<bool, LedgerError> {
+        self.write(|tx| {
+            let added = records::add_veu_applicant(tx.db(), v)?;
+            if added {
+                tx.record("veu-apply", (&v.id, &format!("veu:{}", v.id), 0), None, &v.actor, &v.at)?;
+            }
+            Ok(added)
+        })
+    }
+
+    fn veu_applicants(&mut self) -> Result<Vec<StoredVeu>, LedgerError> {
+        self.backend.plain(|db| records::veu_applicants(db))
+    }
+
+    fn add_veu_evidence(&mut self, id: &str, e: &StoredEvidence, why: &str) -> Result<(), LedgerError> {
+        self.write(|tx| {
+            records::add_veu_evidence(tx.db(), id, e)?;
+            tx.record("veu-evidence", (id, &format!("veu:{id}"), 0), Some(why), &e.actor, &e.at)?;
+            Ok(())
+        })
+    }
+
+    fn veu_evidence(&mut self, id: &str) -> Result<Vec<StoredEvidence>, LedgerError> {
+        self.backend.plain(|db| records::veu_evidence(db, id))
     }
 
     fn parties(&mut self) -> Result<Vec<StoredParty>, LedgerError> {

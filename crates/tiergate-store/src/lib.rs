@@ -39,7 +39,7 @@ use tiergate_core::case::CaseStatus;
 use tiergate_core::pool::{PoolError, PoolId};
 use tiergate_core::Pack;
 use time::{Date, OffsetDateTime};
-pub use veus::{LogCheck, StoredVeu};
+pub use veus::{LogCheck, StoredEvidence, StoredVeu};
 
 pub use audit::{chain_hash, AuditEntry, Chain, GENESIS};
 pub use tokens::{new_secret, secret_hash, Role, Session, TokenInfo};
@@ -353,6 +353,14 @@ pub trait Store: Send {
     ) -> Result<u64, LedgerError>;
     /// A VEU's log, oldest first.
     fn veu_events(&mut self, id: &str) -> Result<Vec<String>, LedgerError>;
+    /// Records an applicant for VEU status, audited (`veu-apply`); `false` when the id is taken.
+    fn add_veu_applicant(&mut self, v: &StoredVeu) -> Result<bool, LedgerError>;
+    /// Every applicant, by id.
+    fn veu_applicants(&mut self) -> Result<Vec<StoredVeu>, LedgerError>;
+    /// Records readiness evidence for a VEU or applicant, audited (`veu-evidence`, with `why`).
+    fn add_veu_evidence(&mut self, id: &str, e: &StoredEvidence, why: &str) -> Result<(), LedgerError>;
+    /// A VEU's or applicant's evidence, in the order recorded.
+    fn veu_evidence(&mut self, id: &str) -> Result<Vec<StoredEvidence>, LedgerError>;
     /// Every registered party, by key.
     fn parties(&mut self) -> Result<Vec<StoredParty>, LedgerError>;
     /// Changes the party registry in one transaction that serializes with every movement: `decide` reads every
@@ -806,6 +814,36 @@ impl Ledger {
 
     pub fn veu_events(&mut self, id: &str) -> Result<Vec<String>, LedgerError> {
         self.store.veu_events(id)
+    }
+
+    /// Records an applicant for VEU status (not a registration: determinations do not rely on it); a taken id,
+    /// among applicants or registered VEUs, is refused.
+    pub fn add_veu_applicant(&mut self, v: &StoredVeu) -> Result<(), LedgerError> {
+        if self.veu(&v.id)?.is_some() || !self.store.add_veu_applicant(v)? {
+            return Err(LedgerError::Conflict(format!("the id `{}` is taken by a VEU or an applicant", v.id)));
+        }
+        Ok(())
+    }
+
+    pub fn veu_applicants(&mut self) -> Result<Vec<StoredVeu>, LedgerError> {
+        self.store.veu_applicants()
+    }
+
+    pub fn veu_applicant(&mut self, id: &str) -> Result<Option<StoredVeu>, LedgerError> {
+        Ok(self.store.veu_applicants()?.into_iter().find(|v| v.id == id))
+    }
+
+    /// Records readiness evidence for a registered VEU or an applicant, audited with `why` (the requirement and
+    /// its status); evidence for an unknown id is refused.
+    pub fn add_veu_evidence(&mut self, id: &str, e: &StoredEvidence, why: &str) -> Result<(), LedgerError> {
+        if self.veu(id)?.is_none() && self.veu_applicant(id)?.is_none() {
+            return Err(LedgerError::NotFound(format!("VEU or applicant `{id}`")));
+        }
+        self.store.add_veu_evidence(id, e, why)
+    }
+
+    pub fn veu_evidence(&mut self, id: &str) -> Result<Vec<StoredEvidence>, LedgerError> {
+        self.store.veu_evidence(id)
     }
 
     /// Every registered party, by key.

@@ -260,6 +260,40 @@ pub(crate) fn veus(db: &mut (impl Sql + ?Sized)) -> Result<Vec<StoredVeu>, Ledge
         .collect()
 }
 
+pub(crate) fn add_veu_applicant(db: &mut (impl Sql + ?Sized), v: &StoredVeu) -> Result<bool, LedgerError> {
+    let n = db.exec(
+        "INSERT INTO veu_applicants (id, body, actor, at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+        &[(&v.id).into(), (&v.body).into(), (&v.actor).into(), (&v.at).into()],
+    )?;
+    Ok(n == 1)
+}
+
+pub(crate) fn veu_applicants(db: &mut (impl Sql + ?Sized)) -> Result<Vec<StoredVeu>, LedgerError> {
+    db.rows("SELECT id, body, actor, at FROM veu_applicants ORDER BY id", &[])?
+        .iter()
+        .map(|r| Ok(StoredVeu { id: r.text(0)?, body: r.text(1)?, actor: r.text(2)?, at: r.text(3)? }))
+        .collect()
+}
+
+pub(crate) fn add_veu_evidence(
+    db: &mut (impl Sql + ?Sized),
+    id: &str,
+    e: &crate::StoredEvidence,
+) -> Result<(), LedgerError> {
+    db.exec(
+        "INSERT INTO veu_evidence (veu_id, body, actor, at) VALUES ($1, $2, $3, $4)",
+        &[id.into(), (&e.body).into(), (&e.actor).into(), (&e.at).into()],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn veu_evidence(db: &mut (impl Sql + ?Sized), id: &str) -> Result<Vec<crate::StoredEvidence>, LedgerError> {
+    db.rows("SELECT body, actor, at FROM veu_evidence WHERE veu_id = $1 ORDER BY seq", &[id.into()])?
+        .iter()
+        .map(|r| Ok(crate::StoredEvidence { body: r.text(0)?, actor: r.text(1)?, at: r.text(2)? }))
+        .collect()
+}
+
 pub(crate) fn veu_events(db: &mut (impl Sql + ?Sized), id: &str) -> Result<Vec<String>, LedgerError> {
     db.rows("SELECT body FROM veu_events WHERE veu_id = $1 ORDER BY seq", &[id.into()])?
         .iter()

@@ -227,6 +227,25 @@ const MIGRATIONS: &[(i64, &str)] = &[(
          );
          CREATE INDEX determination_notes_by_id ON determination_notes (id, seq);",
     ),
+    (
+        15,
+        // VEU readiness (veus.rs): applicants (registrations not yet granted, kept apart from the registry that
+        // determinations rely on) and evidence recorded against Supp. No. 10's requirements, append-only.
+        "CREATE TABLE veu_applicants (
+             id TEXT PRIMARY KEY,
+             body TEXT NOT NULL,
+             actor TEXT NOT NULL,
+             at TEXT NOT NULL
+         );
+         CREATE TABLE veu_evidence (
+             seq {serial} PRIMARY KEY,
+             veu_id TEXT NOT NULL,
+             body TEXT NOT NULL,
+             actor TEXT NOT NULL,
+             at TEXT NOT NULL
+         );
+         CREATE INDEX veu_evidence_by_veu ON veu_evidence (veu_id, seq);",
+    ),
 ];
 
 #[cfg(test)]

@@ -70,6 +70,8 @@ pub const RECORD_ACTIONS: &[(&str, &str)] = &[
     ("judgement", "list:"),
     ("veu-register", "veu:"),
     ("veu-log", "veu:"),
+    ("veu-apply", "veu:"),
+    ("veu-evidence", "veu:"),
     ("determination", "determination:"),
     ("case-status", "determination:"),
     ("case-note", "determination:"),

@@ -13,5 +13,13 @@ pub struct StoredVeu {
     pub at: String,
 }
 
+/// One piece of readiness evidence as stored (its body is the wire crate's JSON), with who recorded it and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoredEvidence {
+    pub body: String,
+    pub actor: String,
+    pub at: String,
+}
+
 /// Decides whether a VEU's whole log (stored events, then the new ones, as JSON bodies) may be stored.
 pub type LogCheck<'a> = &'a dyn Fn(&[String]) -> Result<(), String>;

@@ -7,6 +7,7 @@
 mod batch;
 pub mod capacity;
 pub mod chart;
+mod document;
 mod env;
 pub mod fleet;
 pub mod info;
@@ -14,6 +15,7 @@ pub mod kyc;
 pub mod memo;
 pub mod orders;
 pub mod parties;
+pub mod readiness;
 pub mod regimes;
 pub mod registry;
 mod request;

@@ -348,7 +348,9 @@ pub enum KycCommand {
 pub enum VeuCommand {
     /// Register a VEU after checking its eligibility as of --date: a UVEU headquartered in Tier 1 (Supp. No.
     /// 5(a)); an NVEU headquartered and authorized for a country outside Macau/D:5. Prints the registration
-    /// and the reasons; an ineligible one is not stored (exit 1).
+    /// and the reasons; an ineligible one is not stored (exit 1). With --applicant, records an applicant for VEU
+    /// status instead, whose readiness is recorded (`veu evidence`, `veu readiness`) but on whom no
+    /// determination relies; registering it later under the same id keeps its evidence.
     Add {
         /// `uveu` (Universal) or `nveu` (National).
         #[arg(long, value_enum)]
@@ -375,8 +377,11 @@ pub enum VeuCommand {
         /// Who is registering (default: the login name).
         #[arg(long)]
         actor: Option<String>,
+        /// Record an applicant for VEU status, not a registered VEU.
+        #[arg(long)]
+        applicant: bool,
     },
-    /// Every registered VEU, as JSON Lines.
+    /// Every registered VEU, then every applicant, as JSON Lines (`"applicant"` tells them apart).
     List,
     /// One VEU; for an NVEU also its cumulative cap for the quarter of --date, its installed TPP from the ledger
     /// (posted and pending reservations of `nveu:ID`) and its headroom.
@@ -416,6 +421,57 @@ pub enum VeuCommand {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Record evidence against one requirement of Supp. No. 10 to part 748 (or an item of Supp. No. 8) for a VEU
+    /// or applicant: `{"id", "requirement", "status", "recorded", "summary"}`. Evidence is never edited: record
+    /// again and the latest counts. Audited (`veu-evidence`).
+    Evidence {
+        /// The VEU's or applicant's id.
+        id: String,
+        /// The requirement's id in the pack (`14.b`, `18.c`, `B(6)`): `tiergate veu readiness ID` lists them.
+        #[arg(long)]
+        requirement: String,
+        /// `planned`, `in_progress`, `met` (needs --document) or `not_applicable` (needs --note).
+        #[arg(long, value_parser = ["planned", "in_progress", "met", "not_applicable"])]
+        status: String,
+        /// Where the evidence is: a document, a ticket, an attestation's reference.
+        #[arg(long)]
+        document: Option<String>,
+        /// Who answers for the requirement.
+        #[arg(long)]
+        owner: Option<String>,
+        /// The evidence's own date (an attestation's, a plan's); not after today.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        dated: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+        /// Who is recording (default: the login name).
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// The readiness report of a VEU or applicant on --date: each requirement of Supp. No. 10 that binds it and
+    /// the Supp. No. 8 items its request gives, with the latest evidence, what is missing, and what is overdue
+    /// (paragraphs 14, 15 and 18 are due by the pack's security compliance date). Exit 0 when ready, 1 when not.
+    Readiness {
+        /// The VEU's or applicant's id.
+        id: String,
+        /// The date of the readiness (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::ledger_cmd::parse_date_arg)]
+        date: Option<time::Date>,
+        #[arg(long, value_enum, default_value_t = ReadinessFormat::Markdown)]
+        format: ReadinessFormat,
+        /// Write the report to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReadinessFormat {
+    Json,
+    Markdown,
+    Html,
+    /// The HTML printed by a headless Chromium or Chrome (as `determinations memo --format pdf`).
+    Pdf,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

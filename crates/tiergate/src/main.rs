@@ -10,6 +10,7 @@ mod info_cmd;
 mod kyc_cmd;
 mod ledger_cmd;
 mod parties_cmd;
+mod pdf;
 mod regimes_cmd;
 mod scenario_cmd;
 mod screen_cmd;

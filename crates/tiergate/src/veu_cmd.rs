@@ -8,10 +8,11 @@ use anyhow::Context as _;
 use tiergate_core::veu::{Registration, VeuKind};
 use tiergate_core::Country;
 use tiergate_server::veus::{self, VeuError};
+use tiergate_wire::readiness::EvidenceBody;
 use tiergate_wire::veu::{report_csv, report_markdown, report_svg};
 use tiergate_wire::Env;
 
-use crate::cli::{ReportFormat, VeuCommand, VeuKindArg};
+use crate::cli::{ReadinessFormat, ReportFormat, VeuCommand, VeuKindArg};
 use crate::determine_cmd::open_input;
 use crate::ledger_cmd::{actor, today};
 use crate::screen_cmd::{now, open, print_line};
@@ -20,7 +21,9 @@ pub fn run(env: &Env, db: &str, command: &VeuCommand) -> anyhow::Result<ExitCode
     let mut ledger = open(env, db)?;
     let mut out = std::io::stdout().lock();
     match command {
-        VeuCommand::Add { kind, id, name, headquarters, parent_headquarters, country, date, actor: who } => {
+        VeuCommand::Evidence { .. } => evidence(env, &mut ledger, command),
+        VeuCommand::Readiness { .. } => readiness(env, &mut ledger, command),
+        VeuCommand::Add { kind, id, name, headquarters, parent_headquarters, country, date, actor: who, applicant } => {
             let reg = Registration {
                 id: id.clone(),
                 kind: match kind {
@@ -36,12 +39,13 @@ pub fn run(env: &Env, db: &str, command: &VeuCommand) -> anyhow::Result<ExitCode
                 country: country.as_deref().map(|c| resolve(env, c, "--country")).transpose()?,
             };
             let date = date.unwrap_or_else(today);
-            let r = veus::register(env, &mut ledger, &reg, date, &actor(who.as_deref()), &now()).map_err(flagged)?;
+            let r = veus::register(env, &mut ledger, &reg, *applicant, date, &actor(who.as_deref()), &now())
+                .map_err(flagged)?;
             print_line(&mut out, &r.answer)?;
-            if !r.registered {
+            if !r.stored {
                 eprintln!("tiergate: `{id}` is not eligible; nothing was registered");
             }
-            Ok(if r.registered { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if r.stored { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         VeuCommand::List => {
             for v in veus::list(env, &mut ledger)? {
@@ -105,6 +109,52 @@ pub fn run(env: &Env, db: &str, command: &VeuCommand) -> anyhow::Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn evidence(env: &Env, ledger: &mut tiergate_store::Ledger, command: &VeuCommand) -> anyhow::Result<ExitCode> {
+    let VeuCommand::Evidence { id, requirement, status, document, owner, dated, note, actor: who } = command else {
+        unreachable!("called for `veu evidence` only")
+    };
+    let body = EvidenceBody {
+        requirement: requirement.clone(),
+        status: status.clone(),
+        document: document.clone(),
+        owner: owner.clone(),
+        dated: dated.clone(),
+        note: note.clone(),
+    };
+    let answer = veus::record_evidence(env, ledger, id, &body, &actor(who.as_deref()), &now(), today())
+        .map_err(flagged)
+        .context("nothing was recorded")?;
+    print_line(&mut std::io::stdout().lock(), &answer)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn readiness(env: &Env, ledger: &mut tiergate_store::Ledger, command: &VeuCommand) -> anyhow::Result<ExitCode> {
+    let VeuCommand::Readiness { id, date, format, out } = command else {
+        unreachable!("called for `veu readiness` only")
+    };
+    let (ready, text) = veus::readiness_report(env, ledger, id, date.unwrap_or_else(today), |o| {
+        let text = match format {
+            ReadinessFormat::Json => serde_json::to_string(o).map(|mut j| {
+                j.push('\n');
+                j
+            }),
+            ReadinessFormat::Markdown => Ok(o.markdown()),
+            ReadinessFormat::Html | ReadinessFormat::Pdf => Ok(o.html()),
+        };
+        text.map(|t| (o.ready, t))
+    })
+    .map_err(listed)??;
+    let bytes = match format {
+        ReadinessFormat::Pdf => crate::pdf::print(&text, "readiness report")?,
+        _ => text.into_bytes(),
+    };
+    match out {
+        Some(p) => std::fs::write(p, &bytes).with_context(|| format!("cannot write `{}`", p.display()))?,
+        None => std::io::stdout().lock().write_all(&bytes)?,
+    }
+    Ok(if ready { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// A service error in the CLI's words: a bad field named as its flag, an unknown VEU pointing to `veu list`.

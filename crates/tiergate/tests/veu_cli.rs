@@ -140,3 +140,110 @@ fn kyc_screens_customers_against_the_imported_lists() {
         assert!(after[1]["reasons"].to_string().contains("no hit"), "{}", after[1]);
     }
 }
+
+/// Readiness through the binary: an applicant, evidence against Supp. No. 10 (refusals name the flag), and the
+/// report as JSON, Markdown and PDF; exit 1 while not ready, 0 once every binding requirement is met or shown
+/// not to apply.
+#[test]
+fn readiness_is_recorded_and_reported() {
+    for (backend, db) in fresh_urls("cli-readiness") {
+        let run = |args: &[&str]| tiergate_stdin(Some(&db), args, "");
+        let add = run(&[
+            "veu",
+            "add",
+            "--applicant",
+            "--kind",
+            "nveu",
+            "--id",
+            "kl-dc",
+            "--name",
+            "KL DC",
+            "--headquarters",
+            "MY",
+            "--country",
+            "MY",
+            "--date",
+            "2025-03-01",
+        ]);
+        assert_eq!(add.status.code(), Some(0), "{backend}: {}", stderr(&add));
+        assert_eq!(
+            (&lines(&add)[0]["registered"], &lines(&add)[0]["applicant"]),
+            (&Value::Bool(false), &Value::Bool(true))
+        );
+        let bad = run(&["veu", "evidence", "kl-dc", "--requirement", "6.a", "--status", "met", "--document", "x"]);
+        assert_eq!(bad.status.code(), Some(2), "{backend}");
+        assert!(stderr(&bad).contains("--requirement: `6.a` binds Universal VEUs"), "{backend}: {}", stderr(&bad));
+        let bad = run(&["veu", "evidence", "kl-dc", "--requirement", "1", "--status", "met"]);
+        assert!(stderr(&bad).contains("--document:"), "{backend}: {}", stderr(&bad));
+
+        // Every binding requirement met (B(6) shown not to apply): ready, exit 0.
+        let report = |date: &str, format: &str| run(&["veu", "readiness", "kl-dc", "--date", date, "--format", format]);
+        let before = report("2026-02-01", "json");
+        assert_eq!(before.status.code(), Some(1), "{backend}: not ready");
+        let before = &lines(&before)[0];
+        let ids: Vec<String> = before["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(before["application"].as_array().unwrap())
+            .map(|l| l["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(ids.len(), 39, "{backend}: 36 requirements less 5, 6.a, 6.b, and 5 items of Supp. No. 8");
+        for id in &ids {
+            let out = if id == "B(6)" {
+                run(&[
+                    "veu",
+                    "evidence",
+                    "kl-dc",
+                    "--requirement",
+                    id,
+                    "--status",
+                    "not_applicable",
+                    "--note",
+                    "customers under NDA",
+                ])
+            } else {
+                run(&[
+                    "veu",
+                    "evidence",
+                    "kl-dc",
+                    "--requirement",
+                    id,
+                    "--status",
+                    "met",
+                    "--document",
+                    &format!("doc {id}"),
+                    "--owner",
+                    "CISO",
+                ])
+            };
+            assert_eq!(out.status.code(), Some(0), "{backend}: {id}: {}", stderr(&out));
+        }
+        let ready = report("2026-02-01", "markdown");
+        assert_eq!(ready.status.code(), Some(0), "{backend}: {}", stderr(&ready));
+        let md = String::from_utf8_lossy(&ready.stdout);
+        assert!(md.contains("**Ready: all 39 requirements that bind it are met or shown not to apply.**"), "{md}");
+        assert!(!md.contains("What is missing"), "{md}");
+        // Found wanting later: the latest evidence counts.
+        run(&["veu", "evidence", "kl-dc", "--requirement", "18.c", "--status", "in_progress"]);
+        assert_eq!(report("2026-02-01", "json").status.code(), Some(1), "{backend}");
+        let unknown = run(&["veu", "readiness", "nope"]);
+        assert!(stderr(&unknown).contains("no VEU with id `nope`"), "{backend}: {}", stderr(&unknown));
+    }
+}
+
+/// The readiness report prints to PDF with the browser that prints memos.
+#[test]
+fn readiness_prints_to_pdf() {
+    if std::env::var_os("TIERGATE_CHROMIUM").is_none() && !Path::new("/usr/bin/chromium").exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI is set but no Chromium is installed");
+        eprintln!("skipping: no Chromium");
+        return;
+    }
+    let (_, db) = fresh_urls("cli-readiness-pdf").into_iter().next().unwrap();
+    let run = |args: &[&str]| tiergate_stdin(Some(&db), args, "");
+    run(&["veu", "add", "--applicant", "--kind", "uveu", "--id", "ash", "--name", "Ash", "--headquarters", "US"]);
+    let pdf = run(&["veu", "readiness", "ash", "--format", "pdf"]);
+    assert_eq!(pdf.status.code(), Some(1), "not ready: {}", stderr(&pdf));
+    assert!(pdf.stdout.starts_with(b"%PDF") && pdf.stdout.len() > 5_000, "{} bytes", pdf.stdout.len());
+}

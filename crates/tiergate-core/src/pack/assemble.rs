@@ -110,6 +110,7 @@ impl Builder<'_> {
         // Groups and their dated changes.
         let mut group_names = Vec::new();
         let mut group_titles = Vec::new();
+        let mut group_labels = Vec::new();
         let mut base = Vec::new();
         for (name, g) in &raw.groups {
             let key = format!("groups.\"{name}\"");
@@ -122,6 +123,7 @@ impl Builder<'_> {
                 set.insert(c);
             }
             group_names.push(name.clone());
+            group_labels.push(self.text(&format!("{key}.label"), &g.label)?);
             group_titles.push(Cited {
                 value: self.text(&format!("{key}.title"), &g.title)?,
                 citation: self.text(&format!("{key}.citation"), &g.citation)?,
@@ -767,6 +769,7 @@ impl Builder<'_> {
             status,
             group_names,
             group_titles,
+            group_labels,
             snapshots,
             treated_as,
             dependencies,
@@ -797,6 +800,7 @@ impl Builder<'_> {
             uveu_citation: self.text("veu.uveu_citation", &raw.veu.uveu_citation)?,
             nveu_citation: self.text("veu.nveu_citation", &raw.veu.nveu_citation)?,
             veu_eligibility,
+            veu_guidelines: self.veu_guidelines(raw.veu_guidelines.as_ref())?,
             lpp_citation: self.text("lpp.citation", &raw.lpp.citation)?,
             lpp_exclusion_citation: self.text("lpp.exclusion_citation", &raw.lpp.exclusion_citation)?,
             lpp_annual_limit_tpp,

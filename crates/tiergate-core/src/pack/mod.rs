@@ -8,10 +8,11 @@
 //!
 //! The module: `raw.rs` (the TOML shape), `model.rs` (the validated model), `values.rs` (checks of single values),
 //! `assemble.rs` (the whole pack, section by section), `parties.rs` (`[parties]` and the Affiliates rule),
-//! `library.rs` (packs written over others with `extends`, and the set of packs a build knows). Timelines, which
+//! `guidelines.rs` (`[veu_guidelines]`, Supp. No. 10 to part 748), `library.rs` (packs written over others with `extends`, and the set of packs a build knows). Timelines, which
 //! say which pack answers on which date, are in `crate::regimes`.
 
 mod assemble;
+mod guidelines;
 mod library;
 mod model;
 mod parties;
@@ -63,6 +64,8 @@ pub struct Pack {
     pub status: Vec<StatusNote>,
     pub group_names: Vec<String>,
     pub group_titles: Vec<Cited<String>>,
+    /// Each group in a few words, for sentences (parallel to `group_names`).
+    pub group_labels: Vec<String>,
     snapshots: Vec<Snapshot>,
     treated_as: Vec<Option<TreatedAs>>,
     dependencies: Vec<Option<Dependency>>,
@@ -91,6 +94,8 @@ pub struct Pack {
     pub uveu_citation: String,
     pub nveu_citation: String,
     pub veu_eligibility: VeuEligibility,
+    /// Supp. No. 10 to part 748 (data-centre VEU guidelines); none in a regime before 90 FR 4544.
+    pub veu_guidelines: Option<VeuGuidelines>,
     pub lpp_citation: String,
     pub lpp_exclusion_citation: String,
     pub lpp_annual_limit_tpp: Cited<Tpp>,

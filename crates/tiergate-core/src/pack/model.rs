@@ -540,3 +540,68 @@ pub struct PolicyCitations {
     /// A regime without tiers: the presumption of approval for a license outside Macau/D:5 (empty with tiers).
     pub outside_denial_approval: String,
 }
+
+/// Supplement No. 10 to part 748 (data-centre VEU guidelines) and the items of Supp. No. 8 the framework revised:
+/// what `tiergate veu readiness` records evidence against.
+#[derive(Clone, Debug)]
+pub struct VeuGuidelines {
+    pub title: String,
+    pub citation: String,
+    /// Paragraphs whose certification is due by the pack's `dates.security_compliance` (14, 15 and 18).
+    pub deferred_paragraphs: Vec<u32>,
+    pub application_citation: String,
+    pub requirements: Vec<Requirement>,
+    pub application: Vec<Requirement>,
+}
+
+/// One requirement: a paragraph of Supp. No. 10, one duty of it (`14.b`), or an item of Supp. No. 8 (`B(6)`).
+#[derive(Clone, Debug)]
+pub struct Requirement {
+    pub id: String,
+    /// The paragraph of Supp. No. 10; none for an item of Supp. No. 8.
+    pub paragraph: Option<u32>,
+    pub section: Option<String>,
+    pub heading: Option<String>,
+    pub applies: Applies,
+    pub text: String,
+}
+
+/// Whom a requirement binds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applies {
+    All,
+    /// Universal VEUs.
+    Uveu,
+    /// UVEUs headquartered in a group of `veu.uveu_headquarters` (Supp. No. 10 ¶6: "Only for entities
+    /// headquartered in countries listed in paragraph (a) to Supplement No. 5 ... with UVEU status").
+    UveuTier1,
+    /// UVEUs headquartered in the United States.
+    UveuUs,
+    /// National VEUs.
+    Nveu,
+}
+
+impl Applies {
+    pub const ALL: [Applies; 5] = [Applies::All, Applies::Uveu, Applies::UveuTier1, Applies::UveuUs, Applies::Nveu];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applies::All => "all",
+            Applies::Uveu => "uveu",
+            Applies::UveuTier1 => "uveu_tier1",
+            Applies::UveuUs => "uveu_us",
+            Applies::Nveu => "nveu",
+        }
+    }
+
+    /// In words, for reports.
+    pub fn words(self) -> &'static str {
+        match self {
+            Applies::All => "every VEU",
+            Applies::Uveu => "Universal VEUs",
+            Applies::UveuTier1 => "Universal VEUs headquartered in Supp. No. 5(a)",
+            Applies::UveuUs => "Universal VEUs headquartered in the United States",
+            Applies::Nveu => "National VEUs",
+        }
+    }
+}

@@ -49,6 +49,36 @@ pub(super) struct RawPack {
     /// The case-by-case band of 91 FR 1684 for exports from the United States to China and Macau.
     #[serde(default)]
     pub(super) china_review: Option<RawChinaReview>,
+    /// Supp. No. 10 to part 748 and the Supp. No. 8 items a data-centre VEU request gives.
+    #[serde(default)]
+    pub(super) veu_guidelines: Option<RawVeuGuidelines>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawVeuGuidelines {
+    pub(super) title: String,
+    pub(super) citation: String,
+    #[serde(default)]
+    pub(super) deferred_paragraphs: Vec<u32>,
+    pub(super) application_citation: String,
+    pub(super) requirements: Vec<RawRequirement>,
+    #[serde(default)]
+    pub(super) application: Vec<RawRequirement>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRequirement {
+    pub(super) id: String,
+    #[serde(default)]
+    pub(super) paragraph: Option<u32>,
+    #[serde(default)]
+    pub(super) section: Option<String>,
+    #[serde(default)]
+    pub(super) heading: Option<String>,
+    pub(super) applies: String,
+    pub(super) text: String,
 }
 
 #[derive(Deserialize)]
@@ -132,6 +162,8 @@ pub(super) struct RawStatus {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawGroup {
+    /// The group in a few words, for sentences ("Country Group D:5"): its key is for packs, not readers.
+    pub(super) label: String,
     pub(super) title: String,
     pub(super) citation: String,
     pub(super) members: Vec<String>,
