@@ -261,8 +261,20 @@ try {
   await page.locator("#fleet-summary").waitFor();
   assert.match(await text(page, "#fleet-summary"), /1 limit\(s\) broken/);
   assert.equal(await page.locator("tr.violation").count(), 1);
-  assert.match(await text(page, "tr.violation"), /single_country_max[\s\S]*MY/);
+  assert.match(await text(page, "tr.violation"), /any one country outside Tier 1[\s\S]*MY/, "the rule in words, not its key");
   await shot(page, "07-fleet");
+  // A plan: 50M TPP more in Malaysia needs 1,092,857,143 TPP at home for the 7 % limit (docs/FLEET.md).
+  await page.locator("select.add-country").first().selectOption("MY");
+  await page.locator("input.add-tpp").first().fill("50000000");
+  await page.locator("#fleet-plan-run").click();
+  await page.locator("#fleet-plan").waitFor();
+  assert.match(await text(page, "#fleet-plan"), /To add 50,000,000 TPP in Malaysia, add at least 1,092,857,143 TPP in the United States/);
+  await page.getByRole("button", { name: "Another country" }).click();
+  await page.locator("select.add-country").nth(1).selectOption("MO");
+  await page.locator("input.add-tpp").nth(1).fill("1");
+  await page.locator("#fleet-plan-run").click();
+  await page.getByText(/cannot be made compliant/).waitFor();
+  await shot(page, "07-fleet-plan");
 
   step = "screening";
   await page.goto(`${base}/#/screening`);
@@ -271,6 +283,13 @@ try {
   await page.getByText(/Decision: match/).waitFor();
   assert.match(await text(page, "main"), /AARON ABRAHAM VILLA/);
   assert.match(await text(page, "main"), /1 address/, "the entry's address, as the list writes it");
+  // A file of names: each answered in order; a row with an unknown country is rejected with its line.
+  await page.locator("#screen-file").setInputFiles({ name: "names.csv", mimeType: "text/csv",
+    buffer: Buffer.from("id,name,country\nn1,Aaron Abraham Villa,US\nn2,Quiet Valley Robotics,\nn3,Someone,Atlantis\n") });
+  await page.locator("#screen-batch-summary").waitFor();
+  assert.match(await text(page, "#screen-batch-summary"), /3 name\(s\): 1 match, 1 clear, 1 rejected/);
+  assert.match(await text(page, "main"), /country: .*Atlantis.*\(line 4\)/);
+  await shot(page, "08-screening-file");
   await page.getByRole("button", { name: "Not this party" }).first().click();
   await page.getByText(/Recorded: false positive/).waitFor();
   await page.getByText(/judged false_positive by admin/).waitFor();
@@ -471,6 +490,9 @@ try {
   assert.equal(csvDownload.suggestedFilename(), "kl-dc-2025H2.csv");
   assert.match(readFileSync(await csvDownload.path(), "utf8"), /KL 1/);
   await shot(page, "22-veu");
+  await page.locator("#veu-issue").click();
+  await page.getByText(/^Recorded the 2025H2 report as issued/).waitFor();
+  assert.match(await text(page, "#veu-issued"), /Reports issued: 2025H2 on /);
   // Readiness against Supp. No. 10: record the 3PAO attestation (14.b), see it met and the summary move; the
   // printable report is the API's own page.
   await page.locator("#readiness-summary").waitFor();

@@ -184,6 +184,11 @@ async function loadCountries(regime = S.regime) {
   return list;
 }
 
+/** A country's name, or the code itself when the loaded countries do not know it. */
+function countryName(code) {
+  return (S.countries.get(code) || { name: code }).name;
+}
+
 function countrySelect(name, value, attrs = {}) {
   const sel = h("select", { name, ...attrs }, h("option", { value: "" }, "—"));
   for (const c of [...S.countries.values()].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -694,6 +699,7 @@ async function viewFleet() {
   const file = h("input", { type: "file", id: "fleet-file", accept: ".csv,text/csv" });
   const hq = countrySelect("headquarters", "US");
   const out = h("div");
+  const planOut = h("div", { "aria-live": "polite" });
   const run = () => guard(async () => {
     const f = file.files[0];
     if (!f) return;
@@ -702,10 +708,49 @@ async function viewFleet() {
   });
   file.addEventListener("change", run);
   hq.addEventListener("change", run);
+  // A plan: the compute to add (one row per country), and what must be added at home for the limits to hold.
+  const additions = h("div", { id: "fleet-additions" });
+  const addRow = () => {
+    const n = additions.children.length + 1;
+    additions.append(h("div", { class: "row" },
+      h("label", { class: "field" }, `Country ${n}`, countrySelect("add-country", n === 1 ? "MY" : "", { class: "add-country" })),
+      h("label", { class: "field" }, "TPP to add", h("input", { type: "number", min: "1", step: "any", required: n === 1, class: "add-tpp" }))));
+  };
+  addRow();
+  const plan = (e) => { e.preventDefault(); return guard(async () => {
+    planOut.replaceChildren();
+    const f = file.files[0];
+    if (!f) throw new Error("Upload the fleet file first.");
+    const add = [...additions.children].map((row) => ({ country: row.querySelector(".add-country").value, tpp: Number(row.querySelector(".add-tpp").value) }))
+      .filter((a) => a.country || a.tpp);
+    const r = await api("POST", "/v1/fleet/plan", { fleet: await f.text(), headquarters: hq.value, date: S.date, add });
+    renderPlan(planOut, r, add, hq.value);
+  }); };
+  const planForm = h("form", { onsubmit: plan, "aria-labelledby": "fleet-plan-title" },
+    h("h2", { id: "fleet-plan-title" }, "Plan an addition"),
+    h("p", {}, "How much compute must be added at home, at the same time, for the fleet to stay within every limit?"),
+    additions,
+    h("div", { class: "row" },
+      h("button", { type: "button", onclick: addRow }, "Another country"),
+      h("button", { type: "submit", id: "fleet-plan-run" }, "Plan")));
   put(view(), h("h1", {}, "UVEU fleet"),
     allowed ? h("p", {}, "Upload a fleet CSV: ", h("code", {}, "site,country,tpp"), " or ", h("code", {}, "site,country,item,quantity"), ".")
-      : h("p", { class: "panel" }, `Your role (${S.me.role}) may not run fleet checks.`),
-    allowed ? h("div", { class: "row" }, h("label", { class: "field" }, "Headquarters", hq), h("label", { class: "field" }, "Fleet file", file), dateInput(run)) : null, out);
+      : h("p", { class: "panel" }, `Your role (${S.me.role}) may not run fleet checks or plans.`),
+    allowed ? h("div", { class: "row" }, h("label", { class: "field" }, "Headquarters", hq), h("label", { class: "field" }, "Fleet file", file), dateInput(run)) : null,
+    out, allowed ? planForm : null, planOut);
+}
+
+function renderPlan(out, r, add, hq) {
+  const what = add.map((a) => `${fmt(a.tpp)} TPP in ${countryName(a.country)}`).join(" and ");
+  const home = hq === "US" ? "in the United States" : `in Tier 1 (counted as ${countryName(hq)})`;
+  const v = r.violations_after;
+  put(out, h("div", { class: "panel", id: "fleet-plan" },
+    !r.feasible ? h("p", { class: "auth", style: "color: var(--bad)" }, `Adding ${what} cannot be made compliant: compute in a Tier 3 country is barred whatever its share.`)
+      : r.additional_home_tpp_needed === 0 ? h("p", { class: "auth", style: "color: var(--ok)" }, `Adding ${what} keeps every limit; nothing more is needed at home.`)
+      : h("p", { class: "auth" }, `To add ${what}, add at least ${fmt(r.additional_home_tpp_needed)} TPP ${home} at the same time.`),
+    v.length ? table([{ key: "text", label: "Still broken" }, { key: "country", label: "Country" },
+      { key: "value", label: "Share", num: true, render: (x) => pct(x.value) }, { key: "limit", label: "Limit", num: true, render: (x) => pct(x.limit) },
+      { key: "citation", label: "Citation" }], v, { rowClass: () => "violation" }) : null));
 }
 
 function renderFleet(out, r, hq) {
@@ -734,7 +779,7 @@ function renderFleet(out, r, hq) {
       h("p", {}, `Total ${fmt(r.total_tpp)} TPP · Tier 1 ${fmt(r.tier1_tpp)} · home ${fmt(r.home_tpp)}`),
       v.length ? h("p", { class: "auth", style: "color: var(--bad)" }, `${v.length} limit(s) broken`) : h("p", { class: "auth", style: "color: var(--ok)" }, "Compliant")),
     h("h2", {}, "Shares against the limits"), chart,
-    ...(v.length ? [h("h2", {}, "Violations"), table([{ key: "rule", label: "Rule" }, { key: "country", label: "Country" },
+    ...(v.length ? [h("h2", {}, "Violations"), table([{ key: "text", label: "Rule" }, { key: "country", label: "Country" },
       { key: "value", label: "Share", num: true, render: (x) => pct(x.value) }, { key: "limit", label: "Limit", num: true, render: (x) => pct(x.limit) },
       { key: "citation", label: "Citation" }], v, { rowClass: () => "violation" })] : []),
     h("h2", {}, "Headroom"),
@@ -784,8 +829,48 @@ async function viewScreening() {
   const form = h("form", { class: "grid", onsubmit: (e) => { e.preventDefault(); run(); } },
     h("label", {}, "Name", name), h("label", {}, "Country (hint)", country),
     h("div", {}, h("button", { class: "primary", type: "submit" }, "Screen")));
+  // A file of names, as `tiergate screen --batch`: each answered in order, the hits of any row a click away.
+  const file = h("input", { type: "file", id: "screen-file", accept: ".csv,.jsonl,.ndjson,.txt,text/csv" });
+  const fileOut = h("div", { "aria-live": "polite" });
+  const runFile = () => guard(async () => {
+    fileOut.replaceChildren();
+    const f = file.files[0];
+    if (!f) return;
+    const csv = /\.csv$/i.test(f.name);
+    const r = await api("POST", "/v1/screen", await f.text(), csv ? "text/csv" : "text/plain");
+    renderScreenBatch(fileOut, r);
+  });
+  file.addEventListener("change", runFile);
+  const batch = h("section", { "aria-labelledby": "screen-file-title" },
+    h("h2", { id: "screen-file-title" }, "Screen a file of names"),
+    h("p", { class: "muted" }, "CSV with the columns ", h("code", {}, "id,name,country"), " (name required), or one ",
+      h("code", {}, '{"id", "name", "country"}'), " per line. Judge a hit by screening its name above."),
+    h("div", { class: "row" }, labelled("Names (CSV or JSON Lines)", file)), fileOut);
   put(view(), h("h1", {}, "Screening"),
-    allowed ? form : h("p", { class: "panel" }, `Your role (${S.me.role}) may not screen names.`), out);
+    allowed ? form : h("p", { class: "panel" }, `Your role (${S.me.role}) may not screen names.`), out, allowed ? batch : null);
+}
+
+function renderScreenBatch(out, r) {
+  const rows = r.answers.map((a, i) => ({ n: i + 1, id: a.id || "", decision: a.error ? "rejected" : a.decision,
+    top: a.hits && a.hits[0], hits: (a.hits || []).length, a }));
+  const counts = {};
+  for (const x of rows) counts[x.decision] = (counts[x.decision] || 0) + 1;
+  const csv = ["row,id,decision,hits,best_entry,best_list,best_score,error",
+    ...rows.map((x) => [x.n, x.id, x.decision, x.hits, x.top ? x.top.name : "", x.top ? x.top.list : "", x.top ? x.top.score : "",
+      x.a.error ? x.a.error.message : ""].map(csvCell).join(","))].join("\n");
+  put(out,
+    h("p", { id: "screen-batch-summary" }, `${rows.length} name(s): `,
+      ["match", "review", "clear", "rejected"].filter((k) => counts[k]).map((k) => `${counts[k]} ${k}`).join(", ")),
+    ((r.answers.find((a) => a.warnings) || {}).warnings || []).map((w) => h("p", { class: "message", role: "status" }, `Warning: the ${w}.`)),
+    h("p", {}, h("button", { type: "button", onclick: () => download("screening.csv", csv, "text/csv") }, "Download CSV")),
+    table([
+      { key: "n", label: "Row", num: true }, { key: "id", label: "Id" },
+      { key: "decision", label: "Decision", render: (x) => h("strong", {}, x.decision) },
+      { key: "hits", label: "Hits", num: true },
+      { key: "top", label: "Best hit", render: (x) => x.a.error ? `${x.a.error.field ? `${x.a.error.field}: ` : ""}${x.a.error.message} (line ${x.a.error.line})`
+        : x.top ? h("details", {}, h("summary", {}, `${x.top.name} (${x.top.list}, ${x.top.score.toFixed(3)})`),
+          h("ul", {}, x.a.hits.map((hit) => h("li", {}, `${hit.name} — ${hit.list}, score ${hit.score.toFixed(3)}, ${hit.decision}`)))) : "none" },
+    ], rows, { filterable: true, sortKey: "n" }));
 }
 
 /** A textarea's lines, trimmed, blank ones dropped. */
@@ -1195,7 +1280,6 @@ async function renderExposure(out, r, name) {
     row.total = columns.reduce((sum, label) => sum + ((cell(p, label) || {}).value_usd || 0), 0);
     return row;
   });
-  const countryName = (code) => (S.countries.get(code) || { name: code }).name;
   const parties = r.counterparties.map((c) => ({ ...c, name: c.customer || `${countryName(c.country)} (no customer named)`, tierName: tierLabel(c) }));
   const partiesCsv = () => ["counterparty,customer_parent,country,tier,category,value_usd,share,flows",
     ...r.counterparties.map((c) => [c.customer || "", c.customer_parent || "", c.country || "", c.tier ?? "", c.category || "", c.value_usd, c.share, c.flows].map(csvCell).join(","))].join("\n");

@@ -223,14 +223,22 @@ async function viewVeu(id) {
         h("button", { type: "button", onclick: () => download(`${stem}.json`, JSON.stringify(r, null, 2), "application/json") }, "Download JSON"),
         h("button", { type: "button", onclick: () => get("csv", `${stem}.csv`, "text/csv") }, "Download CSV"),
         h("button", { type: "button", onclick: () => get("markdown", `${stem}.md`, "text/markdown") }, "Download Markdown"),
-        h("button", { type: "button", onclick: () => download(`${stem}.svg`, svg, "image/svg+xml") }, "Download chart (SVG)")));
+        h("button", { type: "button", onclick: () => download(`${stem}.svg`, svg, "image/svg+xml") }, "Download chart (SVG)"),
+        officer ? h("button", { type: "button", id: "veu-issue", onclick: () => guard(async () => {
+          const done = await api("POST", `${q}`);
+          await viewVeu(id);
+          $("#veu-done").textContent = `Recorded the ${done.period} report as issued (sha256 ${done.sha256.slice(0, 12)}…): events dated in it are now refused.`;
+        }) }, `Record the ${r.period} report as issued`) : null));
   });
   period.addEventListener("change", showReport);
   const ready = h("div", { id: "veu-readiness" });
   put(view(), h("h1", {}, `${v.kind === "nveu" ? "National" : "Universal"} VEU ${v.applicant ? "applicant " : ""}${v.id}`),
     h("p", {}, h("a", { href: "#/veus" }, "← All VEUs")),
     h("p", {}, `${v.name} · headquartered in ${v.headquarters}${v.country ? ` · authorized for ${v.country}` : ""} · ${v.applicant ? "applicant recorded" : "registered"} ${v.registered_on} by ${v.registered_by}${v.applicant ? "" : ` · ${v.events} facility-log event(s)`}`),
-    standing, status,
+    standing,
+    v.reports_issued && v.reports_issued.length ? h("p", { id: "veu-issued" }, "Reports issued: ",
+      v.reports_issued.map((x) => `${x.period} on ${stamp(x.at)} by ${x.actor}`).join("; "), " (events dated in them are refused).") : null,
+    status,
     v.applicant ? null : [officer ? log : roleNote("officer", "append facility logs"),
       h("h2", {}, "Semi-annual report"),
       h("p", { class: "muted" }, "Chips received, installed, transferred and retired per facility, the installed base by country, and for an NVEU the ledger's posted TPP beside its log."),

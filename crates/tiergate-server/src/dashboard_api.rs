@@ -1,5 +1,5 @@
 //! Endpoints the dashboard needed that the API lacked, each an ordinary API endpoint too: browser sessions,
-//! every pool at once, screening a name and judging a hit, and a UVEU fleet check.
+//! every pool at once; and the dashboard's files.
 
 use std::sync::Arc;
 
@@ -10,9 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tiergate_core::fleet::check;
-use tiergate_store::{Judgement, Role};
-use tiergate_wire::fleet::{read_fleet, FleetCheckOut};
+use tiergate_store::Role;
 use time::OffsetDateTime;
 
 use crate::auth::{cookie, Caller, SESSION_COOKIE};
@@ -135,157 +133,6 @@ pub(crate) async fn pools(
         .await?;
     let (pools, next_after) = crate::routes::page(list, |b| b.pool.as_str(), q.after.as_deref(), q.limit)?;
     Ok(Json(serde_json::json!({"pools": pools, "next_after": next_after})).into_response())
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ScreenQuery {
-    /// The name to screen.
-    #[param(min_length = 1, max_length = 300)]
-    name: String,
-    /// A country code or name, as a hint.
-    country: Option<String>,
-}
-
-/// The answer of `GET /v1/screen`, as `tiergate screen NAME` prints it.
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct ScreenDoc {
-    /// Hits best first: `entry_id`, `list`, `name`, `matched_name`, `score`, `features` (each feature's part of
-    /// the score), `license_requirement`, `license_policy`, `federal_register_notice`, `programs`, `decision`,
-    /// `judgement`.
-    hits: Vec<serde_json::Value>,
-    /// `clear`, `review` or `match`.
-    decision: String,
-    algorithm: String,
-}
-
-/// `GET /v1/screen?name=&country=` (analyst): the name against the imported lists, with judgements applied.
-#[utoipa::path(get, path = "/v1/screen", summary = "Screen a name against the restricted-party lists (analyst)", params(ScreenQuery), responses((status = 200, description = "hits with their features", body = ScreenDoc), (status = 409, description = "no list imported", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "bad name or country", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
-pub(crate) async fn screen(State(st): St, caller: Caller, q: Result<Query<ScreenQuery>, QueryRejection>) -> Answer {
-    caller.require(Role::Analyst, "screening")?;
-    let q = query(q)?;
-    let name = q.name.trim();
-    if name.is_empty() || name.len() > 300 {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_value",
-            "`name` must hold 1 to 300 characters",
-        )
-        .with_field("name"));
-    }
-    let country = match q.country.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => Some(st.env.countries.code(st.env.countries.resolve(c).ok_or_else(|| {
-            Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_country",
-                format!("`{c}` is not a country Tiergate knows"),
-            )
-            .with_field("country")
-        })?)),
-    }
-    .map(str::to_owned);
-    let lists = st.lists.get().ok_or_else(no_lists)?;
-    let name = name.to_owned();
-    // Screening scores every candidate the index finds: on the blocking pool, off the async workers.
-    let answer = crate::routes::blocking(move || {
-        let threshold = lists.screener.index().config().thresholds.review;
-        let mut answer = lists.screener.screen(None, &name, country.as_deref(), threshold);
-        answer.warnings = lists.stale_on(time::OffsetDateTime::now_utc().date());
-        Ok(answer)
-    })
-    .await?;
-    Ok(Json(answer).into_response())
-}
-
-fn no_lists() -> Problem {
-    Problem::new(StatusCode::CONFLICT, "no_lists", "no restricted-party list is imported: `tiergate lists import FILE`")
-}
-
-/// `POST /v1/judgements`: an analyst's judgement of a hit.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct JudgementBody {
-    /// The hit's `entry_id`.
-    entry_id: String,
-    /// The name as screened.
-    query: String,
-    /// `false_positive` or `true_match`.
-    verdict: String,
-    note: Option<String>,
-}
-
-/// `POST /v1/judgements` (officer): recorded under the caller's name; screening and determinations on every
-/// instance apply it within 30 seconds, on this one at once.
-#[utoipa::path(post, path = "/v1/judgements", summary = "Judge a screening hit (officer)", request_body = JudgementBody, responses((status = 201, description = "recorded", body = tiergate_store::Judgement), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 404, description = "no such entry in the imported lists", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "no list imported", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "bad verdict", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low, or a session call without x-csrf-token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
-pub(crate) async fn judge(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
-    caller.require(Role::Officer, "recording judgements")?;
-    let b: JudgementBody = json_request(raw)?;
-    let lists = st.lists.get().ok_or_else(no_lists)?;
-    let index = lists.screener.index();
-    if !index.entries().iter().any(|e| e.entry_id == b.entry_id) {
-        return Err(Problem::not_found(format!("no entry `{}` in the imported lists", b.entry_id)));
-    }
-    let j = Judgement {
-        entry_id: b.entry_id,
-        query: index.normal_form(&b.query),
-        verdict: b.verdict,
-        note: b.note.filter(|n| !n.trim().is_empty()),
-        actor: caller.name,
-        at: tiergate_store::timestamp(OffsetDateTime::now_utc()),
-    };
-    let stored = j.clone();
-    db_write(move || {
-        st.ledger.with(|l| l.add_judgement(&stored)).map_err(|e| Problem::from_ledger(&e))?;
-        // The judgement should count in this instance's next answer: reload now rather than at the next tick.
-        st.refresh_lists().map(|_| ()).map_err(|e| Problem::internal(&e.to_string(), None))
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(j)).into_response())
-}
-
-/// `POST /v1/fleet/check`: a fleet file and the UVEU's headquarters.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct FleetBody {
-    /// The fleet CSV: `site,country,tpp` or `site,country,item,quantity`.
-    fleet: String,
-    headquarters: String,
-    /// `YYYY-MM-DD`; default today (UTC).
-    #[schema(format = Date)]
-    date: Option<String>,
-    /// Also give the headroom in these countries.
-    #[serde(default)]
-    countries: Vec<String>,
-}
-
-/// `POST /v1/fleet/check` (analyst): as `tiergate fleet check`.
-#[utoipa::path(post, path = "/v1/fleet/check", summary = "Check a UVEU fleet against the 25 % / 7 % / 50 % limits (analyst)", request_body = FleetBody, responses((status = 200, description = "as tiergate fleet check: total_tpp, tier1_tpp, home_tpp, shares, violations, headroom_tpp", body = crate::openapi::FleetCheckDoc), (status = 400, description = "not JSON", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "bad rows (each with its line), an unknown country, or a headquarters outside Tier 1", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
-pub(crate) async fn fleet_check(State(st): St, caller: Caller, raw: Result<Bytes, BytesRejection>) -> Answer {
-    caller.require(Role::Analyst, "fleet checks")?;
-    let b: FleetBody = json_request(raw)?;
-    let date = date_param(b.date.as_deref(), "date")?;
-    let env = &st.env;
-    let country = |field: &str, text: &str| {
-        env.countries.resolve(text).ok_or_else(|| {
-            Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_country",
-                format!("`{text}` is not a country Tiergate knows"),
-            )
-            .with_field(field)
-        })
-    };
-    let hq = country("headquarters", &b.headquarters)?;
-    let also = b.countries.iter().map(|c| country("countries", c)).collect::<Result<Vec<_>, _>>()?;
-    let sites = read_fleet(env, b.fleet.as_bytes()).map_err(|e| {
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_fleet", e.to_string()).with_field("fleet")
-    })?;
-    let report = check(&env.pack, &sites, hq, date, &also).map_err(|e| {
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", e.to_string()).with_field("headquarters")
-    })?;
-    Ok(Json(FleetCheckOut::new(&env.pack, &report)).into_response())
 }
 
 /// The dashboard's files, compiled into the binary (`crates/tiergate-server/assets/`).

@@ -9,6 +9,7 @@ pub mod auth;
 mod cases_api;
 mod dashboard_api;
 mod exposure_api;
+mod fleet_api;
 pub mod hooks;
 mod kyc_api;
 pub mod listen;
@@ -22,6 +23,7 @@ pub mod problem;
 pub mod registry;
 mod routes;
 pub mod scenarios_api;
+mod screening_api;
 pub mod veus;
 mod veus_api;
 

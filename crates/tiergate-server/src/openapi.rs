@@ -134,10 +134,23 @@ pub struct FleetCheckDoc {
     pub home_tpp: u64,
     /// `outside_tier1`, `outside_home` and `by_country` (code → share).
     pub shares: serde_json::Value,
-    /// `{"rule", "country", "limit", "value", "citation"}` each.
+    /// `{"rule", "text", "country", "limit", "value", "citation"}` each.
     pub violations: Vec<serde_json::Value>,
     /// Country code → whole TPP that could be added there now.
     pub headroom_tpp: std::collections::BTreeMap<String, u64>,
+    /// Country code → `{"rule", "text"}`: the limit that bounds its headroom.
+    pub headroom_limits: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// As `tiergate fleet plan` prints it (docs/FLEET.md).
+#[derive(Serialize, ToSchema)]
+pub struct FleetPlanDoc {
+    /// False when the fleet or the additions have compute in a Tier 3 country, which no home addition cures.
+    pub feasible: bool,
+    /// The least whole TPP to add at home for every percentage limit to hold after the additions.
+    pub additional_home_tpp_needed: u64,
+    /// `{"rule", "text", "country", "limit", "value", "citation"}` each: what stays broken (empty when feasible).
+    pub violations_after: Vec<serde_json::Value>,
 }
 
 /// A VEU as registered (`tiergate veu list`).
@@ -188,6 +201,8 @@ pub struct VeuShowDoc {
     pub applicant: bool,
     /// Facility-log events recorded.
     pub events: u64,
+    /// The semi-annual reports issued: `{"period", "sha256", "actor", "at"}` each.
+    pub reports_issued: Vec<serde_json::Value>,
     /// An NVEU's `{"date", "quarter", "pool", "cap_tpp", "installed_tpp", "posted_tpp", "pending_tpp",
     /// "headroom_tpp"}`; absent for a UVEU.
     pub nveu: Option<serde_json::Value>,
@@ -224,6 +239,17 @@ pub struct VeuReportDoc {
     /// What the report found to flag, in words.
     pub checks: Vec<String>,
     pub citations: Vec<ReasonOut<'static>>,
+}
+
+/// A semi-annual report recorded as issued.
+#[derive(Serialize, ToSchema)]
+pub struct ReportIssuedDoc {
+    pub id: String,
+    pub period: String,
+    /// Of the report's JSON form as issued.
+    pub sha256: String,
+    pub issued_at: String,
+    pub issued_by: String,
 }
 
 /// Evidence recorded.
@@ -273,6 +299,15 @@ pub struct ListsDoc {
 /// "error": {"code", "field"?, "message"}}`.
 #[derive(Serialize, ToSchema)]
 pub struct KycDoc {
+    pub answers: Vec<serde_json::Value>,
+    /// Lines rejected.
+    pub rejected: u64,
+}
+
+/// `POST /v1/screen`'s answer: each name's screening, in order, as `tiergate screen --batch` prints them.
+#[derive(Serialize, ToSchema)]
+pub struct ScreenBatchDoc {
+    /// `{"id", "hits", "decision", "algorithm", "warnings"}`, or `{"id", "error": {"code", "field", "message", "line"}}`.
     pub answers: Vec<serde_json::Value>,
     /// Lines rejected.
     pub rejected: u64,
@@ -338,9 +373,11 @@ impl Modify for Bearer {
         crate::dashboard_api::whoami,
         crate::dashboard_api::sign_out,
         crate::dashboard_api::pools,
-        crate::dashboard_api::screen,
-        crate::dashboard_api::judge,
-        crate::dashboard_api::fleet_check,
+        crate::screening_api::screen,
+        crate::screening_api::screen_batch,
+        crate::screening_api::judge,
+        crate::fleet_api::fleet_check,
+        crate::fleet_api::fleet_plan,
         crate::parties_api::list,
         crate::parties_api::add,
         crate::parties_api::show,
@@ -361,6 +398,7 @@ impl Modify for Bearer {
         crate::veus_api::log,
         crate::veus_api::report,
         crate::veus_api::readiness,
+        crate::veus_api::issue,
         crate::veus_api::evidence,
         crate::lists_api::versions,
         crate::lists_api::import,
@@ -371,15 +409,15 @@ impl Modify for Bearer {
         AuditPageDoc, CheckpointDoc, DeterminationsPageDoc, ReservationsPageDoc, TokensPageDoc, PoolsPageDoc, PartiesPageDoc, tiergate_store::StoredDetermination, tiergate_store::Case, tiergate_store::CaseNote, crate::cases_api::StatusChange, crate::cases_api::NewNote, StatusDoc, RequestWire, DeterminationOut, tiergate_wire::RegimeOut, tiergate_wire::CompareOut, crate::routes::RegimesOut, crate::routes::PackRef, tiergate_wire::regimes::TimelineOut, tiergate_wire::regimes::PeriodOut, ClassificationOut, AllocationOut, ReasonOut, ErrorOut, ErrorBody,
         ClassifyRequest, ClassifyOut, ItemOut, CountryOut, CountryDetailOut, Balance, Reservation, ReserveOutcome, ReserveStatus, State,
         AuditEntry, VerifyReport, TokenInfo, Role, ScreeningOut, ScreenedOut, PartyHitOut, Judgement, FleetCheckDoc,
-        crate::dashboard_api::SignIn, crate::dashboard_api::SessionOut, crate::dashboard_api::ScreenDoc,
-        crate::dashboard_api::JudgementBody, crate::dashboard_api::FleetBody,
+        crate::dashboard_api::SignIn, crate::dashboard_api::SessionOut, crate::screening_api::ScreenDoc,
+        crate::screening_api::JudgementBody, crate::fleet_api::FleetBody, crate::fleet_api::FleetPlanBody, crate::fleet_api::AdditionBody, FleetPlanDoc,
         tiergate_wire::registry::PartyOut, tiergate_wire::registry::PartyBody, tiergate_wire::registry::OwnerBody,
         tiergate_wire::registry::ChangeOut, tiergate_wire::registry::AddParty, tiergate_wire::registry::SetParty,
         tiergate_wire::registry::AliasParty, tiergate_wire::registry::OwnerShare, tiergate_wire::registry::MergeParties,
         tiergate_wire::scenario::ScenarioBody, tiergate_wire::scenario::MoveBody, tiergate_wire::scenario::AssureBody,
         tiergate_wire::capacity::CapacityOut, tiergate_wire::capacity::SourceOut, tiergate_wire::capacity::CountryCapacityOut,
         tiergate_wire::capacity::StandingOut, VeuDoc, VeuListedDoc, VeusDoc, VeuRegisteredDoc, VeuShowDoc, VeuLoggedDoc, VeuReportDoc,
-        crate::veus_api::NewVeu, tiergate_wire::readiness::EvidenceBody, EvidenceRecordedDoc, ReadinessDoc, ListsDoc, tiergate_store::ListVersion, crate::lists::ImportedOut, KycDoc
+        crate::veus_api::NewVeu, tiergate_wire::readiness::EvidenceBody, EvidenceRecordedDoc, ReadinessDoc, ReportIssuedDoc, ListsDoc, tiergate_store::ListVersion, crate::lists::ImportedOut, KycDoc, ScreenBatchDoc
     )),
     modifiers(&Bearer),
     security(("bearer" = [])),

@@ -20,7 +20,7 @@ use crate::auth::Caller;
 use crate::hooks::LedgerHooks;
 use crate::problem::Problem;
 use crate::AppState;
-use crate::{dashboard_api, parties_api, scenarios_api};
+use crate::{dashboard_api, fleet_api, parties_api, scenarios_api, screening_api};
 
 pub(crate) type St = State<Arc<AppState>>;
 pub(crate) type Answer = Result<Response, Problem>;
@@ -54,9 +54,10 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/docs", get(docs))
         .route("/v1/session", post(dashboard_api::sign_in).get(dashboard_api::whoami).delete(dashboard_api::sign_out))
         .route("/v1/pools", get(dashboard_api::pools))
-        .route("/v1/screen", get(dashboard_api::screen))
-        .route("/v1/judgements", post(dashboard_api::judge))
-        .route("/v1/fleet/check", post(dashboard_api::fleet_check))
+        .route("/v1/screen", get(screening_api::screen).post(screening_api::screen_batch))
+        .route("/v1/judgements", post(screening_api::judge))
+        .route("/v1/fleet/check", post(fleet_api::fleet_check))
+        .route("/v1/fleet/plan", post(fleet_api::fleet_plan))
         .route("/v1/parties", get(parties_api::list).post(parties_api::add))
         .route("/v1/parties/merge", post(parties_api::merge))
         .route("/v1/parties/{name}", get(parties_api::show).patch(parties_api::set))
@@ -68,7 +69,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/capacity", get(scenarios_api::capacity))
         .route("/v1/veus", get(crate::veus_api::list).post(crate::veus_api::register))
         .route("/v1/veus/{id}", get(crate::veus_api::show))
-        .route("/v1/veus/{id}/report", get(crate::veus_api::report))
+        .route("/v1/veus/{id}/report", get(crate::veus_api::report).post(crate::veus_api::issue))
         .route("/v1/veus/{id}/readiness", get(crate::veus_api::readiness))
         .route("/v1/veus/{id}/evidence", post(crate::veus_api::evidence))
         .route("/", get(dashboard_api::asset))
@@ -346,7 +347,7 @@ fn determine_csv_body(st: &AppState, env: &Env, bytes: &[u8], hooks: &mut Ledger
     let mut out = Vec::with_capacity(rows * 2048 + 32);
     out.extend_from_slice(b"{\"determinations\":[");
     let mut first = true;
-    let done = tiergate_wire::determine_csv(env, bytes, hooks, |line| {
+    let done = tiergate_wire::determine_csv(env, bytes, hooks, |line, _| {
         if !first {
             out.push(b',');
         }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tiergate_core::veu::{eligibility, facility_problem, replay, report, Event, Period, Posted, Registration};
 use tiergate_core::veu_readiness::{check_evidence, readiness, Evidence};
-use tiergate_store::{Ledger, LedgerError, State, StoredEvidence, StoredVeu};
+use tiergate_store::{IssuedReport, Ledger, LedgerError, State, StoredEvidence, StoredVeu};
 use tiergate_wire::readiness::{EvidenceBody, ReadinessOut};
 use tiergate_wire::veu::{read_log, EventBody, ReportOut, VeuBody, VeuOut};
 use tiergate_wire::{Env, ReasonOut};
@@ -59,6 +59,8 @@ struct ShowOut<'a> {
     veu: VeuOut<'a>,
     applicant: bool,
     events: usize,
+    /// The semi-annual reports issued, by half-year.
+    reports_issued: Vec<tiergate_store::IssuedReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     nveu: Option<NveuOut>,
 }
@@ -250,7 +252,8 @@ pub fn show(env: &Env, ledger: &mut Ledger, id: &str, date: Date) -> Result<Box<
         }
         None => None,
     };
-    json(&ShowOut { veu: VeuOut::new(&env.pack, &reg, &body, &stored.actor), applicant, events, nveu })
+    let reports_issued = if applicant { Vec::new() } else { ledger.veu_reports(id)? };
+    json(&ShowOut { veu: VeuOut::new(&env.pack, &reg, &body, &stored.actor), applicant, events, reports_issued, nveu })
 }
 
 /// Appends a facility log CSV to VEU `id`'s log: all rows or none. Bad rows are reported by line, and a log that
@@ -264,7 +267,9 @@ pub fn log(
     at: &str,
 ) -> Result<Box<RawValue>, VeuError> {
     let (_, _, reg) = find(env, ledger, id)?;
-    let rows = read_log(env, input, |e| facility_problem(&env.pack, &reg, e))
+    // Every closed row named with its line here; the append's own transaction checks again (a report issued since).
+    let issued = ledger.veu_reports(id)?;
+    let rows = read_log(env, input, |e| facility_problem(&env.pack, &reg, e).or_else(|| closed(&issued, e)))
         .map_err(|e| VeuError::invalid(None, e.to_string()))?;
     let lines: Vec<u64> = rows.iter().map(|(l, _)| *l).collect();
     let bodies = rows
@@ -275,7 +280,10 @@ pub fn log(
     let countries = &env.countries;
     // The store hands back the whole log, stored events first: only those are read back; the new ones are the
     // events just read.
-    let check = |log: &[String]| -> Result<(), String> {
+    let check = |log: &[String], issued: &[IssuedReport]| -> Result<(), String> {
+        if let Some((line, why)) = rows.iter().find_map(|(l, e)| closed(issued, e).map(|why| (l, why))) {
+            return Err(format!("line {line}: {why}"));
+        }
         let stored = log.len().saturating_sub(bodies.len());
         let mut events =
             log.iter().take(stored).map(|b| EventBody::event(b, countries)).collect::<Result<Vec<Event>, _>>()?;
@@ -287,6 +295,50 @@ pub fn log(
     };
     let total = ledger.log_veu_events(id, &bodies, actor, at, &check)?;
     json(&LogOut { id, added: bodies.len(), events: total })
+}
+
+/// Why `e` may not be logged: a half-year whose report was issued is closed, as an event dated in it would change a
+/// filed report.
+fn closed(issued: &[IssuedReport], e: &Event) -> Option<String> {
+    issued.iter().find(|r| Period::parse(&r.period).is_some_and(|p| p.contains(e.date))).map(|r| {
+        format!(
+            "dated {}, in {}, whose report was issued on {} by {}: a filed report is not changed; log the event with \
+             the date it is recorded on",
+            e.date, r.period, r.at, r.actor
+        )
+    })
+}
+
+#[derive(Serialize)]
+struct IssuedOut<'a> {
+    id: &'a str,
+    period: &'a str,
+    /// Of the report's JSON form as issued.
+    sha256: &'a str,
+    issued_at: &'a str,
+    issued_by: &'a str,
+}
+
+/// Records VEU `id`'s report for `period` as issued (filed with BIS), with the sha256 of its JSON form; from then
+/// on, a facility-log event dated in that half-year is refused. A half-year issued before is refused.
+pub fn issue_report(
+    env: &Env,
+    ledger: &mut Ledger,
+    id: &str,
+    period: &str,
+    actor: &str,
+    at: &str,
+) -> Result<Box<RawValue>, VeuError> {
+    use sha2::Digest as _;
+    // The log's length before the report is written: if an append lands before the issue is recorded, the store
+    // refuses it, and the sha256 always names the report as issued.
+    let events = ledger.veu_events(id)?.len() as u64;
+    let (half, text) = semi_annual_report(env, ledger, id, period, |o| (o.period.clone(), serde_json::to_vec(o)))?;
+    let text = text.map_err(|e| corrupt(e.to_string()))?;
+    let sha256 = format!("{:x}", sha2::Sha256::digest(&text));
+    let issued = tiergate_store::IssuedReport { period: half, sha256, actor: actor.to_owned(), at: at.to_owned() };
+    ledger.issue_veu_report(id, &issued, events)?;
+    json(&IssuedOut { id, period: &issued.period, sha256: &issued.sha256, issued_at: at, issued_by: actor })
 }
 
 /// The semi-annual report of VEU `id` for `period` (`2025H1`, `2025H2`), handed to `render`.

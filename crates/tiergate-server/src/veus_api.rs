@@ -222,6 +222,33 @@ pub(crate) async fn report(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct PeriodQuery {
+    /// A calendar half-year: `2025H1` (January to June) or `2025H2`.
+    period: String,
+}
+
+/// `POST /v1/veus/{id}/report?period=` (officer): the half-year's report recorded as issued.
+#[utoipa::path(post, path = "/v1/veus/{id}/report", summary = "Record a semi-annual report as issued (filed with BIS); later facility-log events in that half-year are refused (officer)", params(("id" = String, Path, description = "the registration's id"), PeriodQuery), responses((status = 201, description = "`{\"id\", \"period\", \"sha256\", \"issued_at\", \"issued_by\"}`", body = crate::openapi::ReportIssuedDoc), (status = 404, description = "no VEU has that id", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 409, description = "that half-year's report was issued before", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 422, description = "a bad period", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
+pub(crate) async fn issue(
+    State(st): St,
+    caller: Caller,
+    Path(id): Path<String>,
+    q: Result<Query<PeriodQuery>, QueryRejection>,
+) -> Answer {
+    caller.require(Role::Officer, "issuing VEU reports")?;
+    let q = query(q)?;
+    let shared = std::sync::Arc::clone(&st);
+    let answer = db_write(move || {
+        shared
+            .ledger
+            .with(|l| veus::issue_report(&shared.env, l, &id, &q.period, &caller.name, &now()))
+            .map_err(problem)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
 pub(crate) struct ReadinessQuery {
     /// The date of the readiness: what is due and overdue (default: today).
     date: Option<String>,

@@ -147,6 +147,14 @@ fn endpoints() -> Vec<(&'static str, String, Option<Value>, Role)> {
             Some(json!({"fleet": "site,country,tpp\nA,US,100\n", "headquarters": "US"})),
             Role::Analyst,
         ),
+        (
+            "POST",
+            "/v1/fleet/plan".into(),
+            Some(
+                json!({"fleet": "site,country,tpp\nA,US,100\n", "headquarters": "US", "add": [{"country": "MY", "tpp": 1}]}),
+            ),
+            Role::Analyst,
+        ),
         ("GET", "/v1/tokens".into(), None, Role::Admin),
         ("POST", "/v1/tokens".into(), Some(json!({"name": "t", "role": "viewer"})), Role::Admin),
         ("POST", "/v1/classify".into(), Some(json!({"item": "nvidia-h100-sxm"})), Role::Analyst),
@@ -604,8 +612,10 @@ async fn the_openapi_document_covers_every_route() {
         ("delete", "/v1/session"),
         ("get", "/v1/pools"),
         ("get", "/v1/screen"),
+        ("post", "/v1/screen"),
         ("post", "/v1/judgements"),
         ("post", "/v1/fleet/check"),
+        ("post", "/v1/fleet/plan"),
         ("get", "/v1/parties"),
         ("post", "/v1/parties"),
         ("get", "/v1/parties/{name}"),
@@ -630,10 +640,11 @@ async fn the_openapi_document_covers_every_route() {
         ("post", "/v1/kyc"),
         ("get", "/v1/veus/{id}/readiness"),
         ("post", "/v1/veus/{id}/evidence"),
+        ("post", "/v1/veus/{id}/report"),
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is not documented");
     }
-    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 57, "and nothing else");
+    assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), 60, "and nothing else");
     // Every reference resolves.
     let text = doc.to_string();
     let schemas = doc["components"]["schemas"].as_object().unwrap();
@@ -828,8 +839,52 @@ async fn pools_csv_fleet_and_screening_endpoints() {
         api.as_role(Role::Viewer, "POST", "/v1/fleet/check", Some(json!({"fleet": "", "headquarters": "US"}))).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
+    // Fleet plan: 50M more in Malaysia makes 150M of 1,050M; 7 % needs 100 * 150M <= 7 * (1,050M + x),
+    // so x >= 7,650M / 7 = 1,092,857,142.86, rounded up to whole TPP.
+    let plan = |add: serde_json::Value| {
+        json!({"fleet": "site,country,tpp\nAshburn,US,900000000\nJohor,MY,100000000\n", "headquarters": "US",
+               "date": "2025-06-01", "add": add})
+    };
+    let (s, v) = api
+        .as_role(Role::Analyst, "POST", "/v1/fleet/plan", Some(plan(json!([{"country": "Malaysia", "tpp": 5e7}]))))
+        .await;
+    assert_eq!(
+        (
+            s,
+            v["feasible"].as_bool(),
+            v["additional_home_tpp_needed"].as_u64(),
+            v["violations_after"].as_array().map(Vec::len)
+        ),
+        (StatusCode::OK, Some(true), Some(1_092_857_143), Some(0)),
+        "{v}"
+    );
+    let (s, v) =
+        api.as_role(Role::Analyst, "POST", "/v1/fleet/plan", Some(plan(json!([{"country": "MO", "tpp": 1}])))).await;
+    assert_eq!(
+        (s, v["feasible"].as_bool(), v["violations_after"][0]["rule"].as_str()),
+        (StatusCode::OK, Some(false), Some("tier3_country")),
+        "no home addition cures compute in Macau: {v}"
+    );
+    for (add, field) in [
+        (json!([]), "add"),
+        (json!([{"country": "MY", "tpp": 1}, {"country": "MY", "tpp": 0}]), "add[1].tpp"),
+        (json!([{"country": "Atlantis", "tpp": 1}]), "add[0].country"),
+    ] {
+        let (s, v) = api.as_role(Role::Analyst, "POST", "/v1/fleet/plan", Some(plan(add))).await;
+        assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{v}");
+    }
+    let (s, _) = api.as_role(Role::Viewer, "POST", "/v1/fleet/plan", Some(plan(json!([])))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
     // Screening: 409 before any list; then hits, and a judgement that counts at once.
     let (s, v) = api.as_role(Role::Analyst, "GET", "/v1/screen?name=Aaron%20Abraham%20Villa", None).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("no_lists")));
+    async fn screen_csv(api: &Api, text: &str) -> (StatusCode, Option<String>, Value) {
+        let t = format!("Bearer {}", api.token(Role::Analyst));
+        api.raw("POST", "/v1/screen", &[("authorization", &t), ("content-type", "text/csv")], Some(text.to_owned()))
+            .await
+    }
+    let (s, _, v) = screen_csv(&api, "name\nAaron Abraham Villa\n").await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("no_lists")));
     let dpl =
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/us-screening-lists/dpl_2022-09.txt"))
@@ -853,6 +908,56 @@ async fn pools_csv_fleet_and_screening_endpoints() {
     assert!(v["hits"][0]["features"].is_object());
     let (s, _) = api.as_role(Role::Analyst, "GET", "/v1/screen?name=x&country=Atlantis", None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A file of names: each answered in order as one name is; a bad line answered with its line and field.
+    let (s, _, v) = screen_csv(
+        &api,
+        "id,name,country\nc1,Aaron Abraham Villa,US\nc2,Quiet Valley Robotics,\nc3,Someone,Atlantis\n",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let answers = v["answers"].as_array().unwrap();
+    assert_eq!(
+        (answers[0]["id"].as_str(), answers[0]["decision"].as_str(), answers[0]["hits"][0]["entry_id"].as_str()),
+        (Some("c1"), Some("match"), Some(entry.as_str()))
+    );
+    assert_eq!((answers[1]["id"].as_str(), answers[1]["decision"].as_str()), (Some("c2"), Some("clear")));
+    assert_eq!(
+        (answers[2]["error"]["field"].as_str(), answers[2]["error"]["line"].as_u64(), v["rejected"].as_u64()),
+        (Some("country"), Some(4), Some(1))
+    );
+    let t = format!("Bearer {}", api.token(Role::Analyst));
+    let lines = "{\"id\": \"j1\", \"name\": \"Aaron Abraham Villa\"}\nnot json\n";
+    let (s, _, v) = api
+        .raw("POST", "/v1/screen", &[("authorization", &t), ("content-type", "text/plain")], Some(lines.into()))
+        .await;
+    assert_eq!(
+        (s, v["answers"][0]["decision"].as_str(), v["answers"][1]["error"]["code"].as_str(), v["rejected"].as_u64()),
+        (StatusCode::OK, Some("match"), Some("malformed_json"), Some(1)),
+        "JSON Lines: {v}"
+    );
+    let viewer = format!("Bearer {}", api.token(Role::Viewer));
+    let (s, _, _) = api
+        .raw(
+            "POST",
+            "/v1/screen",
+            &[("authorization", &viewer), ("content-type", "text/csv")],
+            Some("name\nx\n".into()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "screening is an analyst's");
+    for (body, code) in [
+        ("who,name\nx,Rosneft\n", "invalid_value"),
+        ("name\n", "invalid_value"),
+        ("name\na\nb\nc\nd\n", "batch_too_large"),
+    ] {
+        let (s, _, v) = screen_csv(&api, body).await;
+        assert_eq!(
+            (s, v["code"].as_str(), v["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code), Some("body")),
+            "{body}: {v}"
+        );
+    }
     let judgement = json!({"entry_id": entry, "query": "Aaron Abraham Villa", "verdict": "false_positive", "note": "another person"});
     let (s, _) = api.as_role(Role::Analyst, "POST", "/v1/judgements", Some(judgement.clone())).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "judging is an officer's");
@@ -1558,6 +1663,35 @@ async fn veus_are_registered_logged_and_reported_over_the_api() {
     let (s, _) = api.as_role(Role::Viewer, "GET", "/v1/veus/nope/report?period=2025H2", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
+    // Issued (filed with BIS): the half-year is closed to back-dated events, a second issue is refused, and the
+    // VEU says which reports were issued.
+    let (s, _) = api.as_role(Role::Viewer, "POST", "/v1/veus/g42-ae/report?period=2025H2", None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, issued) = api.as_role(Role::Officer, "POST", "/v1/veus/g42-ae/report?period=2025H2", None).await;
+    assert_eq!(
+        (s, &issued["period"], issued["sha256"].as_str().map(str::len)),
+        (StatusCode::CREATED, &json!("2025H2"), Some(64)),
+        "{issued}"
+    );
+    let (s, v) = api.as_role(Role::Officer, "POST", "/v1/veus/g42-ae/report?period=2025H2", None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let late = "date,event,facility,country,item,quantity\n2025-09-30,installed,Abu Dhabi 1,AE,nvidia-h100-sxm,5\n";
+    let (s, v) = api.upload(Role::Officer, "/v1/veus/g42-ae/log", "text/csv", late.into()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("line 2: dated 2025-09-30, in 2025H2, whose report was issued on"),
+        "{v}"
+    );
+    let timely = "date,event,facility,country,item,quantity\n2026-01-05,installed,Abu Dhabi 1,AE,nvidia-h100-sxm,5\n";
+    let (s, v) = api.upload(Role::Officer, "/v1/veus/g42-ae/log", "text/csv", timely.into()).await;
+    assert_eq!((s, &v["added"]), (StatusCode::OK, &json!(1)), "{v}");
+    let (_, shown) = api.as_role(Role::Viewer, "GET", "/v1/veus/g42-ae", None).await;
+    assert_eq!(
+        (&shown["reports_issued"][0]["period"], &shown["reports_issued"][0]["sha256"]),
+        (&json!("2025H2"), &issued["sha256"]),
+        "{shown}"
+    );
+
     // Audited, under the caller's name.
     let (_, audit) = api.as_role(Role::Viewer, "GET", "/v1/audit", None).await;
     let actions: Vec<(&str, &str)> = audit["entries"]
@@ -1567,7 +1701,16 @@ async fn veus_are_registered_logged_and_reported_over_the_api() {
         .map(|e| (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap()))
         .filter(|(a, _)| a.starts_with("veu-"))
         .collect();
-    assert_eq!(actions, [("veu-register", "officer-token"), ("veu-log", "officer-token")], "{audit}");
+    assert_eq!(
+        actions,
+        [
+            ("veu-register", "officer-token"),
+            ("veu-log", "officer-token"),
+            ("veu-report-issue", "officer-token"),
+            ("veu-log", "officer-token")
+        ],
+        "{audit}"
+    );
 }
 
 /// Lists over the API, as `tiergate lists`: an officer imports the real 2022 DPL (its own date recognised), the

@@ -18,7 +18,7 @@ use crate::scenarios::{self, StoredScenario, MAX_SCENARIOS};
 use crate::screening::{Judgement, ListVersion, NewListVersion};
 use crate::sql::{write_audit_entry, Sql};
 use crate::tokens::{Role, Session, TokenInfo};
-use crate::veus::{LogCheck, StoredEvidence, StoredVeu};
+use crate::veus::{IssuedReport, LogCheck, StoredEvidence, StoredVeu};
 use crate::{timestamp, Balances, Dump, LedgerError, Meta, Reservation, ReserveOutcome, ReserveRequest, State, Store};
 
 /// What a backend does its own way.
@@ -397,7 +397,8 @@ impl<B: Backend> Store for SqlStore<B> {
         self.write(|tx| {
             let mut log = records::veu_events(tx.db(), id)?;
             log.extend_from_slice(bodies);
-            check(&log).map_err(LedgerError::BadInput)?;
+            let issued = records::veu_reports(tx.db(), id)?;
+            check(&log, &issued).map_err(LedgerError::BadInput)?;
             records::append_veu_events(tx.db(), id, bodies, actor, at)?;
             let why = format!("{} events appended; the log holds {}", bodies.len(), log.len());
             tx.record("veu-log", (id, &format!("veu:{id}"), 0), Some(&why), actor, at)?;
@@ -433,6 +434,28 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn veu_evidence(&mut self, id: &str) -> Result<Vec<StoredEvidence>, LedgerError> {
         self.backend.plain(|db| records::veu_evidence(db, id))
+    }
+
+    fn issue_veu_report(&mut self, id: &str, r: &IssuedReport, events: u64) -> Result<bool, LedgerError> {
+        self.write(|tx| {
+            let now = records::veu_events(tx.db(), id)?.len() as u64;
+            if now != events {
+                return Err(LedgerError::Conflict(format!(
+                    "the log of `{id}` changed while its report was written ({events} events then, {now} now): \
+                     issue it again"
+                )));
+            }
+            let issued = records::issue_veu_report(tx.db(), id, r)?;
+            if issued {
+                let why = format!("{} report issued, sha256 {}", r.period, r.sha256);
+                tx.record("veu-report-issue", (id, &format!("veu:{id}"), 0), Some(&why), &r.actor, &r.at)?;
+            }
+            Ok(issued)
+        })
+    }
+
+    fn veu_reports(&mut self, id: &str) -> Result<Vec<IssuedReport>, LedgerError> {
+        self.backend.plain(|db| records::veu_reports(db, id))
     }
 
     fn parties(&mut self) -> Result<Vec<StoredParty>, LedgerError> {

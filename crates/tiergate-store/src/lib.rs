@@ -39,7 +39,7 @@ use tiergate_core::case::CaseStatus;
 use tiergate_core::pool::{PoolError, PoolId};
 use tiergate_core::Pack;
 use time::{Date, OffsetDateTime};
-pub use veus::{LogCheck, StoredEvidence, StoredVeu};
+pub use veus::{IssuedReport, LogCheck, StoredEvidence, StoredVeu};
 
 pub use audit::{chain_hash, AuditEntry, Chain, GENESIS};
 pub use tokens::{new_secret, secret_hash, Role, Session, TokenInfo};
@@ -361,6 +361,11 @@ pub trait Store: Send {
     fn add_veu_evidence(&mut self, id: &str, e: &StoredEvidence, why: &str) -> Result<(), LedgerError>;
     /// A VEU's or applicant's evidence, in the order recorded.
     fn veu_evidence(&mut self, id: &str) -> Result<Vec<StoredEvidence>, LedgerError>;
+    /// Records a semi-annual report as issued, audited (`veu-report-issue`), if the VEU's log still holds `events`
+    /// events (the report was written from them; else a conflict); `false` when that half-year's was issued.
+    fn issue_veu_report(&mut self, id: &str, r: &IssuedReport, events: u64) -> Result<bool, LedgerError>;
+    /// The reports issued for a VEU, by half-year.
+    fn veu_reports(&mut self, id: &str) -> Result<Vec<IssuedReport>, LedgerError>;
     /// Every registered party, by key.
     fn parties(&mut self) -> Result<Vec<StoredParty>, LedgerError>;
     /// Changes the party registry in one transaction that serializes with every movement: `decide` reads every
@@ -844,6 +849,27 @@ impl Ledger {
 
     pub fn veu_evidence(&mut self, id: &str) -> Result<Vec<StoredEvidence>, LedgerError> {
         self.store.veu_evidence(id)
+    }
+
+    /// Records a registered VEU's semi-annual report as issued; a half-year issued before is refused, and so is a
+    /// report written from a log of other than `events` events (an append came in between: the report as issued
+    /// would not be the one its sha256 names).
+    pub fn issue_veu_report(&mut self, id: &str, r: &IssuedReport, events: u64) -> Result<(), LedgerError> {
+        if self.veu(id)?.is_none() {
+            return Err(LedgerError::NotFound(format!("VEU `{id}`")));
+        }
+        if self.store.issue_veu_report(id, r, events)? {
+            return Ok(());
+        }
+        let before = self.store.veu_reports(id)?.into_iter().find(|x| x.period == r.period);
+        Err(LedgerError::Conflict(match before {
+            Some(b) => format!("the {} report of `{id}` was issued on {} by {}", r.period, b.at, b.actor),
+            None => format!("the {} report of `{id}` was issued before", r.period),
+        }))
+    }
+
+    pub fn veu_reports(&mut self, id: &str) -> Result<Vec<IssuedReport>, LedgerError> {
+        self.store.veu_reports(id)
     }
 
     /// Every registered party, by key.

@@ -294,6 +294,26 @@ pub(crate) fn veu_evidence(db: &mut (impl Sql + ?Sized), id: &str) -> Result<Vec
         .collect()
 }
 
+pub(crate) fn issue_veu_report(
+    db: &mut (impl Sql + ?Sized),
+    id: &str,
+    r: &crate::IssuedReport,
+) -> Result<bool, LedgerError> {
+    let n = db.exec(
+        "INSERT INTO veu_reports (veu_id, period, sha256, actor, at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (veu_id, period) DO NOTHING",
+        &[id.into(), (&r.period).into(), (&r.sha256).into(), (&r.actor).into(), (&r.at).into()],
+    )?;
+    Ok(n == 1)
+}
+
+pub(crate) fn veu_reports(db: &mut (impl Sql + ?Sized), id: &str) -> Result<Vec<crate::IssuedReport>, LedgerError> {
+    db.rows("SELECT period, sha256, actor, at FROM veu_reports WHERE veu_id = $1 ORDER BY period", &[id.into()])?
+        .iter()
+        .map(|r| Ok(crate::IssuedReport { period: r.text(0)?, sha256: r.text(1)?, actor: r.text(2)?, at: r.text(3)? }))
+        .collect()
+}
+
 pub(crate) fn veu_events(db: &mut (impl Sql + ?Sized), id: &str) -> Result<Vec<String>, LedgerError> {
     db.rows("SELECT body FROM veu_events WHERE veu_id = $1 ORDER BY seq", &[id.into()])?
         .iter()

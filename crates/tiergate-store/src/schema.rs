@@ -246,6 +246,19 @@ const MIGRATIONS: &[(i64, &str)] = &[(
          );
          CREATE INDEX veu_evidence_by_veu ON veu_evidence (veu_id, seq);",
     ),
+    (
+        16,
+        // Semi-annual reports issued (filed with BIS), one per VEU and half-year, with the sha256 of the report as
+        // issued: a facility-log event dated in an issued half-year is refused.
+        "CREATE TABLE veu_reports (
+             veu_id TEXT NOT NULL,
+             period TEXT NOT NULL,
+             sha256 TEXT NOT NULL,
+             actor TEXT NOT NULL,
+             at TEXT NOT NULL,
+             PRIMARY KEY (veu_id, period)
+         );",
+    ),
 ];
 
 #[cfg(test)]

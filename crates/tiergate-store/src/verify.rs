@@ -72,6 +72,7 @@ pub const RECORD_ACTIONS: &[(&str, &str)] = &[
     ("veu-log", "veu:"),
     ("veu-apply", "veu:"),
     ("veu-evidence", "veu:"),
+    ("veu-report-issue", "veu:"),
     ("determination", "determination:"),
     ("case-status", "determination:"),
     ("case-note", "determination:"),

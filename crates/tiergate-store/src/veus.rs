@@ -21,5 +21,15 @@ pub struct StoredEvidence {
     pub at: String,
 }
 
-/// Decides whether a VEU's whole log (stored events, then the new ones, as JSON bodies) may be stored.
-pub type LogCheck<'a> = &'a dyn Fn(&[String]) -> Result<(), String>;
+/// A semi-annual report as issued: its half-year (`2025H1`), the sha256 of the report's JSON, who and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IssuedReport {
+    pub period: String,
+    pub sha256: String,
+    pub actor: String,
+    pub at: String,
+}
+
+/// Decides whether a VEU's whole log (stored events, then the new ones, as JSON bodies) may be stored, given the
+/// reports issued for it (both read in the append's own transaction).
+pub type LogCheck<'a> = &'a dyn Fn(&[String], &[IssuedReport]) -> Result<(), String>;

@@ -356,7 +356,13 @@ fn sessions_and_the_veu_registry() {
         l.add_veu(&veu).unwrap();
         assert!(l.add_veu(&veu).is_err(), "{backend}: a taken id");
         assert_eq!(l.veus().unwrap(), vec![veu.clone()], "{backend}");
-        let ok = |log: &[String]| if log.len() <= 3 { Ok(()) } else { Err("too long".to_owned()) };
+        let ok = |log: &[String], _: &[tiergate_store::IssuedReport]| {
+            if log.len() <= 3 {
+                Ok(())
+            } else {
+                Err("too long".to_owned())
+            }
+        };
         assert_eq!(l.log_veu_events("v1", &["e1".into(), "e2".into()], "t", "x", &ok).unwrap(), 2, "{backend}");
         let refused = l.log_veu_events("v1", &["e3".into(), "e4".into()], "t", "x", &ok).unwrap_err();
         assert!(matches!(refused, LedgerError::BadInput(ref m) if m == "too long"), "{backend}: {refused}");
@@ -366,6 +372,25 @@ fn sessions_and_the_veu_registry() {
             "{backend}: nothing of a refused append"
         );
         assert!(l.log_veu_events("nope", &["e".into()], "t", "x", &ok).is_err(), "{backend}");
+        // A report is issued only from the log as it stands; once issued, an append's check sees it.
+        let report = |period: &str| tiergate_store::IssuedReport {
+            period: period.into(),
+            sha256: "ab".into(),
+            actor: "t".into(),
+            at: "x".into(),
+        };
+        let stale = l.issue_veu_report("v1", &report("2025H1"), 1).unwrap_err();
+        assert!(matches!(stale, LedgerError::Conflict(ref m) if m.contains("changed")), "{backend}: {stale}");
+        l.issue_veu_report("v1", &report("2025H1"), 2).unwrap();
+        let again = l.issue_veu_report("v1", &report("2025H1"), 2).unwrap_err();
+        assert!(matches!(again, LedgerError::Conflict(ref m) if m.contains("was issued on x by t")), "{backend}");
+        assert_eq!(l.veu_reports("v1").unwrap(), vec![report("2025H1")], "{backend}");
+        let closed = |_: &[String], issued: &[tiergate_store::IssuedReport]| match issued.first() {
+            Some(r) => Err(format!("{} is closed", r.period)),
+            None => Ok(()),
+        };
+        let refused = l.log_veu_events("v1", &["e3".into()], "t", "x", &closed).unwrap_err();
+        assert!(matches!(refused, LedgerError::BadInput(ref m) if m == "2025H1 is closed"), "{backend}: {refused}");
 
         // Every change above is in the audit log, with who made it, and the log verifies.
         let version = tiergate_store::NewListVersion {
@@ -397,6 +422,7 @@ fn sessions_and_the_veu_registry() {
             ("token-revoke", "token:web", "test"),
             ("veu-register", "veu:v1", "t"),
             ("veu-log", "veu:v1", "t"),
+            ("veu-report-issue", "veu:v1", "t"),
             ("list-import", "list:csl", "importer"),
             ("judgement", "list:judgements", "judge"),
         ]

@@ -346,15 +346,29 @@ fn invalid(column: &str, message: String) -> WireError {
     WireError::new("invalid_value", Some(column), format!("column `{column}`: {message}"))
 }
 
+/// One row of a CSV order book as given, by column name (for a table that shows the request beside its answer).
+pub struct CsvRow<'a> {
+    headers: &'a [&'a str],
+    values: &'a [&'a str],
+}
+
+impl CsvRow<'_> {
+    /// The row's cell in `column`, if the header names it and the row has it.
+    pub fn get(&self, column: &str) -> Option<&str> {
+        let i = self.headers.iter().position(|h| *h == column)?;
+        self.values.get(i).copied()
+    }
+}
+
 /// Determines every row of a CSV order book (header of [`CSV_COLUMNS`]), in order, handing each answer line (or
-/// error line, with its line number) to `each`. A bad row is an error line and the rest go on; a row that is not
-/// CSV at all stops the reading after its error line. Returns whether every row was determined, or the header's
-/// problem.
+/// error line, with its line number) to `each` with the row as given. A bad row is an error line and the rest go
+/// on; a row that is not CSV at all stops the reading after its error line. Returns whether every row was
+/// determined, or the header's problem.
 pub fn determine_csv<R: std::io::Read>(
     env: &Env,
     input: R,
     hooks: &mut dyn Hooks,
-    mut each: impl FnMut(&[u8]) -> std::io::Result<()>,
+    mut each: impl FnMut(&[u8], &CsvRow<'_>) -> std::io::Result<()>,
 ) -> Result<bool, CsvError> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = reader.headers().map_err(|e| CsvError::Header(format!("cannot read the CSV header: {e}")))?.clone();
@@ -368,10 +382,10 @@ pub fn determine_csv<R: std::io::Read>(
         let more = reader.read_record(&mut record);
         let line = record.position().map(csv::Position::line);
         let mut stop = false;
+        let values: Vec<&str> = if more.is_ok() { record.iter().collect() } else { Vec::new() };
         match more {
             Ok(false) => break,
             Ok(true) => {
-                let values: Vec<&str> = record.iter().collect();
                 if values.len() > headers.len() {
                     let err = WireError::new(
                         "malformed_csv",
@@ -398,7 +412,7 @@ pub fn determine_csv<R: std::io::Read>(
                 stop = !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. });
             }
         }
-        each(&line_out).map_err(CsvError::Io)?;
+        each(&line_out, &CsvRow { headers: &headers, values: &values }).map_err(CsvError::Io)?;
         if stop {
             break;
         }

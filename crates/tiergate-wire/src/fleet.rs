@@ -54,6 +54,8 @@ fn site(env: &Env, row: &csv::StringRecord, by_items: bool) -> Result<Site, Stri
 pub struct ViolationOut<'a> {
     /// `outside_tier1_max`, `single_country_max`, `outside_us_max` or `tier3_country`.
     pub rule: &'static str,
+    /// The rule in words.
+    pub text: &'static str,
     pub country: Option<&'a str>,
     pub limit: f64,
     pub value: f64,
@@ -64,6 +66,7 @@ impl<'a> ViolationOut<'a> {
     pub fn new(pack: &'a Pack, v: &'a Violation<'a>) -> ViolationOut<'a> {
         ViolationOut {
             rule: v.rule.as_str(),
+            text: v.rule.words(),
             country: v.country.map(|c| pack.countries.code(c)),
             limit: v.limit,
             value: v.value,

@@ -13,6 +13,7 @@ pub mod fleet;
 pub mod info;
 pub mod kyc;
 pub mod memo;
+pub mod names;
 pub mod orders;
 pub mod parties;
 pub mod readiness;
@@ -27,7 +28,7 @@ pub mod worldmap;
 
 pub use batch::{
     check_csv_header, csv_row, determine_csv, determine_line, determine_line_with, determine_one, determine_wire_with,
-    CsvError, Hooks, NoHooks, CSV_COLUMNS,
+    CsvError, CsvRow, Hooks, NoHooks, CSV_COLUMNS,
 };
 pub use env::{Env, Regime, DEFAULT_REGIME};
 pub use request::{decode_request, item_from_wire, parse_request, validate_wire, ItemWire, RequestWire, WireError};

@@ -421,6 +421,20 @@ pub enum VeuCommand {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Record a semi-annual report as issued (filed with BIS), with the sha256 of its JSON form: `{"id",
+    /// "period", "sha256", "issued_at", "issued_by"}`. From then on a facility-log event dated in that half-year
+    /// is refused (a filed report is not changed). A half-year issued before is refused (exit 2). Audited
+    /// (`veu-report-issue`).
+    Issue {
+        /// The registration's id.
+        id: String,
+        /// A calendar half-year: `2025H1` or `2025H2`.
+        #[arg(long, value_name = "YYYYH1|YYYYH2")]
+        period: String,
+        /// Who is issuing (default: the login name).
+        #[arg(long)]
+        actor: Option<String>,
+    },
     /// Record evidence against one requirement of Supp. No. 10 to part 748 (or an item of Supp. No. 8) for a VEU
     /// or applicant: `{"id", "requirement", "status", "recorded", "summary"}`. Evidence is never edited: record
     /// again and the latest counts. Audited (`veu-evidence`).

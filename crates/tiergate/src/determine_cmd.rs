@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tiergate_wire::{determine_csv, determine_line_with, write_error, CsvError, Env, Hooks, NoHooks};
+use tiergate_core::units::group_digits;
+use tiergate_wire::{determine_csv, determine_line_with, write_error, CsvError, CsvRow, Env, Hooks, NoHooks};
 
 use tiergate_server::hooks::LedgerHooks;
 use tiergate_store::{Ledger, SharedLedger};
@@ -161,6 +162,9 @@ fn jsonl<R: Read>(
         let ok = match std::str::from_utf8(&line) {
             Ok(text) if text.trim().is_empty() => continue,
             Ok(text) => {
+                if sink.format == AnswerFormat::Table {
+                    sink.brief = Brief::of_json(text);
+                }
                 determine_line_with(env, text.trim_end_matches(['\n', '\r']), Some(number), &mut sink.buf, hooks)
             }
             Err(e) => {
@@ -187,8 +191,11 @@ fn csv<R: Read>(
     hooks: &mut dyn Hooks,
 ) -> anyhow::Result<bool> {
     let mut count = 0u64;
-    let done = determine_csv(env, input, hooks, |line| {
+    let done = determine_csv(env, input, hooks, |line, row| {
         sink.buf.extend_from_slice(line);
+        if sink.format == AnswerFormat::Table {
+            sink.brief = Brief::of_csv(row);
+        }
         sink.record_done()?;
         count += 1;
         if count.is_multiple_of(PROGRESS_EVERY) {
@@ -211,6 +218,8 @@ struct Sink {
     header_written: bool,
     /// Answers and errors written.
     records: u64,
+    /// For a table: what the current answer's request asked.
+    brief: Brief,
 }
 
 impl Sink {
@@ -221,6 +230,7 @@ impl Sink {
             out: io::stdout().lock(),
             header_written: false,
             records: 0,
+            brief: Brief::default(),
         }
     }
 
@@ -247,12 +257,22 @@ impl Sink {
                 if !self.header_written {
                     writeln!(
                         self.out,
-                        "{:<16} {:<8} {:>14} {:>4} {:<13} {:<12} {:<22} ALLOCATION",
-                        "ID", "ECCN", "TPP", "TIER", "AUTHORIZATION", "POLICY", "PACK"
+                        "{:<24} {:<20} {:>10} {:<6} {:<8} {:>14} {:>4} {:<13} {:<12} {:<18} {:<22} ALLOCATION",
+                        "ID",
+                        "ITEM",
+                        "QUANTITY",
+                        "DEST",
+                        "ECCN",
+                        "TPP",
+                        "TIER",
+                        "AUTHORIZATION",
+                        "POLICY",
+                        "RECORDED",
+                        "PACK"
                     )?;
                     self.header_written = true;
                 }
-                let row = table_row(&self.buf);
+                let row = table_row(&self.buf, &std::mem::take(&mut self.brief));
                 self.buf.clear();
                 writeln!(self.out, "{row}")
             }
@@ -266,29 +286,114 @@ impl Sink {
     }
 }
 
+/// What a table shows of a request beside its answer (the answer line carries none of it).
+#[derive(Default)]
+struct Brief {
+    item: String,
+    quantity: String,
+    destination: String,
+}
+
+impl Brief {
+    // Indexing a `serde_json::Value` by key yields `Null` for a missing key; it never panics.
+    #[allow(clippy::indexing_slicing)]
+    fn of_json(text: &str) -> Brief {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+        let item = match &v["item"] {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Object(o) if o.contains_key("model_weights") => "model weights".to_owned(),
+            serde_json::Value::Object(_) => "spec".to_owned(),
+            _ => String::new(),
+        };
+        let quantity = match &v["quantity"] {
+            serde_json::Value::Number(n) => n.as_u64().map_or_else(|| n.to_string(), |q| group_digits(q).to_string()),
+            _ => String::new(),
+        };
+        Brief { item, quantity, destination: v["destination"].as_str().unwrap_or_default().to_owned() }
+    }
+
+    fn of_csv(row: &CsvRow<'_>) -> Brief {
+        let given = |c: &str| row.get(c).map(str::trim).filter(|v| !v.is_empty());
+        let item = match (given("item"), given("training_operations"), given("tpp")) {
+            (Some(i), _, _) => i.to_owned(),
+            (None, Some(_), _) => "model weights".to_owned(),
+            (None, None, Some(_)) => "spec".to_owned(),
+            _ => String::new(),
+        };
+        let quantity = given("quantity")
+            .map(|q| q.parse::<u64>().map_or_else(|_| q.to_owned(), |n| group_digits(n).to_string()))
+            .unwrap_or_default();
+        Brief { item, quantity, destination: given("destination").unwrap_or_default().to_owned() }
+    }
+}
+
+/// `text` made printable and fitted to `width` characters: a longer one is cut, and ends in `…`.
+fn fit(text: &str, width: usize) -> String {
+    let text = printable(text);
+    if text.chars().count() <= width {
+        return if text.is_empty() { "-".to_owned() } else { text };
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// An amount with its digits grouped (`31,664,000`; a fraction keeps its decimals).
+fn amount(v: &serde_json::Value) -> String {
+    match v.as_u64() {
+        Some(n) => group_digits(n).to_string(),
+        None => match v.as_f64() {
+            None => "-".to_owned(),
+            // Rounded to thousandths first (so that 2.9996 reads 3), then the whole part grouped.
+            Some(f) if (0.0..9.0e15).contains(&f) => {
+                let text = format!("{f:.3}");
+                let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+                let grouped = whole.parse::<u64>().map_or_else(|_| whole.to_owned(), |w| group_digits(w).to_string());
+                match fraction.trim_end_matches('0') {
+                    "" => grouped,
+                    fraction => format!("{grouped}.{fraction}"),
+                }
+            }
+            Some(_) => v.to_string(),
+        },
+    }
+}
+
 // Indexing a `serde_json::Value` by key yields `Null` for a missing key; it never panics.
 #[allow(clippy::indexing_slicing)]
-fn table_row(json_line: &[u8]) -> String {
+fn table_row(json_line: &[u8], brief: &Brief) -> String {
     let v: serde_json::Value = serde_json::from_slice(json_line).unwrap_or(serde_json::Value::Null);
     let s = |v: &serde_json::Value| match v {
         serde_json::Value::Null => "-".to_owned(),
         serde_json::Value::String(s) => printable(s),
         other => other.to_string(),
     };
-    let id = s(&v["id"]);
+    let id = fit(v["id"].as_str().unwrap_or_default(), 24);
+    let request = format!(
+        "{id:<24} {:<20} {:>10} {:<6}",
+        fit(&brief.item, 20),
+        fit(&brief.quantity, 10),
+        fit(&brief.destination, 6)
+    );
     if let Some(e) = v.get("error") {
-        return format!("{id:<16} error: {} ({}): {}", s(&e["code"]), s(&e["field"]), s(&e["message"]));
+        return format!("{request} error: {} ({}): {}", s(&e["code"]), s(&e["field"]), s(&e["message"]));
     }
     let alloc = match v.get("allocation") {
         Some(a) if !a.is_null() => {
-            format!("{} {} TPP, {} remaining", s(&a["pool"]), s(&a["tpp"]), s(&a["remaining_tpp"]))
+            format!("{} {} TPP, {} remaining", s(&a["pool"]), amount(&a["tpp"]), amount(&a["remaining_tpp"]))
+        }
+        _ => "-".to_owned(),
+    };
+    let recorded = match v.get("recorded") {
+        Some(r) if !r.is_null() => {
+            fit(format!("{} {}", s(&r["status"]), r["id"].as_str().unwrap_or_default()).trim(), 18)
         }
         _ => "-".to_owned(),
     };
     format!(
-        "{id:<16} {:<8} {:>14} {:>4} {:<13} {:<12} {:<22} {alloc}",
+        "{request} {:<8} {:>14} {:>4} {:<13} {:<12} {recorded:<18} {:<22} {alloc}",
         s(&v["classification"]["eccn"]),
-        s(&v["classification"]["tpp_total"]),
+        amount(&v["classification"]["tpp_total"]),
         s(&v["tier"]),
         s(&v["authorization"]),
         s(&v["review_policy"]),
@@ -380,4 +485,26 @@ pub(crate) fn open_input(path: Option<&Path>) -> anyhow::Result<(Box<dyn Read>, 
         }
         None => (Box::new(io::stdin().lock()), None),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{amount, fit};
+    use serde_json::json;
+
+    #[test]
+    fn amounts_are_grouped_and_rounded_to_thousandths() {
+        assert_eq!(amount(&json!(31_664_000)), "31,664,000");
+        assert_eq!(amount(&json!(1234.5)), "1,234.5");
+        assert_eq!(amount(&json!(2.9996)), "3", "rounding carries into the whole part");
+        assert_eq!(amount(&json!(-4.5)), "-4.5");
+        assert_eq!(amount(&json!(null)), "-");
+    }
+
+    #[test]
+    fn long_text_is_cut_to_its_width() {
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("abcd", 4), "abcd");
+        assert_eq!(fit("", 4), "-");
+    }
 }

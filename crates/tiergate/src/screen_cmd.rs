@@ -1,6 +1,6 @@
 //! `tiergate lists` and `tiergate screen`: import restricted-party lists, screen names, record judgements.
 
-use std::io::{self, BufReader, Write};
+use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 use tiergate_screen::normalize::Normalizer;
 use tiergate_screen::{Config, Screener};
 use tiergate_store::{Judgement, Ledger};
+use tiergate_wire::names::{NamesError, Screening};
 use tiergate_wire::Env;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::cli::{ListsCommand, ScreenArgs, ScreenCommand};
-use crate::determine_cmd::{each_line, open_with_progress};
+use crate::determine_cmd::open_with_progress;
 use crate::ledger_cmd::actor;
 
 pub(crate) fn open(env: &Env, db: &str) -> anyhow::Result<Ledger> {
@@ -88,29 +89,6 @@ fn load_screener(ledger: &mut Ledger) -> anyhow::Result<(Screener, Vec<String>)>
 
 const NO_LISTS: &str = "no restricted-party list is imported in this database: run `tiergate lists import PATH` first";
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct QueryLine {
-    #[serde(default)]
-    id: Option<String>,
-    name: String,
-    #[serde(default)]
-    country: Option<String>,
-}
-
-#[derive(Serialize)]
-struct LineError {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<String>,
-    error: LineErrorBody,
-}
-
-#[derive(Serialize)]
-struct LineErrorBody {
-    line: u64,
-    message: String,
-}
-
 pub fn screen(env: &Env, db: &str, args: &ScreenArgs) -> anyhow::Result<ExitCode> {
     if let Some(ScreenCommand::Judge { entry_id, query, verdict, note, actor: who }) = &args.command {
         let mut ledger = open(env, db)?;
@@ -171,55 +149,15 @@ pub fn screen(env: &Env, db: &str, args: &ScreenArgs) -> anyhow::Result<ExitCode
     let (input, bar) = open_with_progress(path, args.progress)?;
     let is_csv = path.is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")));
     let screening = Instant::now();
-    let mut queries = 0u64;
-    let mut rejected = 0u64;
-    let mut each = |line: u64, q: Result<QueryLine, String>, out: &mut dyn Write| -> anyhow::Result<()> {
-        queries += 1;
-        let q = q.and_then(|q| match q.country.as_deref().filter(|c| !c.is_empty()) {
-            Some(c) => resolve_country(env, c).map(|c| QueryLine { country: Some(c), ..q }).map_err(|e| e.to_string()),
-            None => Ok(QueryLine { country: None, ..q }),
-        });
-        match q {
-            Ok(q) if !q.name.trim().is_empty() => {
-                let answer = screen(q.id, &q.name, q.country.as_deref());
-                print_line(out, &answer)
-            }
-            Ok(q) => {
-                rejected += 1;
-                print_line(
-                    out,
-                    &LineError { id: q.id, error: LineErrorBody { line, message: "`name` is empty".into() } },
-                )
-            }
-            Err(message) => {
-                rejected += 1;
-                print_line(out, &LineError { id: None, error: LineErrorBody { line, message } })
-            }
-        }
-    };
-    if is_csv {
-        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
-        let headers = reader.headers().context("cannot read the CSV header")?.clone();
-        if headers.iter().any(|h| !["id", "name", "country"].contains(&h)) || !headers.iter().any(|h| h == "name") {
-            anyhow::bail!("the CSV header must name the columns id, name and country (name required)");
-        }
-        for record in reader.records() {
-            let line = record.as_ref().ok().and_then(|r| r.position()).map_or(0, |p| p.line());
-            let q = record.map_err(|e| e.to_string()).map(|r| {
-                let get = |c: &str| headers.iter().position(|h| h == c).and_then(|i| r.get(i)).map(str::to_owned);
-                QueryLine { id: get("id"), name: get("name").unwrap_or_default(), country: get("country") }
-            });
-            each(line, q, &mut out)?;
-        }
-    } else {
-        each_line(BufReader::new(input), |line, text| {
-            let q = serde_json::from_str::<QueryLine>(text).map_err(|e| format!("not a query line: {e}"));
-            each(line, q, &mut out)
-        })?;
-    }
+    let batch = Screening { env, screener: &screener, threshold, warnings: &warnings };
+    let count = batch.batch(input, is_csv, |answer| out.write_all(answer)).map_err(|e| match e {
+        // As an io::Error, so that a closed pipe (`| head`) is recognised as one.
+        NamesError::Write(e) => anyhow::Error::new(e),
+        e => anyhow::Error::new(e),
+    })?;
     out.flush()?;
     bar.finish_and_clear();
-    let elapsed = screening.elapsed();
+    let (queries, elapsed) = (count.queries, screening.elapsed());
     eprintln!(
         "tiergate: screened {queries} queries against {} names in {:.0} ms ({:.3} ms per query; lists loaded and \
          indexed in {:.0} ms)",
@@ -228,7 +166,7 @@ pub fn screen(env: &Env, db: &str, args: &ScreenArgs) -> anyhow::Result<ExitCode
         elapsed.as_secs_f64() * 1e3 / queries.max(1) as f64,
         built.as_secs_f64() * 1e3,
     );
-    Ok(if rejected > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if count.rejected > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
 /// A country hint as an ISO code: codes, names and aliases are accepted, as in requests.

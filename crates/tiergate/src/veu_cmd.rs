@@ -22,6 +22,13 @@ pub fn run(env: &Env, db: &str, command: &VeuCommand) -> anyhow::Result<ExitCode
     let mut out = std::io::stdout().lock();
     match command {
         VeuCommand::Evidence { .. } => evidence(env, &mut ledger, command),
+        VeuCommand::Issue { id, period, actor: who } => {
+            let answer = veus::issue_report(env, &mut ledger, id, period, &actor(who.as_deref()), &now())
+                .map_err(flagged)
+                .context("nothing was issued")?;
+            print_line(&mut out, &answer)?;
+            Ok(ExitCode::SUCCESS)
+        }
         VeuCommand::Readiness { .. } => readiness(env, &mut ledger, command),
         VeuCommand::Add { kind, id, name, headquarters, parent_headquarters, country, date, actor: who, applicant } => {
             let reg = Registration {

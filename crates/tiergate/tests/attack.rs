@@ -231,7 +231,8 @@ fn long_names_in_parallel_are_refused_quickly_and_keep_health() {
     });
     eprintln!("/healthz p99 while long names arrive: {p99:.1} ms");
     assert!(p99 < 50.0, "/healthz p99 {p99:.1} ms while long names arrive");
-    let screen = ureq::get(&format!("{}/v1/screen?name={}", server.url, "B".repeat(301)))
+    // A name to screen holds at most 1,000 bytes (tiergate_wire::names::MAX_NAME_BYTES).
+    let screen = ureq::get(&format!("{}/v1/screen?name={}", server.url, "B".repeat(1001)))
         .set("Authorization", &format!("Bearer {admin}"))
         .call();
     assert!(matches!(screen, Err(ureq::Error::Status(422, _))), "{screen:?}");

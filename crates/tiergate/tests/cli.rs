@@ -145,6 +145,39 @@ fn table_format() {
     assert!(text.starts_with("ID "), "{text}");
     assert_eq!(text.lines().count(), 11);
     assert!(text.lines().nth(2).is_some_and(|l| l.contains("country:AE")), "{text}");
+    // The request beside its answer: item, quantity (digits grouped), destination; TPP grouped too.
+    let header = text.lines().next().unwrap_or_default();
+    for column in ["ID", "ITEM", "QUANTITY", "DEST", "TPP", "AUTHORIZATION", "RECORDED", "ALLOCATION"] {
+        assert!(header.contains(column), "{column} in {header}");
+    }
+    let first = text.lines().nth(1).unwrap_or_default();
+    assert!(
+        first.starts_with("po-1001 ") && first.contains(" nvidia-h100-sxm ") && first.contains(" 1,000 MY "),
+        "{first}"
+    );
+    assert!(first.contains(" 15,832,000 "), "{first}");
+}
+
+/// A long id is cut with `…` and the columns stay aligned; a recorded answer says what it reserved.
+#[test]
+fn table_format_truncates_long_ids_and_shows_what_was_recorded() {
+    let dir = std::env::temp_dir().join(format!("tiergate-table-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let db = format!("sqlite://{}", dir.join("t.db").display());
+    let long = "po-".to_owned() + &"7".repeat(40);
+    let req = format!(
+        "{{\"id\":\"{long}\",\"date\":\"2025-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":2000,\"destination\":\"MY\",\"consignee\":{{\"name\":\"KL\",\"headquarters\":\"MY\"}}}}\n\
+         {{\"id\":\"short\",\"date\":\"2025-06-01\",\"item\":\"nvidia-h100-sxm\",\"quantity\":1,\"destination\":\"MY\",\"consignee\":{{\"name\":\"KL\",\"headquarters\":\"MY\"}}}}\n"
+    );
+    let out = run_stdin(&["--db", &db, "determine", "--record", "--format", "table"], &req);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[1].starts_with(&format!("{}… ", &long[..23])), "{text}");
+    let at = |l: &str, word: &str| l.chars().collect::<String>().find(word).map(|b| l[..b].chars().count());
+    assert_eq!(at(lines[1], "nvidia"), at(lines[2], "nvidia"), "aligned:\n{text}");
+    assert_eq!(at(lines[0], "RECORDED"), at(lines[1], "reserved res-"), "the recorded column:\n{text}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

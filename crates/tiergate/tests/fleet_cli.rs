@@ -23,7 +23,9 @@ fn check_reports_shares_violations_and_headroom() {
         json!({
             "total_tpp": 1_000_000_000_u64, "tier1_tpp": 900_000_000, "home_tpp": 900_000_000,
             "shares": {"outside_tier1": 0.1, "outside_home": 0.1, "by_country": {"MY": 0.1, "US": 0.9}},
-            "violations": [{"rule": "single_country_max", "country": "MY", "limit": 0.07, "value": 0.1,
+            "violations": [{"rule": "single_country_max",
+                            "text": "the limit on the share of compute in any one country outside Tier 1",
+                            "country": "MY", "limit": 0.07, "value": 0.1,
                             "citation": "Supp. No. 10 to part 748, paragraph 6"}],
             "headroom_tpp": {"IN": 0, "MY": 0},
             // Each 0 says which limit allows nothing more: MY's share is over 7 %, and no addition outside the US

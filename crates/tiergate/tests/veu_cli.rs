@@ -247,3 +247,56 @@ fn readiness_prints_to_pdf() {
     assert_eq!(pdf.status.code(), Some(1), "not ready: {}", stderr(&pdf));
     assert!(pdf.stdout.starts_with(b"%PDF") && pdf.stdout.len() > 5_000, "{} bytes", pdf.stdout.len());
 }
+
+/// An issued half-year is closed: `veu issue` records the report as filed, a back-dated event in it is refused
+/// with its line, an event after it is logged, and the same half-year cannot be issued twice.
+#[test]
+fn issued_reports_close_their_half_year() {
+    for (backend, db) in fresh_urls("cli-veu-issue") {
+        let run = |args: &[&str], input: &str| tiergate_stdin(Some(&db), args, input);
+        let add = run(
+            &[
+                "veu",
+                "add",
+                "--kind",
+                "uveu",
+                "--id",
+                "ash",
+                "--name",
+                "Ash",
+                "--headquarters",
+                "US",
+                "--date",
+                "2025-03-01",
+            ],
+            "",
+        );
+        assert_eq!(add.status.code(), Some(0), "{backend}: {}", stderr(&add));
+        assert_eq!(
+            run(&["veu", "log", "ash", "-"], LOG.replace(",res-1", ",").as_str()).status.code(),
+            Some(0),
+            "{backend}"
+        );
+        let issued = run(&["veu", "issue", "ash", "--period", "2025H1"], "");
+        assert_eq!(issued.status.code(), Some(0), "{backend}: {}", stderr(&issued));
+        assert_eq!(lines(&issued)[0]["period"], "2025H1");
+        let again = run(&["veu", "issue", "ash", "--period", "2025H1"], "");
+        assert_eq!(again.status.code(), Some(2), "{backend}");
+        assert!(stderr(&again).contains("the 2025H1 report of `ash` was issued on"), "{backend}: {}", stderr(&again));
+        let late = run(
+            &["veu", "log", "ash", "-"],
+            "date,event,facility,country,item,quantity\n2025-06-30,retired,Abu Dhabi 1,AE,nvidia-h100-sxm,1\n",
+        );
+        assert_eq!(late.status.code(), Some(2), "{backend}");
+        assert!(
+            stderr(&late).contains("line 2: dated 2025-06-30, in 2025H1, whose report was issued"),
+            "{backend}: {}",
+            stderr(&late)
+        );
+        let timely = run(
+            &["veu", "log", "ash", "-"],
+            "date,event,facility,country,item,quantity\n2025-07-01,retired,Abu Dhabi 1,AE,nvidia-h100-sxm,1\n",
+        );
+        assert_eq!(timely.status.code(), Some(0), "{backend}: {}", stderr(&timely));
+    }
+}
