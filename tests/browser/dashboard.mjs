@@ -168,6 +168,10 @@ try {
   assert.match(await text(page, "#case-history"), /admin: moved to approved — end user visited on site/);
   assert.deepEqual(await page.locator("#case-moves button").evaluateAll((b) => b.map((x) => x.dataset.status)), ["shipped", "withdrawn"]);
   await shot(page, "04d-case");
+  // The country's history: its pool's own audit entries (GET /v1/audit?pool=country:MY), this reservation among them.
+  await page.goto(`${base}/#/country/MY`);
+  await page.getByRole("heading", { name: "History (audit log)" }).waitFor();
+  assert.match(await text(page, "main"), new RegExp(`reserve[\\s\\S]*determination ${caseId}`));
 
   step = "regimes";
   await page.goto(`${base}/#/map`);

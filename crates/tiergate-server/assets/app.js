@@ -405,11 +405,12 @@ async function viewCountry(code) {
       h("div", { class: "gauge", role: "img", "aria-label": `${fmt(b.posted_tpp)} posted and ${fmt(b.pending_tpp)} pending of ${fmt(b.cap_tpp)} TPP` },
         h("div", { class: "posted", style: `width:${w(b.posted_tpp)}` }), h("div", { class: "pending", style: `width:${w(b.pending_tpp)}` })),
       h("p", {}, `Posted ${fmt(b.posted_tpp)} · pending ${fmt(b.pending_tpp)} · remaining ${fmt(b.available_tpp)} of ${fmt(b.cap_tpp)} TPP`));
+    // The pool's own entries, the first 5,000 of them (the Audit view pages through the whole log).
     const entries = [];
     let after = 0;
-    for (let page = 0; page < 20; page++) {
-      const p = await api("GET", `/v1/audit?after=${after}&limit=1000`);
-      entries.push(...p.entries.filter((e) => e.pool === pool));
+    for (let page = 0; page < 5; page++) {
+      const p = await api("GET", `/v1/audit?pool=${encodeURIComponent(pool)}&after=${after}&limit=1000`);
+      entries.push(...p.entries);
       if (p.next_after === null) break;
       after = p.next_after;
     }

@@ -44,7 +44,7 @@ pub fn render(ledger: &mut Ledger, id: &str, format: MemoFormat) -> Result<Optio
     };
     let (request, answer) = (parse("request", &d.request)?, parse("answer", &d.answer)?);
     let audit = ledger
-        .audit_about(&format!("determination:{id}"), 1)?
+        .audit_about(&format!("determination:{id}"), 0, 1)?
         .into_iter()
         .find(|e| e.action == "determination")
         .map(|e| AuditRef { seq: e.seq, at: e.at, hash: e.hash, prev_hash: e.prev_hash });

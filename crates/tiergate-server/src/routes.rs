@@ -687,9 +687,13 @@ pub(crate) struct AuditQuery {
     #[serde(default)]
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
+    /// Only the entries about this pool or record: `country:MY`, `lpp:NAME:YEAR`, `veu:ID`, `determination:ID`,
+    /// `token:NAME`, `list:NAME`, ... (the entries' `pool`).
+    #[param(max_length = 400)]
+    pool: Option<String>,
 }
 
-/// `GET /v1/audit?after=&limit=` (viewer): `{"entries": [...], "next_after": N or null}`.
+/// `GET /v1/audit?after=&limit=&pool=` (viewer): `{"entries": [...], "next_after": N or null}`.
 #[utoipa::path(get, path = "/v1/audit", summary = "The audit log (viewer)", params(AuditQuery), responses((status = 200, description = "a page of the audit log", body = crate::openapi::AuditPageDoc), (status = 422, description = "bad parameters", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 401, description = "no or wrong token", body = crate::openapi::ProblemDoc, content_type = "application/problem+json"), (status = 403, description = "the token's role is too low", body = crate::openapi::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn audit(State(st): St, caller: Caller, q: Result<Query<AuditQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Viewer, "reading the audit log")?;
@@ -703,9 +707,21 @@ pub(crate) async fn audit(State(st): St, caller: Caller, q: Result<Query<AuditQu
         )
         .with_field("after"));
     }
-    let entries =
-        db(&Arc::clone(&st), move || st.ledger.read(|l| l.audit(q.after, limit)).map_err(|e| Problem::from_ledger(&e)))
-            .await?;
+    let pool = q.pool.filter(|p| !p.is_empty());
+    if pool.as_ref().is_some_and(|p| p.chars().count() > tiergate_core::pool::MAX_POOL_ID) {
+        let why = format!("`pool` holds at most {} characters", tiergate_core::pool::MAX_POOL_ID);
+        return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", why).with_field("pool"));
+    }
+    let after = q.after;
+    let entries = db(&Arc::clone(&st), move || {
+        st.ledger
+            .read(|l| match &pool {
+                Some(p) => l.audit_about(p, after, limit),
+                None => l.audit(after, limit),
+            })
+            .map_err(|e| Problem::from_ledger(&e))
+    })
+    .await?;
     let next_after = (entries.len() as u64 == limit).then(|| entries.last().map(|e| e.seq)).flatten();
     Ok(Json(serde_json::json!({"entries": entries, "next_after": next_after})).into_response())
 }

@@ -111,13 +111,13 @@ pub(crate) async fn screen_batch(
         .with_field("body"));
     }
     let lists = st.lists.get().ok_or_else(no_lists)?;
-    let env = std::sync::Arc::clone(&st);
+    let shared = std::sync::Arc::clone(&st);
     // Screening scores every candidate the index finds: on the blocking pool, off the async workers.
     let doc = blocking(move || {
         let warnings = lists.stale_on(OffsetDateTime::now_utc().date());
         let screener = &lists.screener;
         let threshold = screener.index().config().thresholds.review;
-        let batch = Screening { env: &env.env, screener, threshold, warnings: &warnings };
+        let batch = Screening { env: &shared.env, screener, threshold, warnings: &warnings };
         let mut answers = Vec::with_capacity(lines);
         let count = batch
             .batch(bytes.as_ref(), csv, |answer| {

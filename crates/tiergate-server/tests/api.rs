@@ -437,6 +437,18 @@ async fn reservations_lifecycle_and_errors() {
     assert_eq!((page["entries"].as_array().unwrap().len(), page["next_after"].as_u64()), (1, Some(5)));
     let (_, page) = api.as_role(Role::Viewer, "GET", "/v1/audit?after=5", None).await;
     assert_eq!((page["entries"][0]["action"].as_str(), page["next_after"].as_u64()), (Some("post"), None));
+    // One pool's entries only, paged as the whole log is.
+    let (_, page) = api.as_role(Role::Viewer, "GET", "/v1/audit?pool=country:SG&limit=1", None).await;
+    assert_eq!(
+        (page["entries"][0]["action"].as_str(), page["entries"][0]["pool"].as_str(), page["next_after"].as_u64()),
+        (Some("reserve"), Some("country:SG"), Some(5))
+    );
+    let (_, page) = api.as_role(Role::Viewer, "GET", "/v1/audit?pool=country:SG&after=5", None).await;
+    assert_eq!((page["entries"][0]["action"].as_str(), page["next_after"].as_u64()), (Some("post"), None));
+    let (_, page) = api.as_role(Role::Viewer, "GET", "/v1/audit?pool=country:MY", None).await;
+    assert_eq!(page["entries"].as_array().map(Vec::len), Some(0));
+    let (s, v) = api.as_role(Role::Viewer, "GET", &format!("/v1/audit?pool={}", "x".repeat(401)), None).await;
+    assert_eq!((s, v["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("pool")));
     let (_, v) = api.as_role(Role::Viewer, "GET", "/v1/audit/verify", None).await;
     assert_eq!((v["ok"].as_bool(), v["entries"].as_u64()), (Some(true), Some(6)));
     let (_, cp) = api.as_role(Role::Viewer, "GET", "/v1/audit/checkpoint", None).await;

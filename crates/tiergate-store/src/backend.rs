@@ -241,8 +241,8 @@ impl<B: Backend> Store for SqlStore<B> {
         self.backend.plain(|db| movements::audit_rows(db, after, limit))
     }
 
-    fn audit_about(&mut self, pool: &str, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
-        self.backend.plain(|db| movements::audit_about(db, pool, limit))
+    fn audit_about(&mut self, pool: &str, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
+        self.backend.plain(|db| movements::audit_about(db, pool, after, limit))
     }
 
     fn dump(&mut self) -> Result<Dump, LedgerError> {
@@ -545,6 +545,21 @@ impl<B: Backend> Store for SqlStore<B> {
             let at = case_note(tx.db(), id, Some(to), text, meta)?;
             let why = if text.is_empty() { format!("{from} -> {to}") } else { format!("{from} -> {to}: {text}") };
             tx.record("case-status", (id, &format!("determination:{id}"), 0), Some(&why), &meta.actor, &at)?;
+            // The reservation the determination recorded (keyed by its id) follows the case: a withdrawn export
+            // releases the TPP it held, a shipped one consumes it. Only a pending one moves; one expired on the way
+            // is recorded as expired, and the case moves all the same.
+            let settle = match to {
+                CaseStatus::Withdrawn => Some(State::Voided),
+                CaseStatus::Shipped => Some(State::Posted),
+                CaseStatus::Draft | CaseStatus::Approved => None,
+            };
+            if let Some(state) = settle {
+                if let Some(r) = movements::by_key(tx.db(), id)?.filter(|r| r.state == State::Pending) {
+                    let because = Meta { reason: Some(format!("case {id} {to}")), ..meta.clone() };
+                    let day = meta.at.to_offset(time::UtcOffset::UTC).date();
+                    let _settled_or_expired = movements::settle(tx, &r.id, state, day, &because)?;
+                }
+            }
             Ok(())
         })
     }

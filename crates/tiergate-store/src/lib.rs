@@ -304,8 +304,9 @@ pub trait Store: Send {
     fn list_page(&mut self, pool: &str, after: Option<&str>, limit: u64) -> Result<Vec<Reservation>, LedgerError>;
     /// Audit entries with `seq > after`, at most `limit`.
     fn audit(&mut self, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError>;
-    /// The audit entries about `pool` (or `determination:ID`, `veu:ID`, ...), in order, at most `limit`.
-    fn audit_about(&mut self, pool: &str, limit: u64) -> Result<Vec<AuditEntry>, LedgerError>;
+    /// The audit entries about `pool` (or `determination:ID`, `veu:ID`, ...) after sequence number `after`, in
+    /// order, at most `limit`.
+    fn audit_about(&mut self, pool: &str, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError>;
     fn dump(&mut self) -> Result<Dump, LedgerError>;
     /// The audit head: how many entries, and the last one's hash.
     fn head(&mut self) -> Result<(u64, String), LedgerError>;
@@ -708,10 +709,10 @@ impl Ledger {
         Ok(Some(Case { determination, notes }))
     }
 
-    /// The audit entries about `pool` (a pool, or `determination:ID`, `veu:ID`, ...), in order, at most `limit`
-    /// (1 to 1,000).
-    pub fn audit_about(&mut self, pool: &str, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
-        self.store.audit_about(pool, limit.clamp(1, MAX_PAGE))
+    /// The audit entries about `pool` (a pool, or `determination:ID`, `veu:ID`, ...) after sequence number `after`,
+    /// in order, at most `limit` (1 to 1,000).
+    pub fn audit_about(&mut self, pool: &str, after: u64, limit: u64) -> Result<Vec<AuditEntry>, LedgerError> {
+        self.store.audit_about(pool, after, limit.clamp(1, MAX_PAGE))
     }
 
     /// Recorded determinations matching `f`, in the order recorded, at most [`MAX_PAGE`] (and `f.limit`).

@@ -316,12 +316,17 @@ pub(crate) fn audit_rows(db: &mut (impl Sql + ?Sized), after: u64, limit: u64) -
 pub(crate) fn audit_about(
     db: &mut (impl Sql + ?Sized),
     pool: &str,
+    after: u64,
     limit: u64,
 ) -> Result<Vec<AuditEntry>, LedgerError> {
     let rows = db.rows(
         "SELECT seq, at, actor, action, reservation, pool, tpp, reason, prev_hash, hash FROM audit
-         WHERE pool = $1 ORDER BY seq LIMIT $2",
-        &[Param::Text(pool), Param::Int(i64::try_from(limit).unwrap_or(i64::MAX))],
+         WHERE pool = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        &[
+            Param::Text(pool),
+            Param::Int(i64::try_from(after).unwrap_or(i64::MAX)),
+            Param::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
+        ],
     )?;
     audit_entries(&rows)
 }

@@ -523,3 +523,54 @@ fn a_party_merge_moves_every_years_lpp_pool_and_is_audited() {
         assert!(report.ok, "{backend}: {:?}", report.problems);
     }
 }
+
+/// The reservation a recorded determination made (keyed by its id) follows its case: shipped posts it, withdrawn
+/// voids it, in the same transaction as the move and audited with the case's words; one past its expiry is
+/// recorded as expired, and the case moves all the same.
+#[test]
+fn a_case_settles_its_reservation() {
+    use tiergate_core::case::CaseStatus;
+    for (backend, url) in fresh_urls("case-reservation") {
+        let mut l = ledger(&url);
+        let recorded = |l: &mut tiergate_store::Ledger, id: &str| {
+            let d = tiergate_store::StoredDetermination {
+                seq: 0,
+                id: id.into(),
+                at: "2025-06-01T09:00:00Z".into(),
+                actor: "alice".into(),
+                date: "2025-06-01".into(),
+                destination: "SG".into(),
+                item: "nvidia-h100-sxm".into(),
+                authorization: "LICENSE".into(),
+                status: "draft".into(),
+                pack: "ai-diffusion-2025".into(),
+                sha256: "ab".into(),
+                request: "{}".into(),
+                answer: "{}".into(),
+                parties: String::new(),
+            };
+            assert!(l.record_determination(&d).unwrap());
+            l.reserve("country:SG", 1_000, id, D, Some(date!(2026 - 05 - 31)), &meta("alice")).unwrap().id.unwrap()
+        };
+        let (shipped, withdrawn, late) = (recorded(&mut l, "c1"), recorded(&mut l, "c2"), recorded(&mut l, "c3"));
+        let june = meta_at("carol", datetime!(2025-06-20 09:00 UTC));
+        for (id, to) in [("c1", CaseStatus::Approved), ("c1", CaseStatus::Shipped), ("c2", CaseStatus::Withdrawn)] {
+            l.set_case_status(id, to, None, &june).unwrap();
+        }
+        let state = |l: &mut tiergate_store::Ledger, id: &str| l.get(id).unwrap().unwrap().state;
+        assert_eq!(state(&mut l, &shipped), State::Posted, "{backend}");
+        assert_eq!(state(&mut l, &withdrawn), State::Voided, "{backend}");
+        let b = l.balance("country:SG", D).unwrap();
+        assert_eq!((b.posted_tpp, b.pending_tpp), (1_000, 1_000), "{backend}: c3 still held");
+        let audit = l.audit_about("country:SG", 0, 100).unwrap();
+        let reasons: Vec<(&str, Option<&str>)> =
+            audit.iter().map(|e| (e.action.as_str(), e.reason.as_deref())).filter(|(a, _)| *a != "reserve").collect();
+        assert_eq!(reasons, [("post", Some("case c1 shipped")), ("void", Some("case c2 withdrawn"))], "{backend}");
+        // A year on, the license (and the reservation) lapsed: withdrawing records the expiry, and the case moves.
+        let later = meta_at("carol", datetime!(2026-07-01 09:00 UTC));
+        l.set_case_status("c3", CaseStatus::Withdrawn, None, &later).unwrap();
+        assert_eq!(state(&mut l, &late), State::Expired, "{backend}");
+        assert_eq!(l.case("c3").unwrap().unwrap().determination.status, "withdrawn", "{backend}");
+        assert!(l.verify().unwrap().ok, "{backend}");
+    }
+}

@@ -684,10 +684,15 @@ pub enum LedgerCommand {
     },
     /// Audit log entries after a sequence number, one JSON object per line.
     Audit {
+        /// Entries after this sequence number.
         #[arg(long, default_value_t = 0)]
         after: u64,
+        /// At most this many entries (1 to 1,000).
         #[arg(long, default_value_t = 1000)]
         limit: u64,
+        /// Only the entries about this pool or record (`country:MY`, `veu:ID`, `determination:ID`, ...).
+        #[arg(long)]
+        pool: Option<String>,
     },
     /// Recompute the audit chain (keyed with the ledger's audit key, see docs/SECURITY.md), replay it against every
     /// balance and state, and check every pool's invariant; exit 0 only when all hold.

@@ -119,15 +119,21 @@ pub fn run(env: &Env, db: &str, args: &LedgerArgs) -> anyhow::Result<ExitCode> {
             }
             Err(e) => fail(&e),
         },
-        LedgerCommand::Audit { after, limit } => match ledger.audit(*after, *limit) {
-            Ok(entries) => {
-                for e in &entries {
-                    print(e)?;
+        LedgerCommand::Audit { after, limit, pool } => {
+            let entries = match pool {
+                Some(p) => ledger.audit_about(p, *after, *limit),
+                None => ledger.audit(*after, *limit),
+            };
+            match entries {
+                Ok(entries) => {
+                    for e in &entries {
+                        print(e)?;
+                    }
+                    Ok(ExitCode::SUCCESS)
                 }
-                Ok(ExitCode::SUCCESS)
+                Err(e) => fail(&e),
             }
-            Err(e) => fail(&e),
-        },
+        }
         LedgerCommand::Checkpoint => match ledger.checkpoint() {
             Ok(cp) => {
                 print(&serde_json::json!({"entries": cp.entries, "hash": cp.hash, "checkpoint": cp.text()}))?;

@@ -393,6 +393,13 @@ fn determine_records_into_the_ledger_once() {
         let moves: Vec<&str> =
             audit.iter().filter(|e| e["pool"] == "determination:a1").filter_map(|e| e["action"].as_str()).collect();
         assert_eq!(moves, ["determination", "case-note", "case-status", "case-status"], "{backend}");
+        // `--pool` gives one record's entries only, paged by `--after`.
+        let about = lines(&tiergate(&db, &["ledger", "audit", "--pool", "determination:a1"]));
+        let about_moves: Vec<&str> = about.iter().filter_map(|e| e["action"].as_str()).collect();
+        assert_eq!(about_moves, moves, "{backend}");
+        let after = about[1]["seq"].as_u64().unwrap().to_string();
+        let rest = lines(&tiergate(&db, &["ledger", "audit", "--pool", "determination:a1", "--after", &after]));
+        assert_eq!(rest.len(), 2, "{backend}: the two status moves after the note");
         // An id that keys another reservation (a3's LPP receipt) is refused, not answered against a balance that
         // leaves that reservation out.
         let (clash, code) = determine(
