@@ -129,6 +129,12 @@ try {
   await page.getByRole("button", { name: "Determine" }).click();
   await page.locator("#answer p", { hasText: /^4E091 ·/ }).waitFor();
   assert.equal(await text(page, "#answer .auth"), "LICENSE");
+  // The classification alone, as `tiergate classify`: the ECCN and why, with no destination involved.
+  await page.getByRole("button", { name: "Classify only" }).click();
+  await page.locator("#classify-out").waitFor();
+  assert.match(await text(page, "#classify-out"), /^ECCN 4E091[\s\S]*2\.00e\+26 training operations[\s\S]*Why/);
+  assert.equal(await page.locator("#answer").count(), 0, "no stale answer beside it");
+  await shot(page, "04a-classify");
   await page.locator("#check-form select[name=mode]").selectOption("catalog");
   await page.getByRole("button", { name: "Determine" }).click();
   await page.locator("#answer p", { hasText: /^3A090\.a ·/ }).waitFor();
@@ -289,10 +295,15 @@ try {
   assert.match(await text(page, "main"), /1 address/, "the entry's address, as the list writes it");
   // A file of names: each answered in order; a row with an unknown country is rejected with its line.
   await page.locator("#screen-file").setInputFiles({ name: "names.csv", mimeType: "text/csv",
-    buffer: Buffer.from("id,name,country\nn1,Aaron Abraham Villa,US\nn2,Quiet Valley Robotics,\nn3,Someone,Atlantis\n") });
+    buffer: Buffer.from("id,name,country\nn1,Aaron Abraham Villa,US\n=2+3,Quiet Valley Robotics,\nn3,Someone,Atlantis\n") });
   await page.locator("#screen-batch-summary").waitFor();
   assert.match(await text(page, "#screen-batch-summary"), /3 name\(s\): 1 match, 1 clear, 1 rejected/);
   assert.match(await text(page, "main"), /country: .*Atlantis.*\(line 4\)/);
+  // The download keeps a formula-like id as text, not something a spreadsheet would run.
+  const [screened] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
+  const screenedLines = readFileSync(await screened.path(), "utf8").split("\n");
+  assert.equal(screenedLines[0], "row,id,decision,hits,best_entry,best_list,best_score,error");
+  assert.match(screenedLines[2], /^"2","'=2\+3","clear","0"/);
   await shot(page, "08-screening-file");
   await page.getByRole("button", { name: "Not this party" }).first().click();
   await page.getByText(/Recorded: false positive/).waitFor();

@@ -492,7 +492,8 @@ async function viewCheck() {
     field("Ultimate parent", h("input", { name: "parent" })),
     field("Parent headquarters", countrySelect("parent_hq", "")),
     field("VEU", veu), field("NVEU country", countrySelect("veu_country", ""), "nveu"), field("VEU id", h("input", { name: "veu_id" }), "veu-id"),
-    allowed ? h("div", { class: "row" }, h("button", { class: "primary", type: "submit" }, "Determine")) : null);
+    allowed ? h("div", { class: "row" }, h("button", { class: "primary", type: "submit" }, "Determine"),
+      h("button", { type: "button", id: "classify", onclick: () => classifyOnly() }, "Classify only")) : null);
   function sync() {
     for (const m of ["catalog", "spec", "weights"]) for (const el of f.querySelectorAll(`.${m}`)) el.hidden = mode.value !== m;
     for (const el of f.querySelectorAll(".nveu")) el.hidden = veu.value !== "nveu";
@@ -525,6 +526,25 @@ async function viewCheck() {
     const label = d.allocation ? `Record: reserve ${fmt(d.allocation.tpp)} TPP in ${d.allocation.pool}` : `Record: reserve ${fmt(lpp)} TPP under LPP for the ultimate consignee`;
     const btn = canRecord ? h("p", {}, h("button", { type: "button", id: "record", onclick: () => run(true) }, label)) : null;
     put(out, determinationView(d, btn));
+  };
+  // The item's classification alone (as `tiergate classify`): no destination, party or regime involved.
+  const classifyOnly = async () => {
+    put(out);
+    const { item: it, quantity } = request(false);
+    const r = await guard(() => api("POST", "/v1/classify", { item: it, quantity }));
+    if (!r) return;
+    const c = r;
+    const figures = [
+      c.tpp_per_unit != null ? `${fmt(c.tpp_per_unit)} TPP per unit` : null,
+      c.tpp_total != null ? `${fmt(c.tpp_total)} TPP for ${fmt(quantity)}` : null,
+      c.performance_density != null ? `performance density ${fmt(c.performance_density)}` : null,
+      c.h100_equivalents != null ? `${fmt(c.h100_equivalents)} H100 equivalents` : null,
+      c.training_operations != null ? `${c.training_operations.toExponential(2)} training operations` : null,
+    ].filter(Boolean);
+    put(out, h("div", { class: "panel", id: "classify-out" },
+      h("p", { class: "auth" }, c.eccn ? `ECCN ${c.eccn}` : "Not in 3A090, 4A090 or 4E091"),
+      figures.length ? h("p", {}, figures.join(" · ")) : null,
+      h("h2", {}, "Why"), reasonsList(r.reasons)));
   };
   f.addEventListener("submit", (e) => { e.preventDefault(); run(false); });
   put(view(), h("h1", {}, "Check an export"),
@@ -1202,7 +1222,15 @@ function renderDiff(out, r, name) {
 // ---- exposure ----------------------------------------------------------------------------------------------
 
 const usd = (v) => (v === null || v === undefined ? "–" : `$${Math.round(v).toLocaleString("en-US")}`);
-const csvCell = (v) => `"${String(v ?? "").replace(/"/g, '""')}"`;
+/**
+ * One CSV cell, quoted. Text that a spreadsheet would run as a formula (a leading =, +, -, @, tab or carriage
+ * return: ids and names come from uploaded files) is kept as text by a leading apostrophe; numbers stay numbers.
+ */
+const csvCell = (v) => {
+  const text = String(v ?? "");
+  const safe = typeof v === "string" && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return `"${safe.replace(/"/g, '""')}"`;
+};
 
 async function viewExposure() {
   await loadRegimes();

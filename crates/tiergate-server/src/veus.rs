@@ -138,7 +138,9 @@ struct ListedOut<'a> {
 /// Every registered VEU, then every applicant, each in the store's order (`"applicant"` tells them apart).
 pub fn list(env: &Env, ledger: &mut Ledger) -> Result<Vec<Box<RawValue>>, VeuError> {
     let registered = ledger.veus()?;
-    let applicants = ledger.veu_applicants()?;
+    // An applicant registered since is listed once, as registered (its evidence stays under the same id).
+    let applicants: Vec<StoredVeu> =
+        ledger.veu_applicants()?.into_iter().filter(|a| !registered.iter().any(|r| r.id == a.id)).collect();
     registered
         .iter()
         .map(|v| (v, false))

@@ -148,23 +148,16 @@ fn kyc_screens_customers_against_the_imported_lists() {
 fn readiness_is_recorded_and_reported() {
     for (backend, db) in fresh_urls("cli-readiness") {
         let run = |args: &[&str]| tiergate_stdin(Some(&db), args, "");
-        let add = run(&[
-            "veu",
-            "add",
-            "--applicant",
-            "--kind",
-            "nveu",
-            "--id",
-            "kl-dc",
-            "--name",
-            "KL DC",
-            "--headquarters",
-            "MY",
-            "--country",
-            "MY",
-            "--date",
-            "2025-03-01",
-        ]);
+        // KL DC, recorded as an applicant first and registered at the end.
+        let add_kl_dc = |applicant: bool| {
+            let mut args = vec!["veu", "add", "--kind", "nveu", "--id", "kl-dc", "--name", "KL DC"];
+            args.extend(["--headquarters", "MY", "--country", "MY", "--date", "2025-03-01"]);
+            if applicant {
+                args.push("--applicant");
+            }
+            run(&args)
+        };
+        let add = add_kl_dc(true);
         assert_eq!(add.status.code(), Some(0), "{backend}: {}", stderr(&add));
         assert_eq!(
             (&lines(&add)[0]["registered"], &lines(&add)[0]["applicant"]),
@@ -229,6 +222,18 @@ fn readiness_is_recorded_and_reported() {
         assert_eq!(report("2026-02-01", "json").status.code(), Some(1), "{backend}");
         let unknown = run(&["veu", "readiness", "nope"]);
         assert!(stderr(&unknown).contains("no VEU with id `nope`"), "{backend}: {}", stderr(&unknown));
+        // Registered later under the same id: listed once, as registered, its evidence kept.
+        let registered = add_kl_dc(false);
+        assert_eq!(registered.status.code(), Some(0), "{backend}: {}", stderr(&registered));
+        let listed = lines(&run(&["veu", "list"]));
+        assert_eq!(listed.len(), 1, "{backend}: {listed:?}");
+        assert_eq!((&listed[0]["id"], &listed[0]["applicant"]), (&Value::from("kl-dc"), &Value::Bool(false)));
+        let kept = &lines(&report("2026-02-01", "json"))[0];
+        assert_eq!(
+            (kept["applicant"].as_bool(), kept["counts"]["met"].as_u64(), kept["counts"]["in_progress"].as_u64()),
+            (Some(false), Some(37), Some(1)),
+            "{backend}: {kept}"
+        );
     }
 }
 
