@@ -173,6 +173,7 @@ try {
   await page.locator("#case-status", { hasText: "approved" }).waitFor();
   assert.match(await text(page, "#case-history"), /admin: moved to approved — end user visited on site/);
   assert.deepEqual(await page.locator("#case-moves button").evaluateAll((b) => b.map((x) => x.dataset.status)), ["shipped", "withdrawn"]);
+  assert.match(await text(page, "#case-moves"), /shipped posts its reservation \(res-\d+\); withdrawn voids its reservation/);
   await shot(page, "04d-case");
   // The country's history: its pool's own audit entries (GET /v1/audit?pool=country:MY), this reservation among them.
   await page.goto(`${base}/#/country/MY`);

@@ -1414,9 +1414,14 @@ async function viewCase(id) {
     $("#case-done").textContent = `Recorded: ${what}.`;
   });
   const note = h("textarea", { name: "note", rows: 2, cols: 60, maxlength: 1000, "aria-label": "A note" });
+  // Shipping posts the reservation the determination recorded, withdrawing voids it (in the same transaction).
+  const held = c.answer && c.answer.recorded && c.answer.recorded.id;
+  const effect = { shipped: "posts its reservation", withdrawn: "voids its reservation" };
   const moves = officer && CASE_NEXT[c.status].length
     ? h("div", { class: "row", id: "case-moves" }, CASE_NEXT[c.status].map((to) => h("button", { type: "button", "data-status": to,
-      onclick: () => act("status", { status: to, note: note.value.trim() || null }, `moved to ${to}`) }, `Mark ${to}`)))
+      onclick: () => act("status", { status: to, note: note.value.trim() || null }, `moved to ${to}`) }, `Mark ${to}`)),
+      held && CASE_NEXT[c.status].some((to) => effect[to])
+        ? h("span", { class: "muted" }, CASE_NEXT[c.status].filter((to) => effect[to]).map((to) => `${to} ${effect[to]} (${held})`).join("; ")) : null)
     : null;
   const a = c.answer || {};
   put(view(), h("h1", {}, `Case ${c.id}`),
