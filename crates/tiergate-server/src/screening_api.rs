@@ -110,10 +110,12 @@ pub(crate) async fn screen_batch(
         )
         .with_field("body"));
     }
-    let lists = st.lists.get().ok_or_else(no_lists)?;
     let shared = std::sync::Arc::clone(&st);
-    // Screening scores every candidate the index finds: on the blocking pool, off the async workers.
+    // Screening scores every candidate the index finds: on the blocking pool, off the async workers. A batch is
+    // screened against the lists as they stand (an import or judgement elsewhere counts at once), as KYC is.
     let doc = blocking(move || {
+        shared.refresh_lists().map_err(|e| Problem::internal(&e.to_string(), None))?;
+        let lists = shared.lists.get().ok_or_else(no_lists)?;
         let warnings = lists.stale_on(OffsetDateTime::now_utc().date());
         let screener = &lists.screener;
         let threshold = screener.index().config().thresholds.review;

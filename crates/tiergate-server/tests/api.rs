@@ -9,7 +9,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tiergate_server::{router, AppState, Limits};
-use tiergate_store::{Ledger, Role, SharedLedger};
+use tiergate_store::{Judgement, Ledger, Role, SharedLedger};
 use tiergate_wire::Env;
 use tower::ServiceExt;
 
@@ -995,6 +995,20 @@ async fn pools_csv_fleet_and_screening_endpoints() {
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // A judgement recorded by another process (here straight into the ledger) counts in the next file of names
+    // at once: the batch reloads changed lists before screening.
+    let query = api.state.lists.get().unwrap().screener.index().normal_form("Aaron Abraham Villa");
+    let j = Judgement {
+        entry_id: entry.clone(),
+        query,
+        verdict: "true_match".into(),
+        note: None,
+        actor: "cli".into(),
+        at: "2026-01-02T00:00:00Z".into(),
+    };
+    api.state.ledger.with(|l| l.add_judgement(&j)).unwrap();
+    let (_, _, v) = screen_csv(&api, "name,country\nAaron Abraham Villa,US\n").await;
+    assert_eq!(v["answers"][0]["decision"].as_str(), Some("match"), "{v}");
 }
 
 /// The dashboard's files are served without a token, with a content type and a strict CSP; nothing else is.
