@@ -310,7 +310,7 @@ async function viewKyc() {
     const rows = r.answers.map((a, i) => ({ n: i + 1, id: a.id || (a.error && a.error.id) || "", decision: a.decision || "rejected", a }));
     const counts = {};
     for (const x of rows) counts[x.decision] = (counts[x.decision] || 0) + 1;
-    const csv = ["line,id,decision,red_flags,reasons",
+    const csv = ["row,id,decision,red_flags,reasons",
       ...rows.map((x) => [x.n, x.id, x.decision, (x.a.red_flags || []).map((f) => `${f.code} (${f.citation})`).join("; "),
         x.a.error ? x.a.error.message : (x.a.reasons || []).map((t) => t.text).join("; ")].map(csvCell).join(","))].join("\n");
     put(out,
@@ -318,11 +318,11 @@ async function viewKyc() {
         r.rejected ? ` (${r.rejected} line(s) rejected)` : ""),
       h("p", {}, h("button", { type: "button", onclick: () => download("kyc-answers.csv", csv, "text/csv") }, "Download CSV")),
       table([
-        { key: "n", label: "Line", num: true }, { key: "id", label: "Customer" },
+        { key: "n", label: "Row", num: true }, { key: "id", label: "Customer" },
         { key: "decision", label: "Decision", render: (x) => h("strong", { class: `kyc ${x.decision}` }, x.decision.replace(/_/g, " ")) },
         { key: "flags", label: "Red flags", render: (x) => (x.a.red_flags || []).length ? h("ul", {}, x.a.red_flags.map((f) =>
           h("li", {}, f.text, " ", h("span", { class: "cite" }, `(${f.citation})`)))) : "none" },
-        { key: "why", label: "Why", render: (x) => x.a.error ? `${x.a.error.field ? `${x.a.error.field}: ` : ""}${x.a.error.message}`
+        { key: "why", label: "Why", render: (x) => x.a.error ? `${x.a.error.field ? `${x.a.error.field}: ` : ""}${x.a.error.message}${x.a.error.line ? ` (line ${x.a.error.line})` : ""}`
           : h("details", {}, h("summary", {}, `${(x.a.reasons || []).length} reason(s)`), reasonsList(x.a.reasons)) },
       ], rows, { filterable: true }));
   });
