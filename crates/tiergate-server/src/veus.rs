@@ -58,7 +58,7 @@ struct ShowOut<'a> {
     #[serde(flatten)]
     veu: VeuOut<'a>,
     applicant: bool,
-    events: usize,
+    events: u64,
     /// The semi-annual reports issued, by half-year.
     reports_issued: Vec<tiergate_store::IssuedReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -236,7 +236,7 @@ pub fn readiness_report<T>(
 /// TPP from the ledger (posted and pending reservations of `nveu:ID`) and its headroom.
 pub fn show(env: &Env, ledger: &mut Ledger, id: &str, date: Date) -> Result<Box<RawValue>, VeuError> {
     let (stored, body, reg, applicant) = subject(env, ledger, id)?;
-    let events = ledger.veu_events(id)?.len();
+    let events = ledger.veu_event_count(id)?;
     let nveu = match reg.pool().filter(|_| !applicant) {
         Some(pool) => {
             let b = ledger.balance(&pool, date)?;
@@ -334,7 +334,7 @@ pub fn issue_report(
     use sha2::Digest as _;
     // The log's length before the report is written: if an append lands before the issue is recorded, the store
     // refuses it, and the sha256 always names the report as issued.
-    let events = ledger.veu_events(id)?.len() as u64;
+    let events = ledger.veu_event_count(id)?;
     let (half, text) = semi_annual_report(env, ledger, id, period, |o| (o.period.clone(), serde_json::to_vec(o)))?;
     let text = text.map_err(|e| corrupt(e.to_string()))?;
     let sha256 = format!("{:x}", sha2::Sha256::digest(&text));

@@ -410,6 +410,10 @@ impl<B: Backend> Store for SqlStore<B> {
         self.backend.plain(|db| records::veu_events(db, id))
     }
 
+    fn veu_event_count(&mut self, id: &str) -> Result<u64, LedgerError> {
+        self.backend.plain(|db| records::veu_event_count(db, id))
+    }
+
     fn add_veu_applicant(&mut self, v: &StoredVeu) -> Result<bool, LedgerError> {
         self.write(|tx| {
             let added = records::add_veu_applicant(tx.db(), v)?;
@@ -438,7 +442,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn issue_veu_report(&mut self, id: &str, r: &IssuedReport, events: u64) -> Result<bool, LedgerError> {
         self.write(|tx| {
-            let now = records::veu_events(tx.db(), id)?.len() as u64;
+            let now = records::veu_event_count(tx.db(), id)?;
             if now != events {
                 return Err(LedgerError::Conflict(format!(
                     "the log of `{id}` changed while its report was written ({events} events then, {now} now): \

@@ -354,6 +354,8 @@ pub trait Store: Send {
     ) -> Result<u64, LedgerError>;
     /// A VEU's log, oldest first.
     fn veu_events(&mut self, id: &str) -> Result<Vec<String>, LedgerError>;
+    /// How many events a VEU's log holds.
+    fn veu_event_count(&mut self, id: &str) -> Result<u64, LedgerError>;
     /// Records an applicant for VEU status, audited (`veu-apply`); `false` when the id is taken.
     fn add_veu_applicant(&mut self, v: &StoredVeu) -> Result<bool, LedgerError>;
     /// Every applicant, by id.
@@ -820,6 +822,10 @@ impl Ledger {
 
     pub fn veu_events(&mut self, id: &str) -> Result<Vec<String>, LedgerError> {
         self.store.veu_events(id)
+    }
+
+    pub fn veu_event_count(&mut self, id: &str) -> Result<u64, LedgerError> {
+        self.store.veu_event_count(id)
     }
 
     /// Records an applicant for VEU status (not a registration: determinations do not rely on it); a taken id,

@@ -314,6 +314,13 @@ pub(crate) fn veu_reports(db: &mut (impl Sql + ?Sized), id: &str) -> Result<Vec<
         .collect()
 }
 
+/// How many events VEU `id`'s log holds.
+pub(crate) fn veu_event_count(db: &mut (impl Sql + ?Sized), id: &str) -> Result<u64, LedgerError> {
+    let rows = db.rows("SELECT COUNT(*) FROM veu_events WHERE veu_id = $1", &[id.into()])?;
+    let n = rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 pub(crate) fn veu_events(db: &mut (impl Sql + ?Sized), id: &str) -> Result<Vec<String>, LedgerError> {
     db.rows("SELECT body FROM veu_events WHERE veu_id = $1 ORDER BY seq", &[id.into()])?
         .iter()
