@@ -36,3 +36,24 @@ pub use response::{
     write_determination, write_error, AllocationOut, ClassificationOut, CompareOut, DeterminationOut, ErrorBody,
     ErrorOut, PartyHitOut, ReasonOut, RegimeOut, ScreenedOut, ScreeningOut, TppOut,
 };
+
+/// Hands each non-blank line of `input` to `f` with its line number (from 1, blank lines counted), until the input
+/// ends or `f` fails; a read error becomes `read_error`'s.
+pub fn each_line<E>(
+    mut input: impl std::io::BufRead,
+    read_error: impl Fn(std::io::Error) -> E,
+    mut f: impl FnMut(u64, &str) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut text = String::new();
+    let mut n = 0u64;
+    loop {
+        text.clear();
+        if input.read_line(&mut text).map_err(&read_error)? == 0 {
+            return Ok(());
+        }
+        n += 1;
+        if !text.trim().is_empty() {
+            f(n, &text)?;
+        }
+    }
+}

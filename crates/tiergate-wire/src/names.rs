@@ -2,7 +2,7 @@
 //! and `country` (`name` required) or JSON Lines (`{"id", "name", "country"}`), each answered in order with the
 //! screener's answer or the line's error.
 
-use std::io::{BufRead, Read};
+use std::io::Read;
 
 use serde::Deserialize;
 use tiergate_screen::Screener;
@@ -93,20 +93,12 @@ impl Screening<'_> {
                 each(n, q)?;
             }
         } else {
-            let mut input = std::io::BufReader::new(input);
-            let (mut text, mut n) = (String::new(), 0u64);
-            loop {
-                text.clear();
-                if input.read_line(&mut text).map_err(|e| NamesError::Read(e.to_string()))? == 0 {
-                    break;
-                }
-                n += 1;
-                if !text.trim().is_empty() {
-                    let q = serde_json::from_str::<NameLine>(&text)
-                        .map_err(|e| WireError::new("malformed_json", None, format!("not a name line: {e}")));
-                    each(n, q)?;
-                }
-            }
+            let read = |e: std::io::Error| NamesError::Read(e.to_string());
+            crate::each_line(std::io::BufReader::new(input), read, |n, text| {
+                let q = serde_json::from_str::<NameLine>(text)
+                    .map_err(|e| WireError::new("malformed_json", None, format!("not a name line: {e}")));
+                each(n, q)
+            })?;
         }
         Ok(count)
     }
@@ -114,25 +106,7 @@ impl Screening<'_> {
     /// One line's answer into `out`; `false` when the line was rejected.
     fn answer(&self, n: u64, q: Result<NameLine, WireError>, out: &mut Vec<u8>) -> bool {
         let id = q.as_ref().ok().and_then(|q| q.id.clone());
-        let checked = q.and_then(|q| {
-            let name = q.name.trim();
-            if name.is_empty() || name.len() > MAX_NAME_BYTES {
-                return Err(WireError::new(
-                    "invalid_value",
-                    Some("name"),
-                    format!("`name` must hold 1 to {MAX_NAME_BYTES} bytes"),
-                ));
-            }
-            let country = match q.country.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-                None => None,
-                Some(c) => {
-                    Some(self.env.countries.resolve(c).map(|c| self.env.countries.code(c)).ok_or_else(|| {
-                        WireError::new("unknown_country", Some("country"), self.env.countries.unknown(c))
-                    })?)
-                }
-            };
-            Ok((name.to_owned(), country))
-        });
+        let checked = q.and_then(|q| query(self.env, &q.name, q.country.as_deref()).map(|(n, c)| (n.to_owned(), c)));
         match checked {
             Ok((name, country)) => {
                 let mut answer = self.screener.screen(id, &name, country, self.threshold);
@@ -151,4 +125,26 @@ impl Screening<'_> {
             }
         }
     }
+}
+
+/// A name to screen, trimmed, and its country hint as an ISO code (a blank hint is none): the checks every screening
+/// makes, one name (`GET /v1/screen`) or a batch.
+pub fn query<'e, 'n>(
+    env: &'e Env,
+    name: &'n str,
+    country: Option<&str>,
+) -> Result<(&'n str, Option<&'e str>), WireError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > MAX_NAME_BYTES {
+        return Err(WireError::new(
+            "invalid_value",
+            Some("name"),
+            format!("`name` must hold 1 to {MAX_NAME_BYTES} bytes"),
+        ));
+    }
+    let country = match country.map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(env.countries.code(crate::request::country(&env.countries, "country", c)?)),
+    };
+    Ok((name, country))
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tiergate_core::units::group_digits;
+use tiergate_core::Tpp;
 use tiergate_wire::{determine_csv, determine_line_with, write_error, CsvError, CsvRow, Env, Hooks, NoHooks};
 
 use tiergate_server::hooks::LedgerHooks;
@@ -90,23 +91,6 @@ pub(crate) fn open_with_progress(
     };
     let bar = progress_bar(show, len);
     Ok((CountingReader { inner: input, bar: bar.clone(), bytes: 0 }, bar))
-}
-
-/// Calls `f` with each line of `input` that is not blank, and its number (counting blank lines).
-pub(crate) fn each_line(input: impl BufRead, mut f: impl FnMut(u64, &str) -> anyhow::Result<()>) -> anyhow::Result<()> {
-    let mut input = input;
-    let mut text = String::new();
-    let mut n = 0u64;
-    loop {
-        text.clear();
-        if input.read_line(&mut text).context("cannot read the input")? == 0 {
-            return Ok(());
-        }
-        n += 1;
-        if !text.trim().is_empty() {
-            f(n, &text)?;
-        }
-    }
 }
 
 pub(crate) fn progress_bar(show: bool, len: Option<u64>) -> ProgressBar {
@@ -344,15 +328,12 @@ fn amount(v: &serde_json::Value) -> String {
         Some(n) => group_digits(n).to_string(),
         None => match v.as_f64() {
             None => "-".to_owned(),
-            // Rounded to thousandths first (so that 2.9996 reads 3), then the whole part grouped.
+            // Rounded to thousandths (so that 2.9996 reads 3) and written as TPP is everywhere.
             Some(f) if (0.0..9.0e15).contains(&f) => {
-                let text = format!("{f:.3}");
-                let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-                let grouped = whole.parse::<u64>().map_or_else(|_| whole.to_owned(), |w| group_digits(w).to_string());
-                match fraction.trim_end_matches('0') {
-                    "" => grouped,
-                    fraction => format!("{grouped}.{fraction}"),
-                }
+                // Below 9e18 and not negative: the rounded value fits a u64.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let milli = (f * 1000.0).round() as u64;
+                Tpp::from_milli(milli).to_string()
             }
             Some(_) => v.to_string(),
         },

@@ -8,7 +8,7 @@ use tiergate_wire::kyc::check_line;
 use tiergate_wire::Env;
 
 use crate::cli::KycCommand;
-use crate::determine_cmd::{each_line, open_with_progress};
+use crate::determine_cmd::open_with_progress;
 use crate::ledger_cmd::today;
 
 pub fn run(env: &Env, db: Option<&str>, command: &KycCommand) -> anyhow::Result<ExitCode> {
@@ -25,7 +25,8 @@ pub fn run(env: &Env, db: Option<&str>, command: &KycCommand) -> anyhow::Result<
     let (reader, bar) = open_with_progress(path, *progress)?;
     let mut out = io::stdout().lock();
     let (mut buf, mut all_ok) = (Vec::new(), true);
-    each_line(BufReader::new(reader), |n, line| {
+    let read = |e: io::Error| anyhow::Error::new(e).context("cannot read the input");
+    tiergate_wire::each_line(BufReader::new(reader), read, |n, line| {
         buf.clear();
         all_ok &= check_line(env, lists.as_ref(), date, line.trim(), n, &mut buf);
         Ok(out.write_all(&buf)?)
