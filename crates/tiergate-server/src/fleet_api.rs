@@ -17,7 +17,7 @@ use time::Date;
 
 use crate::auth::Caller;
 use crate::problem::Problem;
-use crate::routes::{date_param, json_request, Answer, St};
+use crate::routes::{country_param, date_param, json_request, Answer, St};
 
 /// `POST /v1/fleet/check`: a fleet file and the UVEU's headquarters.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -65,7 +65,7 @@ pub(crate) async fn fleet_check(State(st): St, caller: Caller, raw: Result<Bytes
     let b: FleetBody = json_request(raw)?;
     let env = &st.env;
     let (sites, hq, date) = fleet(env, &b.fleet, &b.headquarters, b.date.as_deref())?;
-    let also = b.countries.iter().map(|c| country(env, "countries", c)).collect::<Result<Vec<_>, _>>()?;
+    let also = b.countries.iter().map(|c| country_param(env, "countries", c)).collect::<Result<Vec<_>, _>>()?;
     let report = check(&env.pack, &sites, hq, date, &also).map_err(|e| refused(e, "fleet"))?;
     Ok(Json(FleetCheckOut::new(&env.pack, &report)).into_response())
 }
@@ -89,7 +89,7 @@ pub(crate) async fn fleet_plan(State(st): St, caller: Caller, raw: Result<Bytes,
                 .filter(|t| t.is_finite() && *t > 0.0)
                 .and_then(Tpp::from_decimal)
                 .ok_or_else(|| invalid(&format!("add[{i}].tpp"), format!("{} is not a TPP greater than 0", a.tpp)))?;
-            Ok((country(env, &format!("add[{i}].country"), &a.country)?, tpp))
+            Ok((country_param(env, &format!("add[{i}].country"), &a.country)?, tpp))
         })
         .collect::<Result<Vec<_>, Problem>>()?;
     let p = plan(&env.pack, &sites, hq, date, &additions).map_err(|e| refused(e, "add"))?;
@@ -99,17 +99,11 @@ pub(crate) async fn fleet_plan(State(st): St, caller: Caller, raw: Result<Bytes,
 /// The fleet file, its headquarters and the date, each refused with its field.
 fn fleet(env: &Env, file: &str, hq: &str, date: Option<&str>) -> Result<(Vec<Site>, Country, Date), Problem> {
     let date = date_param(date, "date")?;
-    let hq = country(env, "headquarters", hq)?;
+    let hq = country_param(env, "headquarters", hq)?;
     let sites = read_fleet(env, file.as_bytes()).map_err(|e| {
         Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_fleet", e.to_string()).with_field("fleet")
     })?;
     Ok((sites, hq, date))
-}
-
-fn country(env: &Env, field: &str, text: &str) -> Result<Country, Problem> {
-    env.countries.resolve(text).ok_or_else(|| {
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_country", env.countries.unknown(text)).with_field(field)
-    })
 }
 
 fn invalid(field: &str, detail: String) -> Problem {

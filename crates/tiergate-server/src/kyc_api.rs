@@ -6,15 +6,13 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::Json;
 use serde::Deserialize;
 use tiergate_store::Role;
 use tiergate_wire::kyc::check_line;
 
 use crate::auth::Caller;
 use crate::problem::Problem;
-use crate::routes::{blocking, body, date_param, query, Answer, St};
+use crate::routes::{blocking, body, date_param, query, Answer, AnswerArray, St};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub(crate) struct KycQuery {
@@ -45,21 +43,21 @@ pub(crate) async fn check(
     }
     let lines: Vec<(u64, String)> = lines.into_iter().map(|(n, l)| (n, l.to_owned())).collect();
     let shared = std::sync::Arc::clone(&st);
-    let doc = blocking(move || {
+    let answer = blocking(move || {
         shared.refresh_lists().map_err(|e| Problem::internal(&e.to_string(), None))?;
         let lists = shared.lists.get();
-        let (mut answers, mut rejected, mut buf) = (Vec::with_capacity(lines.len()), 0u64, Vec::new());
+        let (mut answers, mut rejected, mut buf) = (AnswerArray::new("answers", lines.len() * 1024), 0u64, Vec::new());
         for (n, line) in &lines {
             buf.clear();
             if !check_line(&shared.env, lists.as_deref(), date, line, *n, &mut buf) {
                 rejected += 1;
             }
-            answers.push(serde_json::from_slice(&buf).map_err(|e| Problem::internal(&e.to_string(), None))?);
+            answers.push(&buf);
         }
-        Ok(crate::openapi::KycDoc { answers, rejected })
+        Ok(answers.finish(&format!(",\"rejected\":{rejected}")))
     })
     .await?;
-    Ok(Json(doc).into_response())
+    Ok(answer)
 }
 
 fn invalid(why: String) -> Problem {

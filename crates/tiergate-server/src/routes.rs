@@ -126,6 +126,40 @@ fn json_body(bytes: Vec<u8>, status: StatusCode) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response()
 }
 
+/// A JSON answer `{"MEMBER": [...]}` built from answer lines as the wire crate writes them (one JSON object and a
+/// newline each), put in as they are rather than parsed again.
+pub(crate) struct AnswerArray {
+    out: Vec<u8>,
+    empty: bool,
+}
+
+impl AnswerArray {
+    /// `member` is a literal name; `capacity` the bytes expected.
+    pub(crate) fn new(member: &'static str, capacity: usize) -> AnswerArray {
+        let mut out = Vec::with_capacity(capacity + member.len() + 16);
+        out.extend_from_slice(b"{\"");
+        out.extend_from_slice(member.as_bytes());
+        out.extend_from_slice(b"\":[");
+        AnswerArray { out, empty: true }
+    }
+
+    pub(crate) fn push(&mut self, line: &[u8]) {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        self.out.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
+    }
+
+    /// The answer (200), with `rest` (members after the array, each led by a comma) before its closing brace.
+    pub(crate) fn finish(mut self, rest: &str) -> Response {
+        self.out.push(b']');
+        self.out.extend_from_slice(rest.as_bytes());
+        self.out.push(b'}');
+        json_body(self.out, StatusCode::OK)
+    }
+}
+
 pub(crate) fn body(result: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
     result.map_err(|e| {
         // A body that did not arrive in time: its error is somewhere in the rejection's chain of sources.
@@ -168,6 +202,13 @@ pub(crate) fn content_type_is(headers: &axum::http::HeaderMap, media_type: &str)
 
 pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Problem> {
     q.map(|Query(t)| t).map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", e.body_text()))
+}
+
+/// The country `text` names (an ISO code or a name) in `field`, or 422 `unknown_country` with the nearest names.
+pub(crate) fn country_param(env: &Env, field: &str, text: &str) -> Result<tiergate_core::Country, Problem> {
+    env.countries.resolve(text).ok_or_else(|| {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_country", env.countries.unknown(text)).with_field(field)
+    })
 }
 
 pub(crate) fn date_param(date: Option<&str>, field: &str) -> Result<Date, Problem> {
@@ -344,22 +385,13 @@ fn determine_csv_body(st: &AppState, env: &Env, bytes: &[u8], hooks: &mut Ledger
         );
         return (Err(p), 0);
     }
-    let mut out = Vec::with_capacity(rows * 2048 + 32);
-    out.extend_from_slice(b"{\"determinations\":[");
-    let mut first = true;
+    let mut out = AnswerArray::new("determinations", rows * 2048);
     let done = tiergate_wire::determine_csv(env, bytes, hooks, |line, _| {
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        out.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
+        out.push(line);
         Ok(())
     });
     match done {
-        Ok(_) => {
-            out.extend_from_slice(b"]}");
-            (Ok(json_body(out, StatusCode::OK)), rows)
-        }
+        Ok(_) => (Ok(out.finish("")), rows),
         Err(e) => (Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "malformed_csv", e.to_string())), rows),
     }
 }
@@ -385,19 +417,14 @@ fn determine_body(
         )
         .with_field("requests"));
     }
-    let mut out = Vec::with_capacity(items.len() * 2048 + 32);
-    out.extend_from_slice(b"{\"determinations\":[");
+    let mut out = AnswerArray::new("determinations", items.len() * 2048);
     let mut line = Vec::with_capacity(4096);
     for (i, item) in items.iter().enumerate() {
         line.clear();
         determine_line_with(env, item.get(), Some(i as u64 + 1), &mut line, hooks);
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(&line));
+        out.push(&line);
     }
-    out.extend_from_slice(b"]}");
-    Ok(json_body(out, StatusCode::OK))
+    Ok(out.finish(""))
 }
 
 /// `POST /v1/classify`: `{"item": ..., "quantity": N}` (analyst).

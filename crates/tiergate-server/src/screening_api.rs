@@ -9,12 +9,12 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tiergate_store::{Judgement, Role};
-use tiergate_wire::names::{NamesError, Screening, MAX_NAME_BYTES};
+use tiergate_wire::names::{NamesError, Screening};
 use time::OffsetDateTime;
 
 use crate::auth::Caller;
 use crate::problem::Problem;
-use crate::routes::{blocking, body, content_type_is, db_write, json_request, query, Answer, St};
+use crate::routes::{blocking, body, content_type_is, db_write, json_request, query, Answer, AnswerArray, St};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -44,27 +44,9 @@ pub(crate) struct ScreenDoc {
 pub(crate) async fn screen(State(st): St, caller: Caller, q: Result<Query<ScreenQuery>, QueryRejection>) -> Answer {
     caller.require(Role::Analyst, "screening")?;
     let q = query(q)?;
-    let name = q.name.trim();
-    if name.is_empty() || name.len() > MAX_NAME_BYTES {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_value",
-            format!("`name` must hold 1 to {MAX_NAME_BYTES} bytes"),
-        )
-        .with_field("name"));
-    }
-    let country = match q.country.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => Some(st.env.countries.code(st.env.countries.resolve(c).ok_or_else(|| {
-            Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_country",
-                format!("`{c}` is not a country Tiergate knows"),
-            )
-            .with_field("country")
-        })?)),
-    }
-    .map(str::to_owned);
+    let (name, country) =
+        tiergate_wire::names::query(&st.env, &q.name, q.country.as_deref()).map_err(|e| Problem::from_wire(&e))?;
+    let country = country.map(str::to_owned);
     let lists = st.lists.get().ok_or_else(no_lists)?;
     let name = name.to_owned();
     // Screening scores every candidate the index finds: on the blocking pool, off the async workers.
@@ -113,27 +95,27 @@ pub(crate) async fn screen_batch(
     let shared = std::sync::Arc::clone(&st);
     // Screening scores every candidate the index finds: on the blocking pool, off the async workers. A batch is
     // screened against the lists as they stand (an import or judgement elsewhere counts at once), as KYC is.
-    let doc = blocking(move || {
+    let answer = blocking(move || {
         shared.refresh_lists().map_err(|e| Problem::internal(&e.to_string(), None))?;
         let lists = shared.lists.get().ok_or_else(no_lists)?;
         let warnings = lists.stale_on(OffsetDateTime::now_utc().date());
         let screener = &lists.screener;
         let threshold = screener.index().config().thresholds.review;
         let batch = Screening { env: &shared.env, screener, threshold, warnings: &warnings };
-        let mut answers = Vec::with_capacity(lines);
+        let mut answers = AnswerArray::new("answers", lines * 1024);
         let count = batch
             .batch(bytes.as_ref(), csv, |answer| {
-                answers.push(serde_json::from_slice(answer).map_err(std::io::Error::other)?);
+                answers.push(answer);
                 Ok(())
             })
             .map_err(|e| match e {
                 NamesError::Write(e) => Problem::internal(&e.to_string(), None),
                 e => invalid(e.to_string()),
             })?;
-        Ok(crate::openapi::ScreenBatchDoc { answers, rejected: count.rejected })
+        Ok(answers.finish(&format!(",\"rejected\":{}", count.rejected)))
     })
     .await?;
-    Ok(Json(doc).into_response())
+    Ok(answer)
 }
 
 fn no_lists() -> Problem {

@@ -9,14 +9,13 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 use tiergate_core::veu::{Registration, VeuKind};
-use tiergate_core::Country;
 use tiergate_store::Role;
 use tiergate_wire::veu::{report_csv, report_markdown, report_svg};
 use time::OffsetDateTime;
 
 use crate::auth::Caller;
 use crate::problem::Problem;
-use crate::routes::{body, date_param, db, db_write, json_request, query, Answer, St};
+use crate::routes::{body, country_param, date_param, db, db_write, json_request, query, Answer, St};
 use crate::veus::{self, VeuError};
 
 fn problem(e: VeuError) -> Problem {
@@ -93,12 +92,6 @@ pub(crate) async fn register(State(st): St, caller: Caller, raw: Result<Bytes, B
     caller.require(Role::Officer, "registering VEUs")?;
     let b: NewVeu = json_request(raw)?;
     let applicant = b.applicant;
-    let country = |text: &str, field: &str| -> Result<Country, Problem> {
-        st.env.countries.resolve(text).ok_or_else(|| {
-            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_country", st.env.countries.unknown(text))
-                .with_field(field)
-        })
-    };
     let kind = VeuKind::parse(&b.kind.to_ascii_lowercase()).ok_or_else(|| {
         Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", format!("`{}` is not uveu or nveu", b.kind))
             .with_field("kind")
@@ -107,13 +100,13 @@ pub(crate) async fn register(State(st): St, caller: Caller, raw: Result<Bytes, B
         id: b.id,
         kind,
         name: b.name.trim().to_owned(),
-        headquarters: country(&b.headquarters, "headquarters")?,
+        headquarters: country_param(&st.env, "headquarters", &b.headquarters)?,
         ultimate_parent_headquarters: b
             .ultimate_parent_headquarters
             .as_deref()
-            .map(|c| country(c, "ultimate_parent_headquarters"))
+            .map(|c| country_param(&st.env, "ultimate_parent_headquarters", c))
             .transpose()?,
-        country: b.country.as_deref().map(|c| country(c, "country")).transpose()?,
+        country: b.country.as_deref().map(|c| country_param(&st.env, "country", c)).transpose()?,
     };
     let date = date_param(b.date.as_deref(), "date")?;
     let shared = std::sync::Arc::clone(&st);
